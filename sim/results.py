@@ -1,0 +1,130 @@
+"""Simulation results: finish days per milestone and iteration, and the statistics read from them."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+
+from sim.scenario import Scenario
+
+PERCENTILES: tuple[int, ...] = (5, 10, 20, 50, 80, 90, 95)
+
+InputKind = Literal["duration", "risk", "decision"]
+
+
+@dataclass(frozen=True)
+class RandomInput:
+    """One random input of the model, as drawn in every iteration (for sensitivity analysis).
+
+    `duration`: the milestone's own drawn duration in days (before risk and decision effects);
+    `risk`: 1.0 where the risk occurred, else 0.0; `decision`: 1.0 where the decision took
+    the outcome named in `id` (`<milestone>=<outcome>`), else 0.0.
+    """
+
+    id: str
+    label: str
+    kind: InputKind
+    values: np.ndarray
+
+
+@dataclass
+class Result:
+    """What a run produced.
+
+    `finish[m, i]` is the day (since `scenario.start`) on which milestone `milestone_ids[m]`
+    completed in iteration `i`; `inf` means never or not by the horizon. Rows are in plan
+    (topological) order. `driver[m, i]` is the row of the predecessor whose finish (plus lag)
+    set milestone m's start in iteration i, or -1 when none did (no predecessors, or the finish
+    was fixed by `not_before` or an `actual`); following it back from a milestone gives the
+    path that determined its date.
+    """
+
+    scenario: Scenario
+    milestone_ids: tuple[str, ...]
+    finish: np.ndarray
+    driver: np.ndarray
+    plan_days: np.ndarray
+    inputs: list[RandomInput] = field(default_factory=list)
+    risk_occurred: dict[str, np.ndarray] = field(default_factory=dict)
+    outcome: dict[str, np.ndarray] = field(default_factory=dict)
+    seed: int = 0
+    engine: str = "simpy"
+    workers: int = 1
+    seconds: float = 0.0
+
+    @property
+    def iterations(self) -> int:
+        return int(self.finish.shape[1])
+
+    def index(self, milestone: str) -> int:
+        try:
+            return self.milestone_ids.index(milestone)
+        except ValueError:
+            raise KeyError(f"no milestone {milestone!r} in this result") from None
+
+    def finish_of(self, milestone: str) -> np.ndarray:
+        """Finish days of one milestone over all iterations (`inf` for never)."""
+        return self.finish[self.index(milestone)]
+
+    def plan_of(self, milestone: str) -> float:
+        """The deterministic plan's finish day (`inf` if the plan never completes it)."""
+        return float(self.plan_days[self.index(milestone)])
+
+    def done_fraction(self, milestone: str) -> float:
+        return float(np.isfinite(self.finish_of(milestone)).mean())
+
+    def p_by(self, milestone: str, days: float) -> float:
+        """P(done by `days`): the share of iterations finished on or before that day."""
+        return float((self.finish_of(milestone) <= days).mean())
+
+    def percentile_days(self, milestone: str, p: float) -> float | None:
+        """The p-th percentile (0-100) of the finish day over all iterations.
+
+        "Never" sorts after every date. Linear interpolation between order statistics
+        (NumPy's default); None when the percentile needs a never-done iteration.
+        """
+        return percentile_of(self.finish_of(milestone), p)
+
+    def mean_days(self, milestone: str) -> float | None:
+        x = self.finish_of(milestone)
+        done = x[np.isfinite(x)]
+        return float(done.mean()) if done.size else None
+
+    def sd_days(self, milestone: str) -> float | None:
+        """Sample standard deviation (ddof=1) over completed iterations; None with fewer than 2."""
+        x = self.finish_of(milestone)
+        done = x[np.isfinite(x)]
+        return float(done.std(ddof=1)) if done.size > 1 else None
+
+    def branch_frequencies(self) -> dict[str, dict[str, float]]:
+        out: dict[str, dict[str, float]] = {}
+        for mid, chosen in self.outcome.items():
+            branches = self.scenario.milestones[mid].branches
+            counts = np.bincount(chosen, minlength=len(branches)) / max(chosen.size, 1)
+            out[mid] = {b.id: float(c) for b, c in zip(branches, counts)}
+        return out
+
+    def risk_frequencies(self) -> dict[str, float]:
+        return {rid: float(occ.mean()) for rid, occ in self.risk_occurred.items()}
+
+
+def percentile_of(x: np.ndarray, p: float) -> float | None:
+    """Percentile with `inf` for never: linear interpolation, None if it touches a never."""
+    n = x.size
+    if n == 0:
+        return None
+    s = np.sort(x)
+    h = (n - 1) * p / 100.0
+    lo = math.floor(h)
+    hi = min(lo + 1, n - 1)
+    frac = h - lo
+    a = float(s[lo])
+    if frac == 0.0:
+        return a if math.isfinite(a) else None
+    b = float(s[hi])
+    if not (math.isfinite(a) and math.isfinite(b)):
+        return None
+    return a + (b - a) * frac
