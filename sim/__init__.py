@@ -1,0 +1,17 @@
+"""lunarsim: open, reproducible schedule-risk simulation of programmes of uncertain milestones.
+
+    import sim
+    scenario = sim.load("scenarios/ilrs-2022-announced.yaml")
+    result = sim.simulate(scenario, iterations=10_000, seed=42)
+    result.percentile_days(scenario.headline, 50)
+"""
+
+from __future__ import annotations
+
+from sim.api import load, simulate
+from sim.errors import Problem, ScenarioError
+from sim.results import Result
+from sim.scenario import Scenario
+
+__all__ = ["Problem", "Result", "Scenario", "ScenarioError", "load", "simulate"]
+__version__ = "0.1.0"

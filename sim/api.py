@@ -1,0 +1,133 @@
+"""The library entry points a notebook or the CLI calls: load a scenario, simulate it."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from sim.loader import load as _load
+from sim.plan import Plan, compile_plan, deterministic_plan
+from sim.results import RandomInput, Result
+from sim.sampling import chunk_seeds, chunk_sizes, draw
+from sim.scenario import Scenario
+
+Progress = Callable[[int], None]
+
+
+def load(path: str | Path) -> Scenario:
+    """Read and validate a scenario file. Raises sim.ScenarioError listing every problem."""
+    return _load(path)
+
+
+def fresh_seed() -> int:
+    """A new random seed (128 bits of OS entropy), to be printed so the run can be replayed."""
+    return int(np.random.SeedSequence().entropy)  # type: ignore[arg-type]
+
+
+@dataclass
+class _Chunk:
+    finish: np.ndarray
+    driver: np.ndarray
+    duration: np.ndarray
+    risk_occurred: dict[str, np.ndarray]
+    outcome: dict[str, np.ndarray]
+
+
+def _run_chunk(plan: Plan, engine: str, seq: np.random.SeedSequence, n: int) -> _Chunk:
+    from sim.engines import run_engine
+
+    draws = draw(plan, seq, n)
+    out = run_engine(engine, plan, draws)
+    return _Chunk(out.finish, out.driver, draws.duration, draws.risk_occurred, draws.outcome)
+
+
+def simulate(
+    scenario: Scenario,
+    iterations: int | None = None,
+    seed: int | None = None,
+    *,
+    engine: str = "auto",
+    workers: int | None = 1,
+    progress: Progress | None = None,
+) -> Result:
+    """Run the Monte Carlo simulation and return the Result.
+
+    `iterations` and `seed` default to the scenario's (a fresh seed if it has none: read it back
+    from `result.seed`). `engine` is "auto" (vector where the scenario allows, else SimPy),
+    "simpy" or "vector". `workers` > 1 runs chunks in parallel processes (None: all cores); the
+    numbers do not depend on it. `progress` is called with the number of iterations just done.
+    Raises ValueError for an engine that cannot run the scenario.
+    """
+    from sim.engines import choose_engine
+
+    began = time.perf_counter()
+    n_total = iterations if iterations is not None else scenario.iterations
+    if n_total < 1:
+        raise ValueError(f"iterations must be at least 1, got {n_total}")
+    seed = seed if seed is not None else (scenario.seed if scenario.seed is not None else fresh_seed())
+    plan = compile_plan(scenario)
+    chosen = choose_engine(plan, engine)
+    sizes = chunk_sizes(n_total)
+    seqs = chunk_seeds(seed, n_total)
+    n_workers = min(workers or os.cpu_count() or 1, len(sizes))
+    chunks: list[_Chunk] = []
+    if n_workers <= 1:
+        for seq, n in zip(seqs, sizes):
+            chunks.append(_run_chunk(plan, chosen, seq, n))
+            if progress:
+                progress(n)
+    else:
+        import multiprocessing
+
+        ctx = multiprocessing.get_context("fork" if hasattr(os, "fork") else "spawn")
+        with ProcessPoolExecutor(n_workers, mp_context=ctx) as pool:
+            futures = [pool.submit(_run_chunk, plan, chosen, seq, n) for seq, n in zip(seqs, sizes)]
+            for fut, n in zip(futures, sizes):
+                chunks.append(fut.result())
+                if progress:
+                    progress(n)
+    finish = np.concatenate([c.finish for c in chunks], axis=1)
+    driver = np.concatenate([c.driver for c in chunks], axis=1)
+    duration = np.concatenate([c.duration for c in chunks], axis=1)
+    risk_occurred = {r: np.concatenate([c.risk_occurred[r] for c in chunks]) for r in scenario.risks}
+    outcome = {m: np.concatenate([c.outcome[m] for c in chunks]) for m in chunks[0].outcome}
+    det = deterministic_plan(scenario)
+    return Result(
+        scenario=scenario,
+        milestone_ids=plan.ids,
+        finish=finish,
+        driver=driver,
+        plan_days=np.array([det.finish[m] for m in plan.ids]),
+        inputs=_inputs(plan, duration, risk_occurred, outcome),
+        risk_occurred=risk_occurred,
+        outcome=outcome,
+        seed=seed,
+        engine=chosen,
+        workers=max(n_workers, 1),
+        seconds=time.perf_counter() - began,
+    )
+
+
+def _inputs(plan: Plan, duration: np.ndarray, risk_occurred: dict[str, np.ndarray],
+            outcome: dict[str, np.ndarray]) -> list[RandomInput]:
+    sc = plan.scenario
+    inputs: list[RandomInput] = []
+    for row, m in enumerate(plan.milestones):
+        if m.actual is None and not m.duration.is_fixed:
+            inputs.append(RandomInput(m.id, f"{m.title}: duration", "duration", duration[row]))
+    for rid, occ in risk_occurred.items():
+        inputs.append(RandomInput(rid, f"{sc.risks[rid].title} (risk)", "risk", occ.astype(float)))
+    for mid, chosen in outcome.items():
+        m = sc.milestones[mid]
+        if len(m.branches) < 2:
+            continue
+        for k, b in enumerate(m.branches):
+            inputs.append(RandomInput(f"{mid}={b.id}", f"{m.title} = {b.id}", "decision",
+                                      (chosen == k).astype(float)))
+    return inputs

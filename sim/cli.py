@@ -1,0 +1,311 @@
+"""The `lunarsim` command line: each command parses its options, calls the library, renders."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+import traceback
+from collections.abc import Callable
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+import typer
+
+app = typer.Typer(
+    name="lunarsim",
+    help="Schedule-risk simulation: when will the milestones likely be done, and what drives the delay?",
+    no_args_is_help=True,
+    rich_markup_mode="rich",
+    pretty_exceptions_enable=False,
+    add_completion=True,
+)
+
+
+class Engine(str, Enum):
+    auto = "auto"
+    simpy = "simpy"
+    vector = "vector"
+
+
+Debug = Annotated[bool, typer.Option("--debug", help="Show the Python traceback of unexpected errors.")]
+
+
+def _err(message: str) -> None:
+    print(message, file=sys.stderr)
+
+
+def _fail(code: int, message: str) -> NoReturn:
+    _err(message)
+    raise typer.Exit(code)
+
+
+def _guard(debug: bool, action: Callable[[], Any]) -> Any:
+    """Run `action`, turning bad input into exit 2 and anything else into a one-line exit 1."""
+    from sim.errors import ScenarioError
+
+    try:
+        return action()
+    except ScenarioError as exc:
+        for problem in exc.problems:
+            _err(f"error: {problem}")
+        raise typer.Exit(2) from None
+    except typer.Exit:
+        raise
+    except KeyboardInterrupt:
+        _fail(130, "interrupted; nothing half-written was left behind")
+    except Exception as exc:
+        if debug:
+            traceback.print_exc()
+        _fail(1, f"internal error: {type(exc).__name__}: {exc} (this is a bug in lunarsim; "
+                 "--debug shows the traceback)")
+
+
+def _resolve(arg: str) -> Path:
+    from sim.bundled import find
+
+    return find(arg)
+
+
+def _engine_or_exit(engine: Engine) -> str:
+    return engine.value
+
+
+@app.command()
+def run(
+    scenarios: Annotated[list[str], typer.Argument(help="Scenario files (or bundled names, see `lunarsim scenarios`).")],
+    iterations: Annotated[int | None, typer.Option("-n", "--iterations", min=1, help="Monte Carlo iterations (default: the scenario's, else 10000).")] = None,
+    seed: Annotated[int | None, typer.Option("--seed", min=0, help="Seed (default: the scenario's, else a fresh one that is printed).")] = None,
+    engine: Annotated[Engine, typer.Option("--engine", help="auto picks vector unless the scenario uses resources.")] = Engine.auto,
+    workers: Annotated[int | None, typer.Option("--workers", min=1, help="Worker processes (default: all cores). Results do not depend on it.")] = None,
+    out: Annotated[Path, typer.Option("--out", help="Folder for HTML reports.")] = Path("reports"),
+    no_report: Annotated[bool, typer.Option("--no-report", help="Do not write the HTML report.")] = False,
+    summary_json: Annotated[str | None, typer.Option("--summary-json", help="Write the summary JSON to PATH ('-' for standard output, and nothing else goes there).")] = None,
+    samples: Annotated[Path | None, typer.Option("--samples", help="Write every iteration's finish days to PATH (.csv or .parquet).")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar and no table.")] = False,
+    debug: Debug = False,
+) -> None:
+    """Simulate each scenario, print a table and write an HTML report.
+
+    Example: [bold]lunarsim run scenarios/ilrs-2022-announced.yaml -n 20000 --seed 7[/bold]
+    """
+    _guard(debug, lambda: _run(scenarios, iterations, seed, engine.value, workers, out, no_report,
+                               summary_json, samples, quiet))
+
+
+def _run(args: list[str], iterations: int | None, seed: int | None, engine: str, workers: int | None,
+         out: Path, no_report: bool, summary_json: str | None, samples: Path | None, quiet: bool) -> None:
+    import sim
+    from sim.render import print_table
+    from sim.summary import summary
+
+    to_stdout = summary_json == "-"
+    paths = [_resolve(a) for a in args]
+    loaded = [(p, sim.load(p)) for p in paths]
+    if samples is not None and samples.suffix.lower() not in (".csv", ".parquet"):
+        _fail(2, f"error: --samples must end in .csv or .parquet, got {samples.name!r}")
+    summaries = []
+    for path, scenario in loaded:
+        for warning in scenario.warnings:
+            _err(f"warning: {path}: {warning}")
+        if seed is None and scenario.seed is None:
+            run_seed = sim.api.fresh_seed()
+            _err(f"seed: {run_seed} (fresh; pass --seed {run_seed} to replay this run)")
+        else:
+            run_seed = seed if seed is not None else scenario.seed
+        n = iterations or scenario.iterations
+        try:
+            result = _simulate_with_progress(scenario, n, run_seed, engine, workers, quiet)
+        except ValueError as exc:
+            _fail(2, f"error: {exc}")
+        summaries.append(summary(result, str(path)))
+        if not quiet:
+            print_table(result, file=sys.stderr if to_stdout else sys.stdout)
+        if samples is not None:
+            from sim.samples import write_samples
+
+            target = samples if len(loaded) == 1 else samples.with_name(f"{samples.stem}-{path.stem}{samples.suffix}")
+            write_samples(result, target)
+            _say(f"samples: {target}", to_stdout)
+        if no_report:
+            continue
+        report = _write_report(result, out)
+        if report is not None:
+            _say(f"report: {report}", to_stdout)
+    if summary_json is not None:
+        doc: Any = summaries[0] if len(summaries) == 1 else summaries
+        text = json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+        if to_stdout:
+            sys.stdout.write(text)
+        else:
+            from sim.atomic import write_text
+
+            write_text(Path(summary_json), text)
+            _say(f"summary: {summary_json}", False)
+
+
+def _say(message: str, to_stdout_reserved: bool) -> None:
+    print(message, file=sys.stderr if to_stdout_reserved else sys.stdout)
+
+
+def _write_report(result: Any, out: Path) -> Path | None:
+    from sim.report import write_report
+
+    return write_report(result, out)
+
+
+def _simulate_with_progress(scenario: Any, n: int, seed: int | None, engine: str,
+                            workers: int | None, quiet: bool) -> Any:
+    import sim
+
+    if quiet or not sys.stderr.isatty():
+        return sim.simulate(scenario, n, seed, engine=engine, workers=workers)
+    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+    began = time.monotonic()
+    bar = Progress(TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                   TimeRemainingColumn(), transient=True, console=None)
+    task = bar.add_task(scenario.name[:40], total=n)
+    shown = False
+
+    def advance(k: int) -> None:
+        nonlocal shown
+        if not shown and time.monotonic() - began > 1.0:
+            bar.start()
+            shown = True
+        bar.advance(task, k)
+
+    try:
+        return sim.simulate(scenario, n, seed, engine=engine, workers=workers, progress=advance)
+    finally:
+        if shown:
+            bar.stop()
+
+
+@app.command()
+def compare(
+    scenarios: Annotated[list[str], typer.Argument(help="Two or more scenario files (or bundled names).")],
+    iterations: Annotated[int | None, typer.Option("-n", "--iterations", min=1, help="Iterations for every scenario.")] = None,
+    seed: Annotated[int | None, typer.Option("--seed", min=0, help="Seed for every scenario (default: each scenario's).")] = None,
+    engine: Annotated[Engine, typer.Option("--engine")] = Engine.auto,
+    workers: Annotated[int | None, typer.Option("--workers", min=1)] = None,
+    out: Annotated[Path, typer.Option("--out", help="Folder for the report.")] = Path("reports"),
+    title: Annotated[str | None, typer.Option("--title", help="Report title.")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
+    debug: Debug = False,
+) -> None:
+    """Write one report that overlays the scenarios' S-curves and tables.
+
+    Example: [bold]lunarsim compare ilrs-2022-announced ilrs-2026-status[/bold]
+    """
+    if len(scenarios) < 2:
+        _fail(2, "error: compare needs at least two scenarios")
+
+    def act() -> None:
+        import sim
+        from sim.render import print_table
+        from sim.report import write_comparison
+
+        results = []
+        for arg in scenarios:
+            scenario = sim.load(_resolve(arg))
+            s = seed if seed is not None else scenario.seed
+            if s is None:
+                s = sim.api.fresh_seed()
+                _err(f"seed: {s} for {arg} (fresh)")
+            try:
+                results.append(_simulate_with_progress(scenario, iterations or scenario.iterations, s,
+                                                       engine.value, workers, quiet))
+            except ValueError as exc:
+                _fail(2, f"error: {exc}")
+            if not quiet:
+                print_table(results[-1])
+        print(f"report: {write_comparison(results, out, title)}")
+
+    _guard(debug, act)
+
+
+@app.command()
+def validate(
+    scenarios: Annotated[list[str], typer.Argument(help="Scenario files to check.")],
+    debug: Debug = False,
+) -> None:
+    """Check scenario files without simulating; reports every problem, not just the first.
+
+    Example: [bold]lunarsim validate scenarios/*.yaml[/bold]
+    """
+    from sim.errors import ScenarioError
+
+    def act() -> None:
+        import sim
+
+        failed = False
+        for arg in scenarios:
+            try:
+                path = _resolve(arg)
+                scenario = sim.load(path)
+            except ScenarioError as exc:
+                failed = True
+                for problem in exc.problems:
+                    _err(f"error: {problem}")
+                continue
+            for warning in scenario.warnings:
+                _err(f"warning: {path}: {warning}")
+            print(f"ok: {path} ({len(scenario.milestones)} milestones, {len(scenario.risks)} risks, "
+                  f"headline {scenario.headline})")
+        if failed:
+            raise typer.Exit(2)
+
+    _guard(debug, act)
+
+
+@app.command("scenarios")
+def list_scenarios() -> None:
+    """List the bundled scenarios with their one-line names.
+
+    Example: [bold]lunarsim scenarios[/bold]
+    """
+    from sim.bundled import bundled
+
+    for path, name in bundled():
+        print(f"{path.stem:32} {name}")
+
+
+@app.command()
+def schema() -> None:
+    """Print the JSON Schema of the scenario format (point your editor's YAML plugin at it).
+
+    Example: [bold]lunarsim schema > lunarsim.schema.json[/bold]
+    """
+    from sim.schema import json_schema
+
+    print(json.dumps(json_schema(), indent=2))
+
+
+@app.command()
+def new(
+    name: Annotated[str, typer.Argument(help="File to create (.yaml added if missing).")],
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
+) -> None:
+    """Write a commented starter scenario to edit.
+
+    Example: [bold]lunarsim new my-programme[/bold]
+    """
+    from importlib.resources import files
+
+    from sim.atomic import write_text
+
+    path = Path(name if name.endswith((".yaml", ".yml")) else f"{name}.yaml")
+    if path.exists() and not force:
+        _fail(2, f"error: {path} already exists; use --force to overwrite it")
+    text = files("sim").joinpath("starter.yaml").read_text(encoding="utf-8")
+    write_text(path, text)
+    print(f"wrote {path}; run it with: lunarsim run {path}")
+
+
+def main() -> None:
+    """Console-script entry point."""
+    os.environ.setdefault("PYTHONHASHSEED", "0")
+    app()

@@ -1,0 +1,43 @@
+"""Engines turn Draws into finish days: SimPy (the reference, everything) and vector (no resources)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim.plan import Plan
+from sim.sampling import Draws
+
+ENGINES = ("simpy", "vector")
+
+
+@dataclass
+class EngineOutput:
+    """finish (M, n) days, `inf` for never; driver (M, n) row of the driving predecessor or -1."""
+
+    finish: np.ndarray
+    driver: np.ndarray
+
+
+def can_vectorise(plan: Plan) -> bool:
+    """The vector engine handles every scenario without shared resources."""
+    return not plan.uses_resources
+
+
+def choose_engine(plan: Plan, requested: str) -> str:
+    if requested == "auto":
+        return "vector" if can_vectorise(plan) else "simpy"
+    if requested == "vector" and not can_vectorise(plan):
+        raise ValueError("the vector engine cannot run scenarios with resources; use --engine simpy or auto")
+    if requested not in ENGINES:
+        raise ValueError(f"unknown engine {requested!r}; choose auto, simpy or vector")
+    return requested
+
+
+def run_engine(name: str, plan: Plan, draws: Draws) -> EngineOutput:
+    if name == "vector":
+        from sim.engines.vector import run
+    else:
+        from sim.engines.simpy_engine import run
+    return run(plan, draws)

@@ -1,0 +1,120 @@
+"""The reference engine: a SimPy process per milestone that reads like the milestone's story.
+
+Wait for the predecessors (plus lags); if cancelled, never finish; otherwise, for each attempt,
+take the resources it uses (first come, first served; ties by plan order), work, wait for the
+earliest date and the next window, give the resources back, and succeed or try again.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Generator
+from typing import Any
+
+import numpy as np
+import simpy
+
+from sim.engines import EngineOutput
+from sim.engines.timing import complete, conditioned_base, work
+from sim.plan import Plan
+from sim.sampling import Draws
+
+
+def run(plan: Plan, draws: Draws) -> EngineOutput:
+    m_count = len(plan.ids)
+    finish = np.full((m_count, draws.n), np.inf)
+    driver = np.full((m_count, draws.n), -1, dtype=np.int16)
+    for i in range(draws.n):
+        _Iteration(plan, draws, i, finish, driver).run()
+    return EngineOutput(finish, driver)
+
+
+def _one(x: float) -> np.ndarray:
+    return np.array([x], dtype=float)
+
+
+class _Iteration:
+    def __init__(self, plan: Plan, draws: Draws, i: int, finish: np.ndarray, driver: np.ndarray) -> None:
+        self.plan = plan
+        self.d = draws
+        self.i = i
+        self.finish = finish
+        self.driver = driver
+        self.env = simpy.Environment()
+        sc = plan.scenario
+        self.resources = {rid: simpy.PriorityResource(self.env, r.capacity) for rid, r in sc.resources.items()}
+        self.done = [self.env.event() for _ in plan.ids]
+
+    def run(self) -> None:
+        for row in range(len(self.plan.ids)):
+            self.env.process(self.milestone(row))
+        self.env.run()
+
+    def wait_until(self, t: float) -> simpy.Timeout:
+        return self.env.timeout(max(0.0, t - self.env.now))
+
+    def milestone(self, row: int) -> Generator[Any, Any, None]:
+        plan, d, i = self.plan, self.d, self.i
+        m = plan.milestones[row]
+        sc = plan.scenario
+        if m.actual is not None:
+            yield self.wait_until(m.actual)
+            self.finish[row, i] = m.actual
+            self.done[row].succeed()
+            return
+        links = plan.links[row]
+        ready = 0.0
+        if links:
+            yield self.env.all_of([self.done[link.pred] for link in links])
+            arrivals = [self.finish[link.pred, i] + (d.lag[link.lag, i] if link.lag >= 0 else 0.0)
+                        for link in links]
+            pick = max(range(len(arrivals)), key=arrivals.__getitem__)
+            ready = arrivals[pick]
+            self.driver[row, i] = links[pick].pred
+        yield self.wait_until(ready)
+        if d.cancel[row, i]:
+            return
+        attempts = d.attempt_u[row].shape[0] if plan.needs_attempts[row] else 1
+        t = ready
+        for k in range(attempts):
+            held = []
+            for j, use in enumerate(m.uses):
+                req = self.resources[use.resource].request(priority=(t, row))
+                yield req
+                held.append((j, use, req))
+            start = t if not held else max(t, self.env.now)
+            if k == 0:
+                scale, add = d.scale[row, i], d.add[row, i]
+                if plan.conditioned[row]:
+                    assert sc.as_of_days is not None
+                    d.duration[row, i] = conditioned_base(m.duration, d.duration_u[row][i:i + 1], _one(start),
+                                                          sc.as_of_days, _one(scale), _one(add))[0]
+                base = d.duration[row, i]
+                if math.isnan(base):
+                    end = sc.as_of_days if sc.as_of_days is not None else start
+                else:
+                    end = start + work(base, scale, add)
+                if m.not_before is not None and end <= m.not_before:
+                    self.driver[row, i] = -1
+            else:
+                end = start + d.retry_after[row][k - 1, i]
+            completion = float(complete(_one(end), m.not_before, m.window)[0])
+            for j, use, req in held:
+                hold = d.hold.get((row, j))
+                if hold is not None:
+                    self.env.process(self.release(use.resource, req, start + hold[i]))
+            yield self.wait_until(completion)
+            for j, use, req in held:
+                if (row, j) not in d.hold:
+                    self.resources[use.resource].release(req)
+            t = completion
+            ok = (not plan.needs_attempts[row]) or d.attempt_u[row][k, i] < d.success[row, i]
+            if ok:
+                if t <= sc.horizon_days:
+                    self.finish[row, i] = t
+                    self.done[row].succeed()
+                return
+
+    def release(self, resource: str, req: simpy.Request, at: float) -> Generator[Any, Any, None]:
+        yield self.wait_until(at)
+        self.resources[resource].release(req)

@@ -1,0 +1,61 @@
+"""The vectorised engine: whole chunks of iterations at once, for scenarios without resources."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.engines import EngineOutput
+from sim.engines.timing import complete, conditioned_base, work
+from sim.plan import Plan
+from sim.sampling import Draws
+
+
+def run(plan: Plan, draws: Draws) -> EngineOutput:
+    sc = plan.scenario
+    n = draws.n
+    m_count = len(plan.ids)
+    finish = np.full((m_count, n), np.inf)
+    driver = np.full((m_count, n), -1, dtype=np.int16)
+    as_of = sc.as_of_days
+    horizon = sc.horizon_days
+    for row, m in enumerate(plan.milestones):
+        if m.actual is not None:
+            finish[row] = m.actual
+            continue
+        links = plan.links[row]
+        if links:
+            arrivals = np.stack([
+                finish[link.pred] + (draws.lag[link.lag] if link.lag >= 0 else 0.0) for link in links
+            ])
+            pick = np.argmax(arrivals, axis=0)
+            ready = np.take_along_axis(arrivals, pick[None, :], axis=0)[0]
+            ready = np.where(np.isinf(arrivals).any(axis=0), np.inf, ready)
+            driver[row] = np.array([link.pred for link in links], dtype=np.int16)[pick]
+        else:
+            ready = np.zeros(n)
+        scale, add = draws.scale[row], draws.add[row]
+        if plan.conditioned[row]:
+            assert as_of is not None
+            draws.duration[row] = conditioned_base(m.duration, draws.duration_u[row], ready, as_of, scale, add)
+        base = draws.duration[row]
+        impossible = np.isnan(base)
+        end = ready + work(np.where(impossible, 0.0, base), scale, add)
+        if as_of is not None and impossible.any():
+            end = np.where(impossible & np.isfinite(ready), as_of, end)
+        t = complete(end, m.not_before, m.window)
+        if plan.needs_attempts[row]:
+            ok = draws.attempt_u[row] < draws.success[row]
+            done = np.full(n, np.inf)
+            pending = np.ones(n, dtype=bool)
+            for k in range(ok.shape[0]):
+                if k > 0:
+                    t = complete(t + draws.retry_after[row][k - 1], m.not_before, m.window)
+                hit = pending & ok[k]
+                done = np.where(hit, t, done)
+                pending &= ~ok[k]
+            t = done
+        t = np.where(draws.cancel[row], np.inf, t)
+        finish[row] = np.where(t > horizon, np.inf, t)
+        if m.not_before is not None:
+            driver[row] = np.where(end <= m.not_before, -1, driver[row])
+    return EngineOutput(finish, driver)

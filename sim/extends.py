@@ -1,0 +1,84 @@
+"""Scenario inheritance: overlaying a file on the base it `extends`, along a chain of files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sim import yamlsource
+from sim.errors import Problem, ScenarioError
+from sim.yamlsource import Source
+
+MERGED_BY_ID = ("milestones", "risks", "resources")
+
+
+def read_chain(path: Path) -> tuple[Source, list[Path]]:
+    """Read `path` and every base it extends; return the overlaid document and the chain of files.
+
+    The returned Source's marks point into whichever file each value came from.
+    """
+    return _read(Path(path), [])
+
+
+def _read(path: Path, stack: list[Path]) -> tuple[Source, list[Path]]:
+    resolved = path.resolve()
+    if resolved in stack:
+        cycle = " -> ".join(p.name for p in [*stack[stack.index(resolved):], resolved])
+        raise ScenarioError(Problem(f"extends cycle: {cycle}", stack[-1], None, None, "extends"))
+    source = yamlsource.read(path)
+    data = source.data
+    base_ref = data.get("extends")
+    if base_ref is None:
+        if "remove" in data:
+            m = source.key_marks.get(("remove",))
+            raise ScenarioError(Problem("remove needs extends: there is no base scenario to remove from",
+                                        path, m.line if m else None, m.column if m else None, "remove"))
+        return source, [path]
+    if not isinstance(base_ref, str) or not base_ref.strip():
+        m = source.marks.get(("extends",))
+        raise ScenarioError(Problem("extends takes the path of a base scenario file, e.g. base.yaml",
+                                    path, m.line if m else None, m.column if m else None, "extends"))
+    base_path = (path.parent / base_ref).resolve()
+    if not base_path.exists():
+        m = source.marks[("extends",)]
+        raise ScenarioError(Problem(f"base scenario {base_ref!r} not found (looked for {base_path})",
+                                    path, m.line, m.column, "extends"))
+    base, chain = _read(base_path, [*stack, resolved])
+    return _overlay(base, source), [path, *chain]
+
+
+def _overlay(base: Source, child: Source) -> Source:
+    data: dict[str, Any] = {k: v for k, v in base.data.items() if k not in ("extends", "remove")}
+    marks = dict(base.marks)
+    key_marks = dict(base.key_marks)
+    removed = child.data.get("remove") or []
+    problems: list[Problem] = []
+    if isinstance(removed, list):
+        for i, rid in enumerate(removed):
+            where = [s for s in MERGED_BY_ID if isinstance(data.get(s), dict) and rid in data[s]]
+            if not where:
+                m = child.marks.get(("remove", i))
+                problems.append(Problem(f"nothing called {rid!r} in the base scenario to remove",
+                                        child.path, m.line if m else None, m.column if m else None,
+                                        f"remove[{i}]"))
+            for section in where:
+                data[section] = {k: v for k, v in data[section].items() if k != rid}
+    for key, value in child.data.items():
+        if key in ("extends", "remove"):
+            continue
+        if key in MERGED_BY_ID and isinstance(value, dict) and isinstance(data.get(key), dict):
+            merged = dict(data[key])
+            for item_id, item in value.items():
+                if isinstance(item, dict) and isinstance(merged.get(item_id), dict):
+                    merged[item_id] = {**merged[item_id], **item}
+                else:
+                    merged[item_id] = item
+            data[key] = merged
+        else:
+            data[key] = value
+            marks = {p: m for p, m in marks.items() if p[:1] != (key,)}
+    marks.update(child.marks)
+    key_marks.update(child.key_marks)
+    if problems:
+        raise ScenarioError(problems)
+    return Source(child.path, data, marks, key_marks, child.text)

@@ -1,0 +1,176 @@
+"""Draws: every random input for a chunk of iterations, sampled up front and vectorised.
+
+All randomness of a run comes from here, so results depend only on (scenario, seed, iterations):
+never on the engine, the number of workers or the order in which chunks are run.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from sim.plan import Plan
+
+# Chunk boundaries depend on the iteration count only, never on the number of workers.
+CHUNK = 8192
+
+
+@dataclass
+class Draws:
+    """Random inputs for `n` iterations. Row m is milestone `plan.ids[m]`.
+
+    `duration` holds each milestone's own drawn duration in days; for milestones conditioned on
+    a status date it is filled in by the engine from `duration_u` (the conditioning depends on
+    the start time). Effective duration = duration * scale + add.
+    """
+
+    n: int
+    duration: np.ndarray
+    lag: np.ndarray
+    scale: np.ndarray
+    add: np.ndarray
+    cancel: np.ndarray
+    success: np.ndarray
+    duration_u: dict[int, np.ndarray] = field(default_factory=dict)
+    attempt_u: dict[int, np.ndarray] = field(default_factory=dict)
+    retry_after: dict[int, np.ndarray] = field(default_factory=dict)
+    hold: dict[tuple[int, int], np.ndarray] = field(default_factory=dict)
+    risk_occurred: dict[str, np.ndarray] = field(default_factory=dict)
+    outcome: dict[str, np.ndarray] = field(default_factory=dict)
+
+
+def chunk_sizes(iterations: int) -> list[int]:
+    full, rest = divmod(iterations, CHUNK)
+    return [CHUNK] * full + ([rest] if rest else [])
+
+
+def chunk_seeds(seed: int, iterations: int) -> list[np.random.SeedSequence]:
+    return np.random.SeedSequence(seed).spawn(len(chunk_sizes(iterations)))
+
+
+def draw(plan: Plan, seq: np.random.SeedSequence, n: int) -> Draws:
+    """Draw all random inputs for `n` iterations from the chunk's seed sequence."""
+    rng = np.random.default_rng(seq)
+    sc = plan.scenario
+    ms = plan.milestones
+    m_count = len(ms)
+    duration = np.empty((m_count, n))
+    duration_u: dict[int, np.ndarray] = {}
+    uniforms: dict[int, np.ndarray] = {}
+    for group in sc.correlations:
+        rows = [plan.index[mid] for mid in group.milestones]
+        for row, u in zip(rows, _copula(rng, len(rows), group.rho, n)):
+            uniforms[row] = u
+    for row, m in enumerate(ms):
+        if plan.conditioned[row]:
+            duration_u[row] = uniforms[row] if row in uniforms else rng.random(n)
+            duration[row] = np.nan
+        elif row in uniforms:
+            duration[row] = m.duration.ppf(uniforms[row])
+        else:
+            duration[row] = m.duration.sample(rng, n)
+    lag = np.empty((len(plan.lags), n))
+    for slot, (row, pos) in enumerate(plan.lags):
+        dist = ms[row].after[pos].lag
+        assert dist is not None
+        lag[slot] = dist.sample(rng, n)
+    outcome: dict[str, np.ndarray] = {}
+    for m in ms:
+        if m.branches:
+            cum = np.cumsum([b.probability for b in m.branches])
+            outcome[m.id] = np.minimum(
+                np.searchsorted(cum, rng.random(n), side="right"), len(m.branches) - 1
+            ).astype(np.int32)
+    occurred = {rid: rng.random(n) < r.probability for rid, r in sc.risks.items()}
+    amounts = [e.amount.sample(rng, n) if e.amount is not None else None
+               for _, _, e in plan.effect_sources]
+    attempt_u: dict[int, np.ndarray] = {}
+    retry_after: dict[int, np.ndarray] = {}
+    for row, m in enumerate(ms):
+        if plan.needs_attempts[row]:
+            retries = m.retry.max if m.retry else 0
+            attempt_u[row] = rng.random((1 + retries, n))
+            if m.retry and retries:
+                retry_after[row] = np.stack([m.retry.after.sample(rng, n) for _ in range(retries)])
+    hold: dict[tuple[int, int], np.ndarray] = {}
+    for row, m in enumerate(ms):
+        for k, use in enumerate(m.uses):
+            if use.hold is not None:
+                hold[(row, k)] = use.hold.sample(rng, n)
+    draws = Draws(n, duration, lag, np.ones((m_count, n)), np.zeros((m_count, n)),
+                  np.zeros((m_count, n), dtype=bool), np.array([m.success for m in ms])[:, None]
+                  * np.ones((1, n)), duration_u, attempt_u, retry_after, hold, occurred, outcome)
+    _apply_effects(plan, draws, amounts)
+    return draws
+
+
+def plan_draws(plan: Plan) -> Draws:
+    """One iteration of the deterministic plan: modes, certain success, no risks, likeliest outcomes."""
+    ms = plan.milestones
+    m_count = len(ms)
+    duration = np.array([[m.duration.mode] for m in ms])
+    lag = np.array([[ms[row].after[pos].lag.mode] for row, pos in plan.lags])  # type: ignore[union-attr]
+    lag = lag.reshape(len(plan.lags), 1)
+    outcome = {
+        m.id: np.array([int(np.argmax([b.probability for b in m.branches]))], dtype=np.int32)
+        for m in ms if m.branches
+    }
+    occurred = {rid: np.zeros(1, dtype=bool) for rid in plan.scenario.risks}
+    amounts = [np.array([e.amount.mode]) if e.amount is not None else None
+               for _, _, e in plan.effect_sources]
+    # Attempts always succeed in the plan: a uniform of -1 is below any success probability.
+    attempt_u = {row: np.full((1, 1), -1.0) for row in range(m_count) if plan.needs_attempts[row]}
+    hold = {(row, k): np.array([u.hold.mode]) for row, m in enumerate(ms)
+            for k, u in enumerate(m.uses) if u.hold is not None}
+    duration_u = {row: np.array([0.5]) for row in range(m_count) if plan.conditioned[row]}
+    draws = Draws(1, duration, lag, np.ones((m_count, 1)), np.zeros((m_count, 1)),
+                  np.zeros((m_count, 1), dtype=bool), np.array([[m.success] for m in ms]),
+                  duration_u, attempt_u, {}, hold, occurred, outcome)
+    for row in duration_u:
+        draws.duration[row] = np.nan
+    _apply_effects(plan, draws, amounts)
+    return draws
+
+
+def _apply_effects(plan: Plan, draws: Draws, amounts: list[np.ndarray | None]) -> None:
+    """Fold active risk and decision effects into per-milestone scale, add, cancel and success."""
+    replaced = np.full(draws.success.shape, np.inf)
+    for (kind, owner, effect), amount in zip(plan.effect_sources, amounts):
+        if kind == "risk":
+            active = draws.risk_occurred[owner]
+        else:
+            mid, outcome = owner.split("=", 1)
+            branches = plan.scenario.milestones[mid].branches
+            chosen = next(i for i, b in enumerate(branches) if b.id == outcome)
+            active = draws.outcome[mid] == chosen
+        for mid in effect.milestones:
+            row = plan.index[mid]
+            if effect.kind == "scale":
+                draws.scale[row] *= np.where(active, amount, 1.0)
+            elif effect.kind == "add":
+                draws.add[row] += np.where(active, amount, 0.0)
+            elif effect.kind == "cancel":
+                draws.cancel[row] |= active
+            else:
+                replaced[row] = np.where(active, np.minimum(replaced[row], effect.probability),
+                                         replaced[row])
+    draws.success = np.where(np.isfinite(replaced), replaced, draws.success)
+
+
+def _copula(rng: np.random.Generator, k: int, rho: float, n: int) -> np.ndarray:
+    """Uniforms (k, n) with pairwise Spearman correlation `rho` through a Gaussian copula.
+
+    For a bivariate normal, Spearman's rho_s = (6/pi) asin(r/2), so r = 2 sin(pi rho_s / 6).
+    """
+    from scipy.special import ndtr
+
+    r = 2.0 * math.sin(math.pi * rho / 6.0)
+    corr = np.full((k, k), r)
+    np.fill_diagonal(corr, 1.0)
+    # An eigen-decomposition square root also works for singular (rho = 1) matrices.
+    vals, vecs = np.linalg.eigh(corr)
+    root = vecs * np.sqrt(np.clip(vals, 0.0, None))
+    z = root @ rng.standard_normal((k, n))
+    return ndtr(z)

@@ -1,0 +1,273 @@
+"""The scenario file format as pydantic models: structure, per-value checks and the JSON Schema."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    WithJsonSchema,
+    model_validator,
+)
+
+from sim.distributions import Distribution, parse_distribution
+from sim.units import parse_date
+
+ID_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
+_ID_RE = re.compile(ID_PATTERN)
+
+_DURATION_TEXT = r"^\s*\d+(\.\d+)?\s*(d|days?|w|wks?|weeks?|mo|months?|y|yrs?|years?)\s*$"
+_FIXED_DURATION_SCHEMA: dict[str, Any] = {
+    "anyOf": [
+        {"type": "string", "pattern": _DURATION_TEXT, "examples": ["90d", "6w", "18 months", "2.5y"]},
+        {"const": 0},
+    ]
+}
+
+
+def _dist_schema(value: dict[str, Any], a_to_b: str) -> dict[str, Any]:
+    pair = {"type": "array", "items": value, "minItems": 2, "maxItems": 2}
+    triple = {"type": "array", "items": value, "minItems": 3, "maxItems": 3}
+
+    def one(key: str, schema: dict[str, Any], **extra: Any) -> dict[str, Any]:
+        return {
+            "type": "object",
+            "properties": {key: schema, **extra},
+            "required": [key],
+            "additionalProperties": False,
+        }
+
+    return {
+        "anyOf": [
+            value,
+            {"type": "string", "pattern": a_to_b, "description": "90 % interval, lognormal"},
+            one("uniform", pair),
+            one("triangular", triple),
+            one("pert", triple, **{"lambda": {"type": "number", "exclusiveMinimum": 0}}),
+            one("normal", {
+                "type": "object",
+                "properties": {"mean": value, "sd": value},
+                "required": ["mean", "sd"],
+                "additionalProperties": False,
+            }),
+            one("lognormal", {
+                "type": "object",
+                "properties": {"median": value, "p10": value, "p90": value},
+                "required": ["p90"],
+                "additionalProperties": False,
+            }),
+            one("discrete", {"type": "object", "additionalProperties": {"type": "number"}}),
+            one("empirical", {"type": "array", "items": value, "minItems": 1}),
+        ]
+    }
+
+
+DURATION_SCHEMA = _dist_schema(_FIXED_DURATION_SCHEMA, r"^.+\s+to\s+.+$")
+FACTOR_SCHEMA = _dist_schema({"type": "number", "minimum": 0}, r"^.+\s+to\s+.+$")
+DATE_SCHEMA: dict[str, Any] = {
+    "anyOf": [
+        {"type": "string", "pattern": r"^\d{4}(-\d{2}(-\d{2})?)?$", "examples": ["2022-04-21", "2022-04", "2022"]},
+        {"type": "integer", "minimum": 1, "maximum": 9999},
+    ]
+}
+
+
+def _as_days(value: object) -> object:
+    return value if isinstance(value, Distribution) else parse_distribution(value, "days")
+
+
+def _as_factor(value: object) -> object:
+    return value if isinstance(value, Distribution) else parse_distribution(value, "number")
+
+
+def _as_fixed_days(value: object) -> object:
+    dist = _as_days(value)
+    if not dist.is_fixed:  # type: ignore[union-attr]
+        raise ValueError(f"must be a fixed duration such as 30d, got {dist.describe()}")  # type: ignore[union-attr]
+    return dist
+
+
+def _as_date(value: object) -> object:
+    if isinstance(value, dt.date):
+        return value
+    return parse_date(value)
+
+
+def _check_id(value: str) -> str:
+    if not _ID_RE.match(value):
+        raise ValueError(
+            f"{value!r} is not a valid id; use lower-case words joined by '-', e.g. 'iss-decision'"
+        )
+    return value
+
+
+def _number(value: object) -> object:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError(f"expected a number, got {value!r}")
+    return float(value)
+
+
+def _probability(value: object) -> object:
+    p = _number(value)
+    if not 0.0 <= p <= 1.0:  # type: ignore[operator]
+        raise ValueError(f"must be a probability between 0 and 1, got {value}")
+    return p
+
+
+def _whole(value: object) -> object:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"expected a whole number, got {value!r}")
+    return value
+
+
+def _one_line(value: str) -> str:
+    if "\n" in value.strip():
+        raise ValueError("must be one line")
+    return value.strip()
+
+
+def _after_entry(value: object) -> object:
+    return {"id": value} if isinstance(value, str) else value
+
+
+Id = Annotated[str, AfterValidator(_check_id), WithJsonSchema({"type": "string", "pattern": ID_PATTERN})]
+Duration = Annotated[Distribution, BeforeValidator(_as_days), WithJsonSchema(DURATION_SCHEMA)]
+FixedDuration = Annotated[Distribution, BeforeValidator(_as_fixed_days), WithJsonSchema(_FIXED_DURATION_SCHEMA)]
+Factor = Annotated[Distribution, BeforeValidator(_as_factor), WithJsonSchema(FACTOR_SCHEMA)]
+Date = Annotated[dt.date, BeforeValidator(_as_date), WithJsonSchema(DATE_SCHEMA)]
+Probability = Annotated[
+    float, BeforeValidator(_probability), WithJsonSchema({"type": "number", "minimum": 0, "maximum": 1})
+]
+Count = Annotated[int, BeforeValidator(_whole), WithJsonSchema({"type": "integer"})]
+Text = Annotated[str, WithJsonSchema({"type": "string"})]
+OneLine = Annotated[str, AfterValidator(_one_line), WithJsonSchema({"type": "string"})]
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
+
+
+class AfterLink(Model):
+    """A predecessor, optionally with a lag before this milestone's work may start."""
+
+    id: Id
+    lag: Duration | None = None
+
+
+AfterEntry = Annotated[
+    AfterLink,
+    BeforeValidator(_after_entry),
+    WithJsonSchema({"anyOf": [{"type": "string", "pattern": ID_PATTERN}, {
+        "type": "object",
+        "properties": {"id": {"type": "string", "pattern": ID_PATTERN}, "lag": DURATION_SCHEMA},
+        "required": ["id"],
+        "additionalProperties": False,
+    }]}),
+]
+
+
+class EffectSpec(Model):
+    """Exactly one of scale, add, cancel or success, applied to the listed milestones."""
+
+    milestones: list[Id] = Field(min_length=1)
+    scale: Factor | None = None
+    add: Duration | None = None
+    cancel: Literal[True] | None = None
+    success: Probability | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> EffectSpec:
+        given = [k for k in ("scale", "add", "cancel", "success") if getattr(self, k) is not None]
+        if len(given) != 1:
+            what = "none" if not given else " and ".join(given)
+            raise ValueError(f"an effect needs exactly one of scale, add, cancel or success (got {what})")
+        return self
+
+
+class BranchSpec(Model):
+    probability: Probability
+    effects: list[EffectSpec] = []
+
+
+class RetrySpec(Model):
+    after: Duration
+    max: Count = Field(ge=0)
+
+
+class WindowSpec(Model):
+    every: FixedDuration
+    open: FixedDuration
+    first: Date
+
+
+class UseSpec(Model):
+    amount: Count = Field(default=1, ge=1)
+    hold: Duration | None = None
+
+
+class MilestoneSpec(Model):
+    title: OneLine | None = None
+    after: list[AfterEntry] = []
+    not_before: Date | None = None
+    duration: Duration | None = None
+    target: Date | None = None
+    branches: dict[Id, BranchSpec] | None = None
+    success: Probability = 1.0
+    retry: RetrySpec | None = None
+    window: WindowSpec | None = None
+    uses: dict[Id, UseSpec | None] = {}
+    actual: Date | None = None
+    source: Text | None = None
+
+
+class RiskSpec(Model):
+    title: OneLine | None = None
+    probability: Probability
+    effects: list[EffectSpec] = Field(min_length=1)
+    source: Text | None = None
+
+
+class ResourceSpec(Model):
+    title: OneLine | None = None
+    capacity: Count = Field(ge=1)
+
+
+class CorrelationSpec(Model):
+    milestones: list[Id] = Field(min_length=2)
+    rho: Annotated[float, BeforeValidator(_number), WithJsonSchema({"type": "number", "minimum": -1, "maximum": 1})] = Field(ge=-1, le=1)
+
+
+class ScenarioSpec(Model):
+    """A scenario file, format 1."""
+
+    model_config = ConfigDict(
+        title="lunarsim scenario",
+        json_schema_extra={"$schema": "https://json-schema.org/draft/2020-12/schema"},
+    )
+
+    format: Literal[1] = 1
+    name: OneLine
+    description: Text | None = None
+    start: Date
+    horizon: Date | None = None
+    as_of: Date | None = None
+    iterations: Count = Field(default=10_000, ge=1)
+    seed: Count | None = Field(default=None, ge=0)
+    extends: Text | None = None
+    remove: list[Id] = []
+    headline: Id | None = None
+    milestones: dict[Id, MilestoneSpec] = Field(min_length=1)
+    risks: dict[Id, RiskSpec] = {}
+    resources: dict[Id, ResourceSpec] = {}
+    correlations: list[CorrelationSpec] = []
+
+
+def json_schema() -> dict[str, Any]:
+    """The JSON Schema of the scenario format, for editors (`lunarsim schema`)."""
+    return ScenarioSpec.model_json_schema()

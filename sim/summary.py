@@ -1,0 +1,74 @@
+"""The summary JSON (format 1): the stable, documented output that scripts and tests read."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from sim.results import PERCENTILES, Result
+
+FORMAT = 1
+
+
+def tool_version() -> str:
+    try:
+        from importlib.metadata import version
+
+        return version("lunarsim")
+    except Exception:  # not installed (running from a checkout)
+        from sim import __version__
+
+        return __version__
+
+
+def _days(x: float | None) -> float | None:
+    return None if x is None or not math.isfinite(x) else round(x, 2)
+
+
+def _iso(d: Any) -> str | None:
+    return None if d is None else d.isoformat()
+
+
+def summary(result: Result, path: str | None = None) -> dict[str, Any]:
+    """The summary document of `outputs.md`; identical for identical (scenario, seed, iterations)
+    but for run.seconds, run.engine and run.workers."""
+    sc = result.scenario
+    milestones: dict[str, Any] = {}
+    for mid in sc.milestones:
+        m = sc.milestones[mid]
+        raw = {str(p): result.percentile_days(mid, p) for p in PERCENTILES}
+        pct = {k: _days(v) for k, v in raw.items()}
+        dates = {k: _iso(sc.date_of(v)) for k, v in raw.items()}
+        target = sc.date_of(m.target) if m.target is not None else None
+        milestones[mid] = {
+            "title": m.title,
+            "done_fraction": result.done_fraction(mid),
+            "mean_days": _days(result.mean_days(mid)),
+            "sd_days": _days(result.sd_days(mid)),
+            "percentiles_days": pct,
+            "percentiles_date": dates,
+            "target": target.isoformat() if target else None,
+            "p_target": result.p_by(mid, m.target) if m.target is not None else None,
+        }
+    return {
+        "format": FORMAT,
+        "tool": {"name": "lunarsim", "version": tool_version()},
+        "scenario": {
+            "name": sc.name,
+            "path": path if path is not None else (str(sc.path) if sc.path else None),
+            "sha256": sc.sha256,
+            "start": sc.start.isoformat(),
+            "horizon": sc.horizon.isoformat(),
+        },
+        "run": {
+            "iterations": result.iterations,
+            "seed": result.seed,
+            "engine": result.engine,
+            "workers": result.workers,
+            "seconds": round(result.seconds, 3),
+        },
+        "headline": sc.headline,
+        "milestones": milestones,
+        "branches": result.branch_frequencies(),
+        "risks": result.risk_frequencies(),
+    }

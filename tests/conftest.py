@@ -1,0 +1,36 @@
+"""Shared fixtures: scenarios written from text into a temporary folder."""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+import sim
+from sim.scenario import Scenario
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def write(tmp_path: Path) -> Callable[..., Path]:
+    """Write a dedented YAML text to tmp_path/name and return its path."""
+
+    def _write(text: str, name: str = "scenario.yaml") -> Path:
+        path = tmp_path / name
+        path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
+        return path
+
+    return _write
+
+
+@pytest.fixture
+def scenario(write: Callable[..., Path]) -> Callable[..., Scenario]:
+    """Load a scenario from YAML text."""
+
+    def _scenario(text: str, name: str = "scenario.yaml") -> Scenario:
+        return sim.load(write(text, name))
+
+    return _scenario

@@ -1,0 +1,80 @@
+"""The vector engine and the SimPy reference agree on every iteration of random scenarios."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import sim
+from sim.engines import run_engine
+from sim.plan import compile_plan
+from sim.sampling import draw
+
+DURATIONS = st.sampled_from([
+    "0", "30d", "1y", "{uniform: [10d, 200d]}", "{triangular: [10d, 40d, 300d]}",
+    "{pert: [1 month, 3 months, 2y]}", "{normal: {mean: 60d, sd: 40d}}", "6 months to 3y",
+    "{lognormal: {median: 100d, p90: 400d}}", "{discrete: {10d: 0.5, 1y: 0.5}}", "{empirical: [5d, 50d, 500d]}",
+])
+
+
+@st.composite
+def scenarios(draw_: st.DrawFn) -> str:
+    n = draw_(st.integers(1, 7))
+    ids = [f"m{i}" for i in range(n)]
+    lines = ["name: random", "start: 2030-01-01", "horizon: 2060-01-01"]
+    if draw_(st.booleans()):
+        lines.append("as_of: 2030-09-01")
+    lines.append("milestones:")
+    for i, mid in enumerate(ids):
+        lines.append(f"  {mid}:")
+        lines.append(f"    duration: {draw_(DURATIONS)}")
+        preds = draw_(st.lists(st.sampled_from(ids[:i]), unique=True, max_size=3)) if i else []
+        if preds:
+            entries = []
+            for p in preds:
+                entries.append(f"{{id: {p}, lag: {draw_(DURATIONS)}}}" if draw_(st.booleans()) else p)
+            lines.append(f"    after: [{', '.join(entries)}]")
+        if draw_(st.integers(0, 4)) == 0:
+            lines.append("    not_before: 2031-01-01")
+        if draw_(st.integers(0, 3)) == 0:
+            lines.append("    success: 0.7")
+            lines.append(f"    retry: {{after: {draw_(DURATIONS)}, max: {draw_(st.integers(0, 2))}}}")
+        if draw_(st.integers(0, 4)) == 0:
+            lines.append("    window: {every: 30d, open: 5d, first: 2030-02-01}")
+        if i == 0 and draw_(st.booleans()):
+            lines.append("    branches:")
+            lines.append(f"      yes-go: {{probability: 0.6, effects: [{{milestones: [{ids[-1]}], scale: 1.1 to 2}}]}}")
+            lines.append(f"      no-go: {{probability: 0.4, effects: [{{milestones: [{ids[-1]}], add: 1y}}]}}")
+    if draw_(st.booleans()):
+        target = draw_(st.sampled_from(ids))
+        kind = draw_(st.sampled_from(["add: 200d", "scale: {uniform: [1, 3]}", "cancel: true", "success: 0.2"]))
+        lines += ["risks:", "  r:", "    probability: 0.3", f"    effects: [{{milestones: [{target}], {kind}}}]"]
+    if n >= 2 and draw_(st.booleans()):
+        lines += ["correlations:", f"  - {{milestones: [{ids[0]}, {ids[1]}], rho: 0.5}}"]
+        # Correlated durations must be uncertain.
+        text = "\n".join(lines)
+        doc = yaml.safe_load(text)
+        for mid in ids[:2]:
+            doc["milestones"][mid]["duration"] = {"uniform": ["1d", "100d"]}
+        return yaml.safe_dump(doc, sort_keys=False)
+    return "\n".join(lines) + "\n"
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=scenarios(), seed=st.integers(0, 2**32 - 1))
+def test_vector_equals_simpy_on_every_iteration(tmp_path: Path, text: str, seed: int) -> None:
+    path = tmp_path / "random.yaml"
+    path.write_text(text, encoding="utf-8")
+    sc = sim.load(path)
+    plan = compile_plan(sc)
+    seq = np.random.SeedSequence(seed)
+    a = run_engine("vector", plan, draw(plan, seq, 200))
+    b = run_engine("simpy", plan, draw(plan, seq, 200))
+    assert np.array_equal(np.isinf(a.finish), np.isinf(b.finish))
+    np.testing.assert_allclose(a.finish[np.isfinite(a.finish)], b.finish[np.isfinite(b.finish)], rtol=1e-12)
+    done = np.isfinite(a.finish)
+    assert np.array_equal(a.driver[done], b.driver[done])
