@@ -64,7 +64,6 @@ def compile_plan(scenario: Scenario) -> Plan:
     conditioned = tuple(
         as_of is not None
         and m.actual is None
-        and not m.duration.is_fixed
         and (m.not_before is None or m.not_before <= as_of)
         for m in (scenario.milestones[i] for i in order)
     )

@@ -1,0 +1,148 @@
+"""The command line: exit codes, standard output discipline, and the commands' outputs."""
+
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+TUTORIAL = ROOT / "scenarios" / "tutorial-launch-campaign.yaml"
+
+
+def lunarsim(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "sim", *args], capture_output=True, text=True,
+                          cwd=cwd or ROOT, timeout=300)
+
+
+def test_summary_json_to_stdout_is_the_only_stdout(tmp_path):
+    r = lunarsim("run", str(TUTORIAL), "-n", "2000", "--seed", "3", "--summary-json", "-", "--no-report")
+    assert r.returncode == 0, r.stderr
+    doc = json.loads(r.stdout)
+    assert doc["format"] == 1
+    assert doc["run"]["iterations"] == 2000 and doc["run"]["seed"] == 3
+    assert set(doc) == {"format", "tool", "scenario", "run", "headline", "milestones", "branches", "risks"}
+    head = doc["milestones"][doc["headline"]]
+    assert set(head) == {"title", "done_fraction", "mean_days", "sd_days", "percentiles_days",
+                         "percentiles_date", "target", "p_target"}
+    assert list(head["percentiles_days"]) == ["5", "10", "20", "50", "80", "90", "95"]
+
+
+def test_same_seed_same_json_through_the_cli(tmp_path):
+    a = lunarsim("run", str(TUTORIAL), "-n", "3000", "--seed", "9", "--summary-json", "-", "--no-report",
+                 "--workers", "1")
+    b = lunarsim("run", str(TUTORIAL), "-n", "3000", "--seed", "9", "--summary-json", "-", "--no-report",
+                 "--workers", "2", "--engine", "simpy")
+    da, db = json.loads(a.stdout), json.loads(b.stdout)
+    for d in (da, db):
+        for k in ("seconds", "engine", "workers"):
+            d["run"].pop(k)
+    assert da == db
+
+
+def test_samples_csv_has_one_row_per_iteration(tmp_path):
+    out = tmp_path / "samples.csv"
+    r = lunarsim("run", str(TUTORIAL), "-n", "500", "--seed", "1", "--samples", str(out), "--no-report", "-q")
+    assert r.returncode == 0, r.stderr
+    rows = list(csv.reader(out.open()))
+    assert len(rows) == 501
+    assert rows[0][0] == "iteration"
+    assert all(cell == "" or float(cell) >= 0 for row in rows[1:] for cell in row[1:])
+
+
+def test_samples_parquet(tmp_path):
+    pq = pytest.importorskip("pyarrow.parquet")
+    out = tmp_path / "samples.parquet"
+    r = lunarsim("run", str(TUTORIAL), "-n", "300", "--seed", "1", "--samples", str(out), "--no-report", "-q")
+    assert r.returncode == 0, r.stderr
+    assert pq.read_table(out).num_rows == 300
+
+
+def test_bad_scenario_exits_2_with_one_line_and_no_traceback(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: x\nstart: 2022\nmilestones:\n  a: {duration: 90}\n")
+    r = lunarsim("run", str(bad))
+    assert r.returncode == 2
+    assert "Traceback" not in r.stderr
+    assert r.stderr.strip().splitlines() == [
+        f"error: {bad}:4:17 milestones.a.duration: 90 needs a unit, e.g. 90d, 90w, 90 months or 90y"
+    ]
+    assert not any((tmp_path).glob("*.html"))
+
+
+def test_validate_reports_every_file(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: x\nstart: 2022\nmilestones:\n  a: {after: [b]}\n")
+    r = lunarsim("validate", str(TUTORIAL), str(bad))
+    assert r.returncode == 2
+    assert f"ok: {TUTORIAL}" in r.stdout
+    assert "unknown milestone 'b'" in r.stderr
+
+
+def test_missing_file_and_bad_option_exit_2(tmp_path):
+    assert lunarsim("run", str(tmp_path / "nope.yaml")).returncode == 2
+    assert lunarsim("run", str(TUTORIAL), "--engine", "warp").returncode == 2
+    assert lunarsim("run", str(TUTORIAL), "-n", "0").returncode == 2
+    assert lunarsim("run", str(TUTORIAL), "--samples", str(tmp_path / "x.txt"), "--no-report").returncode == 2
+
+
+def test_schema_is_json_schema_covering_the_format():
+    r = lunarsim("schema")
+    assert r.returncode == 0
+    schema = json.loads(r.stdout)
+    props = schema["properties"]
+    for key in ("format", "name", "description", "start", "horizon", "as_of", "iterations", "seed",
+                "extends", "headline", "milestones", "risks", "resources", "correlations"):
+        assert key in props
+
+
+def test_bundled_scenarios_validate_against_the_schema():
+    jsonschema = pytest.importorskip("jsonschema")
+    import yaml
+
+    schema = json.loads(lunarsim("schema").stdout)
+    for path in sorted((ROOT / "scenarios").glob("*.yaml")):
+        jsonschema.validate(yaml.safe_load(path.read_text()), schema,
+                            format_checker=None) if "extends" not in path.read_text() else None
+
+
+def test_scenarios_lists_bundled():
+    r = lunarsim("scenarios")
+    assert r.returncode == 0
+    assert "ilrs-2022-announced" in r.stdout
+
+
+def test_new_writes_a_runnable_starter(tmp_path):
+    r = lunarsim("new", "mine", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert (tmp_path / "mine.yaml").exists()
+    again = lunarsim("new", "mine", cwd=tmp_path)
+    assert again.returncode == 2
+    v = subprocess.run([sys.executable, "-m", "sim", "validate", "mine.yaml"], cwd=tmp_path,
+                       capture_output=True, text=True, env={**__import__("os").environ, "PYTHONPATH": str(ROOT)})
+    assert v.returncode == 0, v.stderr
+
+
+def test_every_command_has_help_with_an_example():
+    from sim.cli import app
+
+    for command in app.registered_commands:
+        assert command.callback.__doc__ and "Example:" in command.callback.__doc__, command.name
+
+
+def test_cli_start_up_does_not_import_heavy_libraries():
+    code = ("import sys, sim.cli; heavy = {'plotly', 'scipy', 'simpy'} & set(sys.modules); "
+            "print(sorted(heavy))")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert r.stdout.strip() == "[]", r.stdout + r.stderr
+
+
+def test_library_outside_cli_and_report_never_imports_typer_rich_or_plotly():
+    code = ("import sys, sim, sim.api, sim.summary, sim.samples, sim.loader; "
+            "print(sorted({'typer', 'rich', 'plotly'} & set(sys.modules)))")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert r.stdout.strip() == "[]", r.stdout + r.stderr

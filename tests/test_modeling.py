@@ -1,0 +1,258 @@
+"""Resources, windows, correlations, status dates and extends, checked against hand calculations."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+import sim
+from sim.summary import summary
+
+N = 40_000
+K = 4.0
+
+
+def within(observed: float, expected: float, se: float) -> None:
+    assert abs(observed - expected) <= K * se, f"{observed} vs {expected} (SE {se:.4g})"
+
+
+RESOURCE = """
+    name: shared pad
+    start: 2030-01-01
+    resources:
+      pad: {{capacity: 1}}
+    milestones:
+      first: {{duration: 10d, uses: {{pad: {{{hold}}}}}}}
+      second: {{duration: 10d, uses: {{pad: {{{hold}}}}}}}
+"""
+
+
+def test_capacity_one_resource_serialises_two_missions(scenario):
+    r = sim.simulate(scenario(RESOURCE.format(hold="")), 5, seed=1)
+    assert r.engine == "simpy"
+    assert list(r.finish_of("first")) == [10.0] * 5
+    assert list(r.finish_of("second")) == [20.0] * 5
+
+
+def test_hold_shorter_than_the_work_models_a_turnaround(scenario):
+    r = sim.simulate(scenario(RESOURCE.format(hold="hold: 5d")), 5, seed=1)
+    assert list(r.finish_of("first")) == [10.0] * 5
+    assert list(r.finish_of("second")) == [15.0] * 5
+
+
+def test_ties_go_in_plan_order_then_first_come_first_served(scenario):
+    sc = scenario("""
+        name: queue
+        start: 2030-01-01
+        resources:
+          pad: {capacity: 1}
+        milestones:
+          early: {duration: 10d, uses: {pad: {}}}
+          late: {after: [early], duration: 1d, uses: {pad: {}}}
+          b: {duration: 10d, uses: {pad: {}}}
+          a: {duration: 10d, uses: {pad: {}}}
+    """)
+    r = sim.simulate(sc, 1, seed=1)
+    # early, b and a all ask at t=0: file order early, b, a. late asks at 10 and queues behind a.
+    assert [r.finish_of(m)[0] for m in ("early", "b", "a", "late")] == [10.0, 20.0, 30.0, 31.0]
+
+
+def test_vector_engine_refuses_resources(scenario):
+    with pytest.raises(ValueError, match="vector engine cannot run scenarios with resources"):
+        sim.simulate(scenario(RESOURCE.format(hold="")), 5, seed=1, engine="vector")
+
+
+def test_window_turns_uniform_work_into_a_known_mixture(scenario):
+    sc = scenario("""
+        name: windows
+        start: 2030-01-01
+        milestones:
+          launch:
+            duration: {uniform: [0d, 100d]}
+            window: {every: 30d, open: 10d, first: 2030-01-01}
+    """)
+    r = sim.simulate(sc, N, seed=2, engine="simpy")
+    x = r.finish_of("launch")
+    # Work ends at W ~ U(0, 100). Windows: [0,10], [30,40], [60,70], [90,100]. Inside a window
+    # the launch is at W; in a gap (10,30), (40,60), (70,90) it waits for 30, 60, 90.
+    # E = (1/100) [ sum over windows of int w dw + sum over gaps of 20 * opening ]
+    #   = (1/100) [ (50 + 350 + 650 + 950) + 20 (30 + 60 + 90) ] = 56
+    mean = (50 + 350 + 650 + 950 + 20 * (30 + 60 + 90)) / 100
+    # E[X^2] likewise: int w^2 over the windows, plus 20 * opening^2 for each gap.
+    ex2 = ((10**3 + (40**3 - 30**3) + (70**3 - 60**3) + (100**3 - 90**3)) / 3
+           + 20 * (30**2 + 60**2 + 90**2)) / 100
+    within(x.mean(), mean, math.sqrt((ex2 - mean**2) / N))
+    within((x == 30.0).mean(), 0.2, math.sqrt(0.2 * 0.8 / N))
+    assert not ((x > 10) & (x < 30)).any()
+
+
+def test_window_applies_to_every_attempt(scenario):
+    sc = scenario("""
+        name: windows and retries
+        start: 2030-01-01
+        milestones:
+          launch:
+            duration: 5d
+            success: 0.5
+            retry: {after: 12d, max: 1}
+            window: {every: 30d, open: 1d, first: 2030-01-21}
+    """)
+    r = sim.simulate(sc, 2000, seed=3)
+    # First attempt waits for day 20; a retry's work ends at 32 and waits for day 50.
+    assert set(np.unique(r.finish_of("launch"))) == {20.0, 50.0, np.inf}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("spec", [
+    "{normal: {mean: 300d, sd: 80d}}",
+    "{triangular: [100d, 150d, 400d]}",
+    "{pert: [100d, 150d, 400d]}",
+    "{lognormal: {median: 200d, p90: 500d}}",
+])
+@pytest.mark.parametrize("rho", [0.6, -0.4])
+def test_correlated_pair_has_the_stated_spearman_rho(scenario, spec, rho):
+    from scipy import stats
+
+    sc = scenario(f"""
+        name: correlated
+        start: 2030-01-01
+        milestones:
+          a: {{duration: {spec}}}
+          b: {{duration: {spec}}}
+        correlations:
+          - {{milestones: [a, b], rho: {rho}}}
+    """)
+    r = sim.simulate(sc, N, seed=4)
+    measured = stats.spearmanr(r.finish_of("a"), r.finish_of("b")).statistic
+    # SE of Spearman's rho for bivariate normal ranks (Fieller et al. 1957): ~ sqrt(1.06 / (N - 3)).
+    within(measured, rho, math.sqrt(1.06 / (N - 3)))
+
+
+def test_correlation_keeps_each_margin(scenario):
+    sc = scenario("""
+        name: correlated margins
+        start: 2030-01-01
+        milestones:
+          a: {duration: {uniform: [0d, 100d]}}
+          b: {duration: {uniform: [0d, 100d]}}
+        correlations:
+          - {milestones: [a, b], rho: 0.9}
+    """)
+    x = sim.simulate(sc, N, seed=5).finish_of("b")
+    # Uniform(0, 100): mean 50, variance 100²/12.
+    within(x.mean(), 50, math.sqrt(100**2 / 12 / N))
+
+
+def test_as_of_truncates_instead_of_clamping(scenario):
+    sc = scenario("""
+        name: status date
+        start: 2030-01-01
+        as_of: 2030-04-11
+        milestones:
+          a: {duration: {uniform: [0d, 400d]}}
+    """)
+    r = sim.simulate(sc, N, seed=6)
+    x = r.finish_of("a")
+    as_of = 100.0
+    assert (x >= as_of).all() and (x == as_of).mean() == 0.0
+    # Uniform(0, 400) given > 100 is Uniform(100, 400): mean 250, variance 300²/12.
+    within(x.mean(), 250, math.sqrt(300**2 / 12 / N))
+
+
+def test_as_of_conditions_on_the_start_of_each_iteration(scenario):
+    sc = scenario("""
+        name: status date with predecessor
+        start: 2030-01-01
+        as_of: 2030-04-11
+        milestones:
+          done-early: {duration: 20d, actual: 2030-01-21}
+          a: {after: [done-early], duration: {uniform: [0d, 400d]}}
+    """)
+    x = sim.simulate(sc, N, seed=7).finish_of("a")
+    # a starts on day 20; its work must end after day 100: W ~ U(80, 400), finish 20 + W.
+    within(x.mean(), 20 + 240, math.sqrt(320**2 / 12 / N))
+    assert sim.simulate(sc, 10, seed=7).finish_of("done-early").tolist() == [20.0] * 10
+
+
+def test_as_of_fixed_duration_already_over_finishes_on_as_of_with_a_warning(scenario):
+    sc = scenario("""
+        name: stale
+        start: 2030-01-01
+        as_of: 2030-04-11
+        milestones:
+          a: {duration: 10d}
+    """)
+    assert any("'a' has no actual" in w for w in sc.warnings)
+    assert sim.simulate(sc, 10, seed=1).finish_of("a").tolist() == [100.0] * 10
+
+
+def test_extends_chain_equals_the_flat_file(write):
+    write("""
+        name: base
+        start: 2030-01-01
+        seed: 3
+        milestones:
+          a: {duration: {uniform: [10d, 20d]}}
+          b: {after: [a], duration: 30d}
+          gone: {duration: 5d}
+        risks:
+          slip: {probability: 0.5, effects: [{milestones: [b], add: 10d}]}
+    """, "base.yaml")
+    write("""
+        extends: base.yaml
+        name: middle
+        milestones:
+          b: {duration: {triangular: [20d, 30d, 60d]}}
+          c: {after: [b], duration: 7d}
+        remove: [gone]
+    """, "middle.yaml")
+    top = write("""
+        extends: middle.yaml
+        name: top
+        milestones:
+          c: {target: 2030-06-01}
+        risks:
+          slip: {probability: 0.25}
+    """, "top.yaml")
+    flat = write("""
+        name: top
+        start: 2030-01-01
+        seed: 3
+        milestones:
+          a: {duration: {uniform: [10d, 20d]}}
+          b: {after: [a], duration: {triangular: [20d, 30d, 60d]}}
+          c: {after: [b], duration: 7d, target: 2030-06-01}
+        risks:
+          slip: {probability: 0.25, effects: [{milestones: [b], add: 10d}]}
+    """, "flat.yaml")
+    a, b = sim.load(top), sim.load(flat)
+    assert list(a.milestones) == ["a", "b", "c"]
+    ra, rb = sim.simulate(a, 3000), sim.simulate(b, 3000)
+    assert np.array_equal(ra.finish, rb.finish)
+    sa, sb = summary(ra), summary(rb)
+    for s in (sa, sb):
+        s.pop("scenario")
+        s["run"].pop("seconds")
+    assert sa == sb
+
+
+def test_extends_error_names_the_file_in_the_chain(write):
+    write("""
+        name: base
+        start: 2030-01-01
+        milestones:
+          a: {duration: {uniform: [20d, 10d]}}
+    """, "base.yaml")
+    child = write("""
+        extends: base.yaml
+        name: child
+        milestones:
+          b: {after: [a], duration: 1d}
+    """, "child.yaml")
+    with pytest.raises(sim.ScenarioError) as info:
+        sim.load(child)
+    (problem,) = info.value.problems
+    assert problem.file is not None and problem.file.name == "base.yaml"
+    assert problem.line == 4
