@@ -22,9 +22,6 @@ def read_chain(path: Path) -> tuple[Source, list[Path]]:
 
 def _read(path: Path, stack: list[Path]) -> tuple[Source, list[Path]]:
     resolved = path.resolve()
-    if resolved in stack:
-        cycle = " -> ".join(p.name for p in [*stack[stack.index(resolved):], resolved])
-        raise ScenarioError(Problem(f"extends cycle: {cycle}", stack[-1], None, None, "extends"))
     source = yamlsource.read(path)
     data = source.data
     base_ref = data.get("extends")
@@ -39,11 +36,16 @@ def _read(path: Path, stack: list[Path]) -> tuple[Source, list[Path]]:
         raise ScenarioError(Problem("extends takes the path of a base scenario file, e.g. base.yaml",
                                     path, m.line if m else None, m.column if m else None, "extends"))
     base_path = (path.parent / base_ref).resolve()
+    chain_so_far = [*stack, resolved]
+    if base_path in chain_so_far:
+        m = source.marks[("extends",)]
+        cycle = " -> ".join(p.name for p in [*chain_so_far[chain_so_far.index(base_path):], base_path])
+        raise ScenarioError(Problem(f"extends cycle: {cycle}", path, m.line, m.column, "extends"))
     if not base_path.exists():
         m = source.marks[("extends",)]
         raise ScenarioError(Problem(f"base scenario {base_ref!r} not found (looked for {base_path})",
                                     path, m.line, m.column, "extends"))
-    base, chain = _read(base_path, [*stack, resolved])
+    base, chain = _read(_relative(base_path), chain_so_far)
     return _overlay(base, source), [path, *chain]
 
 
@@ -82,3 +84,11 @@ def _overlay(base: Source, child: Source) -> Source:
     if problems:
         raise ScenarioError(problems)
     return Source(child.path, data, marks, key_marks, child.text)
+
+
+def _relative(path: Path) -> Path:
+    """Shown in messages as the user would write it: relative to the working folder if inside it."""
+    try:
+        return path.relative_to(Path.cwd())
+    except ValueError:
+        return path

@@ -28,7 +28,7 @@ from sim.scenario import (
     Use,
     Window,
 )
-from sim.units import add_years
+from sim.units import add_years, format_days
 from sim.yamlsource import Key, Source
 
 
@@ -340,7 +340,8 @@ class _Semantics:
                 if every <= 0:
                     self.c.at((*at, "window", "every"), "must be longer than 0d")
                 elif not 0 < open_ <= every:
-                    self.c.at((*at, "window", "open"), "must be longer than 0d and no longer than every")
+                    self.c.at((*at, "window", "open"), f"open {format_days(open_)} must be longer than 0d "
+                              f"and no longer than every ({format_days(every)})")
             for rid, use in m.uses.items():
                 res = s.resources.get(rid)
                 amount = use.amount if use else 1

@@ -69,7 +69,8 @@ def parse(text: str, path: Path, raw: bytes | None = None) -> Source:
         line, col = (mark.line + 1, mark.column + 1) if mark else (None, None)
         raise ScenarioError(Problem(f"invalid YAML: {what}", path, line, col)) from None
     except yaml.YAMLError as exc:
-        raise ScenarioError(Problem(f"invalid YAML: {exc}", path)) from None
+        what = " ".join(str(exc).replace('in "<unicode string>",', "at").split())
+        raise ScenarioError(Problem(f"invalid YAML: {what}", path)) from None
     finally:
         loader.dispose()
     if node is None:
@@ -124,6 +125,7 @@ class _Builder:
         self._at = at
         self.nodes += 1
         if self.nodes > MAX_NODES:
+            self._at = at[:1]
             self._fail(node, f"the document expands to more than {MAX_NODES} values "
                              "(aliases nested too deep?); refusing to read it")
         self.source.marks.setdefault(at, self._mark(node))
@@ -136,15 +138,21 @@ class _Builder:
         if isinstance(node, yaml.SequenceNode):
             return [self.build(child, (*at, i)) for i, child in enumerate(node.value)]
         if isinstance(node, yaml.MappingNode):
+            merged = 0
             if any(k.tag == "tag:yaml.org,2002:merge" for k, _ in node.value):
+                explicit = sum(k.tag != "tag:yaml.org,2002:merge" for k, _ in node.value)
                 self.loader.flatten_mapping(node)
+                merged = len(node.value) - explicit  # flatten puts merged pairs first
             out: dict[str, Any] = {}
             first: dict[str, yaml.Node] = {}
-            for key_node, value_node in node.value:
+            first_index: dict[str, int] = {}
+            for index, (key_node, value_node) in enumerate(node.value):
                 self._at = at
                 if not isinstance(key_node, yaml.ScalarNode):
                     self._fail(key_node, "a key must be a single word or value, not a list or mapping")
                 key = key_node.value
+                if key in first and merged and (index < merged or first_index[key] < merged):
+                    del first[key]  # an explicit key overrides a merged one (YAML merge-key rule)
                 if key in first:
                     m = self._mark(key_node)
                     from sim.errors import format_path
@@ -154,6 +162,7 @@ class _Builder:
                         "each key may appear once", m.file, m.line, m.column, format_path(at)))
                     continue
                 first[key] = key_node
+                first_index[key] = index
                 self.source.key_marks[(*at, key)] = self._mark(key_node)
                 out[key] = self.build(value_node, (*at, key))
             return out

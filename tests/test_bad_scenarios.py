@@ -1,0 +1,267 @@
+"""Bad scenario files (tests/bad/*.yaml), each with the exact message the user must see.
+
+Messages name the file, line and column, the key path, what is wrong and what would be right.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import sim
+
+BAD = Path(__file__).resolve().parent / "bad"
+
+EXPECTED = [
+    (
+        "actual-after-as-of.yaml",
+        [
+            "actual-after-as-of.yaml:5:37 milestones.chang-e-6.actual: actual 2027-05-03 is after as_of 2026-11-25; a milestone can only be done by the status date",
+        ],
+    ),
+    (
+        "actual-without-as-of.yaml",
+        [
+            "actual-without-as-of.yaml:4:37 milestones.chang-e-6.actual: actual needs a status date: add as_of at the top level",
+        ],
+    ),
+    (
+        "alias-bomb.yaml",
+        [
+            "alias-bomb.yaml:3:44 f: the document expands to more than 200000 values (aliases nested too deep?); refusing to read it",
+        ],
+    ),
+    (
+        "bad-format.yaml",
+        [
+            "bad-format.yaml:1:9 format: format 2 is not supported; this version of lunarsim reads format 1",
+        ],
+    ),
+    (
+        "bad-id.yaml",
+        [
+            "bad-id.yaml:4:3 milestones.Surveys_1: 'Surveys_1' is not a valid id; use lower-case words joined by '-', e.g. 'iss-decision'",
+        ],
+    ),
+    (
+        "bad-start-date.yaml",
+        [
+            "bad-start-date.yaml:2:8 start: '2022-13-01' is not a date; write YYYY-MM-DD, YYYY-MM or YYYY",
+        ],
+    ),
+    (
+        "branches-sum.yaml",
+        [
+            "branches-sum.yaml:6:7 milestones.iss-decision.branches: outcome probabilities sum to 0.9; they must sum to 1",
+        ],
+    ),
+    (
+        "cycle.yaml",
+        [
+            "cycle.yaml:4:14 milestones.a.after: dependency cycle: a -> b -> c -> a",
+        ],
+    ),
+    (
+        "discrete-sum.yaml",
+        [
+            "discrete-sum.yaml:5:15 milestones.a.duration: probabilities sum to 0.9 (need 1)",
+        ],
+    ),
+    (
+        "duplicate-key.yaml",
+        [
+            "duplicate-key.yaml:5:3 milestones: duplicate key 'a' (first at line 4); each key may appear once",
+        ],
+    ),
+    (
+        "duration-no-unit.yaml",
+        [
+            "duration-no-unit.yaml:4:17 milestones.a.duration: 90 needs a unit, e.g. 90d, 90w, 90 months or 90y",
+        ],
+    ),
+    (
+        "effect-two-kinds.yaml",
+        [
+            "effect-two-kinds.yaml:8:15 risks.failure.effects[0]: an effect needs exactly one of scale, add, cancel or success (got scale and add)",
+        ],
+    ),
+    (
+        "effect-unknown-milestone.yaml",
+        [
+            "effect-unknown-milestone.yaml:8:29 risks.sanctions.effects[0].milestones[0]: unknown milestone 'luna-62' (did you mean 'luna-26'?)",
+        ],
+    ),
+    (
+        "extends-cycle-a.yaml",
+        [
+            "extends-cycle-b.yaml:1:10 extends: extends cycle: extends-cycle-a.yaml -> extends-cycle-b.yaml -> extends-cycle-a.yaml",
+        ],
+    ),
+    (
+        "extends-missing.yaml",
+        [
+            "extends-missing.yaml:1:10 extends: base scenario 'no-such-base.yaml' not found (looked for /work/main/tests/bad/no-such-base.yaml)",
+        ],
+    ),
+    (
+        "headline-unknown.yaml",
+        [
+            "headline-unknown.yaml:3:11 headline: unknown milestone 'facilities' (did you mean 'facilities-built'?)",
+        ],
+    ),
+    (
+        "invalid-yaml.yaml",
+        [
+            "invalid-yaml.yaml:4:24: invalid YAML: did not find expected ',' or ']'",
+        ],
+    ),
+    (
+        "missing-milestones.yaml",
+        [
+            "missing-milestones.yaml:1:1: missing required key 'milestones'",
+        ],
+    ),
+    (
+        "missing-name.yaml",
+        [
+            "missing-name.yaml:1:1: missing required key 'name'",
+        ],
+    ),
+    (
+        "normal-sd.yaml",
+        [
+            "normal-sd.yaml:5:15 milestones.a.duration: sd must be > 0, got -30d",
+        ],
+    ),
+    (
+        "not-a-mapping.yaml",
+        [
+            "not-a-mapping.yaml:1:1: a scenario must be a mapping (key: value), not a list",
+        ],
+    ),
+    (
+        "pert-arity.yaml",
+        [
+            "pert-arity.yaml:5:15 milestones.a.duration: pert takes [min, mode, max], got 2 values",
+        ],
+    ),
+    (
+        "probability-range.yaml",
+        [
+            "probability-range.yaml:7:18 risks.failure.probability: must be a probability between 0 and 1, got 1.5",
+        ],
+    ),
+    (
+        "resource-capacity.yaml",
+        [
+            "resource-capacity.yaml:4:19 resources.pad.capacity: must be >= 1, got -1",
+        ],
+    ),
+    (
+        "resource-unknown.yaml",
+        [
+            "resource-unknown.yaml:6:28 milestones.a.uses.launch-pads: unknown resource 'launch-pads' (did you mean 'launch-pad'?)",
+        ],
+    ),
+    (
+        "retry-negative.yaml",
+        [
+            "retry-negative.yaml:7:29 milestones.landing.retry.max: must be >= 0, got -1",
+        ],
+    ),
+    (
+        "rho-not-psd.yaml",
+        [
+            "rho-not-psd.yaml:8:34 correlations[0].rho: rho -0.9 for 3 milestones is not positive semi-definite (with 3 milestones the lowest possible common rho is about -0.5)",
+        ],
+    ),
+    (
+        "rho-range.yaml",
+        [
+            "rho-range.yaml:7:31 correlations[0].rho: must be <= 1.0, got 1.2",
+        ],
+    ),
+    (
+        "self-after.yaml",
+        [
+            "self-after.yaml:4:15 milestones.a.after[0]: 'a' cannot come after itself",
+        ],
+    ),
+    (
+        "several-problems.yaml",
+        [
+            "several-problems.yaml:5:15 milestones.a.duration: a 2y >= b 1y (need a < b)",
+            "several-problems.yaml:6:5 milestones.a.titel: unknown key 'titel' (did you mean 'title'?)",
+            "several-problems.yaml:8:13 milestones.b.after[0]: unknown milestone 'zz' (expected one of: a, b)",
+            "several-problems.yaml:9:14 milestones.b.success: must be a probability between 0 and 1, got 2",
+        ],
+    ),
+    (
+        "triangular-order.yaml",
+        [
+            "triangular-order.yaml:5:15 milestones.surveys.duration: min 3y > max 2y (need min <= mode <= max)",
+        ],
+    ),
+    (
+        "unknown-after.yaml",
+        [
+            "unknown-after.yaml:6:13 milestones.base.after[0]: unknown milestone 'survey' (did you mean 'surveys'?)",
+        ],
+    ),
+    (
+        "unknown-distribution.yaml",
+        [
+            "unknown-distribution.yaml:5:15 milestones.a.duration: unknown distribution 'gamma'; use one of uniform, triangular, pert, normal, lognormal, discrete, empirical, or 'a to b'",
+        ],
+    ),
+    (
+        "unknown-milestone-key.yaml",
+        [
+            "unknown-milestone-key.yaml:5:5 milestones.a.duraton: unknown key 'duraton' (did you mean 'duration'?)",
+        ],
+    ),
+    (
+        "unknown-top-key.yaml",
+        [
+            "unknown-top-key.yaml:3:1 horizn: unknown key 'horizn' (did you mean 'horizon'?)",
+        ],
+    ),
+    (
+        "window-open.yaml",
+        [
+            "window-open.yaml:6:32 milestones.launch.window.open: open 40d must be longer than 0d and no longer than every (30d)",
+        ],
+    ),
+]
+
+
+def test_every_bad_file_has_an_expected_message():
+    listed = {name for name, _ in EXPECTED} | {"extends-cycle-b.yaml"}
+    assert listed == {p.name for p in BAD.glob("*.yaml")}
+    assert len(listed) >= 20
+
+
+@pytest.mark.parametrize(("name", "messages"), EXPECTED, ids=[n for n, _ in EXPECTED])
+def test_bad_file_gives_exact_messages(monkeypatch, name, messages):
+    monkeypatch.chdir(BAD)
+    with pytest.raises(sim.ScenarioError) as info:
+        sim.load(name)
+    assert [str(p) for p in info.value.problems] == messages
+
+
+@pytest.mark.parametrize("name", ["cycle.yaml", "several-problems.yaml", "alias-bomb.yaml"])
+def test_cli_prints_the_same_lines_with_exit_2_and_no_traceback(name):
+    r = subprocess.run(
+        [sys.executable, "-m", "sim", "validate", name],
+        cwd=BAD,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert r.returncode == 2
+    expected = dict(EXPECTED)[name]
+    assert r.stderr.splitlines() == [f"error: {m}" for m in expected]
+    assert r.stdout == ""
