@@ -1,9 +1,9 @@
 """lunarsim: open, reproducible schedule-risk simulation of programmes of uncertain milestones.
 
-    import sim
-    scenario = sim.load("scenarios/ilrs-2022-announced.yaml")
-    result = sim.simulate(scenario, iterations=10_000, seed=42)
-    result.percentile_days(scenario.headline, 50)
+import sim
+scenario = sim.load("scenarios/ilrs-2022-announced.yaml")
+result = sim.simulate(scenario, iterations=10_000, seed=42)
+result.percentile_days(scenario.headline, 50)
 """
 
 from __future__ import annotations

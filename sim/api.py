@@ -39,11 +39,25 @@ class _Chunk:
     outcome: dict[str, np.ndarray]
 
 
-def _run_chunk(plan: Plan, engine: str, seq: np.random.SeedSequence, n: int) -> _Chunk:
-    from sim.engines import run_engine
+def _run_chunk(
+    plan: Plan,
+    engine: str,
+    seq: np.random.SeedSequence,
+    n: int,
+    finish: np.ndarray | None = None,
+    driver: np.ndarray | None = None,
+    duration: np.ndarray | None = None,
+) -> _Chunk:
+    """Draw and run one chunk, writing into the given (M, n) views when there are some."""
+    from sim.engines import EngineOutput, run_engine
 
-    draws = draw(plan, seq, n)
-    out = run_engine(engine, plan, draws)
+    draws = draw(plan, seq, n, duration)
+    m_count = len(plan.ids)
+    out = EngineOutput(
+        finish if finish is not None else np.empty((m_count, n)),
+        driver if driver is not None else np.empty((m_count, n), dtype=np.int16),
+    )
+    run_engine(engine, plan, draws, out)
     return _Chunk(out.finish, out.driver, draws.duration, draws.risk_occurred, draws.outcome)
 
 
@@ -76,10 +90,18 @@ def simulate(
     sizes = chunk_sizes(n_total)
     seqs = chunk_seeds(seed, n_total)
     n_workers = min(workers or os.cpu_count() or 1, len(sizes))
+    m_count = len(plan.ids)
+    finish = np.empty((m_count, n_total))
+    driver = np.empty((m_count, n_total), dtype=np.int16)
+    duration = np.empty((m_count, n_total))
+    offsets = np.concatenate([[0], np.cumsum(sizes)]).tolist()
     chunks: list[_Chunk] = []
     if n_workers <= 1:
-        for seq, n in zip(seqs, sizes):
-            chunks.append(_run_chunk(plan, chosen, seq, n))
+        for k, (seq, n) in enumerate(zip(seqs, sizes)):
+            part = slice(offsets[k], offsets[k] + n)
+            chunks.append(
+                _run_chunk(plan, chosen, seq, n, finish[:, part], driver[:, part], duration[:, part])
+            )
             if progress:
                 progress(n)
     else:
@@ -88,13 +110,17 @@ def simulate(
         ctx = multiprocessing.get_context("fork" if hasattr(os, "fork") else "spawn")
         with ProcessPoolExecutor(n_workers, mp_context=ctx) as pool:
             futures = [pool.submit(_run_chunk, plan, chosen, seq, n) for seq, n in zip(seqs, sizes)]
-            for fut, n in zip(futures, sizes):
-                chunks.append(fut.result())
+            for k, (fut, n) in enumerate(zip(futures, sizes)):
+                chunk = fut.result()
+                part = slice(offsets[k], offsets[k] + n)
+                finish[:, part], driver[:, part], duration[:, part] = (
+                    chunk.finish,
+                    chunk.driver,
+                    chunk.duration,
+                )
+                chunks.append(chunk)
                 if progress:
                     progress(n)
-    finish = np.concatenate([c.finish for c in chunks], axis=1)
-    driver = np.concatenate([c.driver for c in chunks], axis=1)
-    duration = np.concatenate([c.duration for c in chunks], axis=1)
     risk_occurred = {r: np.concatenate([c.risk_occurred[r] for c in chunks]) for r in scenario.risks}
     outcome = {m: np.concatenate([c.outcome[m] for c in chunks]) for m in chunks[0].outcome}
     det = deterministic_plan(scenario)
@@ -114,8 +140,12 @@ def simulate(
     )
 
 
-def _inputs(plan: Plan, duration: np.ndarray, risk_occurred: dict[str, np.ndarray],
-            outcome: dict[str, np.ndarray]) -> list[RandomInput]:
+def _inputs(
+    plan: Plan,
+    duration: np.ndarray,
+    risk_occurred: dict[str, np.ndarray],
+    outcome: dict[str, np.ndarray],
+) -> list[RandomInput]:
     sc = plan.scenario
     inputs: list[RandomInput] = []
     for row, m in enumerate(plan.milestones):
@@ -128,6 +158,7 @@ def _inputs(plan: Plan, duration: np.ndarray, risk_occurred: dict[str, np.ndarra
         if len(m.branches) < 2:
             continue
         for k, b in enumerate(m.branches):
-            inputs.append(RandomInput(f"{mid}={b.id}", f"{m.title} = {b.id}", "decision",
-                                      (chosen == k).astype(float)))
+            inputs.append(
+                RandomInput(f"{mid}={b.id}", f"{m.title} = {b.id}", "decision", (chosen == k).astype(float))
+            )
     return inputs

@@ -12,8 +12,11 @@ from sim.errors import Problem, ScenarioError
 
 def folders() -> list[Path]:
     here = Path(__file__).resolve().parent
-    return [p for p in (here.parent / "scenarios", Path(sys.prefix) / "share" / "lunarsim" / "scenarios")
-            if p.is_dir()]
+    return [
+        p
+        for p in (here.parent / "scenarios", Path(sys.prefix) / "share" / "lunarsim" / "scenarios")
+        if p.is_dir()
+    ]
 
 
 def bundled() -> list[tuple[Path, str]]:
@@ -42,4 +45,6 @@ def find(arg: str) -> Path:
         if candidate.stem == stem:
             return candidate
     names = ", ".join(p.stem for p, _ in bundled())
-    raise ScenarioError(Problem(f"no such file, nor a bundled scenario of that name (bundled: {names})", path))
+    raise ScenarioError(
+        Problem(f"no such file, nor a bundled scenario of that name (bundled: {names})", path)
+    )

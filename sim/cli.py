@@ -59,8 +59,11 @@ def _guard(debug: bool, action: Callable[[], Any]) -> Any:
     except Exception as exc:
         if debug:
             traceback.print_exc()
-        _fail(1, f"internal error: {type(exc).__name__}: {exc} (this is a bug in lunarsim; "
-                 "--debug shows the traceback)")
+        _fail(
+            1,
+            f"internal error: {type(exc).__name__}: {exc} (this is a bug in lunarsim; "
+            "--debug shows the traceback)",
+        )
 
 
 def _resolve(arg: str) -> Path:
@@ -75,15 +78,52 @@ def _engine_or_exit(engine: Engine) -> str:
 
 @app.command()
 def run(
-    scenarios: Annotated[list[str], typer.Argument(help="Scenario files (or bundled names, see `lunarsim scenarios`).")],
-    iterations: Annotated[int | None, typer.Option("-n", "--iterations", min=1, help="Monte Carlo iterations (default: the scenario's, else 10000).")] = None,
-    seed: Annotated[int | None, typer.Option("--seed", min=0, help="Seed (default: the scenario's, else a fresh one that is printed).")] = None,
-    engine: Annotated[Engine, typer.Option("--engine", help="auto picks vector unless the scenario uses resources.")] = Engine.auto,
-    workers: Annotated[int | None, typer.Option("--workers", min=1, help="Worker processes (default: all cores). Results do not depend on it.")] = None,
+    scenarios: Annotated[
+        list[str],
+        typer.Argument(help="Scenario files (or bundled names, see `lunarsim scenarios`)."),
+    ],
+    iterations: Annotated[
+        int | None,
+        typer.Option(
+            "-n",
+            "--iterations",
+            min=1,
+            help="Monte Carlo iterations (default: the scenario's, else 10000).",
+        ),
+    ] = None,
+    seed: Annotated[
+        int | None,
+        typer.Option(
+            "--seed",
+            min=0,
+            help="Seed (default: the scenario's, else a fresh one that is printed).",
+        ),
+    ] = None,
+    engine: Annotated[
+        Engine,
+        typer.Option("--engine", help="auto picks vector unless the scenario uses resources."),
+    ] = Engine.auto,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            "--workers",
+            min=1,
+            help="Worker processes (default: all cores). Results do not depend on it.",
+        ),
+    ] = None,
     out: Annotated[Path, typer.Option("--out", help="Folder for HTML reports.")] = Path("reports"),
     no_report: Annotated[bool, typer.Option("--no-report", help="Do not write the HTML report.")] = False,
-    summary_json: Annotated[str | None, typer.Option("--summary-json", help="Write the summary JSON to PATH ('-' for standard output, and nothing else goes there).")] = None,
-    samples: Annotated[Path | None, typer.Option("--samples", help="Write every iteration's finish days to PATH (.csv or .parquet).")] = None,
+    summary_json: Annotated[
+        str | None,
+        typer.Option(
+            "--summary-json",
+            help="Write the summary JSON to PATH ('-' for standard output, and nothing else goes there).",
+        ),
+    ] = None,
+    samples: Annotated[
+        Path | None,
+        typer.Option("--samples", help="Write every iteration's finish days to PATH (.csv or .parquet)."),
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar and no table.")] = False,
     debug: Debug = False,
 ) -> None:
@@ -91,12 +131,35 @@ def run(
 
     Example: [bold]lunarsim run scenarios/ilrs-2022-announced.yaml -n 20000 --seed 7[/bold]
     """
-    _guard(debug, lambda: _run(scenarios, iterations, seed, engine.value, workers, out, no_report,
-                               summary_json, samples, quiet))
+    _guard(
+        debug,
+        lambda: _run(
+            scenarios,
+            iterations,
+            seed,
+            engine.value,
+            workers,
+            out,
+            no_report,
+            summary_json,
+            samples,
+            quiet,
+        ),
+    )
 
 
-def _run(args: list[str], iterations: int | None, seed: int | None, engine: str, workers: int | None,
-         out: Path, no_report: bool, summary_json: str | None, samples: Path | None, quiet: bool) -> None:
+def _run(
+    args: list[str],
+    iterations: int | None,
+    seed: int | None,
+    engine: str,
+    workers: int | None,
+    out: Path,
+    no_report: bool,
+    summary_json: str | None,
+    samples: Path | None,
+    quiet: bool,
+) -> None:
     import sim
     from sim.render import print_table
     from sim.summary import summary
@@ -126,7 +189,11 @@ def _run(args: list[str], iterations: int | None, seed: int | None, engine: str,
         if samples is not None:
             from sim.samples import write_samples
 
-            target = samples if len(loaded) == 1 else samples.with_name(f"{samples.stem}-{path.stem}{samples.suffix}")
+            target = (
+                samples
+                if len(loaded) == 1
+                else samples.with_name(f"{samples.stem}-{path.stem}{samples.suffix}")
+            )
             write_samples(result, target)
             _say(f"samples: {target}", to_stdout)
         if no_report:
@@ -156,8 +223,9 @@ def _write_report(result: Any, out: Path) -> Path | None:
     return write_report(result, out)
 
 
-def _simulate_with_progress(scenario: Any, n: int, seed: int | None, engine: str,
-                            workers: int | None, quiet: bool) -> Any:
+def _simulate_with_progress(
+    scenario: Any, n: int, seed: int | None, engine: str, workers: int | None, quiet: bool
+) -> Any:
     import sim
 
     if quiet or not sys.stderr.isatty():
@@ -165,8 +233,14 @@ def _simulate_with_progress(scenario: Any, n: int, seed: int | None, engine: str
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
     began = time.monotonic()
-    bar = Progress(TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-                   TimeRemainingColumn(), transient=True, console=None)
+    bar = Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeRemainingColumn(),
+        transient=True,
+        console=None,
+    )
     task = bar.add_task(scenario.name[:40], total=n)
     shown = False
 
@@ -187,8 +261,13 @@ def _simulate_with_progress(scenario: Any, n: int, seed: int | None, engine: str
 @app.command()
 def compare(
     scenarios: Annotated[list[str], typer.Argument(help="Two or more scenario files (or bundled names).")],
-    iterations: Annotated[int | None, typer.Option("-n", "--iterations", min=1, help="Iterations for every scenario.")] = None,
-    seed: Annotated[int | None, typer.Option("--seed", min=0, help="Seed for every scenario (default: each scenario's).")] = None,
+    iterations: Annotated[
+        int | None, typer.Option("-n", "--iterations", min=1, help="Iterations for every scenario.")
+    ] = None,
+    seed: Annotated[
+        int | None,
+        typer.Option("--seed", min=0, help="Seed for every scenario (default: each scenario's)."),
+    ] = None,
     engine: Annotated[Engine, typer.Option("--engine")] = Engine.auto,
     workers: Annotated[int | None, typer.Option("--workers", min=1)] = None,
     out: Annotated[Path, typer.Option("--out", help="Folder for the report.")] = Path("reports"),
@@ -216,8 +295,11 @@ def compare(
                 s = sim.api.fresh_seed()
                 _err(f"seed: {s} for {arg} (fresh)")
             try:
-                results.append(_simulate_with_progress(scenario, iterations or scenario.iterations, s,
-                                                       engine.value, workers, quiet))
+                results.append(
+                    _simulate_with_progress(
+                        scenario, iterations or scenario.iterations, s, engine.value, workers, quiet
+                    )
+                )
             except ValueError as exc:
                 _fail(2, f"error: {exc}")
             if not quiet:
@@ -253,8 +335,10 @@ def validate(
                 continue
             for warning in scenario.warnings:
                 _err(f"warning: {path}: {warning}")
-            print(f"ok: {path} ({len(scenario.milestones)} milestones, {len(scenario.risks)} risks, "
-                  f"headline {scenario.headline})")
+            print(
+                f"ok: {path} ({len(scenario.milestones)} milestones, {len(scenario.risks)} risks, "
+                f"headline {scenario.headline})"
+            )
         if failed:
             raise typer.Exit(2)
 

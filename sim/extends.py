@@ -28,23 +28,44 @@ def _read(path: Path, stack: list[Path]) -> tuple[Source, list[Path]]:
     if base_ref is None:
         if "remove" in data:
             m = source.key_marks.get(("remove",))
-            raise ScenarioError(Problem("remove needs extends: there is no base scenario to remove from",
-                                        path, m.line if m else None, m.column if m else None, "remove"))
+            raise ScenarioError(
+                Problem(
+                    "remove needs extends: there is no base scenario to remove from",
+                    path,
+                    m.line if m else None,
+                    m.column if m else None,
+                    "remove",
+                )
+            )
         return source, [path]
     if not isinstance(base_ref, str) or not base_ref.strip():
         m = source.marks.get(("extends",))
-        raise ScenarioError(Problem("extends takes the path of a base scenario file, e.g. base.yaml",
-                                    path, m.line if m else None, m.column if m else None, "extends"))
+        raise ScenarioError(
+            Problem(
+                "extends takes the path of a base scenario file, e.g. base.yaml",
+                path,
+                m.line if m else None,
+                m.column if m else None,
+                "extends",
+            )
+        )
     base_path = (path.parent / base_ref).resolve()
     chain_so_far = [*stack, resolved]
     if base_path in chain_so_far:
         m = source.marks[("extends",)]
-        cycle = " -> ".join(p.name for p in [*chain_so_far[chain_so_far.index(base_path):], base_path])
+        cycle = " -> ".join(p.name for p in [*chain_so_far[chain_so_far.index(base_path) :], base_path])
         raise ScenarioError(Problem(f"extends cycle: {cycle}", path, m.line, m.column, "extends"))
     if not base_path.exists():
         m = source.marks[("extends",)]
-        raise ScenarioError(Problem(f"base scenario {base_ref!r} not found (looked for {base_path})",
-                                    path, m.line, m.column, "extends"))
+        raise ScenarioError(
+            Problem(
+                f"base scenario {base_ref!r} not found (looked for {base_path})",
+                path,
+                m.line,
+                m.column,
+                "extends",
+            )
+        )
     base, chain = _read(_relative(base_path), chain_so_far)
     return _overlay(base, source), [path, *chain]
 
@@ -60,9 +81,15 @@ def _overlay(base: Source, child: Source) -> Source:
             where = [s for s in MERGED_BY_ID if isinstance(data.get(s), dict) and rid in data[s]]
             if not where:
                 m = child.marks.get(("remove", i))
-                problems.append(Problem(f"nothing called {rid!r} in the base scenario to remove",
-                                        child.path, m.line if m else None, m.column if m else None,
-                                        f"remove[{i}]"))
+                problems.append(
+                    Problem(
+                        f"nothing called {rid!r} in the base scenario to remove",
+                        child.path,
+                        m.line if m else None,
+                        m.column if m else None,
+                        f"remove[{i}]",
+                    )
+                )
             for section in where:
                 data[section] = {k: v for k, v in data[section].items() if k != rid}
     for key, value in child.data.items():

@@ -72,13 +72,15 @@ class _Checker:
             probe = probe[:-1]
         if mark is None:
             mark = self.source.marks.get(())
-        self.problems.append(Problem(
-            message,
-            mark.file if mark else self.source.path,
-            mark.line if mark else None,
-            mark.column if mark else None,
-            format_path(loc),
-        ))
+        self.problems.append(
+            Problem(
+                message,
+                mark.file if mark else self.source.path,
+                mark.line if mark else None,
+                mark.column if mark else None,
+                format_path(loc),
+            )
+        )
 
     def validate(self) -> schema.ScenarioSpec:
         data = self.source.data
@@ -125,8 +127,12 @@ class _Checker:
             self.at(loc, f"needs {need} {n} {noun}")
         elif kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
             ctx = err.get("ctx", {})
-            op = {"greater_than_equal": ">=", "less_than_equal": "<=",
-                  "greater_than": ">", "less_than": "<"}[kind]
+            op = {
+                "greater_than_equal": ">=",
+                "less_than_equal": "<=",
+                "greater_than": ">",
+                "less_than": "<",
+            }[kind]
             bound = next(iter(ctx.values()), "?")
             self.at(loc, f"must be {op} {bound}, got {_show(given)}")
         else:
@@ -248,9 +254,16 @@ class _References:
             if isinstance(uses, dict):
                 for rid in uses:
                     if rid not in self.resources:
-                        hint = _did_you_mean(rid, list(self.resources)) if self.resources else (
-                            " (declare it under resources:)")
-                        self.c.at(("milestones", mid, "uses", rid), f"unknown resource {rid!r}{hint}", key=True)
+                        hint = (
+                            _did_you_mean(rid, list(self.resources))
+                            if self.resources
+                            else (" (declare it under resources:)")
+                        )
+                        self.c.at(
+                            ("milestones", mid, "uses", rid),
+                            f"unknown resource {rid!r}{hint}",
+                            key=True,
+                        )
         risks = self.data.get("risks")
         if isinstance(risks, dict):
             for rid, r in risks.items():
@@ -286,7 +299,7 @@ class _References:
             stack.append(node)
             for nxt in graph[node]:
                 if state.get(nxt) == 1:
-                    return [*stack[stack.index(nxt):], nxt]
+                    return [*stack[stack.index(nxt) :], nxt]
                 if nxt not in state:
                     found = visit(nxt)
                     if found:
@@ -318,7 +331,10 @@ class _Semantics:
         if horizon <= s.start:
             self.c.at(("horizon",), f"horizon {horizon} must be after start {s.start}")
         if s.as_of is not None and not s.start <= s.as_of < horizon:
-            self.c.at(("as_of",), f"as_of {s.as_of} must be on or after start {s.start} and before the horizon")
+            self.c.at(
+                ("as_of",),
+                f"as_of {s.as_of} must be on or after start {s.start} and before the horizon",
+            )
         for mid, m in s.milestones.items():
             at = ("milestones", mid)
             if m.branches is not None:
@@ -326,13 +342,19 @@ class _Semantics:
                     self.c.at((*at, "branches"), "a decision needs at least one outcome")
                 total = sum(b.probability for b in m.branches.values())
                 if abs(total - 1.0) > 1e-9:
-                    self.c.at((*at, "branches"), f"outcome probabilities sum to {total:.6g}; they must sum to 1")
+                    self.c.at(
+                        (*at, "branches"),
+                        f"outcome probabilities sum to {total:.6g}; they must sum to 1",
+                    )
             if m.actual is not None:
                 if s.as_of is None:
                     self.c.at((*at, "actual"), "actual needs a status date: add as_of at the top level")
                 elif m.actual > s.as_of:
-                    self.c.at((*at, "actual"), f"actual {m.actual} is after as_of {s.as_of}; a milestone "
-                              "can only be done by the status date")
+                    self.c.at(
+                        (*at, "actual"),
+                        f"actual {m.actual} is after as_of {s.as_of}; a milestone "
+                        "can only be done by the status date",
+                    )
                 if m.actual < s.start:
                     self.c.at((*at, "actual"), f"actual {m.actual} is before start {s.start}")
             if m.window is not None:
@@ -340,14 +362,19 @@ class _Semantics:
                 if every <= 0:
                     self.c.at((*at, "window", "every"), "must be longer than 0d")
                 elif not 0 < open_ <= every:
-                    self.c.at((*at, "window", "open"), f"open {format_days(open_)} must be longer than 0d "
-                              f"and no longer than every ({format_days(every)})")
+                    self.c.at(
+                        (*at, "window", "open"),
+                        f"open {format_days(open_)} must be longer than 0d "
+                        f"and no longer than every ({format_days(every)})",
+                    )
             for rid, use in m.uses.items():
                 res = s.resources.get(rid)
                 amount = use.amount if use else 1
                 if res is not None and amount > res.capacity:
-                    self.c.at((*at, "uses", rid, "amount"), f"needs {amount} but {rid!r} has capacity "
-                              f"{res.capacity}; it could never start")
+                    self.c.at(
+                        (*at, "uses", rid, "amount"),
+                        f"needs {amount} but {rid!r} has capacity {res.capacity}; it could never start",
+                    )
         self.correlations()
 
     def correlations(self) -> None:
@@ -362,21 +389,29 @@ class _Semantics:
                 continue
             for j, mid in enumerate(ids):
                 if mid in seen:
-                    self.c.at((*at, "milestones", j), f"{mid!r} is already in correlation group {seen[mid]}; "
-                              "a milestone may be in one group")
+                    self.c.at(
+                        (*at, "milestones", j),
+                        f"{mid!r} is already in correlation group {seen[mid]}; "
+                        "a milestone may be in one group",
+                    )
                 seen[mid] = g
                 dur = self.s.milestones[mid].duration
                 if dur is None or dur.is_fixed:
-                    self.c.at((*at, "milestones", j), f"{mid!r} has a fixed duration; only uncertain "
-                              "durations can be correlated")
+                    self.c.at(
+                        (*at, "milestones", j),
+                        f"{mid!r} has a fixed duration; only uncertain durations can be correlated",
+                    )
             k = len(ids)
             r = 2.0 * math.sin(math.pi * group.rho / 6.0)
             matrix = np.full((k, k), r)
             np.fill_diagonal(matrix, 1.0)
             if np.linalg.eigvalsh(matrix).min() < -1e-12:
                 lowest = -1.0 / (k - 1)
-                self.c.at((*at, "rho"), f"rho {group.rho} for {k} milestones is not positive semi-definite "
-                          f"(with {k} milestones the lowest possible common rho is about {lowest:.3g})")
+                self.c.at(
+                    (*at, "rho"),
+                    f"rho {group.rho} for {k} milestones is not positive semi-definite "
+                    f"(with {k} milestones the lowest possible common rho is about {lowest:.3g})",
+                )
 
 
 def _effects(specs: list[schema.EffectSpec]) -> tuple[Effect, ...]:
@@ -412,17 +447,24 @@ def _resolve(spec: schema.ScenarioSpec, source: Source, chain: list[Path]) -> Sc
             after=tuple(Predecessor(a.id, a.lag) for a in m.after),
             not_before=days(m.not_before),
             target=days(m.target),
-            branches=tuple(Branch(bid, b.probability, _effects(b.effects)) for bid, b in (m.branches or {}).items()),
+            branches=tuple(
+                Branch(bid, b.probability, _effects(b.effects)) for bid, b in (m.branches or {}).items()
+            ),
             success=m.success,
             retry=Retry(m.retry.after, m.retry.max) if m.retry else None,
             window=Window(m.window.every.mean, m.window.open.mean, days(m.window.first) or 0.0)
-            if m.window else None,
-            uses=tuple(Use(rid, u.amount if u else 1, u.hold if u else None) for rid, u in sorted(m.uses.items())),
+            if m.window
+            else None,
+            uses=tuple(
+                Use(rid, u.amount if u else 1, u.hold if u else None) for rid, u in sorted(m.uses.items())
+            ),
             actual=days(m.actual),
             source=m.source,
         )
-    risks = {rid: Risk(rid, r.title or rid, r.probability, _effects(r.effects), r.source)
-             for rid, r in spec.risks.items()}
+    risks = {
+        rid: Risk(rid, r.title or rid, r.probability, _effects(r.effects), r.source)
+        for rid, r in spec.risks.items()
+    }
     resources = {rid: Resource(rid, r.title or rid, r.capacity) for rid, r in spec.resources.items()}
     return Scenario(
         name=spec.name,

@@ -62,9 +62,7 @@ def compile_plan(scenario: Scenario) -> Plan:
     )
     as_of = scenario.as_of_days
     conditioned = tuple(
-        as_of is not None
-        and m.actual is None
-        and (m.not_before is None or m.not_before <= as_of)
+        as_of is not None and m.actual is None and (m.not_before is None or m.not_before <= as_of)
         for m in (scenario.milestones[i] for i in order)
     )
     return Plan(

@@ -12,8 +12,10 @@ def print_table(result: Result, file: IO[str] | None = None) -> None:
     from rich.table import Table
 
     sc = result.scenario
-    table = Table(title=f"{sc.name} — {result.iterations} iterations, seed {result.seed}",
-                  title_justify="left")
+    table = Table(
+        title=f"{sc.name} — {result.iterations} iterations, seed {result.seed}",
+        title_justify="left",
+    )
     table.add_column("milestone")
     for col in ("P10", "P50", "P90", "target", "P(target)", "done"):
         table.add_column(col, justify="right")
@@ -26,10 +28,16 @@ def print_table(result: Result, file: IO[str] | None = None) -> None:
         target = sc.date_of(m.target) if m.target is not None else None
         p_target = f"{result.p_by(mid, m.target):.0%}" if m.target is not None else ""
         name = f"[bold]{m.title}[/bold]" if mid == sc.headline else m.title
-        table.add_row(_escape(name) if mid != sc.headline else f"[bold]{_escape(m.title)}[/bold]",
-                      *cells, target.isoformat() if target else "", p_target,
-                      f"{result.done_fraction(mid):.0%}")
-    Console(file=file, soft_wrap=False, width=140 if file is not None and not file.isatty() else None).print(table)
+        table.add_row(
+            _escape(name) if mid != sc.headline else f"[bold]{_escape(m.title)}[/bold]",
+            *cells,
+            target.isoformat() if target else "",
+            p_target,
+            f"{result.done_fraction(mid):.0%}",
+        )
+    Console(file=file, soft_wrap=False, width=140 if file is not None and not file.isatty() else None).print(
+        table
+    )
 
 
 def _escape(text: str) -> str:

@@ -13,8 +13,11 @@ import numpy as np
 
 from sim.plan import Plan
 
-# Chunk boundaries depend on the iteration count only, never on the number of workers.
-CHUNK = 8192
+# Chunk boundaries depend on the iteration count only, never on the number of workers: about
+# 16 chunks (so parallel workers stay busy), each of 1,024 to 65,536 iterations (so NumPy's
+# per-call overhead stays small and a chunk's arrays stay in memory comfortably).
+MIN_CHUNK = 1024
+MAX_CHUNK = 65_536
 
 
 @dataclass
@@ -23,16 +26,17 @@ class Draws:
 
     `duration` holds each milestone's own drawn duration in days; for milestones conditioned on
     a status date it is filled in by the engine from `duration_u` (the conditioning depends on
-    the start time). Effective duration = duration * scale + add.
+    the start time). Effective duration = duration * scale + add. `scale`, `add`, `cancel` and
+    `success` hold rows only for milestones that risks or decisions touch (or that have attempts).
     """
 
     n: int
     duration: np.ndarray
     lag: np.ndarray
-    scale: np.ndarray
-    add: np.ndarray
-    cancel: np.ndarray
-    success: np.ndarray
+    scale: dict[int, np.ndarray] = field(default_factory=dict)
+    add: dict[int, np.ndarray] = field(default_factory=dict)
+    cancel: dict[int, np.ndarray] = field(default_factory=dict)
+    success: dict[int, np.ndarray] = field(default_factory=dict)
     duration_u: dict[int, np.ndarray] = field(default_factory=dict)
     attempt_u: dict[int, np.ndarray] = field(default_factory=dict)
     retry_after: dict[int, np.ndarray] = field(default_factory=dict)
@@ -40,23 +44,38 @@ class Draws:
     risk_occurred: dict[str, np.ndarray] = field(default_factory=dict)
     outcome: dict[str, np.ndarray] = field(default_factory=dict)
 
+    def scale_of(self, row: int) -> np.ndarray | float:
+        return self.scale.get(row, 1.0)
+
+    def add_of(self, row: int) -> np.ndarray | float:
+        return self.add.get(row, 0.0)
+
+
+def chunk_size(iterations: int) -> int:
+    return min(MAX_CHUNK, max(MIN_CHUNK, -(-iterations // 16)))
+
 
 def chunk_sizes(iterations: int) -> list[int]:
-    full, rest = divmod(iterations, CHUNK)
-    return [CHUNK] * full + ([rest] if rest else [])
+    size = chunk_size(iterations)
+    full, rest = divmod(iterations, size)
+    return [size] * full + ([rest] if rest else [])
 
 
 def chunk_seeds(seed: int, iterations: int) -> list[np.random.SeedSequence]:
     return np.random.SeedSequence(seed).spawn(len(chunk_sizes(iterations)))
 
 
-def draw(plan: Plan, seq: np.random.SeedSequence, n: int) -> Draws:
-    """Draw all random inputs for `n` iterations from the chunk's seed sequence."""
+def draw(plan: Plan, seq: np.random.SeedSequence, n: int, out: np.ndarray | None = None) -> Draws:
+    """Draw all random inputs for `n` iterations from the chunk's seed sequence.
+
+    `out`, if given, is an (M, n) array (a view into a whole run's array) that receives the
+    drawn durations, so that nothing is copied afterwards.
+    """
     rng = np.random.default_rng(seq)
     sc = plan.scenario
     ms = plan.milestones
     m_count = len(ms)
-    duration = np.empty((m_count, n))
+    duration = out if out is not None else np.empty((m_count, n))
     duration_u: dict[int, np.ndarray] = {}
     uniforms: dict[int, np.ndarray] = {}
     for group in sc.correlations:
@@ -84,8 +103,7 @@ def draw(plan: Plan, seq: np.random.SeedSequence, n: int) -> Draws:
                 np.searchsorted(cum, rng.random(n), side="right"), len(m.branches) - 1
             ).astype(np.int32)
     occurred = {rid: rng.random(n) < r.probability for rid, r in sc.risks.items()}
-    amounts = [e.amount.sample(rng, n) if e.amount is not None else None
-               for _, _, e in plan.effect_sources]
+    amounts = [e.amount.sample(rng, n) if e.amount is not None else None for _, _, e in plan.effect_sources]
     attempt_u: dict[int, np.ndarray] = {}
     retry_after: dict[int, np.ndarray] = {}
     for row, m in enumerate(ms):
@@ -99,9 +117,17 @@ def draw(plan: Plan, seq: np.random.SeedSequence, n: int) -> Draws:
         for k, use in enumerate(m.uses):
             if use.hold is not None:
                 hold[(row, k)] = use.hold.sample(rng, n)
-    draws = Draws(n, duration, lag, np.ones((m_count, n)), np.zeros((m_count, n)),
-                  np.zeros((m_count, n), dtype=bool), np.array([m.success for m in ms])[:, None]
-                  * np.ones((1, n)), duration_u, attempt_u, retry_after, hold, occurred, outcome)
+    draws = Draws(
+        n,
+        duration,
+        lag,
+        duration_u=duration_u,
+        attempt_u=attempt_u,
+        retry_after=retry_after,
+        hold=hold,
+        risk_occurred=occurred,
+        outcome=outcome,
+    )
     _apply_effects(plan, draws, amounts)
     return draws
 
@@ -115,19 +141,30 @@ def plan_draws(plan: Plan) -> Draws:
     lag = lag.reshape(len(plan.lags), 1)
     outcome = {
         m.id: np.array([int(np.argmax([b.probability for b in m.branches]))], dtype=np.int32)
-        for m in ms if m.branches
+        for m in ms
+        if m.branches
     }
     occurred = {rid: np.zeros(1, dtype=bool) for rid in plan.scenario.risks}
-    amounts = [np.array([e.amount.mode]) if e.amount is not None else None
-               for _, _, e in plan.effect_sources]
+    amounts = [np.array([e.amount.mode]) if e.amount is not None else None for _, _, e in plan.effect_sources]
     # Attempts always succeed in the plan: a uniform of -1 is below any success probability.
     attempt_u = {row: np.full((1, 1), -1.0) for row in range(m_count) if plan.needs_attempts[row]}
-    hold = {(row, k): np.array([u.hold.mode]) for row, m in enumerate(ms)
-            for k, u in enumerate(m.uses) if u.hold is not None}
+    hold = {
+        (row, k): np.array([u.hold.mode])
+        for row, m in enumerate(ms)
+        for k, u in enumerate(m.uses)
+        if u.hold is not None
+    }
     duration_u = {row: np.array([0.5]) for row in range(m_count) if plan.conditioned[row]}
-    draws = Draws(1, duration, lag, np.ones((m_count, 1)), np.zeros((m_count, 1)),
-                  np.zeros((m_count, 1), dtype=bool), np.array([[m.success] for m in ms]),
-                  duration_u, attempt_u, {}, hold, occurred, outcome)
+    draws = Draws(
+        1,
+        duration,
+        lag,
+        duration_u=duration_u,
+        attempt_u=attempt_u,
+        hold=hold,
+        risk_occurred=occurred,
+        outcome=outcome,
+    )
     for row in duration_u:
         draws.duration[row] = np.nan
     _apply_effects(plan, draws, amounts)
@@ -136,7 +173,8 @@ def plan_draws(plan: Plan) -> Draws:
 
 def _apply_effects(plan: Plan, draws: Draws, amounts: list[np.ndarray | None]) -> None:
     """Fold active risk and decision effects into per-milestone scale, add, cancel and success."""
-    replaced = np.full(draws.success.shape, np.inf)
+    n = draws.n
+    replaced: dict[int, np.ndarray] = {}
     for (kind, owner, effect), amount in zip(plan.effect_sources, amounts):
         if kind == "risk":
             active = draws.risk_occurred[owner]
@@ -148,15 +186,20 @@ def _apply_effects(plan: Plan, draws: Draws, amounts: list[np.ndarray | None]) -
         for mid in effect.milestones:
             row = plan.index[mid]
             if effect.kind == "scale":
-                draws.scale[row] *= np.where(active, amount, 1.0)
+                draws.scale[row] = draws.scale.get(row, np.ones(n)) * np.where(active, amount, 1.0)
             elif effect.kind == "add":
-                draws.add[row] += np.where(active, amount, 0.0)
+                draws.add[row] = draws.add.get(row, np.zeros(n)) + np.where(active, amount, 0.0)
             elif effect.kind == "cancel":
-                draws.cancel[row] |= active
+                draws.cancel[row] = draws.cancel.get(row, np.zeros(n, dtype=bool)) | active
             else:
-                replaced[row] = np.where(active, np.minimum(replaced[row], effect.probability),
-                                         replaced[row])
-    draws.success = np.where(np.isfinite(replaced), replaced, draws.success)
+                old = replaced.get(row, np.full(n, np.inf))
+                replaced[row] = np.where(active, np.minimum(old, effect.probability), old)
+    for row, m in enumerate(plan.milestones):
+        if plan.needs_attempts[row]:
+            base = np.full(n, m.success)
+            draws.success[row] = (
+                np.where(np.isfinite(replaced[row]), replaced[row], base) if row in replaced else base
+            )
 
 
 def _copula(rng: np.random.Generator, k: int, rho: float, n: int) -> np.ndarray:

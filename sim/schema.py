@@ -25,7 +25,11 @@ _ID_RE = re.compile(ID_PATTERN)
 _DURATION_TEXT = r"^\s*\d+(\.\d+)?\s*(d|days?|w|wks?|weeks?|mo|months?|y|yrs?|years?)\s*$"
 _FIXED_DURATION_SCHEMA: dict[str, Any] = {
     "anyOf": [
-        {"type": "string", "pattern": _DURATION_TEXT, "examples": ["90d", "6w", "18 months", "2.5y"]},
+        {
+            "type": "string",
+            "pattern": _DURATION_TEXT,
+            "examples": ["90d", "6w", "18 months", "2.5y"],
+        },
         {"const": 0},
     ]
 }
@@ -50,18 +54,24 @@ def _dist_schema(value: dict[str, Any], a_to_b: str) -> dict[str, Any]:
             one("uniform", pair),
             one("triangular", triple),
             one("pert", triple, **{"lambda": {"type": "number", "exclusiveMinimum": 0}}),
-            one("normal", {
-                "type": "object",
-                "properties": {"mean": value, "sd": value},
-                "required": ["mean", "sd"],
-                "additionalProperties": False,
-            }),
-            one("lognormal", {
-                "type": "object",
-                "properties": {"median": value, "p10": value, "p90": value},
-                "required": ["p90"],
-                "additionalProperties": False,
-            }),
+            one(
+                "normal",
+                {
+                    "type": "object",
+                    "properties": {"mean": value, "sd": value},
+                    "required": ["mean", "sd"],
+                    "additionalProperties": False,
+                },
+            ),
+            one(
+                "lognormal",
+                {
+                    "type": "object",
+                    "properties": {"median": value, "p10": value, "p90": value},
+                    "required": ["p90"],
+                    "additionalProperties": False,
+                },
+            ),
             one("discrete", {"type": "object", "additionalProperties": {"type": "number"}}),
             one("empirical", {"type": "array", "items": value, "minItems": 1}),
         ]
@@ -72,7 +82,11 @@ DURATION_SCHEMA = _dist_schema(_FIXED_DURATION_SCHEMA, r"^.+\s+to\s+.+$")
 FACTOR_SCHEMA = _dist_schema({"type": "number", "minimum": 0}, r"^.+\s+to\s+.+$")
 DATE_SCHEMA: dict[str, Any] = {
     "anyOf": [
-        {"type": "string", "pattern": r"^\d{4}(-\d{2}(-\d{2})?)?$", "examples": ["2022-04-21", "2022-04", "2022"]},
+        {
+            "type": "string",
+            "pattern": r"^\d{4}(-\d{2}(-\d{2})?)?$",
+            "examples": ["2022-04-21", "2022-04", "2022"],
+        },
         {"type": "integer", "minimum": 1, "maximum": 9999},
     ]
 }
@@ -138,11 +152,15 @@ def _after_entry(value: object) -> object:
 
 Id = Annotated[str, AfterValidator(_check_id), WithJsonSchema({"type": "string", "pattern": ID_PATTERN})]
 Duration = Annotated[Distribution, BeforeValidator(_as_days), WithJsonSchema(DURATION_SCHEMA)]
-FixedDuration = Annotated[Distribution, BeforeValidator(_as_fixed_days), WithJsonSchema(_FIXED_DURATION_SCHEMA)]
+FixedDuration = Annotated[
+    Distribution, BeforeValidator(_as_fixed_days), WithJsonSchema(_FIXED_DURATION_SCHEMA)
+]
 Factor = Annotated[Distribution, BeforeValidator(_as_factor), WithJsonSchema(FACTOR_SCHEMA)]
 Date = Annotated[dt.date, BeforeValidator(_as_date), WithJsonSchema(DATE_SCHEMA)]
 Probability = Annotated[
-    float, BeforeValidator(_probability), WithJsonSchema({"type": "number", "minimum": 0, "maximum": 1})
+    float,
+    BeforeValidator(_probability),
+    WithJsonSchema({"type": "number", "minimum": 0, "maximum": 1}),
 ]
 Count = Annotated[int, BeforeValidator(_whole), WithJsonSchema({"type": "integer"})]
 Text = Annotated[str, WithJsonSchema({"type": "string"})]
@@ -163,12 +181,22 @@ class AfterLink(Model):
 AfterEntry = Annotated[
     AfterLink,
     BeforeValidator(_after_entry),
-    WithJsonSchema({"anyOf": [{"type": "string", "pattern": ID_PATTERN}, {
-        "type": "object",
-        "properties": {"id": {"type": "string", "pattern": ID_PATTERN}, "lag": DURATION_SCHEMA},
-        "required": ["id"],
-        "additionalProperties": False,
-    }]}),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "string", "pattern": ID_PATTERN},
+                {
+                    "type": "object",
+                    "properties": {
+                        "id": {"type": "string", "pattern": ID_PATTERN},
+                        "lag": DURATION_SCHEMA,
+                    },
+                    "required": ["id"],
+                    "additionalProperties": False,
+                },
+            ]
+        }
+    ),
 ]
 
 
@@ -240,7 +268,11 @@ class ResourceSpec(Model):
 
 class CorrelationSpec(Model):
     milestones: list[Id] = Field(min_length=2)
-    rho: Annotated[float, BeforeValidator(_number), WithJsonSchema({"type": "number", "minimum": -1, "maximum": 1})] = Field(ge=-1, le=1)
+    rho: Annotated[
+        float,
+        BeforeValidator(_number),
+        WithJsonSchema({"type": "number", "minimum": -1, "maximum": 1}),
+    ] = Field(ge=-1, le=1)
 
 
 class ScenarioSpec(Model):

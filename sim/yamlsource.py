@@ -74,11 +74,17 @@ def parse(text: str, path: Path, raw: bytes | None = None) -> Source:
     finally:
         loader.dispose()
     if node is None:
-        raise ScenarioError(Problem("the file is empty; a scenario is a mapping with name, start and milestones", path))
+        raise ScenarioError(
+            Problem("the file is empty; a scenario is a mapping with name, start and milestones", path)
+        )
     if not isinstance(node, yaml.MappingNode):
         raise ScenarioError(
-            Problem("a scenario must be a mapping (key: value), not a " + _kind(node), path,
-                    node.start_mark.line + 1, node.start_mark.column + 1)
+            Problem(
+                "a scenario must be a mapping (key: value), not a " + _kind(node),
+                path,
+                node.start_mark.line + 1,
+                node.start_mark.column + 1,
+            )
         )
     source = Source(path, None, text=raw if raw is not None else text.encode())
     builder = _Builder(source, loader)
@@ -126,8 +132,11 @@ class _Builder:
         self.nodes += 1
         if self.nodes > MAX_NODES:
             self._at = at[:1]
-            self._fail(node, f"the document expands to more than {MAX_NODES} values "
-                             "(aliases nested too deep?); refusing to read it")
+            self._fail(
+                node,
+                f"the document expands to more than {MAX_NODES} values "
+                "(aliases nested too deep?); refusing to read it",
+            )
         self.source.marks.setdefault(at, self._mark(node))
         if isinstance(node, yaml.ScalarNode):
             if node.tag in _TEXT_TAGS:
@@ -157,9 +166,16 @@ class _Builder:
                     m = self._mark(key_node)
                     from sim.errors import format_path
 
-                    self.problems.append(Problem(
-                        f"duplicate key {key!r} (first at line {first[key].start_mark.line + 1}); "
-                        "each key may appear once", m.file, m.line, m.column, format_path(at)))
+                    self.problems.append(
+                        Problem(
+                            f"duplicate key {key!r} (first at line {first[key].start_mark.line + 1}); "
+                            "each key may appear once",
+                            m.file,
+                            m.line,
+                            m.column,
+                            format_path(at),
+                        )
+                    )
                     continue
                 first[key] = key_node
                 first_index[key] = index

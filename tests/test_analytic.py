@@ -148,13 +148,27 @@ def test_retries_make_geometric_attempts(scenario):
     within(1 - r.done_fraction("land"), p_never, math.sqrt(p_never * (1 - p_never) / N))
 
 
-@pytest.mark.parametrize(("spec", "dist"), [
-    ("{pert: [100d, 200d, 500d]}", stats.beta(1 + 4 * 100 / 400, 1 + 4 * 300 / 400, loc=100, scale=400)),
-    ("{pert: [100d, 200d, 500d], lambda: 2}", stats.beta(1 + 2 * 100 / 400, 1 + 2 * 300 / 400, loc=100, scale=400)),
-    # 'a to b': lognormal with 5th and 95th percentiles a and b.
-    ("1y to 3y", stats.lognorm(s=(math.log(3 * 365.25) - math.log(365.25)) / (2 * stats.norm.ppf(0.95)),
-                               scale=math.sqrt(365.25 * 3 * 365.25))),
-])
+@pytest.mark.parametrize(
+    ("spec", "dist"),
+    [
+        (
+            "{pert: [100d, 200d, 500d]}",
+            stats.beta(1 + 4 * 100 / 400, 1 + 4 * 300 / 400, loc=100, scale=400),
+        ),
+        (
+            "{pert: [100d, 200d, 500d], lambda: 2}",
+            stats.beta(1 + 2 * 100 / 400, 1 + 2 * 300 / 400, loc=100, scale=400),
+        ),
+        # 'a to b': lognormal with 5th and 95th percentiles a and b.
+        (
+            "1y to 3y",
+            stats.lognorm(
+                s=(math.log(3 * 365.25) - math.log(365.25)) / (2 * stats.norm.ppf(0.95)),
+                scale=math.sqrt(365.25 * 3 * 365.25),
+            ),
+        ),
+    ],
+)
 def test_duration_quantiles_match_theory(scenario, spec, dist):
     sc = scenario(f"""
         name: quantiles

@@ -15,8 +15,13 @@ TUTORIAL = ROOT / "scenarios" / "tutorial-launch-campaign.yaml"
 
 
 def lunarsim(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "sim", *args], capture_output=True, text=True,
-                          cwd=cwd or ROOT, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "sim", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd or ROOT,
+        timeout=300,
+    )
 
 
 def test_summary_json_to_stdout_is_the_only_stdout(tmp_path):
@@ -25,18 +30,59 @@ def test_summary_json_to_stdout_is_the_only_stdout(tmp_path):
     doc = json.loads(r.stdout)
     assert doc["format"] == 1
     assert doc["run"]["iterations"] == 2000 and doc["run"]["seed"] == 3
-    assert set(doc) == {"format", "tool", "scenario", "run", "headline", "milestones", "branches", "risks"}
+    assert set(doc) == {
+        "format",
+        "tool",
+        "scenario",
+        "run",
+        "headline",
+        "milestones",
+        "branches",
+        "risks",
+    }
     head = doc["milestones"][doc["headline"]]
-    assert set(head) == {"title", "done_fraction", "mean_days", "sd_days", "percentiles_days",
-                         "percentiles_date", "target", "p_target"}
+    assert set(head) == {
+        "title",
+        "done_fraction",
+        "mean_days",
+        "sd_days",
+        "percentiles_days",
+        "percentiles_date",
+        "target",
+        "p_target",
+    }
     assert list(head["percentiles_days"]) == ["5", "10", "20", "50", "80", "90", "95"]
 
 
 def test_same_seed_same_json_through_the_cli(tmp_path):
-    a = lunarsim("run", str(TUTORIAL), "-n", "3000", "--seed", "9", "--summary-json", "-", "--no-report",
-                 "--workers", "1")
-    b = lunarsim("run", str(TUTORIAL), "-n", "3000", "--seed", "9", "--summary-json", "-", "--no-report",
-                 "--workers", "2", "--engine", "simpy")
+    a = lunarsim(
+        "run",
+        str(TUTORIAL),
+        "-n",
+        "3000",
+        "--seed",
+        "9",
+        "--summary-json",
+        "-",
+        "--no-report",
+        "--workers",
+        "1",
+    )
+    b = lunarsim(
+        "run",
+        str(TUTORIAL),
+        "-n",
+        "3000",
+        "--seed",
+        "9",
+        "--summary-json",
+        "-",
+        "--no-report",
+        "--workers",
+        "2",
+        "--engine",
+        "simpy",
+    )
     da, db = json.loads(a.stdout), json.loads(b.stdout)
     for d in (da, db):
         for k in ("seconds", "engine", "workers"):
@@ -95,8 +141,22 @@ def test_schema_is_json_schema_covering_the_format():
     assert r.returncode == 0
     schema = json.loads(r.stdout)
     props = schema["properties"]
-    for key in ("format", "name", "description", "start", "horizon", "as_of", "iterations", "seed",
-                "extends", "headline", "milestones", "risks", "resources", "correlations"):
+    for key in (
+        "format",
+        "name",
+        "description",
+        "start",
+        "horizon",
+        "as_of",
+        "iterations",
+        "seed",
+        "extends",
+        "headline",
+        "milestones",
+        "risks",
+        "resources",
+        "correlations",
+    ):
         assert key in props
 
 
@@ -106,8 +166,9 @@ def test_bundled_scenarios_validate_against_the_schema():
 
     schema = json.loads(lunarsim("schema").stdout)
     for path in sorted((ROOT / "scenarios").glob("*.yaml")):
-        jsonschema.validate(yaml.safe_load(path.read_text()), schema,
-                            format_checker=None) if "extends" not in path.read_text() else None
+        jsonschema.validate(
+            yaml.safe_load(path.read_text()), schema, format_checker=None
+        ) if "extends" not in path.read_text() else None
 
 
 def test_scenarios_lists_bundled():
@@ -122,8 +183,13 @@ def test_new_writes_a_runnable_starter(tmp_path):
     assert (tmp_path / "mine.yaml").exists()
     again = lunarsim("new", "mine", cwd=tmp_path)
     assert again.returncode == 2
-    v = subprocess.run([sys.executable, "-m", "sim", "validate", "mine.yaml"], cwd=tmp_path,
-                       capture_output=True, text=True, env={**__import__("os").environ, "PYTHONPATH": str(ROOT)})
+    v = subprocess.run(
+        [sys.executable, "-m", "sim", "validate", "mine.yaml"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env={**__import__("os").environ, "PYTHONPATH": str(ROOT)},
+    )
     assert v.returncode == 0, v.stderr
 
 
@@ -135,14 +201,17 @@ def test_every_command_has_help_with_an_example():
 
 
 def test_cli_start_up_does_not_import_heavy_libraries():
-    code = ("import sys, sim.cli; heavy = {'plotly', 'scipy', 'simpy'} & set(sys.modules); "
-            "print(sorted(heavy))")
+    code = (
+        "import sys, sim.cli; heavy = {'plotly', 'scipy', 'simpy'} & set(sys.modules); print(sorted(heavy))"
+    )
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert r.stdout.strip() == "[]", r.stdout + r.stderr
 
 
 def test_library_outside_cli_and_report_never_imports_typer_rich_or_plotly():
-    code = ("import sys, sim, sim.api, sim.summary, sim.samples, sim.loader; "
-            "print(sorted({'typer', 'rich', 'plotly'} & set(sys.modules)))")
+    code = (
+        "import sys, sim, sim.api, sim.summary, sim.samples, sim.loader; "
+        "print(sorted({'typer', 'rich', 'plotly'} & set(sys.modules)))"
+    )
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert r.stdout.strip() == "[]", r.stdout + r.stderr

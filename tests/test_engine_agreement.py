@@ -14,11 +14,21 @@ from sim.engines import run_engine
 from sim.plan import compile_plan
 from sim.sampling import draw
 
-DURATIONS = st.sampled_from([
-    "0", "30d", "1y", "{uniform: [10d, 200d]}", "{triangular: [10d, 40d, 300d]}",
-    "{pert: [1 month, 3 months, 2y]}", "{normal: {mean: 60d, sd: 40d}}", "6 months to 3y",
-    "{lognormal: {median: 100d, p90: 400d}}", "{discrete: {10d: 0.5, 1y: 0.5}}", "{empirical: [5d, 50d, 500d]}",
-])
+DURATIONS = st.sampled_from(
+    [
+        "0",
+        "30d",
+        "1y",
+        "{uniform: [10d, 200d]}",
+        "{triangular: [10d, 40d, 300d]}",
+        "{pert: [1 month, 3 months, 2y]}",
+        "{normal: {mean: 60d, sd: 40d}}",
+        "6 months to 3y",
+        "{lognormal: {median: 100d, p90: 400d}}",
+        "{discrete: {10d: 0.5, 1y: 0.5}}",
+        "{empirical: [5d, 50d, 500d]}",
+    ]
+)
 
 
 @st.composite
@@ -47,12 +57,23 @@ def scenarios(draw_: st.DrawFn) -> str:
             lines.append("    window: {every: 30d, open: 5d, first: 2030-02-01}")
         if i == 0 and draw_(st.booleans()):
             lines.append("    branches:")
-            lines.append(f"      yes-go: {{probability: 0.6, effects: [{{milestones: [{ids[-1]}], scale: 1.1 to 2}}]}}")
-            lines.append(f"      no-go: {{probability: 0.4, effects: [{{milestones: [{ids[-1]}], add: 1y}}]}}")
+            lines.append(
+                f"      yes-go: {{probability: 0.6, effects: [{{milestones: [{ids[-1]}], scale: 1.1 to 2}}]}}"
+            )
+            lines.append(
+                f"      no-go: {{probability: 0.4, effects: [{{milestones: [{ids[-1]}], add: 1y}}]}}"
+            )
     if draw_(st.booleans()):
         target = draw_(st.sampled_from(ids))
-        kind = draw_(st.sampled_from(["add: 200d", "scale: {uniform: [1, 3]}", "cancel: true", "success: 0.2"]))
-        lines += ["risks:", "  r:", "    probability: 0.3", f"    effects: [{{milestones: [{target}], {kind}}}]"]
+        kind = draw_(
+            st.sampled_from(["add: 200d", "scale: {uniform: [1, 3]}", "cancel: true", "success: 0.2"])
+        )
+        lines += [
+            "risks:",
+            "  r:",
+            "    probability: 0.3",
+            f"    effects: [{{milestones: [{target}], {kind}}}]",
+        ]
     if n >= 2 and draw_(st.booleans()):
         lines += ["correlations:", f"  - {{milestones: [{ids[0]}, {ids[1]}], rho: 0.5}}"]
         # Correlated durations must be uncertain.

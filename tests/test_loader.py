@@ -32,17 +32,63 @@ risks:
 """
 
 scalars = st.one_of(
-    st.none(), st.booleans(), st.integers(-10**6, 10**6), st.floats(allow_nan=True),
-    st.text(string.printable, max_size=12), st.sampled_from(["1y", "2022-04", "a to b", "x", "-3d", "0"]),
+    st.none(),
+    st.booleans(),
+    st.integers(-(10**6), 10**6),
+    st.floats(allow_nan=True),
+    st.text(string.printable, max_size=12),
+    st.sampled_from(["1y", "2022-04", "a to b", "x", "-3d", "0"]),
 )
-keys = st.one_of(st.sampled_from([
-    "name", "start", "milestones", "duration", "after", "risks", "effects", "milestones", "branches",
-    "probability", "pert", "uniform", "normal", "lognormal", "discrete", "empirical", "retry", "window",
-    "uses", "resources", "correlations", "rho", "as_of", "actual", "extends", "remove", "lag", "id",
-    "headline", "format", "horizon", "seed", "iterations", "title", "source", "success", "scale", "add",
-]), st.text(string.ascii_lowercase + "-_", min_size=1, max_size=8))
-documents = st.recursive(scalars, lambda inner: st.one_of(
-    st.lists(inner, max_size=4), st.dictionaries(keys, inner, max_size=5)), max_leaves=25)
+keys = st.one_of(
+    st.sampled_from(
+        [
+            "name",
+            "start",
+            "milestones",
+            "duration",
+            "after",
+            "risks",
+            "effects",
+            "milestones",
+            "branches",
+            "probability",
+            "pert",
+            "uniform",
+            "normal",
+            "lognormal",
+            "discrete",
+            "empirical",
+            "retry",
+            "window",
+            "uses",
+            "resources",
+            "correlations",
+            "rho",
+            "as_of",
+            "actual",
+            "extends",
+            "remove",
+            "lag",
+            "id",
+            "headline",
+            "format",
+            "horizon",
+            "seed",
+            "iterations",
+            "title",
+            "source",
+            "success",
+            "scale",
+            "add",
+        ]
+    ),
+    st.text(string.ascii_lowercase + "-_", min_size=1, max_size=8),
+)
+documents = st.recursive(
+    scalars,
+    lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(keys, inner, max_size=5)),
+    max_leaves=25,
+)
 
 
 def _expect_scenario_error_or_scenario(path: Path) -> None:
@@ -113,8 +159,10 @@ def test_files_over_ten_megabytes_are_refused(tmp_path: Path) -> None:
 
 def test_yaml_booleans_are_not_reinterpreted_as_ids(tmp_path: Path) -> None:
     path = tmp_path / "ids.yaml"
-    path.write_text("name: x\nstart: 2022\nmilestones:\n  decide:\n    branches:\n"
-                    "      yes: {probability: 0.5}\n      no: {probability: 0.5}\n")
+    path.write_text(
+        "name: x\nstart: 2022\nmilestones:\n  decide:\n    branches:\n"
+        "      yes: {probability: 0.5}\n      no: {probability: 0.5}\n"
+    )
     assert [b.id for b in sim.load(path).milestones["decide"].branches] == ["yes", "no"]
 
 

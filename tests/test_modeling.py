@@ -81,8 +81,9 @@ def test_window_turns_uniform_work_into_a_known_mixture(scenario):
     #   = (1/100) [ (50 + 350 + 650 + 950) + 20 (30 + 60 + 90) ] = 56
     mean = (50 + 350 + 650 + 950 + 20 * (30 + 60 + 90)) / 100
     # E[X^2] likewise: int w^2 over the windows, plus 20 * opening^2 for each gap.
-    ex2 = ((10**3 + (40**3 - 30**3) + (70**3 - 60**3) + (100**3 - 90**3)) / 3
-           + 20 * (30**2 + 60**2 + 90**2)) / 100
+    ex2 = (
+        (10**3 + (40**3 - 30**3) + (70**3 - 60**3) + (100**3 - 90**3)) / 3 + 20 * (30**2 + 60**2 + 90**2)
+    ) / 100
     within(x.mean(), mean, math.sqrt((ex2 - mean**2) / N))
     within((x == 30.0).mean(), 0.2, math.sqrt(0.2 * 0.8 / N))
     assert not ((x > 10) & (x < 30)).any()
@@ -105,12 +106,15 @@ def test_window_applies_to_every_attempt(scenario):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("spec", [
-    "{normal: {mean: 300d, sd: 80d}}",
-    "{triangular: [100d, 150d, 400d]}",
-    "{pert: [100d, 150d, 400d]}",
-    "{lognormal: {median: 200d, p90: 500d}}",
-])
+@pytest.mark.parametrize(
+    "spec",
+    [
+        "{normal: {mean: 300d, sd: 80d}}",
+        "{triangular: [100d, 150d, 400d]}",
+        "{pert: [100d, 150d, 400d]}",
+        "{lognormal: {median: 200d, p90: 500d}}",
+    ],
+)
 @pytest.mark.parametrize("rho", [0.6, -0.4])
 def test_correlated_pair_has_the_stated_spearman_rho(scenario, spec, rho):
     from scipy import stats
@@ -189,7 +193,8 @@ def test_as_of_fixed_duration_already_over_finishes_on_as_of_with_a_warning(scen
 
 
 def test_extends_chain_equals_the_flat_file(write):
-    write("""
+    write(
+        """
         name: base
         start: 2030-01-01
         seed: 3
@@ -199,24 +204,33 @@ def test_extends_chain_equals_the_flat_file(write):
           gone: {duration: 5d}
         risks:
           slip: {probability: 0.5, effects: [{milestones: [b], add: 10d}]}
-    """, "base.yaml")
-    write("""
+    """,
+        "base.yaml",
+    )
+    write(
+        """
         extends: base.yaml
         name: middle
         milestones:
           b: {duration: {triangular: [20d, 30d, 60d]}}
           c: {after: [b], duration: 7d}
         remove: [gone]
-    """, "middle.yaml")
-    top = write("""
+    """,
+        "middle.yaml",
+    )
+    top = write(
+        """
         extends: middle.yaml
         name: top
         milestones:
           c: {target: 2030-06-01}
         risks:
           slip: {probability: 0.25}
-    """, "top.yaml")
-    flat = write("""
+    """,
+        "top.yaml",
+    )
+    flat = write(
+        """
         name: top
         start: 2030-01-01
         seed: 3
@@ -226,7 +240,9 @@ def test_extends_chain_equals_the_flat_file(write):
           c: {after: [b], duration: 7d, target: 2030-06-01}
         risks:
           slip: {probability: 0.25, effects: [{milestones: [b], add: 10d}]}
-    """, "flat.yaml")
+    """,
+        "flat.yaml",
+    )
     a, b = sim.load(top), sim.load(flat)
     assert list(a.milestones) == ["a", "b", "c"]
     ra, rb = sim.simulate(a, 3000), sim.simulate(b, 3000)
@@ -239,18 +255,24 @@ def test_extends_chain_equals_the_flat_file(write):
 
 
 def test_extends_error_names_the_file_in_the_chain(write):
-    write("""
+    write(
+        """
         name: base
         start: 2030-01-01
         milestones:
           a: {duration: {uniform: [20d, 10d]}}
-    """, "base.yaml")
-    child = write("""
+    """,
+        "base.yaml",
+    )
+    child = write(
+        """
         extends: base.yaml
         name: child
         milestones:
           b: {after: [a], duration: 1d}
-    """, "child.yaml")
+    """,
+        "child.yaml",
+    )
     with pytest.raises(sim.ScenarioError) as info:
         sim.load(child)
     (problem,) = info.value.problems

@@ -10,7 +10,7 @@ import pytest
 import sim
 from sim.engines import run_engine
 from sim.plan import compile_plan
-from sim.sampling import CHUNK, draw
+from sim.sampling import MIN_CHUNK, chunk_sizes, draw
 from sim.summary import summary
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -26,7 +26,8 @@ def _stable(doc: dict) -> dict:
 @pytest.mark.parametrize("path", BUNDLED, ids=lambda p: p.stem)
 def test_same_seed_same_summary_across_runs_workers_and_engines(path):
     sc = sim.load(path)
-    n = CHUNK + 500  # two chunks, the second one partial
+    n = MIN_CHUNK + 500
+    assert len(chunk_sizes(n)) == 2  # two chunks, the second one partial
     first = sim.simulate(sc, n, seed=11, workers=1)
     again = sim.simulate(sc, n, seed=11, workers=1)
     parallel = sim.simulate(sc, n, seed=11, workers=2)

@@ -35,9 +35,16 @@ def choose_engine(plan: Plan, requested: str) -> str:
     return requested
 
 
-def run_engine(name: str, plan: Plan, draws: Draws) -> EngineOutput:
+def run_engine(name: str, plan: Plan, draws: Draws, out: EngineOutput | None = None) -> EngineOutput:
+    """Run one engine over a chunk's draws; `out` (views into a run's arrays) receives the result."""
+    if out is None:
+        m_count = len(plan.ids)
+        out = EngineOutput(np.empty((m_count, draws.n)), np.empty((m_count, draws.n), dtype=np.int16))
+    out.finish[...] = np.inf
+    out.driver[...] = -1
     if name == "vector":
         from sim.engines.vector import run
     else:
         from sim.engines.simpy_engine import run
-    return run(plan, draws)
+    run(plan, draws, out)
+    return out

@@ -20,13 +20,10 @@ from sim.plan import Plan
 from sim.sampling import Draws
 
 
-def run(plan: Plan, draws: Draws) -> EngineOutput:
-    m_count = len(plan.ids)
-    finish = np.full((m_count, draws.n), np.inf)
-    driver = np.full((m_count, draws.n), -1, dtype=np.int16)
+def run(plan: Plan, draws: Draws, out: EngineOutput) -> None:
+    """Fill `out` (finish days set to inf and drivers to -1 by the caller) for every iteration."""
     for i in range(draws.n):
-        _Iteration(plan, draws, i, finish, driver).run()
-    return EngineOutput(finish, driver)
+        _Iteration(plan, draws, i, out.finish, out.driver).run()
 
 
 def _one(x: float) -> np.ndarray:
@@ -42,7 +39,9 @@ class _Iteration:
         self.driver = driver
         self.env = simpy.Environment()
         sc = plan.scenario
-        self.resources = {rid: simpy.PriorityResource(self.env, r.capacity) for rid, r in sc.resources.items()}
+        self.resources = {
+            rid: simpy.PriorityResource(self.env, r.capacity) for rid, r in sc.resources.items()
+        }
         self.done = [self.env.event() for _ in plan.ids]
 
     def run(self) -> None:
@@ -66,13 +65,14 @@ class _Iteration:
         ready = 0.0
         if links:
             yield self.env.all_of([self.done[link.pred] for link in links])
-            arrivals = [self.finish[link.pred, i] + (d.lag[link.lag, i] if link.lag >= 0 else 0.0)
-                        for link in links]
+            arrivals = [
+                self.finish[link.pred, i] + (d.lag[link.lag, i] if link.lag >= 0 else 0.0) for link in links
+            ]
             pick = max(range(len(arrivals)), key=arrivals.__getitem__)
             ready = arrivals[pick]
             self.driver[row, i] = links[pick].pred
         yield self.wait_until(ready)
-        if d.cancel[row, i]:
+        if row in d.cancel and d.cancel[row][i]:
             return
         attempts = d.attempt_u[row].shape[0] if plan.needs_attempts[row] else 1
         t = ready
@@ -84,11 +84,18 @@ class _Iteration:
                 held.append((j, use, req))
             start = t if not held else max(t, self.env.now)
             if k == 0:
-                scale, add = d.scale[row, i], d.add[row, i]
+                scale = d.scale[row][i] if row in d.scale else 1.0
+                add = d.add[row][i] if row in d.add else 0.0
                 if plan.conditioned[row]:
                     assert sc.as_of_days is not None
-                    d.duration[row, i] = conditioned_base(m.duration, d.duration_u[row][i:i + 1], _one(start),
-                                                          sc.as_of_days, _one(scale), _one(add))[0]
+                    d.duration[row, i] = conditioned_base(
+                        m.duration,
+                        d.duration_u[row][i : i + 1],
+                        _one(start),
+                        sc.as_of_days,
+                        _one(scale),
+                        _one(add),
+                    )[0]
                 base = d.duration[row, i]
                 if math.isnan(base):
                     end = sc.as_of_days if sc.as_of_days is not None else start
@@ -108,7 +115,7 @@ class _Iteration:
                 if (row, j) not in d.hold:
                     self.resources[use.resource].release(req)
             t = completion
-            ok = (not plan.needs_attempts[row]) or d.attempt_u[row][k, i] < d.success[row, i]
+            ok = (not plan.needs_attempts[row]) or d.attempt_u[row][k, i] < d.success[row][i]
             if ok:
                 if t <= sc.horizon_days:
                     self.finish[row, i] = t

@@ -17,8 +17,14 @@ def work(base: np.ndarray, scale: np.ndarray, add: np.ndarray) -> np.ndarray:
     return base * scale + add
 
 
-def conditioned_base(dist: Distribution, u: np.ndarray, start: np.ndarray, as_of: float,
-                     scale: np.ndarray, add: np.ndarray) -> np.ndarray:
+def conditioned_base(
+    dist: Distribution,
+    u: np.ndarray,
+    start: np.ndarray,
+    as_of: float,
+    scale: np.ndarray,
+    add: np.ndarray,
+) -> np.ndarray:
     """The drawn duration conditioned on the work ending after `as_of`.
 
     The work ends at start + base*scale + add, so it ends after as_of iff base > (as_of - start -

@@ -10,12 +10,11 @@ from sim.plan import Plan
 from sim.sampling import Draws
 
 
-def run(plan: Plan, draws: Draws) -> EngineOutput:
+def run(plan: Plan, draws: Draws, out: EngineOutput) -> None:
+    """Fill `out` (finish days set to inf and drivers to -1 by the caller) for every iteration."""
     sc = plan.scenario
     n = draws.n
-    m_count = len(plan.ids)
-    finish = np.full((m_count, n), np.inf)
-    driver = np.full((m_count, n), -1, dtype=np.int16)
+    finish, driver = out.finish, out.driver
     as_of = sc.as_of_days
     horizon = sc.horizon_days
     for row, m in enumerate(plan.milestones):
@@ -24,23 +23,28 @@ def run(plan: Plan, draws: Draws) -> EngineOutput:
             continue
         links = plan.links[row]
         if links:
-            arrivals = np.stack([
-                finish[link.pred] + (draws.lag[link.lag] if link.lag >= 0 else 0.0) for link in links
-            ])
+            arrivals = np.stack(
+                [finish[link.pred] + (draws.lag[link.lag] if link.lag >= 0 else 0.0) for link in links]
+            )
             pick = np.argmax(arrivals, axis=0)
             ready = np.take_along_axis(arrivals, pick[None, :], axis=0)[0]
             ready = np.where(np.isinf(arrivals).any(axis=0), np.inf, ready)
             driver[row] = np.array([link.pred for link in links], dtype=np.int16)[pick]
         else:
             ready = np.zeros(n)
-        scale, add = draws.scale[row], draws.add[row]
+        scale, add = draws.scale_of(row), draws.add_of(row)
         if plan.conditioned[row]:
             assert as_of is not None
-            draws.duration[row] = conditioned_base(m.duration, draws.duration_u[row], ready, as_of, scale, add)
+            draws.duration[row] = conditioned_base(
+                m.duration, draws.duration_u[row], ready, as_of, scale, add
+            )
         base = draws.duration[row]
-        impossible = np.isnan(base)
-        end = ready + work(np.where(impossible, 0.0, base), scale, add)
-        if as_of is not None and impossible.any():
+        impossible = np.isnan(base) if plan.conditioned[row] else None
+        if plan.conditioned[row]:
+            end = ready + work(np.where(impossible, 0.0, base), scale, add)
+        else:
+            end = ready + work(base, scale, add)
+        if plan.conditioned[row] and impossible.any():
             end = np.where(impossible & np.isfinite(ready), as_of, end)
         t = complete(end, m.not_before, m.window)
         if plan.needs_attempts[row]:
@@ -54,8 +58,8 @@ def run(plan: Plan, draws: Draws) -> EngineOutput:
                 done = np.where(hit, t, done)
                 pending &= ~ok[k]
             t = done
-        t = np.where(draws.cancel[row], np.inf, t)
+        if row in draws.cancel:
+            t = np.where(draws.cancel[row], np.inf, t)
         finish[row] = np.where(t > horizon, np.inf, t)
         if m.not_before is not None:
             driver[row] = np.where(end <= m.not_before, -1, driver[row])
-    return EngineOutput(finish, driver)
