@@ -77,9 +77,8 @@ def main() -> None:
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
     print(f"network: {MILESTONES + 1} milestones; vector runs of {n} iterations, SimPy runs of {m}")
-    print(
-        f"vector / bare NumPy          : {t_vec / t_bare:6.2f}   (means {ours.mean():.2f} vs {theirs.mean():.2f} days)"
-    )
+    means = f"means {ours.mean():.2f} vs {theirs.mean():.2f} days"
+    print(f"vector / bare NumPy          : {t_vec / t_bare:6.2f}   ({means})")
     print(f"SimPy / vector (per iteration): {t_simpy1 / t_vec_m:6.0f}")
     print(f"SimPy workers 2 / workers 1   : {t_simpy2 / t_simpy1:6.2f}")
     print(f"peak memory per iteration     : {peak / 200_000:6.0f} bytes")
