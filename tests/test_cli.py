@@ -162,13 +162,26 @@ def test_schema_is_json_schema_covering_the_format():
 
 def test_bundled_scenarios_validate_against_the_schema():
     jsonschema = pytest.importorskip("jsonschema")
+    schema = json.loads(lunarsim("schema").stdout)
+    checked = 0
+    for path in sorted((ROOT / "scenarios").glob("*.yaml")):
+        doc = _textual_dates(path)
+        if "extends" in doc:
+            continue  # a file that extends another may leave out keys its base provides
+        jsonschema.validate(doc, schema)
+        checked += 1
+    assert checked >= 2
+
+
+def _textual_dates(path: Path) -> dict:
+    """The file as data, with YAML timestamps kept as the text the user wrote (as the loader does)."""
     import yaml
 
-    schema = json.loads(lunarsim("schema").stdout)
-    for path in sorted((ROOT / "scenarios").glob("*.yaml")):
-        jsonschema.validate(
-            yaml.safe_load(path.read_text()), schema, format_checker=None
-        ) if "extends" not in path.read_text() else None
+    class Loader(yaml.SafeLoader):
+        pass
+
+    Loader.add_constructor("tag:yaml.org,2002:timestamp", lambda loader, node: node.value)
+    return yaml.load(path.read_text(), Loader=Loader)
 
 
 def test_scenarios_lists_bundled():
