@@ -228,3 +228,36 @@ def test_library_outside_cli_and_report_never_imports_typer_rich_or_plotly():
     )
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert r.stdout.strip() == "[]", r.stdout + r.stderr
+
+
+def test_unexpected_error_exits_1_with_one_line_and_debug_shows_traceback(monkeypatch):
+    from typer.testing import CliRunner
+
+    import sim
+    from sim.cli import app
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(sim, "simulate", broken)
+    runner = CliRunner()
+    plain = runner.invoke(app, ["run", str(TUTORIAL), "--no-report", "-q"])
+    assert plain.exit_code == 1
+    assert plain.output.strip().splitlines()[-1].startswith("internal error: RuntimeError: boom")
+    assert "Traceback" not in plain.output
+    debug = runner.invoke(app, ["run", str(TUTORIAL), "--no-report", "-q", "--debug"])
+    assert debug.exit_code == 1
+    assert "Traceback" in debug.output
+
+
+def test_run_without_seed_prints_a_fresh_seed_that_replays(tmp_path):
+    path = tmp_path / "noseed.yaml"
+    path.write_text("name: x\nstart: 2030\nmilestones:\n  a: {duration: {uniform: [1d, 100d]}}\n")
+    r = lunarsim("run", str(path), "-n", "200", "--summary-json", "-", "--no-report")
+    seed_line = next(line for line in r.stderr.splitlines() if line.startswith("seed: "))
+    seed = int(seed_line.split()[1])
+    doc = json.loads(r.stdout)
+    assert doc["run"]["seed"] == seed
+    again = json.loads(lunarsim("run", str(path), "-n", "200", "--seed", str(seed), "--summary-json", "-",
+                                "--no-report").stdout)
+    assert again["milestones"] == doc["milestones"]
