@@ -12,13 +12,23 @@ def print_table(result: Result, file: IO[str] | None = None) -> None:
     from rich.table import Table
 
     sc = result.scenario
+    console = Console(
+        file=file, soft_wrap=False, width=140 if file is not None and not file.isatty() else None
+    )
+    # In a narrow terminal the target dates give way so that milestone names stay readable.
+    wide = console.width >= 110
     table = Table(
         title=f"{sc.name} — {result.iterations} iterations, seed {result.seed}",
         title_justify="left",
     )
-    table.add_column("milestone")
-    for col in ("P10", "P50", "P90", "target", "P(target)", "done"):
-        table.add_column(col, justify="right")
+    table.add_column("milestone", ratio=1, overflow="fold", min_width=12)
+    for col in (
+        ("P10", "P50", "P90", "target", "P(target)", "done")
+        if wide
+        else ("P10", "P50", "P90", "P(target)", "done")
+    ):
+        # Dates are never cut short: the milestone column folds instead.
+        table.add_column(col, justify="right", no_wrap=True, min_width=len(col))
     for mid in result.milestone_ids:
         m = sc.milestones[mid]
         cells = []

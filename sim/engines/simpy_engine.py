@@ -71,7 +71,8 @@ class _Iteration:
             pick = max(range(len(arrivals)), key=arrivals.__getitem__)
             ready = arrivals[pick]
             self.driver[row, i] = links[pick].pred
-        yield self.wait_until(ready)
+        if ready > self.env.now:
+            yield self.wait_until(ready)
         if row in d.cancel and d.cancel[row][i]:
             return
         attempts = d.attempt_u[row].shape[0] if plan.needs_attempts[row] else 1
@@ -110,7 +111,8 @@ class _Iteration:
                 hold = d.hold.get((row, j))
                 if hold is not None:
                     self.env.process(self.release(use.resource, req, start + hold[i]))
-            yield self.wait_until(completion)
+            if completion > self.env.now:
+                yield self.wait_until(completion)
             for j, use, req in held:
                 if (row, j) not in d.hold:
                     self.resources[use.resource].release(req)
