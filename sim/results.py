@@ -77,8 +77,9 @@ class Result:
         return float(np.isfinite(self.finish_of(milestone)).mean())
 
     def p_by(self, milestone: str, days: float) -> float:
-        """P(done by `days`): the share of iterations finished on or before that day."""
-        return float((self.finish_of(milestone) <= days).mean())
+        """P(done by the date on which `days` falls): the share of iterations finished before the
+        end of that calendar day, so that it agrees with dates reported by `Scenario.date_of`."""
+        return float((self.finish_of(milestone) < math.floor(days) + 1.0).mean())
 
     def percentile_days(self, milestone: str, p: float) -> float | None:
         """The p-th percentile (0-100) of the finish day over all iterations.

@@ -181,3 +181,19 @@ def test_duration_quantiles_match_theory(scenario, spec, dist):
     for q in (0.05, 0.25, 0.5, 0.75, 0.95):
         # The empirical CDF at the true quantile is q within sqrt(q(1-q)/N).
         within((x <= dist.ppf(q)).mean(), q, math.sqrt(q * (1 - q) / N))
+
+
+def test_p_target_counts_the_whole_target_day(scenario):
+    sc = scenario("""
+        name: target day
+        start: 2030-01-01
+        milestones:
+          a: {duration: 9.5d, target: 2030-01-10}
+          b: {duration: 10d, target: 2030-01-10}
+    """)
+    r = sim.simulate(sc, 10, seed=1)
+    # 9.5 days after start falls on 2030-01-10, the target date: done by the target.
+    assert sc.date_of(r.percentile_days("a", 50)).isoformat() == "2030-01-10"
+    assert r.p_by("a", sc.milestones["a"].target) == 1.0
+    # 10 days after start is 2030-01-11: not done by the target.
+    assert r.p_by("b", sc.milestones["b"].target) == 0.0
