@@ -390,6 +390,23 @@ def new(
 
 
 def main() -> None:
-    """Console-script entry point."""
-    os.environ.setdefault("PYTHONHASHSEED", "0")
-    app()
+    """Console-script entry point: argument errors become one line on standard error, exit 2."""
+    try:
+        code = app(standalone_mode=False)
+    except Exception as exc:
+        # Click's exceptions (Typer vendors Click in recent versions, so match by interface).
+        if not (hasattr(exc, "format_message") and hasattr(exc, "exit_code")):
+            raise
+        ctx = getattr(exc, "ctx", None)
+        where = f"{ctx.command_path}: " if ctx is not None else "lunarsim: "
+        message = " ".join(exc.format_message().replace("Value error, ", "").split())
+        hint = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
+        if message:  # no message: the help was printed because no arguments were given
+            _err(f"error: {where}{message}{hint}")
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        _err("interrupted")
+        sys.exit(130)
+    if type(code).__name__ == "Abort":
+        sys.exit(130)
+    sys.exit(code if isinstance(code, int) else 0)
