@@ -261,3 +261,12 @@ def test_run_without_seed_prints_a_fresh_seed_that_replays(tmp_path):
     again = json.loads(lunarsim("run", str(path), "-n", "200", "--seed", str(seed), "--summary-json", "-",
                                 "--no-report").stdout)
     assert again["milestones"] == doc["milestones"]
+
+
+def test_argument_errors_are_one_line_with_exit_2():
+    r = lunarsim("run", str(TUTORIAL), "--engine", "warp")
+    assert r.returncode == 2
+    assert r.stderr.splitlines() == [
+        "error: lunarsim run: Invalid value for '--engine': 'warp' is not one of 'auto', 'simpy', 'vector'. "
+        "(see 'lunarsim run --help')"
+    ]
