@@ -391,7 +391,7 @@ def new(
 def main() -> None:
     """Console-script entry point: argument errors become one line on standard error, exit 2."""
     try:
-        code = app(standalone_mode=False)
+        code = app(prog_name="lunarsim", standalone_mode=False)
     except Exception as exc:
         # Click's exceptions (Typer vendors Click in recent versions, so match by interface).
         if not (hasattr(exc, "format_message") and hasattr(exc, "exit_code")):
