@@ -8,6 +8,7 @@ from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -69,13 +70,17 @@ def simulate(
     engine: str = "auto",
     workers: int | None = 1,
     progress: Progress | None = None,
+    executor: Any = None,
 ) -> Result:
     """Run the Monte Carlo simulation and return the Result.
 
     `iterations` and `seed` default to the scenario's (a fresh seed if it has none: read it back
     from `result.seed`). `engine` is "auto" (vector where the scenario allows, else SimPy),
     "simpy" or "vector". `workers` > 1 runs chunks in parallel processes (None: all cores); the
-    numbers do not depend on it. `progress` is called with the number of iterations just done.
+    numbers do not depend on it. `executor`, if given, runs the chunks instead: anything with
+    `submit(fn, *args)` returning futures with `.result()`, such as a
+    `concurrent.futures.Executor` or a `dask.distributed.Client` for a cluster. `progress` is
+    called with the number of iterations just done.
     Raises ValueError for an engine that cannot run the scenario.
     """
     from sim.engines import choose_engine
@@ -96,7 +101,11 @@ def simulate(
     duration = np.empty((m_count, n_total))
     offsets = np.concatenate([[0], np.cumsum(sizes)]).tolist()
     chunks: list[_Chunk] = []
-    if n_workers <= 1:
+    if executor is not None:
+        n_workers = len(sizes)
+        futures = [executor.submit(_run_chunk, plan, chosen, seq, n) for seq, n in zip(seqs, sizes)]
+        chunks = _collect(futures, sizes, offsets, finish, driver, duration, progress)
+    elif n_workers <= 1:
         for k, (seq, n) in enumerate(zip(seqs, sizes)):
             part = slice(offsets[k], offsets[k] + n)
             chunks.append(
@@ -110,17 +119,7 @@ def simulate(
         ctx = multiprocessing.get_context("fork" if hasattr(os, "fork") else "spawn")
         with ProcessPoolExecutor(n_workers, mp_context=ctx) as pool:
             futures = [pool.submit(_run_chunk, plan, chosen, seq, n) for seq, n in zip(seqs, sizes)]
-            for k, (fut, n) in enumerate(zip(futures, sizes)):
-                chunk = fut.result()
-                part = slice(offsets[k], offsets[k] + n)
-                finish[:, part], driver[:, part], duration[:, part] = (
-                    chunk.finish,
-                    chunk.driver,
-                    chunk.duration,
-                )
-                chunks.append(chunk)
-                if progress:
-                    progress(n)
+            chunks = _collect(futures, sizes, offsets, finish, driver, duration, progress)
     risk_occurred = {r: np.concatenate([c.risk_occurred[r] for c in chunks]) for r in scenario.risks}
     outcome = {m: np.concatenate([c.outcome[m] for c in chunks]) for m in chunks[0].outcome}
     det = deterministic_plan(scenario)
@@ -138,6 +137,27 @@ def simulate(
         workers=max(n_workers, 1),
         seconds=time.perf_counter() - began,
     )
+
+
+def _collect(
+    futures: list[Any],
+    sizes: list[int],
+    offsets: list[int],
+    finish: np.ndarray,
+    driver: np.ndarray,
+    duration: np.ndarray,
+    progress: Progress | None,
+) -> list[_Chunk]:
+    """Copy each chunk's arrays into place, in chunk order, as its future completes."""
+    chunks = []
+    for k, (fut, n) in enumerate(zip(futures, sizes)):
+        chunk = fut.result()
+        part = slice(offsets[k], offsets[k] + n)
+        finish[:, part], driver[:, part], duration[:, part] = chunk.finish, chunk.driver, chunk.duration
+        chunks.append(chunk)
+        if progress:
+            progress(n)
+    return chunks
 
 
 def _inputs(

@@ -124,6 +124,12 @@ def run(
         typer.Option("--samples", help="Write every iteration's finish days to PATH (.csv or .parquet)."),
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar and no table.")] = False,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(
+            "--scheduler", help="Run the chunks on a Dask cluster at this address (needs lunarsim[dask])."
+        ),
+    ] = None,
     debug: Debug = False,
 ) -> None:
     """Simulate each scenario, print a table and write an HTML report.
@@ -143,6 +149,7 @@ def run(
             summary_json,
             samples,
             quiet,
+            scheduler,
         ),
     )
 
@@ -158,6 +165,7 @@ def _run(
     summary_json: str | None,
     samples: Path | None,
     quiet: bool,
+    scheduler: str | None = None,
 ) -> None:
     import sim
     from sim.render import print_table
@@ -169,6 +177,7 @@ def _run(
     if samples is not None and samples.suffix.lower() not in (".csv", ".parquet"):
         _fail(2, f"error: --samples must end in .csv or .parquet, got {samples.name!r}")
     summaries = []
+    executor = _executor(scheduler)
     for path, scenario in loaded:
         for warning in scenario.warnings:
             _err(f"warning: {path}: {warning}")
@@ -179,7 +188,9 @@ def _run(
             run_seed = seed if seed is not None else scenario.seed
         n = iterations or scenario.iterations
         try:
-            result = _simulate_with_progress(scenario, n, run_seed, engine, workers, quiet)
+            result = _simulate_with_progress(
+                scenario, n, run_seed, engine, workers, quiet, _executor(scheduler)
+            )
         except ValueError as exc:
             _fail(2, f"error: {exc}")
         summaries.append(summary(result, str(path)))
@@ -222,13 +233,33 @@ def _write_report(result: Any, out: Path) -> Path | None:
     return write_report(result, out)
 
 
+def _executor(scheduler: str | None) -> Any:
+    """A Dask client for `--scheduler`, or None to run on this machine."""
+    if scheduler is None:
+        return None
+    try:
+        from distributed import Client
+    except ImportError:
+        _fail(2, "error: --scheduler needs Dask: pip install 'lunarsim[dask]'")
+    try:
+        return Client(scheduler, timeout=30)
+    except OSError as exc:
+        _fail(2, f"error: cannot reach the Dask scheduler at {scheduler}: {exc}")
+
+
 def _simulate_with_progress(
-    scenario: Any, n: int, seed: int | None, engine: str, workers: int | None, quiet: bool
+    scenario: Any,
+    n: int,
+    seed: int | None,
+    engine: str,
+    workers: int | None,
+    quiet: bool,
+    executor: Any = None,
 ) -> Any:
     import sim
 
     if quiet or not sys.stderr.isatty():
-        return sim.simulate(scenario, n, seed, engine=engine, workers=workers)
+        return sim.simulate(scenario, n, seed, engine=engine, workers=workers, executor=executor)
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
     began = time.monotonic()
@@ -251,7 +282,9 @@ def _simulate_with_progress(
         bar.advance(task, k)
 
     try:
-        return sim.simulate(scenario, n, seed, engine=engine, workers=workers, progress=advance)
+        return sim.simulate(
+            scenario, n, seed, engine=engine, workers=workers, progress=advance, executor=executor
+        )
     finally:
         if shown:
             bar.stop()

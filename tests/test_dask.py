@@ -1,0 +1,85 @@
+"""Running chunks on a Dask cluster (a local one, on loopback) gives the same numbers."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import sim
+
+distributed = pytest.importorskip("distributed")
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None
+    ) as local:
+        yield local
+
+
+def test_dask_executor_gives_the_same_numbers(cluster):
+    sc = sim.load(ROOT / "scenarios" / "ilrs-2026-status.yaml")
+    with distributed.Client(cluster) as client:
+        remote = sim.simulate(sc, 2500, seed=5, executor=client)
+    local = sim.simulate(sc, 2500, seed=5, workers=1)
+    assert np.array_equal(remote.finish, local.finish)
+    assert np.array_equal(remote.driver, local.driver)
+
+
+def test_cli_scheduler_option(cluster):
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "sim",
+            "run",
+            "tutorial-launch-campaign",
+            "-n",
+            "3000",
+            "--seed",
+            "2",
+            "--no-report",
+            "--summary-json",
+            "-",
+            "--scheduler",
+            cluster.scheduler_address,
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=300,
+    )
+    assert r.returncode == 0, r.stderr
+    local = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "sim",
+            "run",
+            "tutorial-launch-campaign",
+            "-n",
+            "3000",
+            "--seed",
+            "2",
+            "--no-report",
+            "--summary-json",
+            "-",
+            "--workers",
+            "1",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=300,
+    )
+    a, b = json.loads(r.stdout), json.loads(local.stdout)
+    for doc in (a, b):
+        doc.pop("run")
+    assert a == b
