@@ -1,0 +1,40 @@
+"""HTML reports of simulation results: one self-contained, offline page per scenario or comparison.
+
+Importing this package is cheap: plotly and jinja2 load only when a report is written, so the
+command line starts quickly when it does not write one.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from sim.results import Result
+
+__all__ = ["write_comparison", "write_report"]
+
+
+def write_report(result: Result, out_dir: Path) -> Path:
+    """Write `result`'s report to `out_dir/<scenario file stem>.html` atomically; return its path.
+
+    The file embeds plotly.js and every figure's data, so it opens from disk with no network.
+    `out_dir` is created if missing; an existing report of the same name is replaced whole.
+    """
+    from sim.report import page
+
+    path = Path(out_dir) / f"{page.report_name(result.scenario)}.html"
+    return page.write(path, page.report_html(result))
+
+
+def write_comparison(results: list[Result], out_dir: Path, title: str | None = None) -> Path:
+    """Write one report overlaying `results`' S-curves and tables; return its path.
+
+    The file is `out_dir/compare-<a>-vs-<b>….html`; `title` defaults to "Comparison: A vs B".
+    Raises ValueError for an empty list.
+    """
+    from sim.report import page
+
+    html = page.comparison_html(list(results), title)
+    path = Path(out_dir) / f"{page.comparison_name(list(results))}.html"
+    return page.write(path, html)

@@ -1,0 +1,230 @@
+"""The report in a real browser: headless Chromium via Playwright, offline, with no script errors.
+
+Skipped when /usr/bin/chromium is missing (CI installs it). Every request that is not a local
+file is blocked, so these tests also prove that a report renders with no network.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from sim.report import write_comparison, write_report
+from sim.results import Result
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = Path("/usr/bin/chromium")
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "test-artifacts"
+ILRS = ROOT / "scenarios" / "ilrs-2022-announced.yaml"
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+ALL_PLOTS_DRAWN = (
+    "() => document.querySelectorAll('.plot').length > 0 && "
+    "document.querySelectorAll('.js-plotly-plot').length === "
+    "document.querySelectorAll('.plot').length"
+)
+VISIBLE_SCURVE = """() => {
+  const gd = document.getElementById('fig-scurve');
+  return {
+    title: gd.layout.title.text,
+    traces: gd.data.filter(t => t.visible === true)
+                   .map(t => ({name: t.name, x: Array.from(t.x), y: Array.from(t.y)})),
+  };
+}"""
+
+if not CHROMIUM.exists():
+    pytest.skip(
+        f"{CHROMIUM} is missing: install Debian's chromium to run the browser tests",
+        allow_module_level=True,
+    )
+sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+
+
+def expected_figures(result: Result) -> int:
+    """S-curve, histogram, timeline, criticality, convergence; a tornado if there are random
+    inputs; one conditioned S-curve per decision."""
+    return 5 + bool(result.inputs) + len(result.outcome)
+
+
+@dataclass
+class Visit:
+    """A page plus everything it said: console errors, page errors, dialogs, blocked requests."""
+
+    page: object
+    console_errors: list[str] = field(default_factory=list)
+    page_errors: list[str] = field(default_factory=list)
+    dialogs: list[str] = field(default_factory=list)
+    blocked: list[str] = field(default_factory=list)
+
+    def open(self, path: Path) -> None:
+        self.page.goto(path.resolve().as_uri())
+        self.page.wait_for_function(ALL_PLOTS_DRAWN, timeout=30_000)
+
+    def assert_clean(self) -> None:
+        assert self.console_errors == []
+        assert self.page_errors == []
+        assert self.dialogs == []
+        assert self.blocked == [], "the report tried to reach the network"
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    with sync_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def visit(browser) -> Iterator[Visit]:
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    seen = Visit(page)
+
+    def route(request_route) -> None:
+        url = request_route.request.url
+        if url.startswith(("file:", "data:", "blob:")):
+            request_route.continue_()
+        else:
+            seen.blocked.append(url)
+            request_route.abort()
+
+    page.route("**/*", route)
+    page.on("console", lambda m: seen.console_errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda error: seen.page_errors.append(str(error)))
+
+    def dialog(d) -> None:
+        seen.dialogs.append(d.message)
+        d.dismiss()
+
+    page.on("dialog", dialog)
+    # Any script the report's text smuggled in would most likely call one of these.
+    page.add_init_script(
+        "window.__xss = 0;window.alert = window.confirm = window.prompt = function () { window.__xss += 1; };"
+    )
+    yield seen
+    context.close()
+
+
+@pytest.fixture(scope="module")
+def synthetic(tmp_path_factory: pytest.TempPathFactory) -> tuple[Result, Path]:
+    from test_report import build_result
+
+    result = build_result(3000)
+    return result, write_report(result, tmp_path_factory.mktemp("synthetic"))
+
+
+@pytest.fixture(scope="module")
+def ilrs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Result, Path]:
+    import sim
+
+    if not ILRS.exists():
+        pytest.skip(f"{ILRS} is not there yet")
+    result = sim.simulate(sim.load(ILRS), iterations=4000, seed=42)
+    return result, write_report(result, tmp_path_factory.mktemp("ilrs"))
+
+
+def test_report_renders_offline_with_every_figure(visit: Visit, synthetic) -> None:
+    result, path = synthetic
+    visit.open(path)
+    count = visit.page.evaluate("() => document.querySelectorAll('.js-plotly-plot').length")
+    assert count == expected_figures(result) == 7
+    # Each figure has actually drawn something (an SVG with at least one trace group).
+    empty = visit.page.evaluate(
+        "() => Array.from(document.querySelectorAll('.js-plotly-plot'))"
+        ".filter(gd => gd.querySelectorAll('.trace').length === 0).map(gd => gd.id)"
+    )
+    assert empty == []
+    assert visit.page.evaluate("() => window.__xss") == 0
+    visit.assert_clean()
+
+
+def test_milestone_selector_changes_the_scurve(visit: Visit, synthetic) -> None:
+    result, path = synthetic
+    visit.open(path)
+    before = visit.page.evaluate(VISIBLE_SCURVE)
+    assert "Base built" in before["title"]
+    visit.page.locator("#fig-scurve .updatemenu-header-group").click()
+    buttons = visit.page.locator("#fig-scurve .updatemenu-dropdown-button")
+    assert buttons.count() == len(result.milestone_ids)
+    buttons.nth(3).click()  # headline first, then plan order: decision, done, m2 ...
+    visit.page.wait_for_function(
+        "() => document.getElementById('fig-scurve').layout.title.text.includes('Stage 2')"
+    )
+    after = visit.page.evaluate(VISIBLE_SCURVE)
+    assert after["traces"][0]["x"] != before["traces"][0]["x"]
+    # The curve now shown is m2's, which always completes: it reaches 100 %.
+    assert after["traces"][0]["y"][-1] == pytest.approx(1.0)
+    assert before["traces"][0]["y"][-1] == pytest.approx(result.done_fraction("m5"))
+    visit.assert_clean()
+
+
+def test_user_text_runs_no_script(visit: Visit, tmp_path: Path) -> None:
+    from test_report import XSS_IMG, XSS_SCRIPT, xss_result
+
+    path = write_report(xss_result(), tmp_path)
+    visit.open(path)
+    page = visit.page
+    # The payload is shown as text, both in the page and inside Plotly's SVG.
+    assert XSS_SCRIPT in page.locator("h1").inner_text()
+    tick = page.evaluate(
+        "() => Array.from(document.querySelectorAll("
+        "'#fig-timeline .ytick text')).map(t => t.textContent).join('|')"
+    )
+    assert XSS_SCRIPT in tick
+    # Draw a hover box full of user text (title and source), then look for side effects.
+    page.evaluate(
+        "() => { const gd = document.getElementById('fig-timeline');"
+        " const k = gd.data.findIndex(t => t.name === 'Median (P50)');"
+        " Plotly.Fx.hover(gd, [{curveNumber: k, pointNumber: 1}]); }"
+    )
+    hover = page.evaluate("() => document.querySelector('#fig-timeline .hovertext').textContent")
+    assert XSS_SCRIPT + XSS_IMG in hover
+    page.wait_for_timeout(200)
+    assert page.evaluate("() => window.__xss") == 0
+    assert page.evaluate("() => document.querySelectorAll('img').length") == 0
+    visit.assert_clean()
+
+
+def test_comparison_renders(visit: Visit, tmp_path: Path) -> None:
+    from test_report import build_result
+
+    a = build_result(800, seed=1, name="Announced")
+    b = build_result(800, seed=2, name="Delayed")
+    visit.open(write_comparison([a, b], tmp_path))
+    names = visit.page.evaluate(
+        "() => document.getElementById('fig-compare-scurve').data"
+        ".filter(t => t.visible === true).map(t => t.name)"
+    )
+    assert "Announced" in names and "Delayed" in names
+    assert visit.page.evaluate("() => document.querySelectorAll('.js-plotly-plot').length") == 2
+    visit.assert_clean()
+
+
+def test_bundled_ilrs_report_first_screen(visit: Visit, ilrs) -> None:
+    result, path = ilrs
+    visit.open(path)
+    count = visit.page.evaluate("() => document.querySelectorAll('.js-plotly-plot').length")
+    figures = json.loads(visit.page.locator("#lunarsim-figures").text_content())
+    assert count == len(figures) == expected_figures(result)
+    # The answer is on the first screen: the headline sentence and the S-curve's top edge.
+    lead = visit.page.locator("p.lead").bounding_box()
+    curve = visit.page.locator("#fig-scurve").bounding_box()
+    assert lead is not None and curve is not None
+    assert lead["y"] + lead["height"] < 900 and curve["y"] < 900
+    ARTIFACTS.mkdir(exist_ok=True)
+    visit.page.screenshot(path=str(ARTIFACTS / "report-first-screen.png"))
+    visit.assert_clean()

@@ -1,0 +1,209 @@
+"""Sensitivity analysis: rank correlations (tornado) and criticality, on hand-built results."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from sim.results import RandomInput, Result
+from sim.scenario import Milestone, Predecessor, Scenario
+from sim.sensitivity import criticality, ranks, spearman, tornado
+
+INF = math.inf
+
+
+def scenario_abcd() -> Scenario:
+    """a -> b -> d <- c: d waits for both b and c."""
+    milestones = {
+        "a": Milestone("a", "A", None),  # type: ignore[arg-type]  # durations are not used here
+        "b": Milestone("b", "B", None, after=(Predecessor("a"),)),  # type: ignore[arg-type]
+        "c": Milestone("c", "C", None),  # type: ignore[arg-type]
+        "d": Milestone("d", "D", None, after=(Predecessor("b"), Predecessor("c"))),  # type: ignore[arg-type]
+    }
+    return Scenario(
+        name="abcd",
+        start=dt.date(2030, 1, 1),
+        horizon=dt.date(2080, 1, 1),
+        milestones=milestones,
+        headline="d",
+    )
+
+
+def result_abcd(finish: np.ndarray, driver: np.ndarray, inputs=()) -> Result:
+    return Result(
+        scenario=scenario_abcd(),
+        milestone_ids=("a", "b", "c", "d"),
+        finish=np.asarray(finish, dtype=float),
+        driver=np.asarray(driver, dtype=np.int64),
+        plan_days=np.zeros(4),
+        inputs=list(inputs),
+    )
+
+
+A, B, C, D = range(4)
+
+
+def test_criticality_always_and_never_on_the_path() -> None:
+    # d is always driven by b (and b by a); c never drives anything.
+    n = 50
+    finish = np.tile(np.array([[10.0], [20.0], [5.0], [30.0]]), n)
+    driver = np.full((4, n), -1)
+    driver[B] = A
+    driver[D] = B
+    shares = criticality(result_abcd(finish, driver), "d")
+    assert shares == {"a": 1.0, "b": 1.0, "c": 0.0, "d": 1.0}
+
+
+def test_criticality_counts_only_iterations_where_the_milestone_completed() -> None:
+    # Iterations 0-2: d driven by b (via a); 3-4: by c; 5-7: d never done, driver says c
+    # (which must not count). Done iterations: 5, so b, a: 3/5 and c: 2/5.
+    finish = np.array(
+        [
+            [1, 1, 1, 1, 1, 1, 1, 1],
+            [2, 2, 2, 2, 2, 2, 2, 2],
+            [1, 1, 1, 9, 9, 9, 9, 9],
+            [3, 3, 3, 10, 10, INF, INF, INF],
+        ],
+        dtype=float,
+    )
+    driver = np.full((4, 8), -1)
+    driver[B] = A
+    driver[D] = [B, B, B, C, C, C, C, C]
+    shares = criticality(result_abcd(finish, driver), "d")
+    assert shares == {"a": 3 / 5, "b": 3 / 5, "c": 2 / 5, "d": 1.0}
+
+
+def test_criticality_of_an_intermediate_milestone_and_unknown_id() -> None:
+    finish = np.ones((4, 4))
+    driver = np.full((4, 4), -1)
+    driver[B] = [A, A, -1, -1]  # b's start set by a in half the iterations
+    result = result_abcd(finish, driver)
+    assert criticality(result, "b") == {"a": 0.5, "b": 1.0, "c": 0.0, "d": 0.0}
+    with pytest.raises(KeyError, match="zz"):
+        criticality(result, "zz")
+
+
+def test_criticality_when_the_milestone_never_completes() -> None:
+    finish = np.ones((4, 3))
+    finish[D] = INF
+    driver = np.full((4, 3), -1)
+    driver[D] = B
+    assert criticality(result_abcd(finish, driver), "d") == {"a": 0.0, "b": 0.0, "c": 0.0, "d": 1.0}
+
+
+def test_an_input_that_alone_drives_the_finish_ranks_first() -> None:
+    rng = np.random.default_rng(7)
+    n = 4000
+    driver_input = rng.lognormal(3.0, 0.5, n)
+    noise = rng.normal(0, 1, n)
+    against = rng.normal(0, 1, n)
+    finish = np.zeros((4, n))
+    # d's finish is a monotone function of `drives` plus a little of `against` (opposite sign).
+    finish[D] = 100 + 10 * np.log(driver_input) - 0.5 * against
+    inputs = [
+        RandomInput("noise", "noise", "duration", noise),
+        RandomInput("against", "against", "duration", against),
+        RandomInput("drives", "drives", "duration", driver_input),
+        RandomInput("constant", "constant", "risk", np.zeros(n)),
+    ]
+    ranked = tornado(result_abcd(finish, np.full((4, n), -1), inputs), "d")
+    assert [item.id for item, _ in ranked] == ["drives", "against", "noise", "constant"]
+    rho = dict((item.id, r) for item, r in ranked)
+    assert rho["drives"] > 0.9
+    assert rho["against"] < 0
+    assert rho["constant"] == 0.0
+    # Under independence Spearman's rho has sd 1/sqrt(n - 1) (about 0.016 here); 4 sd bound.
+    assert abs(rho["noise"]) < 4 / math.sqrt(n - 1)
+
+
+def test_never_ranks_last_as_one_tie() -> None:
+    x = np.arange(20, dtype=float)
+    finish = np.zeros((4, 20))
+    finish[D] = x * 3
+    finish[D, 15:] = INF  # the largest inputs never finish: they share the top ranks
+    ranked = tornado(result_abcd(finish, np.full((4, 20), -1), [RandomInput("x", "x", "duration", x)]), "d")
+    # Finish ranks are 1..15 and then (16+20)/2 = 18 five times; rho is Pearson's r of ranks.
+    expected = np.corrcoef(np.arange(1, 21), np.r_[np.arange(1, 16), [18.0] * 5])[0, 1]
+    assert ranked[0][1] == pytest.approx(expected, abs=1e-12)
+    assert 0.99 < ranked[0][1] < 1.0
+
+
+def test_ties_get_average_ranks() -> None:
+    assert ranks(np.array([3.0, 1.0, INF, 1.0, INF])).tolist() == [3.0, 1.5, 4.5, 1.5, 4.5]
+    assert ranks(np.array([2.0, 2.0, 2.0])).tolist() == [2.0, 2.0, 2.0]
+    assert ranks(np.array([])).tolist() == []
+
+
+def test_binary_risk_input_with_ties_matches_scipy() -> None:
+    from scipy.stats import spearmanr
+
+    rng = np.random.default_rng(3)
+    n = 500
+    occurred = (rng.random(n) < 0.3).astype(float)
+    finish = np.round(rng.normal(100, 10, n) + 25 * occurred)  # rounding makes ties
+    finish[rng.random(n) < 0.1] = INF
+    expected = spearmanr(occurred, finish).statistic
+    assert spearman(occurred, finish) == pytest.approx(expected, abs=1e-12)
+
+
+def test_inputs_not_drawn_in_some_iterations_use_the_other_iterations() -> None:
+    from scipy.stats import spearmanr
+
+    rng = np.random.default_rng(5)
+    n = 300
+    x = rng.normal(size=n)
+    finish = np.zeros((4, n))
+    finish[D] = x + rng.normal(scale=0.5, size=n)
+    partial = x.copy()
+    partial[::3] = math.nan  # not drawn in a third of the iterations
+    inputs = [
+        RandomInput("partial", "partial", "duration", partial),
+        RandomInput("never-drawn", "never drawn", "duration", np.full(n, math.nan)),
+    ]
+    ranked = dict((i.id, r) for i, r in tornado(result_abcd(finish, np.full((4, n), -1), inputs), "d"))
+    drawn = ~np.isnan(partial)
+    assert ranked["partial"] == pytest.approx(
+        spearmanr(partial[drawn], finish[D][drawn]).statistic, abs=1e-12
+    )
+    assert ranked["never-drawn"] == 0.0
+
+
+def test_ranks_reject_nan() -> None:
+    with pytest.raises(ValueError, match="NaN"):
+        ranks(np.array([1.0, math.nan]))
+
+
+def test_equal_magnitudes_keep_input_order_and_constant_finish_gives_zero() -> None:
+    n = 10
+    x = np.arange(n, dtype=float)
+    finish = np.zeros((4, n))
+    finish[D] = 5.0  # constant finish: nothing correlates
+    inputs = [RandomInput("p", "p", "duration", x), RandomInput("q", "q", "duration", -x)]
+    ranked = tornado(result_abcd(finish, np.full((4, n), -1), inputs), "d")
+    assert [(item.id, r) for item, r in ranked] == [("p", 0.0), ("q", 0.0)]
+    finish[D] = x
+    ranked = tornado(result_abcd(finish, np.full((4, n), -1), inputs), "d")
+    assert [(item.id, round(r, 12)) for item, r in ranked] == [("p", 1.0), ("q", -1.0)]
+
+
+values = st.lists(
+    st.one_of(st.integers(-5, 5).map(float), st.just(INF), st.floats(-1e6, 1e6)),
+    min_size=0,
+    max_size=40,
+)
+
+
+@given(values)
+def test_ranks_match_scipy_average_ranks(xs: list[float]) -> None:
+    from scipy.stats import rankdata
+
+    x = np.array(xs, dtype=float)
+    got = ranks(x)
+    assert got.tolist() == pytest.approx(rankdata(x, method="average").tolist())
+    n = len(xs)
+    assert got.sum() == pytest.approx(n * (n + 1) / 2)
