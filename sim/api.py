@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import time
 from collections.abc import Callable
@@ -102,7 +103,8 @@ def simulate(
     offsets = np.concatenate([[0], np.cumsum(sizes)]).tolist()
     chunks: list[_Chunk] = []
     if executor is not None:
-        n_workers = len(sizes)
+        info = getattr(executor, "scheduler_info", None)  # a Dask client knows its cluster's size
+        n_workers = len(info().get("workers", {})) if callable(info) else len(sizes)
         futures = [executor.submit(_run_chunk, plan, chosen, seq, n) for seq, n in zip(seqs, sizes)]
         chunks = _collect(futures, sizes, offsets, finish, driver, duration, progress)
     elif n_workers <= 1:
@@ -136,6 +138,7 @@ def simulate(
         engine=chosen,
         workers=max(n_workers, 1),
         seconds=time.perf_counter() - began,
+        finished_at=dt.datetime.now(dt.timezone.utc),
     )
 
 

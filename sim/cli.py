@@ -189,7 +189,7 @@ def _run(
         n = iterations or scenario.iterations
         try:
             result = _simulate_with_progress(
-                scenario, n, run_seed, engine, workers, quiet, _executor(scheduler)
+                scenario, n, run_seed, engine, workers, quiet, executor
             )
         except ValueError as exc:
             _fail(2, f"error: {exc}")

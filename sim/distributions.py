@@ -254,17 +254,13 @@ class Discrete(_Atoms):
         if not self.values:
             raise ValueError("discrete needs at least one value")
         if len(self.values) != len(self.probs):
-            raise ValueError(
-                f"discrete has {len(self.values)} values but {len(self.probs)} probabilities"
-            )
+            raise ValueError(f"discrete has {len(self.values)} values but {len(self.probs)} probabilities")
         if len(set(self.values)) != len(self.values):
             raise ValueError("discrete lists a value twice (list each value once)")
         for v, p in zip(self.values, self.probs, strict=True):
             _check_nonnegative(self.unit, value=v)
             if not 0.0 <= p <= 1.0:
-                raise ValueError(
-                    f"probability of {_fmt(v, self.unit)} is {p:.12g} (need 0 <= p <= 1)"
-                )
+                raise ValueError(f"probability of {_fmt(v, self.unit)} is {p:.12g} (need 0 <= p <= 1)")
         total = math.fsum(self.probs)
         if abs(total - 1.0) > 1e-9:
             raise ValueError(f"probabilities sum to {total:.12g} (need 1)")
@@ -635,9 +631,7 @@ class TruncatedNormal(Distribution):
         from scipy.special import ndtr
 
         x = np.asarray(x, dtype=float)
-        return np.where(
-            x <= 0, 1.0, np.clip(ndtr((self.mu - x) / self.sd) / self._accept, 0.0, 1.0)
-        )
+        return np.where(x <= 0, 1.0, np.clip(ndtr((self.mu - x) / self.sd) / self._accept, 0.0, 1.0))
 
     @property
     def mean(self) -> float:
@@ -680,9 +674,7 @@ class Lognormal(Distribution):
 
     def __post_init__(self) -> None:
         if not (math.isfinite(self.mu) and self.sigma > 0 and math.isfinite(self.sigma)):
-            raise ValueError(
-                f"lognormal needs a finite mu and sigma > 0, got sigma {self.sigma:.6g}"
-            )
+            raise ValueError(f"lognormal needs a finite mu and sigma > 0, got sigma {self.sigma:.6g}")
 
     @classmethod
     def from_median_p90(cls, median: float, p90: float, unit: Unit = "days") -> Lognormal:
@@ -713,9 +705,7 @@ class Lognormal(Distribution):
         return cls(mu, sigma, unit, f"lognormal(p10 {a}, p90 {b})")
 
     @classmethod
-    def from_interval(
-        cls, low: float, high: float, unit: Unit = "days", text: str = ""
-    ) -> Lognormal:
+    def from_interval(cls, low: float, high: float, unit: Unit = "days", text: str = "") -> Lognormal:
         """The lognormal whose 5th and 95th percentiles are `low` and `high` ("a to b")."""
         from scipy.special import ndtri
 
@@ -747,9 +737,7 @@ class Lognormal(Distribution):
     def _z(self, x: np.ndarray) -> np.ndarray:
         x = np.asarray(x, dtype=float)
         with np.errstate(divide="ignore", invalid="ignore"):
-            return np.where(
-                x > 0, (np.log(np.where(x > 0, x, 1.0)) - self.mu) / self.sigma, -np.inf
-            )
+            return np.where(x > 0, (np.log(np.where(x > 0, x, 1.0)) - self.mu) / self.sigma, -np.inf)
 
     def cdf(self, x: np.ndarray) -> np.ndarray:
         from scipy.special import ndtr
@@ -835,8 +823,7 @@ def _parse_mapping(spec: Mapping[object, object], unit: Unit) -> Distribution:
     items = {str(k): v for k, v in spec.items()}
     if not items:
         raise ValueError(
-            "empty mapping; write a duration such as 90d"
-            " or a distribution such as {pert: [1y, 2y, 4y]}"
+            "empty mapping; write a duration such as 90d or a distribution such as {pert: [1y, 2y, 4y]}"
         )
     kinds = [k for k in items if k in KINDS]
     if len(kinds) > 1:

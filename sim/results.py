@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from dataclasses import dataclass, field
 from typing import Literal
@@ -19,7 +20,9 @@ InputKind = Literal["duration", "risk", "decision"]
 class RandomInput:
     """One random input of the model, as drawn in every iteration (for sensitivity analysis).
 
-    `duration`: the milestone's own drawn duration in days (before risk and decision effects);
+    `duration`: the milestone's own drawn duration in days (before risk and decision effects;
+    NaN in an iteration where a status date left no duration to draw and the milestone was taken
+    to finish on `as_of`);
     `risk`: 1.0 where the risk occurred, else 0.0; `decision`: 1.0 where the decision took
     the outcome named in `id` (`<milestone>=<outcome>`), else 0.0.
     """
@@ -39,7 +42,7 @@ class Result:
     (topological) order. `driver[m, i]` is the row of the predecessor whose finish (plus lag)
     set milestone m's start in iteration i, or -1 when none did (no predecessors, or the finish
     was fixed by `not_before` or an `actual`); following it back from a milestone gives the
-    path that determined its date.
+    path that determined its date. `finished_at` is when the run ended (UTC).
     """
 
     scenario: Scenario
@@ -54,6 +57,8 @@ class Result:
     engine: str = "simpy"
     workers: int = 1
     seconds: float = 0.0
+    finished_at: dt.datetime | None = None
+    _sorted: dict[int, np.ndarray] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def iterations(self) -> int:
@@ -87,7 +92,10 @@ class Result:
         "Never" sorts after every date. Linear interpolation between order statistics
         (NumPy's default); None when the percentile needs a never-done iteration.
         """
-        return percentile_of(self.finish_of(milestone), p)
+        row = self.index(milestone)
+        if row not in self._sorted:
+            self._sorted[row] = np.sort(self.finish[row])
+        return percentile_of(self._sorted[row], p, presorted=True)
 
     def mean_days(self, milestone: str) -> float | None:
         x = self.finish_of(milestone)
@@ -112,12 +120,12 @@ class Result:
         return {rid: float(occ.mean()) for rid, occ in self.risk_occurred.items()}
 
 
-def percentile_of(x: np.ndarray, p: float) -> float | None:
+def percentile_of(x: np.ndarray, p: float, presorted: bool = False) -> float | None:
     """Percentile with `inf` for never: linear interpolation, None if it touches a never."""
     n = x.size
     if n == 0:
         return None
-    s = np.sort(x)
+    s = x if presorted else np.sort(x)
     h = (n - 1) * p / 100.0
     lo = math.floor(h)
     hi = min(lo + 1, n - 1)

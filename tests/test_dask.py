@@ -28,6 +28,7 @@ def test_dask_executor_gives_the_same_numbers(cluster):
     sc = sim.load(ROOT / "scenarios" / "ilrs-2026-status.yaml")
     with distributed.Client(cluster) as client:
         remote = sim.simulate(sc, 2500, seed=5, executor=client)
+    assert remote.workers == 2
     local = sim.simulate(sc, 2500, seed=5, workers=1)
     assert np.array_equal(remote.finish, local.finish)
     assert np.array_equal(remote.driver, local.driver)
@@ -80,6 +81,7 @@ def test_cli_scheduler_option(cluster):
         timeout=300,
     )
     a, b = json.loads(r.stdout), json.loads(local.stdout)
+    assert (a["run"]["workers"], b["run"]["workers"]) == (2, 1)  # the cluster's two workers ran it
     for doc in (a, b):
         doc.pop("run")
     assert a == b

@@ -384,8 +384,8 @@ def _page(template: str, context: dict[str, Any], figs: dict[str, Any]) -> str:
 
 
 def report_html(result: Result, when: dt.datetime | None = None) -> str:
-    """The full HTML of one scenario's report."""
-    when = when or dt.datetime.now(dt.timezone.utc)
+    """The full HTML of one scenario's report; `when` defaults to when the run finished."""
+    when = when or result.finished_at or dt.datetime.now(dt.timezone.utc)
     scenario = result.scenario
     head = scenario.headline
     order = [head, *[m for m in result.milestone_ids if m != head]]
@@ -446,7 +446,11 @@ def comparison_html(results: list[Result], title: str | None = None, when: dt.da
     """The full HTML of a report overlaying several scenarios."""
     if not results:
         raise ValueError("write_comparison needs at least one result")
-    when = when or dt.datetime.now(dt.timezone.utc)
+    when = (
+        when
+        or max((r.finished_at for r in results if r.finished_at), default=None)
+        or dt.datetime.now(dt.timezone.utc)
+    )
     names = _distinct_names([r.scenario.name for r in results])
     escaped = [figures.esc(figures.short(n, 40)) for n in names]
     figs = {
