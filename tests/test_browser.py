@@ -7,6 +7,7 @@ file is blocked, so these tests also prove that a report renders with no network
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,6 +47,9 @@ VISIBLE_SCURVE = """() => {
 }"""
 
 if not CHROMIUM.exists():
+    # CI sets LUNARSIM_REQUIRE_BROWSER=1 so that a missing browser fails instead of skipping.
+    if os.environ.get("LUNARSIM_REQUIRE_BROWSER"):
+        pytest.fail(f"{CHROMIUM} is missing but LUNARSIM_REQUIRE_BROWSER is set", pytrace=False)
     pytest.skip(
         f"{CHROMIUM} is missing: install Debian's chromium to run the browser tests",
         allow_module_level=True,
