@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -137,7 +138,8 @@ def ilrs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Result, Path]:
 
     if not ILRS.exists():
         pytest.skip(f"{ILRS} is not there yet")
-    result = sim.simulate(sim.load(ILRS), iterations=4000, seed=42)
+    # The scenario's own iterations and seed: the same report the README's first command writes.
+    result = sim.simulate(sim.load(ILRS))
     return result, write_report(result, tmp_path_factory.mktemp("ilrs"))
 
 
@@ -230,5 +232,9 @@ def test_bundled_ilrs_report_first_screen(visit: Visit, ilrs) -> None:
     assert lead is not None and curve is not None
     assert lead["y"] + lead["height"] < 900 and curve["y"] < 900
     ARTIFACTS.mkdir(exist_ok=True)
-    visit.page.screenshot(path=str(ARTIFACTS / "report-first-screen.png"))
+    shot = ARTIFACTS / "report-first-screen.png"
+    visit.page.screenshot(path=str(shot))
     visit.assert_clean()
+    if os.environ.get("LUNARSIM_UPDATE_SCREENSHOT"):
+        # The README's picture: LUNARSIM_UPDATE_SCREENSHOT=1 pytest tests/test_browser.py
+        shutil.copyfile(shot, ROOT / "docs" / "img" / "report.png")

@@ -88,3 +88,13 @@ def test_readme_first_command_works_in_a_fresh_virtualenv(tmp_path):
     assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
     assert "report: reports/ilrs-2022-announced.html" in r.stdout
     assert (copy / "reports" / "ilrs-2022-announced.html").stat().st_size > 10_000
+
+
+def test_readme_quotes_the_bundled_headline_truly():
+    from sim.report.headline import headline
+
+    sc = sim.load(ROOT / "scenarios" / "ilrs-2022-announced.yaml")
+    text = headline(sim.simulate(sc), sc.headline).text  # the scenario's own seed and iterations
+    quoted = re.search(r'\*"(.*?)"\*', README, flags=re.S)
+    assert quoted is not None
+    assert " ".join(quoted.group(1).split()) == text
