@@ -22,8 +22,14 @@ from sim.sampling import Draws
 
 def run(plan: Plan, draws: Draws, out: EngineOutput) -> None:
     """Fill `out` (finish days set to inf and drivers to -1 by the caller) for every iteration."""
+    # Where the status date does not bind (the threshold lies below the support), the
+    # conditioned draw equals the free one, computed here once for the chunk.
+    free = {
+        row: plan.milestones[row].duration.ppf_above(u, np.full(draws.n, -np.inf))
+        for row, u in draws.duration_u.items()
+    }
     for i in range(draws.n):
-        _Iteration(plan, draws, i, out.finish, out.driver).run()
+        _Iteration(plan, draws, i, out.finish, out.driver, free).run()
 
 
 def _one(x: float) -> np.ndarray:
@@ -31,7 +37,17 @@ def _one(x: float) -> np.ndarray:
 
 
 class _Iteration:
-    def __init__(self, plan: Plan, draws: Draws, i: int, finish: np.ndarray, driver: np.ndarray) -> None:
+    def __init__(
+        self,
+        plan: Plan,
+        draws: Draws,
+        i: int,
+        finish: np.ndarray,
+        driver: np.ndarray,
+        free: dict[int, np.ndarray],
+    ) -> None:
+        self.free = free
+
         self.plan = plan
         self.d = draws
         self.i = i
@@ -89,14 +105,7 @@ class _Iteration:
                 add = d.add[row][i] if row in d.add else 0.0
                 if plan.conditioned[row]:
                     assert sc.as_of_days is not None
-                    d.duration[row, i] = conditioned_base(
-                        m.duration,
-                        d.duration_u[row][i : i + 1],
-                        _one(start),
-                        sc.as_of_days,
-                        _one(scale),
-                        _one(add),
-                    )[0]
+                    d.duration[row, i] = self.conditioned(row, start, scale, add)
                 base = d.duration[row, i]
                 if math.isnan(base):
                     end = sc.as_of_days if sc.as_of_days is not None else start
@@ -123,6 +132,23 @@ class _Iteration:
                     self.finish[row, i] = t
                     self.done[row].succeed()
                 return
+
+    def conditioned(self, row: int, start: float, scale: float, add: float) -> float:
+        """The duration drawn on condition that the work ends after as_of (see timing)."""
+        sc = self.plan.scenario
+        dist = self.plan.milestones[row].duration
+        as_of = sc.as_of_days
+        assert as_of is not None
+        # The same arithmetic as timing.conditioned_base, on one iteration.
+        threshold = (as_of - start - add) / scale if scale > 0 and math.isfinite(start) else -math.inf
+        if threshold < dist.low:
+            return float(self.free[row][self.i])
+        i = self.i
+        return float(
+            conditioned_base(
+                dist, self.d.duration_u[row][i : i + 1], _one(start), as_of, _one(scale), _one(add)
+            )[0]
+        )
 
     def release(self, resource: str, req: simpy.Request, at: float) -> Generator[Any, Any, None]:
         yield self.wait_until(at)
