@@ -59,7 +59,7 @@ def _read(path: Path, stack: list[Path]) -> tuple[Source, list[Path]]:
         m = source.marks[("extends",)]
         raise ScenarioError(
             Problem(
-                f"base scenario {base_ref!r} not found (looked for {base_path})",
+                f"base scenario {base_ref!r} not found (the path is relative to this file's folder)",
                 path,
                 m.line,
                 m.column,

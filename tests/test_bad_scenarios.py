@@ -103,7 +103,7 @@ EXPECTED = [
     (
         "extends-missing.yaml",
         [
-            "extends-missing.yaml:1:10 extends: base scenario 'no-such-base.yaml' not found (looked for /work/main/tests/bad/no-such-base.yaml)",
+            "extends-missing.yaml:1:10 extends: base scenario 'no-such-base.yaml' not found (the path is relative to this file's folder)",
         ],
     ),
     (
