@@ -22,7 +22,11 @@ def run(plan: Plan, draws: Draws, out: EngineOutput) -> None:
             finish[row] = m.actual
             continue
         links = plan.links[row]
-        if links:
+        if len(links) == 1:
+            (link,) = links
+            ready = finish[link.pred] + draws.lag[link.lag] if link.lag >= 0 else finish[link.pred]
+            driver[row] = link.pred
+        elif links:
             arrivals = np.stack(
                 [finish[link.pred] + (draws.lag[link.lag] if link.lag >= 0 else 0.0) for link in links]
             )
