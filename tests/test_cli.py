@@ -258,8 +258,11 @@ def test_run_without_seed_prints_a_fresh_seed_that_replays(tmp_path):
     seed = int(seed_line.split()[1])
     doc = json.loads(r.stdout)
     assert doc["run"]["seed"] == seed
-    again = json.loads(lunarsim("run", str(path), "-n", "200", "--seed", str(seed), "--summary-json", "-",
-                                "--no-report").stdout)
+    again = json.loads(
+        lunarsim(
+            "run", str(path), "-n", "200", "--seed", str(seed), "--summary-json", "-", "--no-report"
+        ).stdout
+    )
     assert again["milestones"] == doc["milestones"]
 
 
@@ -270,3 +273,21 @@ def test_argument_errors_are_one_line_with_exit_2():
         "error: lunarsim run: Invalid value for '--engine': 'warp' is not one of 'auto', 'simpy', 'vector'. "
         "(see 'lunarsim run --help')"
     ]
+
+
+def test_run_and_compare_write_reports(tmp_path):
+    r = lunarsim("run", str(TUTORIAL), "-n", "1000", "--seed", "1", "--out", str(tmp_path), "-q")
+    assert r.returncode == 0, r.stderr
+    report = tmp_path / "tutorial-launch-campaign.html"
+    assert r.stdout.strip().splitlines() == [f"report: {report}"]
+    assert report.stat().st_size > 100_000
+    assert oct(report.stat().st_mode & 0o777) != oct(0o600)  # readable like any file the user writes
+    c = lunarsim(
+        "compare", "ilrs-2022-announced", "ilrs-2026-status", "-n", "1000", "--out", str(tmp_path), "-q"
+    )
+    assert c.returncode == 0, c.stderr
+    (path,) = [line.removeprefix("report: ") for line in c.stdout.splitlines() if line.startswith("report: ")]
+    html = Path(path).read_text(encoding="utf-8")
+    assert "ILRS as announced in spring 2022" in html and "ILRS re-planned" in html
+    assert lunarsim("compare", "ilrs-2022-announced").returncode == 2
+    assert not list(tmp_path.glob(".*.tmp"))
