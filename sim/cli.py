@@ -188,9 +188,7 @@ def _run(
             run_seed = seed if seed is not None else scenario.seed
         n = iterations or scenario.iterations
         try:
-            result = _simulate_with_progress(
-                scenario, n, run_seed, engine, workers, quiet, executor
-            )
+            result = _simulate_with_progress(scenario, n, run_seed, engine, workers, quiet, executor)
         except ValueError as exc:
             _fail(2, f"error: {exc}")
         summaries.append(summary(result, str(path)))

@@ -275,6 +275,14 @@ class _References:
                 if isinstance(group, dict) and isinstance(group.get("milestones"), list):
                     for j, ref in enumerate(group["milestones"]):
                         self.milestone(("correlations", g, "milestones", j), ref)
+                if isinstance(group, dict) and isinstance(group.get("risks"), list):
+                    known = list(risks) if isinstance(risks, dict) else []
+                    for j, ref in enumerate(group["risks"]):
+                        if isinstance(ref, str) and ref not in known:
+                            self.c.at(
+                                ("correlations", g, "risks", j),
+                                f"unknown risk {ref!r}{_did_you_mean(ref, known)}",
+                            )
         headline = self.data.get("headline")
         if headline is not None:
             self.milestone(("headline",), headline)
@@ -380,37 +388,40 @@ class _Semantics:
     def correlations(self) -> None:
         import numpy as np
 
-        seen: dict[str, int] = {}
+        seen: dict[tuple[str, str], int] = {}
         for g, group in enumerate(self.s.correlations):
             at = ("correlations", g)
-            ids = group.milestones
-            if len(set(ids)) != len(ids):
-                self.c.at((*at, "milestones"), "lists a milestone twice")
-                continue
-            for j, mid in enumerate(ids):
-                if mid in seen:
-                    self.c.at(
-                        (*at, "milestones", j),
-                        f"{mid!r} is already in correlation group {seen[mid]}; "
-                        "a milestone may be in one group",
-                    )
-                seen[mid] = g
+            for kind, ids in (("milestones", group.milestones), ("risks", group.risks)):
+                noun = kind[:-1]
+                if len(set(ids)) != len(ids):
+                    self.c.at((*at, kind), f"lists a {noun} twice")
+                for j, item in enumerate(ids):
+                    if (kind, item) in seen and seen[(kind, item)] != g:
+                        self.c.at(
+                            (*at, kind, j),
+                            f"{item!r} is already in correlation group {seen[(kind, item)]}; "
+                            f"a {noun} may be in one group",
+                        )
+                    seen.setdefault((kind, item), g)
+            for j, mid in enumerate(group.milestones):
                 dur = self.s.milestones[mid].duration
                 if dur is None or dur.is_fixed:
                     self.c.at(
                         (*at, "milestones", j),
                         f"{mid!r} has a fixed duration; only uncertain durations can be correlated",
                     )
-            k = len(ids)
+            k = len(group.milestones) + len(group.risks)
             r = 2.0 * math.sin(math.pi * group.rho / 6.0)
             matrix = np.full((k, k), r)
             np.fill_diagonal(matrix, 1.0)
             if np.linalg.eigvalsh(matrix).min() < -1e-12:
-                lowest = -1.0 / (k - 1)
+                # A common correlation r among k members needs r >= -1/(k-1); as Spearman's rho,
+                # rho >= (6/pi) asin(-1/(2(k-1))).
+                lowest = 6.0 / math.pi * math.asin(-1.0 / (2.0 * (k - 1)))
                 self.c.at(
                     (*at, "rho"),
-                    f"rho {group.rho} for {k} milestones is not positive semi-definite "
-                    f"(with {k} milestones the lowest possible common rho is about {lowest:.3g})",
+                    f"rho {group.rho} for {k} members is not positive semi-definite "
+                    f"(with {k} members rho must be at least {lowest:.3f})",
                 )
 
 
@@ -478,7 +489,9 @@ def _resolve(spec: schema.ScenarioSpec, source: Source, chain: list[Path]) -> Sc
         milestones=milestones,
         risks=risks,
         resources=resources,
-        correlations=tuple(Correlation(tuple(c.milestones), c.rho) for c in spec.correlations),
+        correlations=tuple(
+            Correlation(tuple(c.milestones), c.rho, tuple(c.risks)) for c in spec.correlations
+        ),
         path=source.path,
         sha256=hashlib.sha256(source.text).hexdigest(),
         files=tuple(chain),

@@ -78,10 +78,14 @@ def draw(plan: Plan, seq: np.random.SeedSequence, n: int, out: np.ndarray | None
     duration = out if out is not None else np.empty((m_count, n))
     duration_u: dict[int, np.ndarray] = {}
     uniforms: dict[int, np.ndarray] = {}
+    risk_u: dict[str, np.ndarray] = {}
     for group in sc.correlations:
         rows = [plan.index[mid] for mid in group.milestones]
-        for row, u in zip(rows, _copula(rng, len(rows), group.rho, n)):
+        joint = _copula(rng, len(rows) + len(group.risks), group.rho, n)
+        for row, u in zip(rows, joint):
             uniforms[row] = u
+        for rid, u in zip(group.risks, joint[len(rows) :]):
+            risk_u[rid] = u
     for row, m in enumerate(ms):
         if plan.conditioned[row]:
             duration_u[row] = uniforms[row] if row in uniforms else rng.random(n)
@@ -102,7 +106,12 @@ def draw(plan: Plan, seq: np.random.SeedSequence, n: int, out: np.ndarray | None
             outcome[m.id] = np.minimum(
                 np.searchsorted(cum, rng.random(n), side="right"), len(m.branches) - 1
             ).astype(np.int32)
-    occurred = {rid: rng.random(n) < r.probability for rid, r in sc.risks.items()}
+    # A correlated risk occurs when its uniform is in the top `probability`, so that a positive
+    # rho means "occurs together with longer durations and with the group's other risks".
+    occurred = {
+        rid: risk_u[rid] > 1.0 - r.probability if rid in risk_u else rng.random(n) < r.probability
+        for rid, r in sc.risks.items()
+    }
     amounts = [e.amount.sample(rng, n) if e.amount is not None else None for _, _, e in plan.effect_sources]
     attempt_u: dict[int, np.ndarray] = {}
     retry_after: dict[int, np.ndarray] = {}

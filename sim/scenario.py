@@ -108,8 +108,11 @@ class Resource:
 
 @dataclass(frozen=True)
 class Correlation:
+    """A Gaussian-copula group: the durations of `milestones` and the occurrences of `risks`."""
+
     milestones: tuple[str, ...]
     rho: float
+    risks: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -267,12 +267,21 @@ class ResourceSpec(Model):
 
 
 class CorrelationSpec(Model):
-    milestones: list[Id] = Field(min_length=2)
+    """Milestone durations and risk occurrences drawn with pairwise rank correlation `rho`."""
+
+    milestones: list[Id] = []
+    risks: list[Id] = []
     rho: Annotated[
         float,
         BeforeValidator(_number),
         WithJsonSchema({"type": "number", "minimum": -1, "maximum": 1}),
     ] = Field(ge=-1, le=1)
+
+    @model_validator(mode="after")
+    def _at_least_two(self) -> CorrelationSpec:
+        if len(self.milestones) + len(self.risks) < 2:
+            raise ValueError("a correlation group needs at least two members (milestones and/or risks)")
+        return self
 
 
 class ScenarioSpec(Model):

@@ -17,6 +17,18 @@ BAD = Path(__file__).resolve().parent / "bad"
 
 EXPECTED = [
     (
+        "correlation-one-member.yaml",
+        [
+            "correlation-one-member.yaml:6:5 correlations[0]: a correlation group needs at least two members (milestones and/or risks)",
+        ],
+    ),
+    (
+        "correlation-unknown-risk.yaml",
+        [
+            "correlation-unknown-risk.yaml:8:31 correlations[0].risks[0]: unknown risk 'sanction' (did you mean 'sanctions'?)",
+        ],
+    ),
+    (
         "actual-after-as-of.yaml",
         [
             "actual-after-as-of.yaml:5:37 milestones.chang-e-6.actual: actual 2027-05-03 is after as_of 2026-11-25; a milestone can only be done by the status date",
@@ -175,7 +187,7 @@ EXPECTED = [
     (
         "rho-not-psd.yaml",
         [
-            "rho-not-psd.yaml:8:34 correlations[0].rho: rho -0.9 for 3 milestones is not positive semi-definite (with 3 milestones the lowest possible common rho is about -0.5)",
+            "rho-not-psd.yaml:8:34 correlations[0].rho: rho -0.9 for 3 members is not positive semi-definite (with 3 members rho must be at least -0.483)",
         ],
     ),
     (

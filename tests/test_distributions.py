@@ -234,9 +234,7 @@ def test_pert_mean_formula(lo: float, mode: float, hi: float, lam: float) -> Non
     a = 1 + lam * (mode - lo) / (hi - lo)
     b = 1 + lam * (hi - mode) / (hi - lo)
     assert dist.mean == pytest.approx(lo + (hi - lo) * a / (a + b), rel=1e-12)
-    assert dist.var == pytest.approx(
-        (hi - lo) ** 2 * a * b / ((a + b) ** 2 * (a + b + 1)), rel=1e-12
-    )
+    assert dist.var == pytest.approx((hi - lo) ** 2 * a * b / ((a + b) ** 2 * (a + b + 1)), rel=1e-12)
 
 
 @pytest.mark.parametrize(
@@ -247,9 +245,7 @@ def test_pert_mean_formula(lo: float, mode: float, hi: float, lam: float) -> Non
         ("1.1 to 1.5", "number", 1.1, 1.5),
     ],
 )
-def test_interval_has_5_and_95_percent_quantiles_a_and_b(
-    text: str, unit: str, a: float, b: float
-) -> None:
+def test_interval_has_5_and_95_percent_quantiles_a_and_b(text: str, unit: str, a: float, b: float) -> None:
     dist = parse_distribution(text, unit)  # type: ignore[arg-type]
     lo, hi = dist.ppf(np.array([0.05, 0.95]))
     assert lo == pytest.approx(a, rel=1e-9)
@@ -481,8 +477,7 @@ BAD = [
     (
         {},
         "days",
-        "empty mapping; write a duration such as 90d"
-        " or a distribution such as {pert: [1y, 2y, 4y]}",
+        "empty mapping; write a duration such as 90d or a distribution such as {pert: [1y, 2y, 4y]}",
     ),
     ("-3y", "days", "'-3y' is negative; durations must be >= 0"),
     (90, "days", "90 needs a unit, e.g. 90d, 90w, 90 months or 90y"),

@@ -98,3 +98,19 @@ def test_readme_quotes_the_bundled_headline_truly():
     quoted = re.search(r'\*"(.*?)"\*', README, flags=re.S)
     assert quoted is not None
     assert " ".join(quoted.group(1).split()) == text
+
+
+def test_every_complete_example_in_the_format_reference_runs(tmp_path):
+    import yaml
+
+    reference = (ROOT / "docs" / "scenario-format.md").read_text(encoding="utf-8")
+    ran = 0
+    for i, block in enumerate(_blocks(reference, "yaml")):
+        doc = yaml.safe_load(block)
+        if not isinstance(doc, dict) or not {"name", "start", "milestones"} <= set(doc) or "extends" in doc:
+            continue  # a fragment, or a file that needs its base beside it
+        path = tmp_path / f"example-{i}.yaml"
+        path.write_text(block, encoding="utf-8")
+        sim.simulate(sim.load(path), 200, seed=1)
+        ran += 1
+    assert ran >= 10

@@ -278,3 +278,45 @@ def test_extends_error_names_the_file_in_the_chain(write):
     (problem,) = info.value.problems
     assert problem.file is not None and problem.file.name == "base.yaml"
     assert problem.line == 4
+
+
+def test_correlated_risks_occur_together_as_the_copula_says(scenario):
+    sc = scenario("""
+        name: correlated risks
+        start: 2030-01-01
+        milestones:
+          a: {duration: 10d}
+        risks:
+          sanctions: {probability: 0.5, effects: [{milestones: [a], add: 10d}]}
+          budget-cut: {probability: 0.5, effects: [{milestones: [a], add: 20d}]}
+        correlations:
+          - {risks: [sanctions, budget-cut], rho: 0.6}
+    """)
+    r = sim.simulate(sc, N, seed=8)
+    both = (r.risk_occurred["sanctions"] & r.risk_occurred["budget-cut"]).mean()
+    # Occurrence = U > 1/2 with U = Phi(Z) and corr(Z1, Z2) = r = 2 sin(pi rho / 6); for the
+    # bivariate normal, P(Z1 > 0, Z2 > 0) = 1/4 + asin(r) / (2 pi) (Sheppard's formula).
+    r_pearson = 2 * math.sin(math.pi * 0.6 / 6)
+    p = 0.25 + math.asin(r_pearson) / (2 * math.pi)
+    within(both, p, math.sqrt(p * (1 - p) / N))
+    for rid in ("sanctions", "budget-cut"):
+        within(r.risk_occurred[rid].mean(), 0.5, math.sqrt(0.25 / N))
+
+
+def test_a_risk_and_a_duration_can_share_a_group(scenario):
+    from scipy import stats
+
+    sc = scenario("""
+        name: risk with duration
+        start: 2030-01-01
+        milestones:
+          a: {duration: {uniform: [0d, 100d]}}
+        risks:
+          r: {probability: 0.5, effects: [{milestones: [a], add: 0d}]}
+        correlations:
+          - {milestones: [a], risks: [r], rho: 0.8}
+    """)
+    res = sim.simulate(sc, N, seed=9)
+    x, occ = res.finish_of("a"), res.risk_occurred["r"]
+    # A positive rho means the risk tends to occur when the duration is long.
+    assert stats.spearmanr(x, occ).statistic > 0.5
