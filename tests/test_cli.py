@@ -54,36 +54,16 @@ def test_summary_json_to_stdout_is_the_only_stdout(tmp_path):
     assert list(head["percentiles_days"]) == ["5", "10", "20", "50", "80", "90", "95"]
 
 
+def summary_of(*args: str) -> dict:
+    """The summary JSON of `lunarsim run TUTORIAL -n 3000 ARGS --summary-json - --no-report`."""
+    r = lunarsim("run", str(TUTORIAL), "-n", "3000", *args, "--summary-json", "-", "--no-report")
+    assert r.returncode == 0, r.stderr
+    return json.loads(r.stdout)
+
+
 def test_same_seed_same_json_through_the_cli(tmp_path):
-    a = lunarsim(
-        "run",
-        str(TUTORIAL),
-        "-n",
-        "3000",
-        "--seed",
-        "9",
-        "--summary-json",
-        "-",
-        "--no-report",
-        "--workers",
-        "1",
-    )
-    b = lunarsim(
-        "run",
-        str(TUTORIAL),
-        "-n",
-        "3000",
-        "--seed",
-        "9",
-        "--summary-json",
-        "-",
-        "--no-report",
-        "--workers",
-        "2",
-        "--engine",
-        "simpy",
-    )
-    da, db = json.loads(a.stdout), json.loads(b.stdout)
+    da = summary_of("--seed", "9", "--workers", "1")
+    db = summary_of("--seed", "9", "--workers", "2", "--engine", "simpy")
     for d in (da, db):
         for k in ("seconds", "engine", "workers"):
             d["run"].pop(k)

@@ -34,53 +34,22 @@ def test_dask_executor_gives_the_same_numbers(cluster):
     assert np.array_equal(remote.driver, local.driver)
 
 
-def test_cli_scheduler_option(cluster):
+def run_json(*args: str) -> dict:
+    command = [sys.executable, "-m", "sim", "run", "tutorial-launch-campaign", "-n", "3000", "--seed", "2"]
     r = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "sim",
-            "run",
-            "tutorial-launch-campaign",
-            "-n",
-            "3000",
-            "--seed",
-            "2",
-            "--no-report",
-            "--summary-json",
-            "-",
-            "--scheduler",
-            cluster.scheduler_address,
-        ],
+        [*command, "--no-report", "--summary-json", "-", *args],
         capture_output=True,
         text=True,
         cwd=ROOT,
         timeout=300,
     )
     assert r.returncode == 0, r.stderr
-    local = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "sim",
-            "run",
-            "tutorial-launch-campaign",
-            "-n",
-            "3000",
-            "--seed",
-            "2",
-            "--no-report",
-            "--summary-json",
-            "-",
-            "--workers",
-            "1",
-        ],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=300,
-    )
-    a, b = json.loads(r.stdout), json.loads(local.stdout)
+    return json.loads(r.stdout)
+
+
+def test_cli_scheduler_option(cluster):
+    a = run_json("--scheduler", cluster.scheduler_address)
+    b = run_json("--workers", "1")
     assert (a["run"]["workers"], b["run"]["workers"]) == (2, 1)  # the cluster's two workers ran it
     for doc in (a, b):
         doc.pop("run")
