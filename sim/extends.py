@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from sim import yamlsource
 from sim.errors import Problem, ScenarioError
@@ -27,47 +27,39 @@ def _read(path: Path, stack: list[Path]) -> tuple[Source, list[Path]]:
     base_ref = data.get("extends")
     if base_ref is None:
         if "remove" in data:
-            m = source.key_marks.get(("remove",))
-            raise ScenarioError(
-                Problem(
-                    "remove needs extends: there is no base scenario to remove from",
-                    path,
-                    m.line if m else None,
-                    m.column if m else None,
-                    "remove",
-                )
-            )
+            _fail(source, ("remove",), "remove needs extends: there is no base scenario to remove from")
         return source, [path]
     if not isinstance(base_ref, str) or not base_ref.strip():
-        m = source.marks.get(("extends",))
-        raise ScenarioError(
-            Problem(
-                "extends takes the path of a base scenario file, e.g. base.yaml",
-                path,
-                m.line if m else None,
-                m.column if m else None,
-                "extends",
-            )
-        )
+        _fail(source, ("extends",), "extends takes the path of a base scenario file, e.g. base.yaml")
     base_path = (path.parent / base_ref).resolve()
     chain_so_far = [*stack, resolved]
     if base_path in chain_so_far:
-        m = source.marks[("extends",)]
         cycle = " -> ".join(p.name for p in [*chain_so_far[chain_so_far.index(base_path) :], base_path])
-        raise ScenarioError(Problem(f"extends cycle: {cycle}", path, m.line, m.column, "extends"))
+        _fail(source, ("extends",), f"extends cycle: {cycle}")
     if not base_path.exists():
-        m = source.marks[("extends",)]
-        raise ScenarioError(
-            Problem(
-                f"base scenario {base_ref!r} not found (the path is relative to this file's folder)",
-                path,
-                m.line,
-                m.column,
-                "extends",
-            )
+        _fail(
+            source,
+            ("extends",),
+            f"base scenario {base_ref!r} not found (the path is relative to this file's folder)",
         )
     base, chain = _read(_relative(base_path), chain_so_far)
     return _overlay(base, source), [path, *chain]
+
+
+def _fail(source: Source, key: tuple[str], message: str) -> NoReturn:
+    """Raise a ScenarioError at `key`'s value (or the key itself) in `source`."""
+    m = source.marks.get(key) or source.key_marks.get(key)
+    if key == ("remove",):
+        m = source.key_marks.get(key) or m
+    raise ScenarioError(Problem(message, source.path, m.line if m else None, m.column if m else None, key[0]))
+
+
+def _suggest(rid: object, data: dict[str, Any]) -> str:
+    import difflib
+
+    ids = [k for section in MERGED_BY_ID if isinstance(data.get(section), dict) for k in data[section]]
+    close = difflib.get_close_matches(str(rid), ids, n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
 
 
 def _overlay(base: Source, child: Source) -> Source:
@@ -83,7 +75,7 @@ def _overlay(base: Source, child: Source) -> Source:
                 m = child.marks.get(("remove", i))
                 problems.append(
                     Problem(
-                        f"nothing called {rid!r} in the base scenario to remove",
+                        f"nothing called {rid!r} in the base scenario to remove{_suggest(rid, data)}",
                         child.path,
                         m.line if m else None,
                         m.column if m else None,

@@ -17,6 +17,18 @@ BAD = Path(__file__).resolve().parent / "bad"
 
 EXPECTED = [
     (
+        "remove-without-extends.yaml",
+        [
+            "remove-without-extends.yaml:3:1 remove: remove needs extends: there is no base scenario to remove from"
+        ],
+    ),
+    (
+        "remove-unknown.yaml",
+        [
+            "remove-unknown.yaml:3:10 remove[0]: nothing called 'lauch' in the base scenario to remove (did you mean 'launch'?)"
+        ],
+    ),
+    (
         "correlation-one-member.yaml",
         [
             "correlation-one-member.yaml:6:5 correlations[0]: a correlation group needs at least two members (milestones and/or risks)",
