@@ -14,7 +14,8 @@ FORMATS = (".csv", ".parquet")
 
 def write_samples(result: Result, path: Path) -> Path:
     """Write `path` (.csv or .parquet) atomically: columns in file order, days since start,
-    empty (CSV) or null (Parquet) for never. Raises ValueError for another suffix."""
+    empty (CSV) or null (Parquet) for never. A Parquet file also records the scenario name,
+    start, seed and iterations in its schema metadata. Raises ValueError for another suffix."""
     path = Path(path)
     suffix = path.suffix.lower()
     ids = list(result.scenario.milestones)
@@ -39,7 +40,15 @@ def write_samples(result: Result, path: Path) -> Path:
         for mid, row in zip(ids, rows):
             x = result.finish[row]
             columns[mid] = pa.array(x, mask=~np.isfinite(x))
+        table = pa.table(columns).replace_schema_metadata(
+            {
+                "lunarsim.scenario": result.scenario.name,
+                "lunarsim.start": result.scenario.start.isoformat(),
+                "lunarsim.seed": str(result.seed),
+                "lunarsim.iterations": str(result.iterations),
+            }
+        )
         with atomic_open(path, "wb") as handle:
-            pq.write_table(pa.table(columns), handle)
+            pq.write_table(table, handle)
         return path
     raise ValueError(f"--samples must end in .csv or .parquet, got {path.name!r}")

@@ -85,7 +85,9 @@ def test_samples_parquet(tmp_path):
     out = tmp_path / "samples.parquet"
     r = lunarsim("run", str(TUTORIAL), "-n", "300", "--seed", "1", "--samples", str(out), "--no-report", "-q")
     assert r.returncode == 0, r.stderr
-    assert pq.read_table(out).num_rows == 300
+    table = pq.read_table(out)
+    assert table.num_rows == 300
+    assert table.schema.metadata[b"lunarsim.seed"] == b"1"
 
 
 def test_bad_scenario_exits_2_with_one_line_and_no_traceback(tmp_path):
