@@ -28,8 +28,12 @@ def load(path: str | Path) -> Scenario:
 
 
 def fresh_seed() -> int:
-    """A new random seed (128 bits of OS entropy), to be printed so the run can be replayed."""
-    return int(np.random.SeedSequence().entropy)  # type: ignore[arg-type]
+    """A new random seed from OS entropy, to be printed so the run can be replayed.
+
+    Kept below 2**53 so that it survives JSON readers that hold numbers as doubles (JavaScript,
+    jq) and can be typed back on the command line.
+    """
+    return int(np.random.SeedSequence().entropy) >> (128 - 53)  # type: ignore[arg-type]
 
 
 @dataclass
