@@ -50,7 +50,8 @@ def headline(result: Result, milestone: str) -> Headline:
 
     Without a target the first clause is left out; when more iterations never finish than do,
     the median clause reads "more likely never than by the horizon"; when some never finish,
-    a last clause says what share ("7 % never done by 2072-04-21"). A milestone with an
+    a last clause says what share ("7 % never done by 2072-04-21"), and when none finish it says
+    only that ("never done by 2072-04-21 in any simulated future"). A milestone with an
     `actual` date reads "done on <date>".
     """
     scenario = result.scenario
@@ -64,6 +65,10 @@ def headline(result: Result, milestone: str) -> Headline:
     if spec.target is not None:
         target = day_text(scenario.date_of(spec.target))
         clauses.append(f"{percent(result.p_by(milestone, spec.target))} likely by the {target} target")
+    done = result.done_fraction(milestone)
+    if done == 0.0:
+        clauses.append(f"never done by {scenario.horizon.isoformat()} in any simulated future")
+        return Headline(milestone, spec.title, tuple(clauses))
     median = result.percentile_days(milestone, 50)
     if median is None:
         clauses.append("more likely never than by the horizon")
@@ -72,7 +77,6 @@ def headline(result: Result, milestone: str) -> Headline:
         p80 = result.percentile_days(milestone, 80)
         if p80 is not None:
             clauses.append(f"80 % likely by {month_text(scenario.date_of(p80))}")
-    done = result.done_fraction(milestone)
     if done < 1.0:
         clauses.append(f"{percent(1.0 - done)} never done by {scenario.horizon.isoformat()}")
     return Headline(milestone, spec.title, tuple(clauses))
