@@ -252,7 +252,8 @@ def test_headline_when_never_is_more_likely() -> None:
 
 def test_headline_when_nothing_ever_finishes() -> None:
     assert headline(single([INF] * 10, target=450.0), "fb").text == (
-        "Facilities built: 0 % likely by the 2023-03-27 target; never done by 2072-01-01 in any simulated future"
+        "Facilities built: 0 % likely by the 2023-03-27 target; "
+        "never done by 2072-01-01 in any simulated future"
     )
 
 
