@@ -1,4 +1,4 @@
-"""The terminal table of a run: P10/P50/P90 dates, P(target) and done share per milestone."""
+"""The terminal view of a run: a table of dates per milestone and the headline's main drivers."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ from sim.results import Result
 
 
 def print_table(result: Result, file: IO[str] | None = None) -> None:
+    """Print P10/P50/P90 dates, target, P(target) and done share per milestone, then the inputs
+    that move the headline's finish most."""
     from rich.console import Console
     from rich.table import Table
 
@@ -17,16 +19,12 @@ def print_table(result: Result, file: IO[str] | None = None) -> None:
     )
     # In a narrow terminal the target dates give way so that milestone names stay readable.
     wide = console.width >= 110
+    columns = ["P10", "P50", "P90", *(["target"] if wide else []), "P(target)", "done"]
     table = Table(
-        title=f"{sc.name} — {result.iterations} iterations, seed {result.seed}",
-        title_justify="left",
+        title=f"{sc.name} — {result.iterations} iterations, seed {result.seed}", title_justify="left"
     )
     table.add_column("milestone", ratio=1, overflow="fold", min_width=12)
-    for col in (
-        ("P10", "P50", "P90", "target", "P(target)", "done")
-        if wide
-        else ("P10", "P50", "P90", "P(target)", "done")
-    ):
+    for col in columns:
         # Dates are never cut short: the milestone column folds instead.
         table.add_column(col, justify="right", no_wrap=True, min_width=len(col))
     for mid in result.milestone_ids:
@@ -35,19 +33,31 @@ def print_table(result: Result, file: IO[str] | None = None) -> None:
         for p in (10, 50, 90):
             d = sc.date_of(result.percentile_days(mid, p))
             cells.append(d.isoformat() if d else "never")
-        target = sc.date_of(m.target) if m.target is not None else None
-        p_target = f"{result.p_by(mid, m.target):.0%}" if m.target is not None else ""
-        name = f"[bold]{m.title}[/bold]" if mid == sc.headline else m.title
-        table.add_row(
-            _escape(name) if mid != sc.headline else f"[bold]{_escape(m.title)}[/bold]",
-            *cells,
-            target.isoformat() if target else "",
-            p_target,
-            f"{result.done_fraction(mid):.0%}",
+        if wide:
+            target = sc.date_of(m.target) if m.target is not None else None
+            cells.append(target.isoformat() if target else "")
+        cells.append(f"{result.p_by(mid, m.target):.0%}" if m.target is not None else "")
+        cells.append(f"{result.done_fraction(mid):.0%}")
+        name = _escape(m.title)
+        table.add_row(f"[bold]{name}[/bold]" if mid == sc.headline else name, *cells)
+    console.print(table)
+    drivers = top_drivers(result)
+    if drivers:
+        title = _escape(sc.milestones[sc.headline].title)
+        console.print(
+            f"What drives [bold]{title}[/bold] (rank correlation with its date; + means later):",
+            highlight=False,
         )
-    Console(file=file, soft_wrap=False, width=140 if file is not None and not file.isatty() else None).print(
-        table
-    )
+        for label, rho in drivers:
+            console.print(f"  {rho:+.2f}  {_escape(label)}", highlight=False)
+
+
+def top_drivers(result: Result, count: int = 5, floor: float = 0.05) -> list[tuple[str, float]]:
+    """The inputs that move the headline's finish most: (label, Spearman rho) with |rho| >= floor."""
+    from sim.sensitivity import tornado
+
+    ranked = tornado(result, result.scenario.headline)[:count]
+    return [(item.label, rho) for item, rho in ranked if abs(rho) >= floor]
 
 
 def _escape(text: str) -> str:

@@ -273,3 +273,14 @@ def test_run_and_compare_write_reports(tmp_path):
     assert "ILRS as announced in spring 2022" in html and "ILRS re-planned" in html
     assert lunarsim("compare", "ilrs-2022-announced").returncode == 2
     assert not list(tmp_path.glob(".*.tmp"))
+
+
+def test_run_prints_the_table_and_the_headline_drivers():
+    r = lunarsim("run", str(TUTORIAL), "-n", "4000", "--seed", "1", "--no-report")
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("What drives Landing on the Moon"))
+    drivers = lines[start + 1 :]
+    assert 1 <= len(drivers) <= 5
+    rhos = [abs(float(line.split()[0])) for line in drivers]
+    assert rhos == sorted(rhos, reverse=True) and min(rhos) >= 0.05
