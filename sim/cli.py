@@ -185,7 +185,7 @@ def _run(
             run_seed = sim.api.fresh_seed()
             _err(f"seed: {run_seed} (fresh; pass --seed {run_seed} to replay this run)")
         else:
-            run_seed = seed if seed is not None else scenario.seed
+            run_seed = seed if seed is not None else int(scenario.seed or 0)
         n = iterations or scenario.iterations
         try:
             result = _simulate_with_progress(scenario, n, run_seed, engine, workers, quiet, executor)

@@ -853,7 +853,8 @@ def _parse_mapping(spec: Mapping[object, object], unit: Unit) -> Distribution:
         a, b = _values(body, kind, "[a, b]", 2, unit)
         return Uniform(a, b, unit)
     if kind == "triangular":
-        return Triangular(*_values(body, kind, "[min, mode, max]", 3, unit), unit=unit)
+        lo, mode, hi = _values(body, kind, "[min, mode, max]", 3, unit)
+        return Triangular(lo, mode, hi, unit=unit)
     if kind == "pert":
         lo, mode, hi = _values(body, kind, "[min, mode, max]", 3, unit)
         raw_lam = items.get("lambda", 4.0)

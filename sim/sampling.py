@@ -195,12 +195,15 @@ def _apply_effects(plan: Plan, draws: Draws, amounts: list[np.ndarray | None]) -
         for mid in effect.milestones:
             row = plan.index[mid]
             if effect.kind == "scale":
+                assert amount is not None
                 draws.scale[row] = draws.scale.get(row, np.ones(n)) * np.where(active, amount, 1.0)
             elif effect.kind == "add":
+                assert amount is not None
                 draws.add[row] = draws.add.get(row, np.zeros(n)) + np.where(active, amount, 0.0)
             elif effect.kind == "cancel":
                 draws.cancel[row] = draws.cancel.get(row, np.zeros(n, dtype=bool)) | active
             else:
+                assert effect.probability is not None
                 old = replaced.get(row, np.full(n, np.inf))
                 replaced[row] = np.where(active, np.minimum(old, effect.probability), old)
     for row, m in enumerate(plan.milestones):

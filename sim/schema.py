@@ -101,9 +101,9 @@ def _as_factor(value: object) -> object:
 
 
 def _as_fixed_days(value: object) -> object:
-    dist = _as_days(value)
-    if not dist.is_fixed:  # type: ignore[union-attr]
-        raise ValueError(f"must be a fixed duration such as 30d, got {dist.describe()}")  # type: ignore[union-attr]
+    dist = value if isinstance(value, Distribution) else parse_distribution(value, "days")
+    if not dist.is_fixed:
+        raise ValueError(f"must be a fixed duration such as 30d, got {dist.describe()}")
     return dist
 
 

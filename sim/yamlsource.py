@@ -179,8 +179,9 @@ class _Builder:
                     continue
                 first[key] = key_node
                 first_index[key] = index
-                self.source.key_marks[(*at, key)] = self._mark(key_node)
-                out[key] = self.build(value_node, (*at, key))
+                here = (*at, key)
+                self.source.key_marks[here] = self._mark(key_node)
+                out[key] = self.build(value_node, here)
             return out
         self._fail(node, "unsupported YAML node")
         return None

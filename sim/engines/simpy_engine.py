@@ -96,7 +96,8 @@ class _Iteration:
         for k in range(attempts):
             held = []
             for j, use in enumerate(m.uses):
-                req = self.resources[use.resource].request(priority=(t, row))
+                # (request time, plan row): first come, first served, ties in plan order.
+                req = self.resources[use.resource].request(priority=(t, row))  # type: ignore[arg-type]
                 yield req
                 held.append((j, use, req))
             start = t if not held else max(t, self.env.now)
@@ -110,7 +111,7 @@ class _Iteration:
                 if math.isnan(base):
                     end = sc.as_of_days if sc.as_of_days is not None else start
                 else:
-                    end = start + work(base, scale, add)
+                    end = start + float(work(base, scale, add))
                 if m.not_before is not None and end <= m.not_before:
                     self.driver[row, i] = -1
             else:
@@ -150,6 +151,8 @@ class _Iteration:
             )[0]
         )
 
-    def release(self, resource: str, req: simpy.Request, at: float) -> Generator[Any, Any, None]:
+    def release(
+        self, resource: str, req: simpy.resources.resource.PriorityRequest, at: float
+    ) -> Generator[Any, Any, None]:
         yield self.wait_until(at)
         self.resources[resource].release(req)

@@ -11,8 +11,11 @@ import numpy as np
 from sim.distributions import Distribution
 from sim.scenario import Window
 
+# A chunk's values for one milestone, or one number shared by every iteration.
+Values = np.ndarray | float
 
-def work(base: np.ndarray, scale: np.ndarray, add: np.ndarray) -> np.ndarray:
+
+def work(base: Values, scale: Values, add: Values) -> Values:
     """Effective duration: the drawn duration times every active scale, plus every active add."""
     return base * scale + add
 
@@ -22,8 +25,8 @@ def conditioned_base(
     u: np.ndarray,
     start: np.ndarray,
     as_of: float,
-    scale: np.ndarray,
-    add: np.ndarray,
+    scale: Values,
+    add: Values,
 ) -> np.ndarray:
     """The drawn duration conditioned on the work ending after `as_of`.
 

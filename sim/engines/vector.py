@@ -43,13 +43,13 @@ def run(plan: Plan, draws: Draws, out: EngineOutput) -> None:
                 m.duration, draws.duration_u[row], ready, as_of, scale, add
             )
         base = draws.duration[row]
-        impossible = np.isnan(base) if plan.conditioned[row] else None
         if plan.conditioned[row]:
+            impossible = np.isnan(base)
             end = ready + work(np.where(impossible, 0.0, base), scale, add)
+            if impossible.any():
+                end = np.where(impossible & np.isfinite(ready), as_of, end)
         else:
             end = ready + work(base, scale, add)
-        if plan.conditioned[row] and impossible.any():
-            end = np.where(impossible & np.isfinite(ready), as_of, end)
         t = complete(end, m.not_before, m.window)
         if plan.needs_attempts[row]:
             ok = draws.attempt_u[row] < draws.success[row]

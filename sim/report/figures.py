@@ -1011,7 +1011,9 @@ def compare_timeline(results: list[Result], names: list[str]) -> Figure:
         color = SERIES[j % len(SERIES)]
         bar_x: list[str | None] = []
         bar_y: list[list[str | None]] = [[], []]
-        dot_x, dot_y, dot_text = [], [[], []], []
+        dot_x: list[str | None] = []
+        dot_y: list[list[str | None]] = [[], []]
+        dot_text: list[str] = []
         for mid in common:
             p10 = result.percentile_days(mid, 10)
             p50 = result.percentile_days(mid, 50)

@@ -458,7 +458,7 @@ def comparison_html(results: list[Result], title: str | None = None, when: dt.da
         "fig-compare-timeline": figures.compare_timeline(results, escaped),
     }
     compared = []
-    csv_parts = []
+    csv_parts: list[str] = []
     for j, (name, result) in enumerate(zip(names, results, strict=True)):
         lines = headlines(result)
         rows = milestone_rows(result)
