@@ -9,9 +9,10 @@ result.percentile_days(scenario.headline, 50)
 from __future__ import annotations
 
 from sim.api import load, simulate
+from sim.backtest import Backtest, backtest
 from sim.errors import Problem, ScenarioError
 from sim.results import Result
 from sim.scenario import Scenario
 
-__all__ = ["Problem", "Result", "Scenario", "ScenarioError", "load", "simulate"]
+__all__ = ["Backtest", "Problem", "Result", "Scenario", "ScenarioError", "backtest", "load", "simulate"]
 __version__ = "0.1.0"

@@ -340,6 +340,50 @@ def compare(
 
 
 @app.command()
+def backtest(
+    forecast: Annotated[str, typer.Argument(help="The earlier scenario (the forecast).")],
+    outcome: Annotated[str, typer.Argument(help="A later scenario with as_of and actual dates.")],
+    iterations: Annotated[
+        int | None, typer.Option("-n", "--iterations", min=1, help="Iterations of the forecast.")
+    ] = None,
+    seed: Annotated[int | None, typer.Option("--seed", min=0, help="Seed of the forecast run.")] = None,
+    json_path: Annotated[
+        str | None, typer.Option("--json", help="Write the scores as JSON to PATH ('-' for standard output).")
+    ] = None,
+    debug: Debug = False,
+) -> None:
+    """Score an earlier scenario's forecast against what a later one says happened by its as_of.
+
+    Example: [bold]lunarsim backtest ilrs-2022-announced ilrs-2026-status[/bold]
+    """
+
+    def act() -> None:
+        import sim
+        from sim.backtest import backtest as score
+        from sim.render import print_backtest
+
+        earlier = sim.load(_resolve(forecast))
+        later = sim.load(_resolve(outcome))
+        s = seed if seed is not None else earlier.seed
+        if s is None:
+            s = sim.api.fresh_seed()
+            _err(f"seed: {s} (fresh; pass --seed {s} to replay this run)")
+        result = sim.simulate(earlier, iterations or earlier.iterations, s, workers=None)
+        scores = score(result, later)
+        if json_path == "-":
+            sys.stdout.write(json.dumps(scores.as_dict(), indent=2, ensure_ascii=False) + "\n")
+            return
+        print_backtest(scores)
+        if json_path is not None:
+            from sim.atomic import write_text
+
+            write_text(Path(json_path), json.dumps(scores.as_dict(), indent=2, ensure_ascii=False) + "\n")
+            print(f"scores: {json_path}")
+
+    _guard(debug, act)
+
+
+@app.command()
 def validate(
     scenarios: Annotated[list[str], typer.Argument(help="Scenario files to check.")],
     debug: Debug = False,

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from typing import IO
+import sys
+from typing import IO, TYPE_CHECKING
 
 from sim.results import Result
+
+if TYPE_CHECKING:
+    from sim.backtest import Backtest
 
 
 def print_table(result: Result, file: IO[str] | None = None) -> None:
@@ -64,3 +68,32 @@ def _escape(text: str) -> str:
     from rich.markup import escape
 
     return escape(text)
+
+
+def print_backtest(scores: Backtest, file: IO[str] | None = None) -> None:
+    """Print each milestone's forecast P(done by as_of) against what happened, and the scores."""
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(file=file, soft_wrap=False, width=None if (file or sys.stdout).isatty() else 120)
+    table = Table(
+        title=f"{scores.forecast} scored against {scores.outcome}, as of {scores.as_of}", title_justify="left"
+    )
+    table.add_column("milestone", ratio=1, overflow="fold", min_width=12)
+    for col in ("forecast median", "P(done)", "plan said", "happened", "PIT"):
+        table.add_column(col, justify="right", no_wrap=True)
+    for r in scores.rows:
+        table.add_row(
+            _escape(r.title),
+            r.median.isoformat() if r.median else "never",
+            f"{r.p_done:.0%}",
+            "done" if r.plan_done else "not done",
+            r.actual.isoformat() if r.actual else "not done",
+            "" if r.pit is None else f"{r.pit:.2f}",
+        )
+    console.print(table)
+    console.print(
+        f"P(done) is the forecast's chance of being done by {scores.as_of}. Brier score of the forecast: "
+        f"{scores.brier:.3f}; of the plan taken as certain: {scores.plan_brier:.3f} (0 is perfect).",
+        highlight=False,
+    )
