@@ -114,3 +114,10 @@ def test_every_complete_example_in_the_format_reference_runs(tmp_path):
         sim.simulate(sim.load(path), 200, seed=1)
         ran += 1
     assert ran >= 10
+
+
+def test_readme_quotes_the_bundled_backtest_truly():
+    forecast = sim.load(ROOT / "scenarios" / "ilrs-2022-announced.yaml")
+    scores = sim.backtest(sim.simulate(forecast), sim.load(ROOT / "scenarios" / "ilrs-2026-status.yaml"))
+    text = " ".join(README.split())
+    assert f"Brier score of **{scores.brier:.3f}**, against **{scores.plan_brier:.3f}**" in text
