@@ -81,8 +81,8 @@ def criticality(result: Result, milestone: str) -> dict[str, float]:
     done = np.flatnonzero(np.isfinite(result.finish[row]))
     count = np.zeros(len(result.milestone_ids), dtype=np.int64)
     count[row] = done.size
-    current = np.full(done.size, row, dtype=np.int64)
-    iterations = done
+    current: np.ndarray = np.full(done.size, row, dtype=np.int64)
+    iterations: np.ndarray = done
     # Each step moves to a predecessor, which comes earlier in plan order, so at most
     # len(milestone_ids) steps are needed; the bound also guards against a malformed cycle.
     for _ in range(len(result.milestone_ids)):

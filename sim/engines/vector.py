@@ -47,13 +47,14 @@ def run(plan: Plan, draws: Draws, out: EngineOutput) -> None:
             impossible = np.isnan(base)
             end = ready + work(np.where(impossible, 0.0, base), scale, add)
             if impossible.any():
+                assert as_of is not None
                 end = np.where(impossible & np.isfinite(ready), as_of, end)
         else:
             end = ready + work(base, scale, add)
         t = complete(end, m.not_before, m.window)
         if plan.needs_attempts[row]:
             ok = draws.attempt_u[row] < draws.success[row]
-            done = np.full(n, np.inf)
+            done: np.ndarray = np.full(n, np.inf)
             pending = np.ones(n, dtype=bool)
             for k in range(ok.shape[0]):
                 if k > 0:
