@@ -111,6 +111,21 @@ def simulate(
         n_workers = len(info().get("workers", {})) if callable(info) else len(sizes)
         futures = [executor.submit(_run_chunk, plan, chosen, seq, n) for seq, n in zip(seqs, sizes)]
         chunks = _collect(futures, sizes, offsets, finish, driver, duration, progress)
+    elif n_workers <= 1 and chosen == "vector":
+        # Each chunk is drawn from its own stream, then one engine call covers them all: the
+        # numbers are those of chunk-by-chunk runs, without the per-chunk call overhead.
+        from sim.engines import EngineOutput, run_engine
+        from sim.sampling import merge
+
+        parts = [
+            draw(plan, seq, n, duration[:, offsets[k] : offsets[k] + n])
+            for k, (seq, n) in enumerate(zip(seqs, sizes))
+        ]
+        merged = merge(parts, duration)
+        run_engine(chosen, plan, merged, EngineOutput(finish, driver))
+        chunks = [_Chunk(finish, driver, duration, merged.risk_occurred, merged.outcome)]
+        if progress:
+            progress(n_total)
     elif n_workers <= 1:
         for k, (seq, n) in enumerate(zip(seqs, sizes)):
             part = slice(offsets[k], offsets[k] + n)

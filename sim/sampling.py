@@ -141,6 +141,33 @@ def draw(plan: Plan, seq: np.random.SeedSequence, n: int, out: np.ndarray | None
     return draws
 
 
+def merge(parts: list[Draws], duration: np.ndarray) -> Draws:
+    """One Draws for consecutive chunks, in chunk order (each chunk keeps its own random stream).
+
+    `duration` is the run's (M, N) array that the chunks' durations were drawn into.
+    """
+
+    def joined(name: str) -> dict:
+        first: dict = getattr(parts[0], name)
+        return {key: np.concatenate([getattr(p, name)[key] for p in parts], axis=-1) for key in first}
+
+    return Draws(
+        n=sum(p.n for p in parts),
+        duration=duration,
+        lag=np.concatenate([p.lag for p in parts], axis=1),
+        scale=joined("scale"),
+        add=joined("add"),
+        cancel=joined("cancel"),
+        success=joined("success"),
+        duration_u=joined("duration_u"),
+        attempt_u=joined("attempt_u"),
+        retry_after=joined("retry_after"),
+        hold=joined("hold"),
+        risk_occurred=joined("risk_occurred"),
+        outcome=joined("outcome"),
+    )
+
+
 def plan_draws(plan: Plan) -> Draws:
     """One iteration of the deterministic plan: modes, certain success, no risks, likeliest outcomes."""
     ms = plan.milestones

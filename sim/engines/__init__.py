@@ -40,11 +40,13 @@ def run_engine(name: str, plan: Plan, draws: Draws, out: EngineOutput | None = N
     if out is None:
         m_count = len(plan.ids)
         out = EngineOutput(np.empty((m_count, draws.n)), np.empty((m_count, draws.n), dtype=np.int16))
-    out.finish[...] = np.inf
-    out.driver[...] = -1
     if name == "vector":
         from sim.engines.vector import run
     else:
         from sim.engines.simpy_engine import run
+
+        # The SimPy engine writes only what completes; the vector engine writes every row.
+        out.finish[...] = np.inf
+        out.driver[...] = -1
     run(plan, draws, out)
     return out

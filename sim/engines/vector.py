@@ -11,7 +11,7 @@ from sim.sampling import Draws
 
 
 def run(plan: Plan, draws: Draws, out: EngineOutput) -> None:
-    """Fill `out` (finish days set to inf and drivers to -1 by the caller) for every iteration."""
+    """Fill every row of `out` (finish days and drivers) for every iteration."""
     sc = plan.scenario
     n = draws.n
     finish, driver = out.finish, out.driver
@@ -20,6 +20,7 @@ def run(plan: Plan, draws: Draws, out: EngineOutput) -> None:
     for row, m in enumerate(plan.milestones):
         if m.actual is not None:
             finish[row] = m.actual
+            driver[row] = -1
             continue
         links = plan.links[row]
         if len(links) == 1:
@@ -36,6 +37,7 @@ def run(plan: Plan, draws: Draws, out: EngineOutput) -> None:
             driver[row] = np.array([link.pred for link in links], dtype=np.int16)[pick]
         else:
             ready = np.zeros(n)
+            driver[row] = -1
         scale, add = draws.scale_of(row), draws.add_of(row)
         if plan.conditioned[row]:
             assert as_of is not None
