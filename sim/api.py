@@ -97,6 +97,7 @@ def simulate(
     seed = seed if seed is not None else (scenario.seed if scenario.seed is not None else fresh_seed())
     plan = compile_plan(scenario)
     chosen = choose_engine(plan, engine)
+    _check_memory(len(plan.ids), n_total)
     sizes = chunk_sizes(n_total)
     seqs = chunk_seeds(seed, n_total)
     n_workers = min(workers or os.cpu_count() or 1, len(sizes))
@@ -159,6 +160,26 @@ def simulate(
         seconds=time.perf_counter() - began,
         finished_at=dt.datetime.now(dt.timezone.utc),
     )
+
+
+# Kept per milestone and iteration: finish (8 bytes), duration (8) and driver (2); the rest of a
+# run's arrays (lags, effects, inputs, percentile sorting) stays within the same again.
+_BYTES_PER_CELL = 2 * (8 + 8 + 2)
+
+
+def _check_memory(milestones: int, iterations: int) -> None:
+    """Refuse, with the numbers, a run that cannot fit in this machine's free memory."""
+    need = _BYTES_PER_CELL * max(milestones, 1) * iterations
+    try:
+        free = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):  # not a POSIX system: no check
+        return
+    if need > free:
+        fits = max(free // (_BYTES_PER_CELL * max(milestones, 1)), 1)
+        raise ValueError(
+            f"{iterations} iterations of {milestones} milestones need about {need / 1e9:.1f} GB of memory "
+            f"and {free / 1e9:.1f} GB is free; use at most about {fits:,} iterations"
+        )
 
 
 def _collect(

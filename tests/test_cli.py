@@ -284,3 +284,11 @@ def test_run_prints_the_table_and_the_headline_drivers():
     assert 1 <= len(drivers) <= 5
     rhos = [abs(float(line.split()[0])) for line in drivers]
     assert rhos == sorted(rhos, reverse=True) and min(rhos) >= 0.05
+
+
+def test_a_run_too_big_for_memory_is_refused_up_front():
+    r = lunarsim("run", str(TUTORIAL), "-n", "100000000000", "--no-report")
+    assert r.returncode == 2
+    (line,) = r.stderr.splitlines()
+    assert line.startswith("error: 100000000000 iterations of 6 milestones need about")
+    assert "use at most about" in line
