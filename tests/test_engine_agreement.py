@@ -99,3 +99,27 @@ def test_vector_equals_simpy_on_every_iteration(tmp_path: Path, text: str, seed:
     np.testing.assert_allclose(a.finish[np.isfinite(a.finish)], b.finish[np.isfinite(b.finish)], rtol=1e-12)
     done = np.isfinite(a.finish)
     assert np.array_equal(a.driver[done], b.driver[done])
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=scenarios(), seed=st.integers(0, 2**32 - 1), hold=st.sampled_from(["", "hold: 3d", "hold: 1y"]))
+def test_a_resource_with_room_for_everyone_changes_nothing(
+    tmp_path: Path, text: str, seed: int, hold: str
+) -> None:
+    doc = yaml.safe_load(text)
+    ids = list(doc["milestones"])
+    doc["resources"] = {"pad": {"capacity": len(ids)}}
+    for mid in ids:
+        doc["milestones"][mid]["uses"] = {"pad": yaml.safe_load(f"{{{hold}}}")}
+    free = tmp_path / "free.yaml"
+    free.write_text(text, encoding="utf-8")
+    shared = tmp_path / "shared.yaml"
+    shared.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
+    a, b = sim.load(free), sim.load(shared)
+    plan_a, plan_b = compile_plan(a), compile_plan(b)
+    assert plan_b.uses_resources
+    seq = np.random.SeedSequence(seed)
+    x = run_engine("vector", plan_a, draw(plan_a, seq, 100))
+    y = run_engine("simpy", plan_b, draw(plan_b, seq, 100))
+    assert np.array_equal(np.isinf(x.finish), np.isinf(y.finish))
+    np.testing.assert_allclose(x.finish[np.isfinite(x.finish)], y.finish[np.isfinite(y.finish)], rtol=1e-12)
