@@ -34,6 +34,12 @@ _INTERVAL_RE = re.compile(r"\s*(.*?\S)\s+to\s+(\S.*?)\s*", re.IGNORECASE | re.DO
 _RESAMPLE_MIN_ACCEPT = 0.05
 
 
+# Standard normal quantiles, as scipy.special.ndtri gives them (a test pins them): kept as
+# constants so that reading a scenario does not import scipy.
+Z90 = 1.2815515655446004  # ndtri(0.90)
+Z95 = 1.6448536269514722  # ndtri(0.95)
+
+
 def _fmt(x: float, unit: Unit) -> str:
     """A value in the user's units: `18 months` for durations, `1.2` for plain numbers."""
     return format_days(x) if unit == "days" else f"{x:.12g}"
@@ -679,7 +685,6 @@ class Lognormal(Distribution):
     @classmethod
     def from_median_p90(cls, median: float, p90: float, unit: Unit = "days") -> Lognormal:
         """mu = ln median, sigma = (ln p90 - mu)/z90 with z90 = Phi⁻¹(0.9)."""
-        from scipy.special import ndtri
 
         m, x = _fmt(median, unit), _fmt(p90, unit)
         if not median > 0:
@@ -687,13 +692,12 @@ class Lognormal(Distribution):
         if not p90 > median:
             raise ValueError(f"p90 {x} <= median {m} (need p90 > median)")
         mu = math.log(median)
-        sigma = (math.log(p90) - mu) / float(ndtri(0.9))
+        sigma = (math.log(p90) - mu) / Z90
         return cls(mu, sigma, unit, f"lognormal(median {m}, p90 {x})")
 
     @classmethod
     def from_p10_p90(cls, p10: float, p90: float, unit: Unit = "days") -> Lognormal:
         """mu halfway between ln p10 and ln p90, sigma = (ln p90 - ln p10)/(2·z90)."""
-        from scipy.special import ndtri
 
         a, b = _fmt(p10, unit), _fmt(p90, unit)
         if not p10 > 0:
@@ -701,13 +705,12 @@ class Lognormal(Distribution):
         if not p90 > p10:
             raise ValueError(f"p10 {a} >= p90 {b} (need p10 < p90)")
         mu = 0.5 * (math.log(p10) + math.log(p90))
-        sigma = (math.log(p90) - math.log(p10)) / (2.0 * float(ndtri(0.9)))
+        sigma = (math.log(p90) - math.log(p10)) / (2.0 * Z90)
         return cls(mu, sigma, unit, f"lognormal(p10 {a}, p90 {b})")
 
     @classmethod
     def from_interval(cls, low: float, high: float, unit: Unit = "days", text: str = "") -> Lognormal:
         """The lognormal whose 5th and 95th percentiles are `low` and `high` ("a to b")."""
-        from scipy.special import ndtri
 
         a, b = _fmt(low, unit), _fmt(high, unit)
         text = text or f"{a} to {b}"
@@ -716,7 +719,7 @@ class Lognormal(Distribution):
         if not high > low:
             raise ValueError(f"{text!r}: a {a} >= b {b} (need 0 < a < b)")
         mu = 0.5 * (math.log(low) + math.log(high))
-        sigma = (math.log(high) - math.log(low)) / (2.0 * float(ndtri(0.95)))
+        sigma = (math.log(high) - math.log(low)) / (2.0 * Z95)
         return cls(mu, sigma, unit, text)
 
     def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:

@@ -203,6 +203,15 @@ def test_cli_start_up_does_not_import_heavy_libraries():
     assert r.stdout.strip() == "[]", r.stdout + r.stderr
 
 
+def test_validating_a_scenario_without_resources_imports_no_heavy_library():
+    code = (
+        f"import sys, sim; sim.load({str(TUTORIAL)!r}); "
+        "print(sorted({'plotly', 'scipy', 'simpy', 'jinja2'} & {m.split('.')[0] for m in sys.modules}))"
+    )
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert r.stdout.strip() == "[]", r.stdout + r.stderr
+
+
 def test_library_outside_cli_and_report_never_imports_typer_rich_or_plotly():
     code = (
         "import sys, sim, sim.api, sim.summary, sim.samples, sim.loader; "

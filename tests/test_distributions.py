@@ -504,3 +504,11 @@ def test_importing_distributions_does_not_import_scipy() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_normal_quantile_constants_match_scipy():
+    from scipy.special import ndtri
+
+    from sim.distributions import Z90, Z95
+
+    assert (float(ndtri(0.9)), float(ndtri(0.95))) == (Z90, Z95)
