@@ -39,10 +39,11 @@ class Result:
 
     `finish[m, i]` is the day (since `scenario.start`) on which milestone `milestone_ids[m]`
     completed in iteration `i`; `inf` means never or not by the horizon. Rows are in plan
-    (topological) order. `driver[m, i]` is the row of the predecessor whose finish (plus lag)
-    set milestone m's start in iteration i, or -1 when none did (no predecessors, or the finish
-    was fixed by `not_before` or an `actual`); following it back from a milestone gives the
-    path that determined its date. `finished_at` is when the run ended (UTC).
+    (topological) order. `driver[m, i]` is the row of the milestone that set milestone m's start
+    in iteration i: the predecessor whose finish (plus lag) came last or, if m then waited for a
+    shared resource, the milestone that gave it back; -1 when none did (no predecessors, or the
+    finish was fixed by `not_before` or an `actual`). Following it back from a milestone gives
+    the path that determined its date. `finished_at` is when the run ended (UTC).
     """
 
     scenario: Scenario

@@ -320,3 +320,24 @@ def test_a_risk_and_a_duration_can_share_a_group(scenario):
     x, occ = res.finish_of("a"), res.risk_occurred["r"]
     # A positive rho means the risk tends to occur when the duration is long.
     assert stats.spearmanr(x, occ).statistic > 0.5
+
+
+def test_waiting_for_a_resource_puts_its_holder_on_the_driving_path(scenario):
+    from sim.sensitivity import criticality
+
+    sc = scenario("""
+        name: pad drives
+        start: 2030-01-01
+        resources:
+          pad: {capacity: 1}
+        milestones:
+          design: {duration: 5d}
+          first: {duration: 10d, uses: {pad: {}}}
+          second: {after: [design], duration: 10d, uses: {pad: {}}}
+    """)
+    r = sim.simulate(sc, 3, seed=1)
+    # second is ready on day 5 but the pad is busy until day 10: first set its start.
+    assert r.finish_of("second").tolist() == [20.0] * 3
+    assert r.driver[r.index("second")].tolist() == [r.index("first")] * 3
+    crit = criticality(r, "second")
+    assert crit["first"] == 1.0 and crit["design"] == 0.0

@@ -59,6 +59,9 @@ class _Iteration:
             rid: simpy.PriorityResource(self.env, r.capacity) for rid, r in sc.resources.items()
         }
         self.done = [self.env.event() for _ in plan.ids]
+        # The row that last gave back a unit of each resource: whoever made a waiting
+        # milestone's start possible, for the driving path.
+        self.released_by: dict[str, int] = {}
 
     def run(self) -> None:
         for row in range(len(self.plan.ids)):
@@ -95,12 +98,19 @@ class _Iteration:
         t = ready
         for k in range(attempts):
             held = []
+            waited_for = -1
             for j, use in enumerate(m.uses):
                 # (request time, plan row): first come, first served, ties in plan order.
                 req = self.resources[use.resource].request(priority=(t, row))  # type: ignore[arg-type]
                 yield req
+                if self.env.now > t:
+                    waited_for = self.released_by.get(use.resource, waited_for)
                 held.append((j, use, req))
             start = t if not held else max(t, self.env.now)
+            if k == 0 and start > t and waited_for >= 0:
+                # The work started late because a resource was busy: the milestone that freed it,
+                # not the predecessor, set the start.
+                self.driver[row, i] = waited_for
             if k == 0:
                 scale = d.scale[row][i] if row in d.scale else 1.0
                 add = d.add[row][i] if row in d.add else 0.0
@@ -120,11 +130,12 @@ class _Iteration:
             for j, use, req in held:
                 hold = d.hold.get((row, j))
                 if hold is not None:
-                    self.env.process(self.release(use.resource, req, start + hold[i]))
+                    self.env.process(self.release(use.resource, req, start + hold[i], row))
             if completion > self.env.now:
                 yield self.wait_until(completion)
             for j, use, req in held:
                 if (row, j) not in d.hold:
+                    self.released_by[use.resource] = row
                     self.resources[use.resource].release(req)
             t = completion
             ok = (not plan.needs_attempts[row]) or d.attempt_u[row][k, i] < d.success[row][i]
@@ -152,7 +163,8 @@ class _Iteration:
         )
 
     def release(
-        self, resource: str, req: simpy.resources.resource.PriorityRequest, at: float
+        self, resource: str, req: simpy.resources.resource.PriorityRequest, at: float, row: int
     ) -> Generator[Any, Any, None]:
         yield self.wait_until(at)
+        self.released_by[resource] = row
         self.resources[resource].release(req)
