@@ -39,9 +39,3 @@ def write_text(path: Path, text: str) -> Path:
     with atomic_open(path, "w") as handle:
         handle.write(text)
     return Path(path)
-
-
-def write_bytes(path: Path, data: bytes) -> Path:
-    with atomic_open(path, "wb") as handle:
-        handle.write(data)
-    return Path(path)

@@ -71,10 +71,6 @@ def _resolve(arg: str) -> Path:
     return find(arg)
 
 
-def _engine_or_exit(engine: Engine) -> str:
-    return engine.value
-
-
 @app.command()
 def run(
     scenarios: Annotated[
@@ -174,18 +170,16 @@ def _run(
     to_stdout = summary_json == "-"
     paths = [_resolve(a) for a in args]
     loaded = [(p, sim.load(p)) for p in paths]
-    if samples is not None and samples.suffix.lower() not in (".csv", ".parquet"):
-        _fail(2, f"error: --samples must end in .csv or .parquet, got {samples.name!r}")
+    from sim.samples import FORMATS
+
+    if samples is not None and samples.suffix.lower() not in FORMATS:
+        _fail(2, f"error: --samples must end in {' or '.join(FORMATS)}, got {samples.name!r}")
     summaries = []
     executor = _executor(scheduler)
     for path, scenario in loaded:
         for warning in scenario.warnings:
             _err(f"warning: {path}: {warning}")
-        if seed is None and scenario.seed is None:
-            run_seed = sim.api.fresh_seed()
-            _err(f"seed: {run_seed} (fresh; pass --seed {run_seed} to replay this run)")
-        else:
-            run_seed = seed if seed is not None else int(scenario.seed or 0)
+        run_seed = _seed_for(scenario, seed, str(path))
         n = iterations or scenario.iterations
         try:
             result = _simulate_with_progress(scenario, n, run_seed, engine, workers, quiet, executor)
@@ -229,6 +223,19 @@ def _write_report(result: Any, out: Path) -> Path | None:
     from sim.report import write_report
 
     return write_report(result, out)
+
+
+def _seed_for(scenario: Any, seed: int | None, label: str) -> int:
+    """The seed given, else the scenario's, else a fresh one that is printed so it can be replayed."""
+    if seed is not None:
+        return seed
+    if scenario.seed is not None:
+        return int(scenario.seed)
+    from sim.api import fresh_seed
+
+    fresh = fresh_seed()
+    _err(f"seed: {fresh} for {label} (fresh; pass --seed {fresh} to replay this run)")
+    return fresh
 
 
 def _executor(scheduler: str | None) -> Any:
@@ -320,10 +327,7 @@ def compare(
         results = []
         for arg in scenarios:
             scenario = sim.load(_resolve(arg))
-            s = seed if seed is not None else scenario.seed
-            if s is None:
-                s = sim.api.fresh_seed()
-                _err(f"seed: {s} for {arg} (fresh)")
+            s = _seed_for(scenario, seed, arg)
             try:
                 results.append(
                     _simulate_with_progress(
@@ -364,10 +368,7 @@ def backtest(
 
         earlier = sim.load(_resolve(forecast))
         later = sim.load(_resolve(outcome))
-        s = seed if seed is not None else earlier.seed
-        if s is None:
-            s = sim.api.fresh_seed()
-            _err(f"seed: {s} (fresh; pass --seed {s} to replay this run)")
+        s = _seed_for(earlier, seed, forecast)
         result = sim.simulate(earlier, iterations or earlier.iterations, s, workers=None)
         scores = score(result, later)
         if json_path == "-":

@@ -27,7 +27,12 @@ def _read(path: Path, stack: list[Path]) -> tuple[Source, list[Path]]:
     base_ref = data.get("extends")
     if base_ref is None:
         if "remove" in data:
-            _fail(source, ("remove",), "remove needs extends: there is no base scenario to remove from")
+            _fail(
+                source,
+                ("remove",),
+                "remove needs extends: there is no base scenario to remove from",
+                at_key=True,
+            )
         return source, [path]
     if not isinstance(base_ref, str) or not base_ref.strip():
         _fail(source, ("extends",), "extends takes the path of a base scenario file, e.g. base.yaml")
@@ -46,11 +51,9 @@ def _read(path: Path, stack: list[Path]) -> tuple[Source, list[Path]]:
     return _overlay(base, source), [path, *chain]
 
 
-def _fail(source: Source, key: tuple[str], message: str) -> NoReturn:
-    """Raise a ScenarioError at `key`'s value (or the key itself) in `source`."""
-    m = source.marks.get(key) or source.key_marks.get(key)
-    if key == ("remove",):
-        m = source.key_marks.get(key) or m
+def _fail(source: Source, key: tuple[str], message: str, at_key: bool = False) -> NoReturn:
+    """Raise a ScenarioError at `key`'s value in `source` (at the key itself with `at_key`)."""
+    m = source.key_marks.get(key) if at_key else source.marks.get(key)
     raise ScenarioError(Problem(message, source.path, m.line if m else None, m.column if m else None, key[0]))
 
 

@@ -128,13 +128,9 @@ def deterministic_plan(scenario: Scenario) -> DeterministicPlan:
             if m.actual is not None or (m.not_before is not None and m.not_before > as_of):
                 continue
             ready = max((out.finish[link.pred, 0] for link in plan.links[i]), default=0.0)
-            if math.isfinite(ready) and ready + m.duration.high * _max_scale() <= as_of:
+            if math.isfinite(ready) and ready + m.duration.high <= as_of:
                 warnings.append(
                     f"milestone {mid!r} has no actual but its work would be over before as_of "
                     f"{scenario.as_of} in the plan; it is taken to finish on as_of (add an actual?)"
                 )
     return DeterministicPlan(finish, warnings)
-
-
-def _max_scale() -> float:
-    return 1.0

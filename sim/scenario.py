@@ -85,10 +85,6 @@ class Milestone:
     actual: float | None = None
     source: str | None = None
 
-    @property
-    def is_decision(self) -> bool:
-        return bool(self.branches)
-
 
 @dataclass(frozen=True)
 class Risk:

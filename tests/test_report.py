@@ -30,6 +30,7 @@ from sim.report.markdown import linkify, render
 from sim.report.summaries import cdf, convergence, histogram, quantile_band
 from sim.results import PERCENTILES, RandomInput, Result
 from sim.scenario import Branch, Milestone, Predecessor, Risk, Scenario
+from sim.summary import tool_version
 
 ROOT = Path(__file__).resolve().parent.parent
 INF = math.inf
@@ -498,7 +499,7 @@ def test_provenance_footer(report_html: str) -> None:
         "1.5 s",
         'Roadmap table 3 <a href="http://example.org/3"',
         "A <strong>made-up</strong> programme",
-        report_page.tool_version(),
+        tool_version(),
     ):
         assert needle in report_html
 

@@ -13,7 +13,6 @@ import csv
 import datetime as dt
 import functools
 import hashlib
-import importlib.metadata
 import io
 import json
 import math
@@ -29,7 +28,7 @@ import numpy as np
 from markupsafe import Markup
 from plotly.utils import PlotlyJSONEncoder
 
-from sim import atomic
+from sim import atomic, summary
 from sim.report import figures, summaries
 from sim.report.headline import Headline, day_text, headlines, percent
 from sim.report.markdown import linkify, render
@@ -55,13 +54,6 @@ RENDER_JS = """(function () {
     }
   });
 })();"""
-
-
-def tool_version() -> str:
-    try:
-        return importlib.metadata.version("lunarsim")
-    except importlib.metadata.PackageNotFoundError:
-        return "0.1.0"
 
 
 @functools.lru_cache(maxsize=1)
@@ -333,7 +325,7 @@ def convergence_note(result: Result) -> list[str]:
 
 def provenance(results: list[Result], when: dt.datetime) -> dict[str, Any]:
     return {
-        "tool": tool_version(),
+        "tool": summary.tool_version(),
         "python": platform.python_version(),
         "numpy": np.__version__,
         "when": when.strftime("%Y-%m-%d %H:%M UTC"),
