@@ -420,6 +420,56 @@ def validate(
     _guard(debug, act)
 
 
+@app.command()
+def reference(
+    name: Annotated[
+        str | None, typer.Argument(help="A class to list forecast by forecast (default: all classes).")
+    ] = None,
+    json_out: Annotated[bool, typer.Option("--json", help="Print the table as JSON instead.")] = False,
+    debug: Debug = False,
+) -> None:
+    """List the reference classes with their slip-ratio quantiles, or one class's forecasts.
+
+    Example: [bold]lunarsim reference[/bold], [bold]lunarsim reference russian-lunar[/bold]
+    """
+
+    def act() -> None:
+        from sim.reference import reference_table, slip_class
+        from sim.render import print_forecasts, print_reference
+
+        if name is None:
+            rows = reference_table()
+            if json_out:
+                sys.stdout.write(json.dumps(rows, indent=2, ensure_ascii=False) + "\n")
+            else:
+                print_reference(rows)
+            return
+        try:
+            cls = slip_class(name)
+        except ValueError as exc:
+            _fail(2, f"error: {exc}")
+        if json_out:
+            rows = [
+                {
+                    "mission": f.mission,
+                    "agency": f.agency,
+                    "announced_on": f.announced_on.isoformat(),
+                    "announced_launch": f.announced_launch.isoformat(),
+                    "launched_on": f.launched_on.isoformat() if f.launched_on else None,
+                    "ratio": round(f.ratio, 3),
+                    "censored": f.censored,
+                    "announcement_source": f.announcement_source,
+                    "launch_source": f.launch_source,
+                }
+                for f in cls.forecasts
+            ]
+            sys.stdout.write(json.dumps(rows, indent=2, ensure_ascii=False) + "\n")
+        else:
+            print_forecasts(name)
+
+    _guard(debug, act)
+
+
 @app.command("scenarios")
 def list_scenarios() -> None:
     """List the bundled scenarios with their one-line names.
