@@ -315,3 +315,24 @@ def test_reference_command_lists_a_class_forecast_by_forecast():
         "error: unknown reference class 'russion-lunar' (did you mean 'russian-lunar'?"
     )
     assert "Traceback" not in bad.stderr
+
+
+def test_readme_quotes_the_russian_class_truly():
+    readme = " ".join((ROOT / "README.md").read_text(encoding="utf-8").split())
+    cls = reference_classes()["russian-lunar"]
+    launched = sum(not f.censored for f in cls.forecasts)
+    p50, p90 = cls.quantile(0.5)[0], cls.quantile(0.9)[0]
+    assert f"median ratio is **{p50:.2f}** and the 90th percentile **{p90:.2f}**" in readme
+    assert f"from {cls.n} announcements of which only {launched} (all Luna-25)" in readme
+    assert {f.mission for f in cls.forecasts if not f.censored} == {"Luna-25"}
+    rows = read_forecasts()
+    assert f"{len(rows)} announced launch dates of {len({f.mission for f in rows})} lunar" in readme
+
+
+def test_format_reference_counts_the_dataset_truly():
+    doc = " ".join((ROOT / "docs" / "scenario-format.md").read_text(encoding="utf-8").split())
+    rows = read_forecasts()
+    assert f"{len(rows)} announcements of {len({f.mission for f in rows})} missions" in doc
+    assert f"data date ({DATA_AS_OF.isoformat()})" in doc
+    assert f"less than {MIN_HORIZON_DAYS} days before" in doc
+    assert f"at least {MIN_FORECASTS} usable announcements" in doc
