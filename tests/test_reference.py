@@ -336,3 +336,32 @@ def test_format_reference_counts_the_dataset_truly():
     assert f"data date ({DATA_AS_OF.isoformat()})" in doc
     assert f"less than {MIN_HORIZON_DAYS} days before" in doc
     assert f"at least {MIN_FORECASTS} usable announcements" in doc
+
+
+def test_a_reference_duration_under_way_at_as_of_is_conditioned_on_not_being_done(write):
+    path = write(
+        """
+        format: 1
+        name: Conditioned
+        start: 2026-01-01
+        as_of: 2027-12-01
+        milestones:
+          luna:
+            title: Luna launches
+            duration: {reference: russian-lunar, planned: 1.2y}
+        """
+    )
+    scenario = sim.load(path)
+    n = 4000
+    result = sim.simulate(scenario, n, seed=2)
+    as_of_day = scenario.days_of(scenario.as_of)
+    d = ReferenceSlip("russian-lunar", 1.2 * 365.25)
+    below = d._support <= as_of_day
+    assert below.any() and (~below).sum() >= 2  # the case conditions something away
+    x = result.finish_of("luna")
+    assert np.all(x > as_of_day)
+    # The values left keep their probabilities, renormalised: binomial shares, 4 se allowed.
+    rest = d._probs[~below] / d._probs[~below].sum()
+    for v, p in zip(d._support[~below], rest, strict=True):
+        share = float(np.mean(np.isclose(x, v, rtol=1e-9)))
+        assert abs(share - p) <= 4 * math.sqrt(p * (1 - p) / n)
