@@ -354,9 +354,12 @@ def backtest(
     json_path: Annotated[
         str | None, typer.Option("--json", help="Write the scores as JSON to PATH ('-' for standard output).")
     ] = None,
+    out: Annotated[Path, typer.Option("--out", help="Folder for the HTML report.")] = Path("reports"),
+    no_report: Annotated[bool, typer.Option("--no-report", help="Do not write the HTML report.")] = False,
     debug: Debug = False,
 ) -> None:
-    """Score an earlier scenario's forecast against what a later one says happened by its as_of.
+    """Score an earlier scenario's forecast against what a later one says happened by its as_of,
+    and write an HTML report of the scores, the calibration and each scored milestone.
 
     Example: [bold]lunarsim backtest ilrs-2022-announced ilrs-2026-status[/bold]
     """
@@ -371,15 +374,21 @@ def backtest(
         s = _seed_for(earlier, seed, forecast)
         result = sim.simulate(earlier, iterations or earlier.iterations, s, workers=None)
         scores = score(result, later)
-        if json_path == "-":
+        to_stdout = json_path == "-"
+        if to_stdout:
             sys.stdout.write(json.dumps(scores.as_dict(), indent=2, ensure_ascii=False) + "\n")
-            return
-        print_backtest(scores)
-        if json_path is not None:
+        else:
+            print_backtest(scores)
+        if json_path is not None and not to_stdout:
             from sim.atomic import write_text
 
             write_text(Path(json_path), json.dumps(scores.as_dict(), indent=2, ensure_ascii=False) + "\n")
             print(f"scores: {json_path}")
+        if not no_report:
+            from sim.report import page, write_backtest
+
+            path = write_backtest(result, scores, out, page.report_name(later))
+            _say(f"report: {path}", to_stdout)
 
     _guard(debug, act)
 
@@ -416,6 +425,56 @@ def validate(
             )
         if failed:
             raise typer.Exit(2)
+
+    _guard(debug, act)
+
+
+@app.command()
+def reference(
+    name: Annotated[
+        str | None, typer.Argument(help="A class to list forecast by forecast (default: all classes).")
+    ] = None,
+    json_out: Annotated[bool, typer.Option("--json", help="Print the table as JSON instead.")] = False,
+    debug: Debug = False,
+) -> None:
+    """List the reference classes with their slip-ratio quantiles, or one class's forecasts.
+
+    Example: [bold]lunarsim reference[/bold], [bold]lunarsim reference russian-lunar[/bold]
+    """
+
+    def act() -> None:
+        from sim.reference import reference_table, slip_class
+        from sim.render import print_forecasts, print_reference
+
+        if name is None:
+            rows = reference_table()
+            if json_out:
+                sys.stdout.write(json.dumps(rows, indent=2, ensure_ascii=False) + "\n")
+            else:
+                print_reference(rows)
+            return
+        try:
+            cls = slip_class(name)
+        except ValueError as exc:
+            _fail(2, f"error: {exc}")
+        if json_out:
+            rows = [
+                {
+                    "mission": f.mission,
+                    "agency": f.agency,
+                    "announced_on": f.announced_on.isoformat(),
+                    "announced_launch": f.announced_launch.isoformat(),
+                    "launched_on": f.launched_on.isoformat() if f.launched_on else None,
+                    "ratio": round(f.ratio, 3),
+                    "censored": f.censored,
+                    "announcement_source": f.announcement_source,
+                    "launch_source": f.launch_source,
+                }
+                for f in cls.forecasts
+            ]
+            sys.stdout.write(json.dumps(rows, indent=2, ensure_ascii=False) + "\n")
+        else:
+            print_forecasts(name)
 
     _guard(debug, act)
 

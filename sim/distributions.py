@@ -12,6 +12,7 @@ from typing import ClassVar, Literal
 
 import numpy as np
 
+from sim.reference import slip_class
 from sim.units import _parse_days_signed, _show, format_days, parse_duration, parse_number
 
 Unit = Literal["days", "number"]
@@ -25,7 +26,8 @@ KINDS: tuple[str, ...] = (
     "discrete",
     "empirical",
 )
-_KIND_LIST = "uniform, triangular, pert, normal, lognormal, discrete, empirical, or 'a to b'"
+_KIND_LIST = "uniform, triangular, pert, normal, lognormal, discrete, empirical, reference, or 'a to b'"
+_REFERENCE_FORM = "{reference: <class>, planned: <duration>}"
 _LOGNORMAL_FORMS = "{median, p90} or {p10, p90}"
 _INTERVAL_RE = re.compile(r"\s*(.*?\S)\s+to\s+(\S.*?)\s*", re.IGNORECASE | re.DOTALL)
 
@@ -321,6 +323,38 @@ class Empirical(_Atoms):
         if len(shown) > 6:
             return f"empirical({', '.join(shown[:5])}, …; {len(shown)} values)"
         return f"empirical({', '.join(shown)})"
+
+
+@dataclass(frozen=True)
+class ReferenceSlip(_Atoms):
+    """`planned` times the slip ratio of a reference class (sim.reference), drawn empirically.
+
+    The ratios and their probabilities are the class's Kaplan-Meier estimate; the plan value is
+    the median, since the ratio's most frequent value says little on a few dozen forecasts.
+    """
+
+    kind: ClassVar[str] = "reference"
+    class_name: str
+    planned: float
+    unit: Unit = "days"
+    _support: np.ndarray = field(init=False, repr=False, compare=False)
+    _probs: np.ndarray = field(init=False, repr=False, compare=False)
+    _cum: np.ndarray = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.unit != "days":
+            raise ValueError(f"reference is a duration form, {_REFERENCE_FORM}; not a scale")
+        if not self.planned > 0:
+            raise ValueError(f"planned {format_days(self.planned)} must be more than 0")
+        ratios, probs = slip_class(self.class_name).support()
+        self._set_atoms(ratios * self.planned, probs)
+
+    @property
+    def mode(self) -> float:
+        return float(self.ppf(np.array([0.5]))[0])
+
+    def describe(self) -> str:
+        return f"reference({self.class_name}, planned {format_days(self.planned)})"
 
 
 # --- continuous forms -----------------------------------------------------------------------
@@ -822,12 +856,31 @@ def _parse_interval(text: str, low: str, high: str, unit: Unit) -> Lognormal:
     return Lognormal.from_interval(_value(low, unit), _value(high, unit), unit, text.strip())
 
 
+def _parse_reference(items: dict[str, object], unit: Unit) -> ReferenceSlip:
+    for key in items:
+        if key not in ("reference", "planned"):
+            close = _suggest(key, ["reference", "planned"])
+            why = f"did you mean {close!r}?" if close else f"write {_REFERENCE_FORM}"
+            raise ValueError(f"unknown key {key!r} in reference ({why})")
+    if unit != "days":
+        raise ValueError(f"reference is a duration form, {_REFERENCE_FORM}; a scale cannot use it")
+    missing = [k for k in ("reference", "planned") if k not in items]
+    if missing:
+        raise ValueError(f"reference needs {_REFERENCE_FORM}, missing {_and(missing)}")
+    name = items["reference"]
+    if not isinstance(name, str):
+        raise ValueError(f"reference takes a class name such as russian-lunar, got {_show(name)}")
+    return ReferenceSlip(name.strip(), parse_duration(items["planned"]), unit)
+
+
 def _parse_mapping(spec: Mapping[object, object], unit: Unit) -> Distribution:
     items = {str(k): v for k, v in spec.items()}
     if not items:
         raise ValueError(
             "empty mapping; write a duration such as 90d or a distribution such as {pert: [1y, 2y, 4y]}"
         )
+    if "reference" in items or "planned" in items:
+        return _parse_reference(items, unit)
     kinds = [k for k in items if k in KINDS]
     if len(kinds) > 1:
         raise ValueError(f"give one distribution, got {_and(kinds)}")
@@ -835,7 +888,7 @@ def _parse_mapping(spec: Mapping[object, object], unit: Unit) -> Distribution:
         unknown = [k for k in items if k != "lambda"]
         if not unknown:
             raise ValueError("lambda goes with pert, e.g. {pert: [1y, 2y, 4y], lambda: 4}")
-        close = _suggest(unknown[0], KINDS)
+        close = _suggest(unknown[0], (*KINDS, "reference"))
         hint = f" (did you mean {close!r}?)" if close else ""
         raise ValueError(f"unknown distribution {unknown[0]!r}{hint}; use one of {_KIND_LIST}")
     kind = kinds[0]

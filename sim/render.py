@@ -97,3 +97,84 @@ def print_backtest(scores: Backtest, file: IO[str] | None = None) -> None:
         f"{scores.brier:.3f}; of the plan taken as certain: {scores.plan_brier:.3f} (0 is perfect).",
         highlight=False,
     )
+
+
+def _ratio_cell(cell: object) -> str:
+    if not isinstance(cell, dict):
+        return "—"
+    return f"{'≥' if cell['at_least'] else ''}{cell['ratio']:.2f}"
+
+
+def print_reference(rows: list[dict[str, object]], file: IO[str] | None = None) -> None:
+    """Print each reference class with its counts and slip-ratio quantiles."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from sim.reference import DATA_AS_OF, MIN_FORECASTS, MIN_HORIZON_DAYS
+
+    console = Console(
+        file=file, soft_wrap=False, width=140 if file is not None and not file.isatty() else None
+    )
+    table = Table(
+        title=f"Slip ratio (actual ÷ announced time to launch) by reference class, data as of {DATA_AS_OF}",
+        title_justify="left",
+    )
+    table.add_column("class", no_wrap=True)
+    for col in ("forecasts", "missions", "censored", "P10", "P50", "P90"):
+        table.add_column(col, justify="right", no_wrap=True)
+    # In a narrow terminal the descriptions give way; `lunarsim reference CLASS` still shows them.
+    wide = console.width >= 110
+    if wide:
+        table.add_column("what", ratio=1, overflow="fold", min_width=30)
+    for row in rows:
+        table.add_row(
+            str(row["class"]),
+            str(row["forecasts"]),
+            str(row["missions"]),
+            str(row["censored"]),
+            *(_ratio_cell(row[k]) for k in ("p10", "p50", "p90")),
+            *([_escape(str(row["description"]))] if wide else []),
+        )
+    console.print(table)
+    console.print(
+        "censored = not launched yet (counted as 'at least this late', Kaplan–Meier); "
+        f"≥ = a lower bound, the class's longest waits are still waiting; — = fewer than "
+        f"{MIN_FORECASTS} forecasts; announcements less than {MIN_HORIZON_DAYS} days before the "
+        "launch they named are left out. Use a class as {reference: russian-lunar, planned: 2y}.",
+        highlight=False,
+    )
+
+
+def print_forecasts(name: str, file: IO[str] | None = None) -> None:
+    """Print the forecasts of one class: what was announced when, and what happened."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from sim.reference import slip_class
+
+    cls = slip_class(name)
+    console = Console(
+        file=file, soft_wrap=False, width=160 if file is not None and not file.isatty() else None
+    )
+    table = Table(title=f"{cls.name}: {cls.description}", title_justify="left")
+    table.add_column("mission", no_wrap=True)
+    for col in ("announced on", "for", "launched", "ratio"):
+        table.add_column(col, justify="right", no_wrap=True)
+    wide = console.width >= 120
+    if wide:
+        table.add_column("source", ratio=1, overflow="fold", min_width=40)
+    for f in sorted(cls.forecasts, key=lambda f: (f.mission, f.announced_on)):
+        table.add_row(
+            _escape(f.mission),
+            f.announced_on.isoformat(),
+            f.announced_launch.isoformat(),
+            f.launched_on.isoformat() if f.launched_on else "not yet",
+            f"{'>' if f.censored else ''}{f.ratio:.2f}",
+            *([_escape(f.announcement_source)] if wide else []),
+        )
+    console.print(table)
+    console.print(
+        "ratio = (launch − announced on) ÷ (for − announced on); >x = not launched yet, so at least x. "
+        "`lunarsim reference --json " + cls.name + "` gives every source.",
+        highlight=False,
+    )

@@ -17,6 +17,7 @@ from pydantic import (
 )
 
 from sim.distributions import Distribution, parse_distribution
+from sim.reference import usable_classes
 from sim.units import parse_date
 
 ID_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
@@ -33,6 +34,22 @@ _FIXED_DURATION_SCHEMA: dict[str, Any] = {
         {"const": 0},
     ]
 }
+
+
+def _reference_schema(value: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "properties": {
+            "reference": {
+                "enum": usable_classes(),
+                "description": "a reference class; `lunarsim reference` lists them",
+            },
+            "planned": value,
+        },
+        "required": ["reference", "planned"],
+        "additionalProperties": False,
+        "description": "planned duration times the class's slip ratio",
+    }
 
 
 def _dist_schema(value: dict[str, Any], a_to_b: str) -> dict[str, Any]:
@@ -79,6 +96,7 @@ def _dist_schema(value: dict[str, Any], a_to_b: str) -> dict[str, Any]:
 
 
 DURATION_SCHEMA = _dist_schema(_FIXED_DURATION_SCHEMA, r"^.+\s+to\s+.+$")
+DURATION_SCHEMA["anyOf"].append(_reference_schema(_FIXED_DURATION_SCHEMA))
 FACTOR_SCHEMA = _dist_schema({"type": "number", "minimum": 0}, r"^.+\s+to\s+.+$")
 DATE_SCHEMA: dict[str, Any] = {
     "anyOf": [

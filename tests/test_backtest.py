@@ -84,6 +84,7 @@ def test_cli_backtest_json_for_the_bundled_pair():
             "3000",
             "--json",
             "-",
+            "--no-report",
         ],
         capture_output=True,
         text=True,

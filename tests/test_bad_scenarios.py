@@ -238,7 +238,7 @@ EXPECTED = [
     (
         "unknown-distribution.yaml",
         [
-            "unknown-distribution.yaml:5:15 milestones.a.duration: unknown distribution 'gamma'; use one of uniform, triangular, pert, normal, lognormal, discrete, empirical, or 'a to b'",
+            "unknown-distribution.yaml:5:15 milestones.a.duration: unknown distribution 'gamma'; use one of uniform, triangular, pert, normal, lognormal, discrete, empirical, reference, or 'a to b'",
         ],
     ),
     (

@@ -238,3 +238,66 @@ def test_bundled_ilrs_report_first_screen(visit: Visit, ilrs) -> None:
     if os.environ.get("LUNARSIM_UPDATE_SCREENSHOT"):
         # The README's picture: LUNARSIM_UPDATE_SCREENSHOT=1 pytest tests/test_browser.py
         shutil.copyfile(shot, ROOT / "docs" / "img" / "report.png")
+
+
+NO_SIDEWAYS_SCROLL = "() => document.documentElement.scrollWidth <= window.innerWidth"
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+def test_backtest_report_renders_on_phone_and_desktop(browser, tmp_path: Path, width: int) -> None:
+    from test_report import XSS_IMG, XSS_SCRIPT
+
+    import sim
+    from sim.backtest import backtest
+    from sim.report import write_backtest
+
+    forecast = tmp_path / "forecast.yaml"
+    forecast.write_text(
+        "name: 'Forecast " + XSS_IMG + "'\nstart: 2030-01-01\nmilestones:\n"
+        "  a: {title: '" + XSS_SCRIPT + "', duration: {uniform: [50d, 150d]}}\n"
+        "  b: {title: Second, after: [a], duration: {pert: [100d, 200d, 400d]}}\n"
+        "  c: {title: Third, duration: {uniform: [0d, 300d]}}\n",
+        encoding="utf-8",
+    )
+    outcome = tmp_path / "outcome.yaml"
+    outcome.write_text(
+        "extends: forecast.yaml\nname: Outcome\nas_of: 2030-12-31\n"
+        "milestones:\n  a: {actual: 2030-04-01}\n  c: {actual: 2030-09-01}\n",
+        encoding="utf-8",
+    )
+    result = sim.simulate(sim.load(forecast), 2000, seed=3)
+    path = write_backtest(result, backtest(result, sim.load(outcome)), tmp_path / "out", "outcome")
+
+    context = browser.new_context(viewport={"width": width, "height": 900})
+    page = context.new_page()
+    seen = Visit(page)
+    page.route(
+        "**/*",
+        lambda r: (
+            r.continue_()
+            if r.request.url.startswith(("file:", "data:", "blob:"))
+            else (seen.blocked.append(r.request.url), r.abort())
+        ),
+    )
+    page.on("console", lambda m: seen.console_errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda error: seen.page_errors.append(str(error)))
+    page.add_init_script("window.__xss = 0; window.alert = function () { window.__xss += 1; };")
+    seen.open(path)
+    # PIT histogram plus one S-curve per scored milestone, each drawn.
+    assert page.evaluate("() => document.querySelectorAll('.js-plotly-plot').length") == 4
+    empty = page.evaluate(
+        "() => Array.from(document.querySelectorAll('.js-plotly-plot'))"
+        ".filter(gd => gd.querySelectorAll('.trace').length === 0).map(gd => gd.id)"
+    )
+    assert empty == []
+    assert page.evaluate(NO_SIDEWAYS_SCROLL), "the page scrolls sideways"
+    # The answer is on the first screen, and the user's text is shown, not run.
+    lead = page.locator("p.lead").bounding_box()
+    assert lead is not None and lead["y"] + lead["height"] < 900
+    assert XSS_SCRIPT in page.locator("#table").inner_text()
+    assert page.evaluate("() => window.__xss") == 0
+    assert page.evaluate("() => document.querySelectorAll('img').length") == 0
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"backtest-{width}.png"), full_page=True)
+    seen.assert_clean()
+    context.close()

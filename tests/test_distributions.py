@@ -371,7 +371,7 @@ def test_distributions_are_immutable_values() -> None:
         a.minimum = 0.0  # type: ignore[attr-defined, misc]
 
 
-_KINDS = "uniform, triangular, pert, normal, lognormal, discrete, empirical, or 'a to b'"
+_KINDS = "uniform, triangular, pert, normal, lognormal, discrete, empirical, reference, or 'a to b'"
 
 BAD = [
     ({"pert": ["3y", "2y", "2y"]}, "days", "min 3y > max 2y (need min <= mode <= max)"),

@@ -10,9 +10,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from sim.backtest import Backtest
     from sim.results import Result
 
-__all__ = ["write_comparison", "write_report"]
+__all__ = ["write_backtest", "write_comparison", "write_report"]
 
 
 def write_report(result: Result, out_dir: Path) -> Path:
@@ -38,3 +39,16 @@ def write_comparison(results: list[Result], out_dir: Path, title: str | None = N
     html = page.comparison_html(list(results), title)
     path = Path(out_dir) / f"{page.comparison_name(list(results))}.html"
     return page.write(path, html)
+
+
+def write_backtest(result: Result, scores: Backtest, out_dir: Path, outcome_stem: str | None = None) -> Path:
+    """Write the backtest page of `scores` (computed from the forecast run `result`); return its path.
+
+    The file is `out_dir/backtest-<forecast>-vs-<outcome>.html` (`outcome_stem`, else the outcome's
+    name): the scores in plain words, a PIT histogram, and each scored milestone's forecast S-curve
+    with its actual date marked.
+    """
+    from sim.report import backtest, page
+
+    path = Path(out_dir) / f"{backtest.backtest_name(result, scores, outcome_stem)}.html"
+    return page.write(path, backtest.backtest_html(result, scores))

@@ -1,0 +1,171 @@
+"""The backtest page: scores in words, the PIT histogram, one S-curve per scored milestone, escaping."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from dataclasses import dataclass
+from html import unescape
+from pathlib import Path
+
+import pytest
+
+import sim
+from sim.backtest import Backtest, backtest
+from sim.report import write_backtest
+from sim.report.backtest import backtest_html
+
+ROOT = Path(__file__).resolve().parent.parent
+XSS_SCRIPT = "<script>alert(1)</script>"
+XSS_IMG = "<img src=x onerror=alert(1)>"
+
+FORECAST = """
+    name: forecast {name}
+    start: 2030-01-01
+    seed: 4
+    milestones:
+      a: {{title: "{title}", duration: 100d}}
+      b: {{title: Second, duration: {{uniform: [0d, 200d]}}}}
+      c: {{title: Third, after: [a], duration: 900d}}
+"""
+OUTCOME = """
+    extends: forecast.yaml
+    name: outcome
+    as_of: 2030-05-31
+    milestones:
+      a: {actual: 2030-05-01}
+      b: {actual: 2030-02-20}
+"""
+
+
+def _pair(write, title: str = "First", name: str = "one") -> tuple[sim.Result, Backtest]:
+    forecast = sim.load(write(FORECAST.format(title=title, name=name), "forecast.yaml"))
+    outcome = sim.load(write(OUTCOME, "outcome.yaml"))
+    result = sim.simulate(forecast, 2000)
+    return result, backtest(result, outcome)
+
+
+def _figures(html: str) -> dict:
+    block = re.search(r'<script type="application/json" id="lunarsim-figures">(.*?)</script>', html, re.S)
+    assert block is not None
+    return json.loads(block.group(1))
+
+
+def test_page_states_the_scores_and_what_they_mean(write):
+    result, scores = _pair(write)
+    html = backtest_html(result, scores)
+    text = " ".join(unescape(re.sub(r"<[^>]+>", "", html)).split())
+    assert f"Brier score {scores.brier:.2f} against the plan's {scores.plan_brier:.2f}" in text
+    # The plan gets all three right here (score 0), the forecast's probabilities cannot beat it.
+    assert scores.plan_brier == 0.0 and "did worse than taking the plan's dates as certain" in text
+    pits = [r.pit for r in scores.rows if r.pit is not None]
+    assert f"mean PIT of {sum(pits) / len(pits):.2f}" in text
+    assert "0.25 is what always saying 50 % scores" in text
+    for title in ("First", "Second", "Third"):
+        assert title in text
+    assert "Done 2030-05-01; the forecast gave 100 % by then." in text
+    assert "Not done by 2030-05-31" in text
+
+
+def test_page_has_a_pit_histogram_and_a_curve_per_milestone_with_the_actual(write):
+    result, scores = _pair(write)
+    figs = _figures(backtest_html(result, scores))
+    assert set(figs) == {"fig-pit", "fig-bt-0", "fig-bt-1", "fig-bt-2"}
+    bars = figs["fig-pit"]["data"][0]
+    pits = [r.pit for r in scores.rows if r.pit is not None]
+    expected = [0] * 5
+    for p in pits:
+        expected[min(int(p * 5), 4)] += 1
+    assert bars["y"] == expected
+    rows = {r.milestone: r for r in scores.rows}
+    for k, mid in enumerate(("a", "b", "c")):
+        fig = figs[f"fig-bt-{k}"]
+        assert fig["layout"]["shapes"][0]["x0"] == "2030-05-31"  # the outcome's as_of
+        stars = [t for t in fig["data"] if t.get("name") == "actual"]
+        if rows[mid].actual is None:
+            assert stars == []
+        else:
+            assert stars[0]["x"] == [rows[mid].actual.isoformat()]
+            assert stars[0]["y"] == [rows[mid].pit]
+
+
+def test_without_any_done_milestone_there_is_no_pit(write):
+    forecast = sim.load(write(FORECAST.format(title="First", name="one"), "forecast.yaml"))
+    outcome = sim.load(write("extends: forecast.yaml\nname: later\nas_of: 2030-02-01\n", "outcome.yaml"))
+    result = sim.simulate(forecast, 500)
+    html = backtest_html(result, backtest(result, outcome))
+    assert "fig-pit" not in _figures(html)
+    assert "so there is no actual date to place in the forecast" in html
+
+
+def test_scores_added_to_the_backtest_appear_without_a_change_to_the_page(write):
+    result, scores = _pair(write)
+
+    @dataclass(frozen=True)
+    class Extended(Backtest):
+        def as_dict(self) -> dict[str, object]:
+            doc = super().as_dict()
+            doc["crps_days"] = 123.456
+            doc["milestones"]["c"]["removed"] = True  # type: ignore[index]
+            return doc
+
+    html = backtest_html(result, Extended(scores.forecast, scores.outcome, scores.as_of, scores.rows))
+    assert '<code>crps_days</code></td><td class="num">123</td>' in html
+    assert "<td>failed or removed</td>" in html
+
+
+def test_user_text_is_escaped_everywhere(write):
+    result, scores = _pair(write, title=XSS_SCRIPT, name=XSS_IMG)
+    html = backtest_html(result, scores)
+    assert XSS_SCRIPT not in html and XSS_IMG not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    block = re.search(r'id="lunarsim-figures">(.*?)</script>', html, re.S)
+    assert block is not None and "<" not in block.group(1)
+    # Inside Plotly the title is escaped once more, for Plotly's own HTML-like text.
+    assert figs_title(html).startswith("&lt;script&gt;")
+
+
+def figs_title(html: str) -> str:
+    return _figures(html)["fig-bt-0"]["layout"]["title"]["text"]
+
+
+def test_write_backtest_names_the_file_and_writes_it_whole(write, tmp_path):
+    result, scores = _pair(write)
+    path = write_backtest(result, scores, tmp_path / "out", "outcome")
+    assert path == tmp_path / "out" / "backtest-forecast-vs-outcome.html"
+    assert path.read_text(encoding="utf-8").startswith("<!doctype html>")
+    assert [p.name for p in path.parent.iterdir()] == [path.name]  # no temporary file left
+
+
+def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "sim", *args], capture_output=True, text=True, cwd=cwd, timeout=300
+    )
+
+
+@pytest.fixture
+def files(write) -> tuple[Path, Path]:
+    return write(FORECAST.format(title="First", name="one"), "forecast.yaml"), write(OUTCOME, "outcome.yaml")
+
+
+def test_cli_writes_the_report_to_out_and_says_where(files, tmp_path):
+    forecast, outcome = files
+    r = _cli("backtest", str(forecast), str(outcome), "-n", "500", "--out", "pages", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    expected = Path("pages") / "backtest-forecast-vs-outcome.html"
+    assert f"report: {expected}" in r.stdout
+    assert (tmp_path / expected).is_file()
+
+
+def test_cli_no_report_writes_nothing_and_json_keeps_stdout_clean(files, tmp_path):
+    forecast, outcome = files
+    r = _cli("backtest", str(forecast), str(outcome), "-n", "500", "--no-report", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert "report:" not in r.stdout
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["forecast.yaml", "outcome.yaml"]
+    r = _cli("backtest", str(forecast), str(outcome), "-n", "500", "--json", "-", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["as_of"] == "2030-05-31"  # nothing else on standard output
+    assert "report: reports/backtest-forecast-vs-outcome.html" in r.stderr
