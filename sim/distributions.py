@@ -114,6 +114,12 @@ class Distribution(ABC):
         """True when every draw is the same value."""
         return False
 
+    @property
+    def steps(self) -> tuple[float, ...] | None:
+        """Cumulative probabilities of the atoms (the last 1.0) of a form on finitely many values;
+        None for a continuous form. A rank-correlation copula needs them (see sim.copula)."""
+        return None
+
     @abstractmethod
     def describe(self) -> str:
         """A short text in the scenario's own notation, e.g. `pert(1y, 2y, 4y)`."""
@@ -165,6 +171,10 @@ class _Atoms(Distribution):
         object.__setattr__(self, "_support", values)
         object.__setattr__(self, "_probs", probs / probs.sum())
         object.__setattr__(self, "_cum", cum)
+
+    @property
+    def steps(self) -> tuple[float, ...] | None:
+        return tuple(float(c) for c in self._cum)
 
     def ppf(self, u: np.ndarray) -> np.ndarray:
         idx = np.searchsorted(self._cum, np.asarray(u, dtype=float), side="left")

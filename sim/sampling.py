@@ -6,7 +6,6 @@ never on the engine, the number of workers or the order in which chunks are run.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -80,9 +79,9 @@ def draw(plan: Plan, seq: np.random.SeedSequence, n: int, out: np.ndarray | None
     duration_u: dict[int, np.ndarray] = {}
     uniforms: dict[int, np.ndarray] = {}
     risk_u: dict[str, np.ndarray] = {}
-    for group in sc.correlations:
+    for group, corr in zip(sc.correlations, plan.copulas, strict=True):
         rows = [plan.index[mid] for mid in group.milestones]
-        joint = _copula(rng, len(rows) + len(group.risks), group.rho, n)
+        joint = _copula(rng, corr, n)
         for row, u in zip(rows, joint):
             uniforms[row] = u
         for rid, u in zip(group.risks, joint[len(rows) :]):
@@ -291,18 +290,16 @@ def _apply_effects(plan: Plan, draws: Draws, amounts: list[np.ndarray | None]) -
             )
 
 
-def _copula(rng: np.random.Generator, k: int, rho: float, n: int) -> np.ndarray:
-    """Uniforms (k, n) with pairwise Spearman correlation `rho` through a Gaussian copula.
+def _copula(rng: np.random.Generator, corr: np.ndarray, n: int) -> np.ndarray:
+    """Uniforms (k, n) from a Gaussian copula with correlation matrix `corr`.
 
-    For a bivariate normal, Spearman's rho_s = (6/pi) asin(r/2), so r = 2 sin(pi rho_s / 6).
+    `corr` comes from sim.copula, which chose each pair's parameter so that the samples' Spearman
+    rank correlation is the group's rho whatever the marginals.
     """
     from scipy.special import ndtr
 
-    r = 2.0 * math.sin(math.pi * rho / 6.0)
-    corr = np.full((k, k), r)
-    np.fill_diagonal(corr, 1.0)
     # An eigen-decomposition square root also works for singular (rho = 1) matrices.
     vals, vecs = np.linalg.eigh(corr)
     root = vecs * np.sqrt(np.clip(vals, 0.0, None))
-    z = root @ rng.standard_normal((k, n))
+    z = root @ rng.standard_normal((corr.shape[0], n))
     return ndtr(z)

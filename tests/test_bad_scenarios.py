@@ -199,7 +199,7 @@ EXPECTED = [
     (
         "rho-not-psd.yaml",
         [
-            "rho-not-psd.yaml:8:34 correlations[0].rho: rho -0.9 for 3 members is not positive semi-definite (with 3 members rho must be at least -0.483)",
+            "rho-not-psd.yaml:8:34 correlations[0].rho: correlation group 0: rho -0.9 for these 3 members is not positive semi-definite (no joint distribution has it); with 3 members rho must be at least -0.483",
         ],
     ),
     (
