@@ -928,10 +928,32 @@ def parse_distribution(spec: object, unit: Unit = "days") -> Distribution:
     if unit not in ("days", "number"):
         raise ValueError(f"unit must be 'days' or 'number', got {unit!r}")
     if isinstance(spec, Mapping):
-        return _parse_mapping(spec, unit)
+        return check_usable(_parse_mapping(spec, unit))
     if isinstance(spec, str):
         match = _INTERVAL_RE.fullmatch(spec)
         if match is not None:
-            return _parse_interval(spec, match.group(1), match.group(2), unit)
+            return check_usable(_parse_interval(spec, match.group(1), match.group(2), unit))
     value = parse_number(spec) if unit == "number" else parse_duration(spec)
     return Fixed(value, unit)
+
+
+_PROBE_DRAWS = 64
+
+
+def check_usable(dist: Distribution) -> Distribution:
+    """`dist` itself if its mean, variance, lower bound and draws are all finite numbers.
+
+    Parameters that each look valid can still overflow in what is computed from them (a PERT
+    lambda of 1e308 makes its Beta shape infinite and every draw NaN; a range of 1e308 days has
+    an infinite variance): such a distribution is refused here, whatever its form, rather than
+    let NaN reach the simulated dates. Raises ValueError.
+    """
+    with np.errstate(all="ignore"):
+        summary = (dist.mean, dist.var, dist.low)
+        draws = dist.sample(np.random.default_rng(0), _PROBE_DRAWS)
+    if all(math.isfinite(x) for x in summary) and bool(np.isfinite(draws).all()):
+        return dist
+    raise ValueError(
+        f"{dist.describe()} cannot be simulated: its parameters overflow to infinite or undefined "
+        "(NaN) values; use parameters of a realistic size"
+    )

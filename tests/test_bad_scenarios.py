@@ -254,6 +254,42 @@ EXPECTED = [
         ],
     ),
     (
+        "lag-overflow.yaml",
+        [
+            "lag-overflow.yaml:6:26 milestones.b.after[0].lag: pert(10d, 20d, 40d, lambda 1e+308) cannot be simulated: its parameters overflow to infinite or undefined (NaN) values; use parameters of a realistic size",
+        ],
+    ),
+    (
+        "pert-lambda-overflow.yaml",
+        [
+            "pert-lambda-overflow.yaml:5:15 milestones.a.duration: pert(1y, 2y, 4y, lambda 1e+308) cannot be simulated: its parameters overflow to infinite or undefined (NaN) values; use parameters of a realistic size",
+        ],
+    ),
+    (
+        "scale-discrete-zero.yaml",
+        [
+            "scale-discrete-zero.yaml:9:38 risks.redesign.effects[0].scale: discrete(0: 0.1, 1.5: 0.9) can draw 0, and a scale must be > 0 in every draw (it multiplies a duration); make its lowest value above 0",
+        ],
+    ),
+    (
+        "scale-negative.yaml",
+        [
+            "scale-negative.yaml:9:38 risks.sanctions.effects[0].scale: a scale must be > 0 (it multiplies a duration), got -0.5",
+        ],
+    ),
+    (
+        "scale-normal.yaml",
+        [
+            "scale-normal.yaml:10:16 risks.sanctions.effects[0].scale: normal(mean 1.3, sd 0.4) can draw values down to 0 (a normal has no lower bound above 0), and a scale must be > 0; use a lognormal such as '0.9 to 1.6' or a range with min > 0",
+        ],
+    ),
+    (
+        "scale-uniform-from-zero.yaml",
+        [
+            "scale-uniform-from-zero.yaml:10:42 milestones.decide.branches.cheap.effects[0].scale: uniform(0, 2) can draw 0, and a scale must be > 0 in every draw (it multiplies a duration); make its lowest value above 0",
+        ],
+    ),
+    (
         "window-open.yaml",
         [
             "window-open.yaml:6:32 milestones.launch.window.open: open 40d must be longer than 0d and no longer than every (30d)",
