@@ -927,12 +927,18 @@ def parse_distribution(spec: object, unit: Unit = "days") -> Distribution:
     """
     if unit not in ("days", "number"):
         raise ValueError(f"unit must be 'days' or 'number', got {unit!r}")
-    if isinstance(spec, Mapping):
-        return check_usable(_parse_mapping(spec, unit))
-    if isinstance(spec, str):
-        match = _INTERVAL_RE.fullmatch(spec)
-        if match is not None:
-            return check_usable(_parse_interval(spec, match.group(1), match.group(2), unit))
+    try:
+        if isinstance(spec, Mapping):
+            return check_usable(_parse_mapping(spec, unit))
+        if isinstance(spec, str):
+            match = _INTERVAL_RE.fullmatch(spec)
+            if match is not None:
+                return check_usable(_parse_interval(spec, match.group(1), match.group(2), unit))
+    except ArithmeticError:  # a parameter check itself overflowed (e.g. mean / sd of 1e308s)
+        raise ValueError(
+            f"{_show(spec)} cannot be simulated: its parameters overflow to infinite or undefined "
+            "(NaN) values; use parameters of a realistic size"
+        ) from None
     value = parse_number(spec) if unit == "number" else parse_duration(spec)
     return Fixed(value, unit)
 
@@ -948,11 +954,14 @@ def check_usable(dist: Distribution) -> Distribution:
     an infinite variance): such a distribution is refused here, whatever its form, rather than
     let NaN reach the simulated dates. Raises ValueError.
     """
-    with np.errstate(all="ignore"):
-        summary = (dist.mean, dist.var, dist.low)
-        draws = dist.sample(np.random.default_rng(0), _PROBE_DRAWS)
-    if all(math.isfinite(x) for x in summary) and bool(np.isfinite(draws).all()):
-        return dist
+    try:
+        with np.errstate(all="ignore"):
+            summary = (dist.mean, dist.var, dist.low)
+            draws = dist.sample(np.random.default_rng(0), _PROBE_DRAWS)
+        if all(math.isfinite(x) for x in summary) and bool(np.isfinite(draws).all()):
+            return dist
+    except ArithmeticError:  # Python floats and NumPy's samplers raise on overflow
+        pass
     raise ValueError(
         f"{dist.describe()} cannot be simulated: its parameters overflow to infinite or undefined "
         "(NaN) values; use parameters of a realistic size"
