@@ -1,24 +1,43 @@
 """Backtesting a forecast: how a run of an earlier scenario scored against what a later one says happened.
 
-For every milestone in both scenarios, the event scored is "done by the later scenario's status
-date (`as_of`)": it happened if the later scenario gives an `actual` on or before `as_of`. The
-forecast's probability of it is P(done by as_of) from the earlier run; its Brier score is
-(p - outcome)^2, averaged over milestones. The deterministic plan of the earlier scenario is
-scored the same way (p = 1 if the plan had it done by then, else 0), so the two can be compared.
-For milestones that were done, the probability integral transform (PIT) is the forecast's
-P(done by the actual date): over many milestones a calibrated forecast gives PITs spread evenly
-over [0, 1], and an optimistic one gives PITs near 1 (everything happened later than forecast).
+Every milestone of the forecast is scored on the event "done by the end of the later scenario's
+status date (`as_of`)". It happened if the later scenario gives it an `actual` on or before
+`as_of`; a milestone the later scenario leaves out (a `remove`d mission that crashed, say) has no
+actual there and is scored as not done, with a note saying so, never dropped. For each:
+
+- the Brier score (p - outcome)^2 of the forecast's P(done by as_of), and of the deterministic
+  plan taken as certain (p = 1 if the plan had it done by then, else 0);
+- a randomised PIT that is uniform on [0, 1] for a calibrated forecast although the later
+  scenario only knows dates up to `as_of` (censoring). With F(k) the forecast's P(done by the end
+  of day k) and V a uniform draw: a milestone done on day d gets F(d - 1) + V (F(d) - F(d - 1));
+  one not done by day c = as_of gets F(c) + V (1 - F(c)). Under a calibrated forecast each is
+  uniform (the randomisation spreads the probability of the observed day, or of "after as_of",
+  evenly); an optimistic forecast piles PITs near 1. V comes from a generator seeded by the
+  forecast run's seed, the outcome's name and its status date, so the same pair gives the same
+  PITs;
+- the CRPS threshold-weighted to the observed window, in days: the sum over the days k of the
+  window (from the earlier of the forecast's start and the actual, to `as_of`) of
+  (F(k) - 1[done by day k])^2. It is the Brier score of "done by day k" summed over the days
+  that the later scenario can judge, so it is exact under censoring: for a milestone not done
+  by `as_of` every indicator in the window is 0. Smaller is better; the plan gets the same score
+  with its step F (the number of days in the window between the plan's date and what happened).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import math
+import zlib
 from dataclasses import dataclass
+
+import numpy as np
 
 from sim.errors import Problem, ScenarioError
 from sim.results import Result
 from sim.scenario import Scenario
+
+# The PIT's uniforms come from their own stream, apart from the run's chunk streams.
+_PIT_STREAM = 0x50_49_54
 
 
 @dataclass(frozen=True)
@@ -29,8 +48,11 @@ class BacktestRow:
     plan_done: bool  # the deterministic plan had it done by as_of
     done: bool  # it was done by as_of (the later scenario has an actual)
     actual: dt.date | None
-    pit: float | None  # forecast P(done by the actual date), for milestones that were done
+    pit: float  # randomised PIT, uniform for a calibrated forecast (censoring included)
+    crps: float  # CRPS threshold-weighted to the observed window, in days
+    plan_crps: float  # the same for the plan taken as certain
     median: dt.date | None  # the forecast's median date (None: more likely never)
+    note: str | None = None  # why it was scored as it was, where that is not plain
 
 
 @dataclass(frozen=True)
@@ -50,6 +72,19 @@ class Backtest:
         """The same score for the deterministic plan, taken as certain."""
         return sum((float(r.plan_done) - r.done) ** 2 for r in self.rows) / len(self.rows)
 
+    @property
+    def crps(self) -> float:
+        """Mean threshold-weighted CRPS over milestones, in days (0 is perfect)."""
+        return sum(r.crps for r in self.rows) / len(self.rows)
+
+    @property
+    def plan_crps(self) -> float:
+        return sum(r.plan_crps for r in self.rows) / len(self.rows)
+
+    @property
+    def pits(self) -> list[float]:
+        return [r.pit for r in self.rows]
+
     def as_dict(self) -> dict[str, object]:
         return {
             "forecast": self.forecast,
@@ -57,6 +92,8 @@ class Backtest:
             "as_of": self.as_of.isoformat(),
             "brier": self.brier,
             "plan_brier": self.plan_brier,
+            "crps_days": self.crps,
+            "plan_crps_days": self.plan_crps,
             "milestones": {
                 r.milestone: {
                     "title": r.title,
@@ -65,17 +102,22 @@ class Backtest:
                     "done_by_as_of": r.done,
                     "actual": r.actual.isoformat() if r.actual else None,
                     "pit": r.pit,
+                    "crps_days": r.crps,
+                    "plan_crps_days": r.plan_crps,
                     "forecast_median": r.median.isoformat() if r.median else None,
+                    "note": r.note,
                 }
                 for r in self.rows
             },
         }
 
 
-def backtest(result: Result, outcome: Scenario) -> Backtest:
+def backtest(result: Result, outcome: Scenario, *, seed: int | None = None) -> Backtest:
     """Score `result` (a run of the earlier scenario) against `outcome` (a later scenario with
-    `as_of` and actuals). Raises ScenarioError when `outcome` has no status date, its status date
-    is not after the forecast's start, or the two share no milestone."""
+    `as_of` and actuals). `seed` seeds the PIT's uniforms; by default they come from the run's
+    seed, the outcome's name and its status date, so the same pair gives the same scores.
+    Raises ScenarioError when `outcome` has no status date, its status date is not after the
+    forecast's start, or the two share no milestone."""
     forecast = result.scenario
     if outcome.as_of is None:
         raise ScenarioError(
@@ -93,29 +135,65 @@ def backtest(result: Result, outcome: Scenario) -> Backtest:
                 path="as_of",
             )
         )
-    as_of_day = forecast.days_of(outcome.as_of)
+    if not any(mid in outcome.milestones for mid in result.milestone_ids):
+        raise ScenarioError(Problem("the forecast and the outcome share no milestone id", outcome.path))
+    # Whole days since the forecast's start: "done by day k" means finished before k + 1.
+    cutoff = math.floor(forecast.days_of(outcome.as_of))
+    entropy = (
+        [seed]
+        if seed is not None
+        else [result.seed, zlib.crc32(outcome.name.encode()), outcome.as_of.toordinal()]
+    )
+    rng = np.random.default_rng(np.random.SeedSequence(entropy, spawn_key=(_PIT_STREAM,)))
     rows = []
     for mid in result.milestone_ids:
-        if mid not in outcome.milestones:
-            continue
-        later = outcome.milestones[mid]
-        actual = outcome.date_of(later.actual) if later.actual is not None else None
+        later = outcome.milestones.get(mid)
+        note = None
+        actual = None
+        if later is None:
+            note = "not in the outcome scenario (removed there): scored as not done by as_of"
+        elif later.actual is not None:
+            actual = outcome.date_of(later.actual)
         done = actual is not None and actual <= outcome.as_of
-        pit = result.p_by(mid, forecast.days_of(actual)) if done and actual is not None else None
+        day = math.floor(forecast.days_of(actual)) if done and actual is not None else None
+        finish = np.sort(result.finish_of(mid))
         plan = result.plan_of(mid)
-        median = result.percentile_days(mid, 50)
         rows.append(
             BacktestRow(
                 milestone=mid,
                 title=forecast.milestones[mid].title,
-                p_done=result.p_by(mid, as_of_day),
-                plan_done=math.isfinite(plan) and plan < math.floor(as_of_day) + 1.0,
+                p_done=_done_by(finish, cutoff),
+                plan_done=math.isfinite(plan) and plan < cutoff + 1.0,
                 done=done,
                 actual=actual if done else None,
-                pit=pit,
-                median=forecast.date_of(median),
+                pit=_pit(finish, day, cutoff, float(rng.random())),
+                crps=_crps(finish, day, cutoff),
+                plan_crps=_crps(np.array([plan]), day, cutoff),
+                median=forecast.date_of(result.percentile_days(mid, 50)),
+                note=note,
             )
         )
-    if not rows:
-        raise ScenarioError(Problem("the forecast and the outcome share no milestone id", outcome.path))
     return Backtest(forecast.name, outcome.name, outcome.as_of, tuple(rows))
+
+
+def _done_by(sorted_finish: np.ndarray, day: int) -> float:
+    """F(day): the share of iterations done by the end of `day` (finished before day + 1)."""
+    return float(np.searchsorted(sorted_finish, day + 1.0, side="left")) / max(sorted_finish.size, 1)
+
+
+def _pit(sorted_finish: np.ndarray, day: int | None, cutoff: int, v: float) -> float:
+    """Randomised PIT: uniform within the forecast probability of what was observed."""
+    if day is None:  # censored: only "not done by the end of the cut-off day" is known
+        low, high = _done_by(sorted_finish, cutoff), 1.0
+    else:
+        low, high = _done_by(sorted_finish, day - 1), _done_by(sorted_finish, day)
+    return low + v * (high - low)
+
+
+def _crps(sorted_finish: np.ndarray, day: int | None, cutoff: int) -> float:
+    """Threshold-weighted CRPS over the days of the observed window, in days."""
+    first = min(0, day if day is not None else 0)
+    days = np.arange(first, cutoff + 1, dtype=float)
+    f = np.searchsorted(sorted_finish, days + 1.0, side="left") / max(sorted_finish.size, 1)
+    happened = np.zeros(days.size) if day is None else (days >= day).astype(float)
+    return float(((f - happened) ** 2).sum())
