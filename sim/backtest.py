@@ -2,8 +2,11 @@
 
 Every milestone of the forecast is scored on the event "done by the end of the later scenario's
 status date (`as_of`)". It happened if the later scenario gives it an `actual` on or before
-`as_of`; a milestone the later scenario leaves out (a `remove`d mission that crashed, say) has no
-actual there and is scored as not done, with a note saying so, never dropped. For each:
+`as_of`. A milestone the later scenario leaves out (`remove`s) has no date there, and a removal
+says nothing about whether it happened (a mission that crashed is removed, and so is a step
+that happened on an unrecorded date): it is listed as unscored, with that reason, unless the
+caller states that it had not happened by `as_of` (`not_done`), and then it is scored as not
+done. It is never dropped. For each scored milestone:
 
 - the Brier score (p - outcome)^2 of the forecast's P(done by as_of), and of the deterministic
   plan taken as certain (p = 1 if the plan had it done by then, else 0);
@@ -28,6 +31,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import zlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -48,11 +52,12 @@ class BacktestRow:
     plan_done: bool  # the deterministic plan had it done by as_of
     done: bool  # it was done by as_of (the later scenario has an actual)
     actual: dt.date | None
-    pit: float  # randomised PIT, uniform for a calibrated forecast (censoring included)
-    crps: float  # CRPS threshold-weighted to the observed window, in days
-    plan_crps: float  # the same for the plan taken as certain
+    pit: float | None  # randomised PIT, uniform for a calibrated forecast (censoring included)
+    crps: float | None  # CRPS threshold-weighted to the observed window, in days
+    plan_crps: float | None  # the same for the plan taken as certain
     median: dt.date | None  # the forecast's median date (None: more likely never)
-    note: str | None = None  # why it was scored as it was, where that is not plain
+    scored: bool = True  # False: what happened is unknown (left out of the outcome scenario)
+    note: str | None = None  # why it was scored (or not) as it was, where that is not plain
 
 
 @dataclass(frozen=True)
@@ -63,27 +68,35 @@ class Backtest:
     rows: tuple[BacktestRow, ...]
 
     @property
+    def scored(self) -> list[BacktestRow]:
+        return [r for r in self.rows if r.scored]
+
+    @property
     def brier(self) -> float:
-        """Mean (p - outcome)^2 over milestones: 0 is perfect, 0.25 is a coin flip at 50 %."""
-        return sum((r.p_done - r.done) ** 2 for r in self.rows) / len(self.rows)
+        """Mean (p - outcome)^2 over scored milestones: 0 is perfect, 0.25 is a coin flip at 50 %."""
+        rows = self.scored
+        return sum((r.p_done - r.done) ** 2 for r in rows) / len(rows)
 
     @property
     def plan_brier(self) -> float:
         """The same score for the deterministic plan, taken as certain."""
-        return sum((float(r.plan_done) - r.done) ** 2 for r in self.rows) / len(self.rows)
+        rows = self.scored
+        return sum((float(r.plan_done) - r.done) ** 2 for r in rows) / len(rows)
 
     @property
     def crps(self) -> float:
-        """Mean threshold-weighted CRPS over milestones, in days (0 is perfect)."""
-        return sum(r.crps for r in self.rows) / len(self.rows)
+        """Mean threshold-weighted CRPS over scored milestones, in days (0 is perfect)."""
+        rows = self.scored
+        return sum(r.crps or 0.0 for r in rows) / len(rows)
 
     @property
     def plan_crps(self) -> float:
-        return sum(r.plan_crps for r in self.rows) / len(self.rows)
+        rows = self.scored
+        return sum(r.plan_crps or 0.0 for r in rows) / len(rows)
 
     @property
     def pits(self) -> list[float]:
-        return [r.pit for r in self.rows]
+        return [r.pit for r in self.rows if r.pit is not None]
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -105,6 +118,7 @@ class Backtest:
                     "crps_days": r.crps,
                     "plan_crps_days": r.plan_crps,
                     "forecast_median": r.median.isoformat() if r.median else None,
+                    "scored": r.scored,
                     "note": r.note,
                 }
                 for r in self.rows
@@ -112,12 +126,17 @@ class Backtest:
         }
 
 
-def backtest(result: Result, outcome: Scenario, *, seed: int | None = None) -> Backtest:
+def backtest(
+    result: Result, outcome: Scenario, *, not_done: Iterable[str] = (), seed: int | None = None
+) -> Backtest:
     """Score `result` (a run of the earlier scenario) against `outcome` (a later scenario with
-    `as_of` and actuals). `seed` seeds the PIT's uniforms; by default they come from the run's
-    seed, the outcome's name and its status date, so the same pair gives the same scores.
-    Raises ScenarioError when `outcome` has no status date, its status date is not after the
-    forecast's start, or the two share no milestone."""
+    `as_of` and actuals). `not_done` names milestones the outcome leaves out that had not
+    happened by its `as_of` (they are scored as not done; others left out are unscored). `seed`
+    seeds the PIT's uniforms; by default they come from the run's seed, the outcome's name and
+    its status date, so the same pair gives the same scores. Raises ScenarioError when `outcome`
+    has no status date, its status date is not after the forecast's start, the two share no
+    milestone, or `not_done` names a milestone that is not a forecast milestone left out of
+    the outcome."""
     forecast = result.scenario
     if outcome.as_of is None:
         raise ScenarioError(
@@ -137,6 +156,14 @@ def backtest(result: Result, outcome: Scenario, *, seed: int | None = None) -> B
         )
     if not any(mid in outcome.milestones for mid in result.milestone_ids):
         raise ScenarioError(Problem("the forecast and the outcome share no milestone id", outcome.path))
+    left_out = [mid for mid in result.milestone_ids if mid not in outcome.milestones]
+    not_done = tuple(not_done)
+    for mid in not_done:
+        if mid not in left_out:
+            where = "is in the outcome scenario" if mid in outcome.milestones else "is no forecast milestone"
+            choices = ", ".join(left_out) or "none"
+            message = f"not-done {mid!r} {where}; it must be one the outcome leaves out ({choices})"
+            raise ScenarioError(Problem(message, outcome.path))
     # Whole days since the forecast's start: "done by day k" means finished before k + 1.
     cutoff = math.floor(forecast.days_of(outcome.as_of))
     entropy = (
@@ -150,13 +177,18 @@ def backtest(result: Result, outcome: Scenario, *, seed: int | None = None) -> B
         later = outcome.milestones.get(mid)
         note = None
         actual = None
-        if later is None:
-            note = "not in the outcome scenario (removed there): scored as not done by as_of"
+        scored = True
+        if later is None and mid in not_done:
+            note = "left out of the outcome scenario; given as not done by as_of"
+        elif later is None:
+            scored = False
+            note = "left out of the outcome scenario, so whether it happened by as_of is unknown: not scored"
         elif later.actual is not None:
             actual = outcome.date_of(later.actual)
         done = actual is not None and actual <= outcome.as_of
         day = math.floor(forecast.days_of(actual)) if done and actual is not None else None
         finish = np.sort(result.finish_of(mid))
+        v = float(rng.random())  # drawn for every row, so that one row's status moves no other's
         plan = result.plan_of(mid)
         rows.append(
             BacktestRow(
@@ -166,10 +198,11 @@ def backtest(result: Result, outcome: Scenario, *, seed: int | None = None) -> B
                 plan_done=math.isfinite(plan) and plan < cutoff + 1.0,
                 done=done,
                 actual=actual if done else None,
-                pit=_pit(finish, day, cutoff, float(rng.random())),
-                crps=_crps(finish, day, cutoff),
-                plan_crps=_crps(np.array([plan]), day, cutoff),
+                pit=_pit(finish, day, cutoff, v) if scored else None,
+                crps=_crps(finish, day, cutoff) if scored else None,
+                plan_crps=_crps(np.array([plan]), day, cutoff) if scored else None,
                 median=forecast.date_of(result.percentile_days(mid, 50)),
+                scored=scored,
                 note=note,
             )
         )

@@ -84,19 +84,24 @@ def print_backtest(scores: Backtest, file: IO[str] | None = None) -> None:
         table.add_column(col, justify="right", no_wrap=True)
     for r in scores.rows:
         happened = r.actual.isoformat() if r.actual else "not done"
+        if not r.scored:
+            happened = "unknown (left out)"
+        elif r.note:
+            happened += " (left out)"
         table.add_row(
             _escape(r.title),
             r.median.isoformat() if r.median else "never",
             f"{r.p_done:.0%}",
             "done" if r.plan_done else "not done",
-            happened + (" (removed)" if r.note else ""),
-            f"{r.pit:.2f}",
-            f"{r.crps:.0f}",
+            happened,
+            "" if r.pit is None else f"{r.pit:.2f}",
+            "" if r.crps is None else f"{r.crps:.0f}",
         )
     console.print(table)
     console.print(
-        f"P(done) is the forecast's chance of being done by {scores.as_of}; \"(removed)\" marks a milestone "
-        "the later scenario leaves out, scored as not done. Brier score of the forecast: "
+        f"P(done) is the forecast's chance of being done by {scores.as_of}. \"Left out\": the later scenario "
+        "leaves the milestone out; it is scored as not done only when named with --not-done, else "
+        "not scored. Brier score of the forecast: "
         f"{scores.brier:.3f}; of the plan taken as certain: {scores.plan_brier:.3f} (0 is perfect). "
         f"CRPS over the window to {scores.as_of}: {scores.crps:.0f} days per milestone; the plan's: "
         f"{scores.plan_crps:.0f} (0 is perfect). PIT: spread evenly over 0-1 when the forecast is "

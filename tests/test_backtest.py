@@ -85,7 +85,7 @@ def test_scores_match_hand_calculation(pair):
     assert scores.crps == pytest.approx(sum(r.crps for r in scores.rows) / 3)
 
 
-def test_a_milestone_the_outcome_removes_is_scored_as_not_done(pair, write):
+def test_a_milestone_the_outcome_removes_is_listed_and_scored_only_when_known(pair, write):
     forecast, _ = pair
     later = write(
         """
@@ -98,15 +98,28 @@ def test_a_milestone_the_outcome_removes_is_scored_as_not_done(pair, write):
     """,
         "removed.yaml",
     )
-    scores = backtest(sim.simulate(forecast, 2000, 1), sim.load(later))
-    rows = {r.milestone: r for r in scores.rows}
+    result = sim.simulate(forecast, 2000, 1)
+    outcome = sim.load(later)
+    # A removal alone does not say whether b happened: listed, with the reason, and not scored.
+    unknown = backtest(result, outcome)
+    rows = {r.milestone: r for r in unknown.rows}
     assert list(rows) == ["a", "b", "c"]  # nothing dropped
     b = rows["b"]
-    assert (b.done, b.actual) == (False, None)
-    assert b.note == "not in the outcome scenario (removed there): scored as not done by as_of"
-    # It was 75 % likely to be done by as_of and was not: the Brier score counts the miss.
-    assert scores.brier == pytest.approx(b.p_done**2 / 3, abs=1e-15)
-    assert b.pit >= b.p_done  # censored: uniform on [F(as_of), 1]
+    assert (b.scored, b.pit, b.crps) == (False, None, None)
+    assert b.note == (
+        "left out of the outcome scenario, so whether it happened by as_of is unknown: not scored"
+    )
+    assert unknown.brier == pytest.approx((rows["a"].p_done - 1) ** 2 / 2, abs=1e-15)  # a and c
+    # Stated as not done by as_of (the mission crashed): scored as a miss.
+    crashed = backtest(result, outcome, not_done=["b"])
+    b = {r.milestone: r for r in crashed.rows}["b"]
+    assert (b.scored, b.done, b.actual) == (True, False, None)
+    assert b.note == "left out of the outcome scenario; given as not done by as_of"
+    # It was about 75 % likely to be done by as_of and was not: the Brier score counts the miss.
+    assert crashed.brier == pytest.approx(b.p_done**2 / 3, abs=1e-15)
+    assert b.pit is not None and b.pit >= b.p_done  # censored: uniform on [F(as_of), 1]
+    with pytest.raises(sim.ScenarioError, match="not-done 'a' is in the outcome scenario"):
+        backtest(result, outcome, not_done=["a"])
 
 
 def test_outcome_without_status_date_is_an_error(pair, write):
