@@ -203,6 +203,14 @@ EXPECTED = [
         ],
     ),
     (
+        # r = 2 sin(pi rho / 6) = -0.469 would be possible for continuous members, but the
+        # two-point members need r = sin(pi rho / 2) = -0.649 < -1/2.
+        "rho-not-psd-discrete.yaml",
+        [
+            "rho-not-psd-discrete.yaml:8:34 correlations[0].rho: correlation group 0: rho -0.45 for these 3 members is not positive semi-definite (no joint distribution has it); raise rho towards 0 or split the group",
+        ],
+    ),
+    (
         "rho-range.yaml",
         [
             "rho-range.yaml:7:31 correlations[0].rho: must be <= 1.0, got 1.2",
