@@ -16,7 +16,7 @@ import numpy as np
 from sim.loader import load as _load
 from sim.plan import Plan, compile_plan, deterministic_plan
 from sim.results import RandomInput, Result
-from sim.sampling import chunk_seeds, chunk_sizes, draw
+from sim.sampling import chunk_seeds, chunk_sizes, draw, input_values
 from sim.scenario import Scenario
 
 Progress = Callable[[int], None]
@@ -43,6 +43,7 @@ class _Chunk:
     duration: np.ndarray
     risk_occurred: dict[str, np.ndarray]
     outcome: dict[str, np.ndarray]
+    inputs: dict[str, np.ndarray]
 
 
 def _run_chunk(
@@ -64,7 +65,9 @@ def _run_chunk(
         driver if driver is not None else np.empty((m_count, n), dtype=np.int16),
     )
     run_engine(engine, plan, draws, out)
-    return _Chunk(out.finish, out.driver, draws.duration, draws.risk_occurred, draws.outcome)
+    return _Chunk(
+        out.finish, out.driver, draws.duration, draws.risk_occurred, draws.outcome, input_values(plan, draws)
+    )
 
 
 def simulate(
@@ -124,7 +127,9 @@ def simulate(
         ]
         merged = merge(parts, duration)
         run_engine(chosen, plan, merged, EngineOutput(finish, driver))
-        chunks = [_Chunk(finish, driver, duration, merged.risk_occurred, merged.outcome)]
+        chunks = [
+            _Chunk(finish, driver, duration, merged.risk_occurred, merged.outcome, input_values(plan, merged))
+        ]
         if progress:
             progress(n_total)
     elif n_workers <= 1:
@@ -144,6 +149,7 @@ def simulate(
             chunks = _collect(futures, sizes, offsets, finish, driver, duration, progress)
     risk_occurred = {r: np.concatenate([c.risk_occurred[r] for c in chunks]) for r in scenario.risks}
     outcome = {m: np.concatenate([c.outcome[m] for c in chunks]) for m in chunks[0].outcome}
+    others = {k: np.concatenate([c.inputs[k] for c in chunks]) for k in chunks[0].inputs}
     det = deterministic_plan(scenario)
     return Result(
         scenario=scenario,
@@ -151,7 +157,7 @@ def simulate(
         finish=finish,
         driver=driver,
         plan_days=np.array([det.finish[m] for m in plan.ids]),
-        inputs=_inputs(plan, duration, risk_occurred, outcome),
+        inputs=_inputs(plan, duration, risk_occurred, outcome, others),
         risk_occurred=risk_occurred,
         outcome=outcome,
         seed=seed,
@@ -208,12 +214,47 @@ def _inputs(
     duration: np.ndarray,
     risk_occurred: dict[str, np.ndarray],
     outcome: dict[str, np.ndarray],
+    others: dict[str, np.ndarray],
 ) -> list[RandomInput]:
+    """Every uncertain input of the run, labelled for a reader (see `sampling.input_values`)."""
     sc = plan.scenario
+    ms = plan.milestones
     inputs: list[RandomInput] = []
-    for row, m in enumerate(plan.milestones):
+    for row, m in enumerate(ms):
         if m.actual is None and not m.duration.is_fixed:
             inputs.append(RandomInput(m.id, f"{m.title}: duration", "duration", duration[row]))
+    for key, values in others.items():
+        kind, _, rest = key.partition(":")
+        if kind == "lag":
+            row, pos = plan.lags[int(rest)]
+            m, pred = ms[row], ms[row].after[pos].id
+            label = f"{m.title}: wait after {sc.milestones[pred].title}"
+            inputs.append(RandomInput(f"{m.id}.lag.{pred}", label, "lag", values))
+        elif kind == "attempts":
+            m = ms[int(rest)]
+            inputs.append(RandomInput(f"{m.id}.attempts", f"{m.title}: failed attempts", "attempts", values))
+        elif kind == "retry":
+            m = ms[int(rest)]
+            inputs.append(RandomInput(f"{m.id}.retry", f"{m.title}: time to try again", "retry", values))
+        elif kind == "amount":
+            source, owner, effect = plan.effect_sources[int(rest)]
+            if source == "risk":
+                cause, ident = f"{sc.risks[owner].title} (risk)", f"{owner}.{effect.kind}"
+            else:
+                mid, name = owner.split("=", 1)
+                cause, ident = f"{sc.milestones[mid].title} = {name}", f"{owner}.{effect.kind}"
+            what = "delay added" if effect.kind == "add" else "duration scale"
+            targets = ", ".join(sc.milestones[t].title for t in effect.milestones)
+            if len(effect.milestones) > 2:
+                targets = f"{len(effect.milestones)} milestones"
+            inputs.append(RandomInput(f"{ident}.{rest}", f"{cause}: {what} ({targets})", "effect", values))
+        elif kind == "hold":
+            row_s, use_s = rest.split(":")
+            m = ms[int(row_s)]
+            use = m.uses[int(use_s)]
+            title = sc.resources[use.resource].title
+            label = f"{m.title}: time holding {title}"
+            inputs.append(RandomInput(f"{m.id}.hold.{use.resource}", label, "hold", values))
     for rid, occ in risk_occurred.items():
         inputs.append(RandomInput(rid, f"{sc.risks[rid].title} (risk)", "risk", occ.astype(float)))
     for mid, chosen in outcome.items():

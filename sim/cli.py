@@ -356,6 +356,14 @@ def backtest(
     ] = None,
     out: Annotated[Path, typer.Option("--out", help="Folder for the HTML report.")] = Path("reports"),
     no_report: Annotated[bool, typer.Option("--no-report", help="Do not write the HTML report.")] = False,
+    not_done: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--not-done",
+            help="A milestone the outcome leaves out that had not happened by its as_of: scored as not "
+            "done (repeatable). Others left out are listed as unscored.",
+        ),
+    ] = None,
     debug: Debug = False,
 ) -> None:
     """Score an earlier scenario's forecast against what a later one says happened by its as_of,
@@ -373,7 +381,7 @@ def backtest(
         later = sim.load(_resolve(outcome))
         s = _seed_for(earlier, seed, forecast)
         result = sim.simulate(earlier, iterations or earlier.iterations, s, workers=None)
-        scores = score(result, later)
+        scores = score(result, later, not_done=not_done or ())
         to_stdout = json_path == "-"
         if to_stdout:
             sys.stdout.write(json.dumps(scores.as_dict(), indent=2, ensure_ascii=False) + "\n")

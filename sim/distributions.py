@@ -116,6 +116,12 @@ class Distribution(ABC):
         """True when every draw is the same value."""
         return False
 
+    @property
+    def steps(self) -> tuple[float, ...] | None:
+        """Cumulative probabilities of the atoms (the last 1.0) of a form on finitely many values;
+        None for a continuous form. A rank-correlation copula needs them (see sim.copula)."""
+        return None
+
     @abstractmethod
     def describe(self) -> str:
         """A short text in the scenario's own notation, e.g. `pert(1y, 2y, 4y)`."""
@@ -167,6 +173,10 @@ class _Atoms(Distribution):
         object.__setattr__(self, "_support", values)
         object.__setattr__(self, "_probs", probs / probs.sum())
         object.__setattr__(self, "_cum", cum)
+
+    @property
+    def steps(self) -> tuple[float, ...] | None:
+        return tuple(float(c) for c in self._cum)
 
     def ppf(self, u: np.ndarray) -> np.ndarray:
         idx = np.searchsorted(self._cum, np.asarray(u, dtype=float), side="left")
@@ -970,11 +980,42 @@ def parse_distribution(spec: object, unit: Unit = "days") -> Distribution:
     """
     if unit not in ("days", "number"):
         raise ValueError(f"unit must be 'days' or 'number', got {unit!r}")
-    if isinstance(spec, Mapping):
-        return _parse_mapping(spec, unit)
-    if isinstance(spec, str):
-        match = _INTERVAL_RE.fullmatch(spec)
-        if match is not None:
-            return _parse_interval(spec, match.group(1), match.group(2), unit)
+    try:
+        if isinstance(spec, Mapping):
+            return check_usable(_parse_mapping(spec, unit))
+        if isinstance(spec, str):
+            match = _INTERVAL_RE.fullmatch(spec)
+            if match is not None:
+                return check_usable(_parse_interval(spec, match.group(1), match.group(2), unit))
+    except ArithmeticError:  # a parameter check itself overflowed (e.g. mean / sd of 1e308s)
+        raise ValueError(
+            f"{_show(spec)} cannot be simulated: its parameters overflow to infinite or undefined "
+            "(NaN) values; use parameters of a realistic size"
+        ) from None
     value = parse_number(spec) if unit == "number" else parse_duration(spec)
     return Fixed(value, unit)
+
+
+_PROBE_DRAWS = 64
+
+
+def check_usable(dist: Distribution) -> Distribution:
+    """`dist` itself if its mean, variance, lower bound and draws are all finite numbers.
+
+    Parameters that each look valid can still overflow in what is computed from them (a PERT
+    lambda of 1e308 makes its Beta shape infinite and every draw NaN; a range of 1e308 days has
+    an infinite variance): such a distribution is refused here, whatever its form, rather than
+    let NaN reach the simulated dates. Raises ValueError.
+    """
+    try:
+        with np.errstate(all="ignore"):
+            summary = (dist.mean, dist.var, dist.low)
+            draws = dist.sample(np.random.default_rng(0), _PROBE_DRAWS)
+        if all(math.isfinite(x) for x in summary) and bool(np.isfinite(draws).all()):
+            return dist
+    except ArithmeticError:  # Python floats and NumPy's samplers raise on overflow
+        pass
+    raise ValueError(
+        f"{dist.describe()} cannot be simulated: its parameters overflow to infinite or undefined "
+        "(NaN) values; use parameters of a realistic size"
+    )

@@ -5,7 +5,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from sim.scenario import Effect, Milestone, Scenario
+import numpy as np
+
+from sim.scenario import Correlation, Effect, Milestone, Scenario
 
 
 @dataclass(frozen=True)
@@ -29,6 +31,7 @@ class Plan:
     needs_attempts: tuple[bool, ...]
     uses_resources: bool
     conditioned: tuple[bool, ...]  # drawn conditional on not being done by as_of
+    copulas: tuple[np.ndarray, ...] = ()  # per correlation group: the Gaussian copula's matrix
 
     @property
     def milestones(self) -> list[Milestone]:
@@ -75,7 +78,19 @@ def compile_plan(scenario: Scenario) -> Plan:
         needs_attempts=needs,
         uses_resources=any(m.uses for m in scenario.milestones.values()),
         conditioned=conditioned,
+        copulas=tuple(_copula_matrix(scenario, g) for g in scenario.correlations),
     )
+
+
+def _copula_matrix(scenario: Scenario, group: Correlation) -> np.ndarray:
+    """The copula parameters that give the group's members rank correlation `rho` (validated)."""
+    from sim import copula
+
+    marginals = copula.members(
+        [scenario.milestones[m].duration for m in group.milestones],
+        [scenario.risks[r].probability for r in group.risks],
+    )
+    return copula.matrix(group.rho, marginals)
 
 
 def _topological(scenario: Scenario) -> list[str]:

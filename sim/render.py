@@ -80,21 +80,32 @@ def print_backtest(scores: Backtest, file: IO[str] | None = None) -> None:
         title=f"{scores.forecast} scored against {scores.outcome}, as of {scores.as_of}", title_justify="left"
     )
     table.add_column("milestone", ratio=1, overflow="fold", min_width=12)
-    for col in ("forecast median", "P(done)", "plan said", "happened", "PIT"):
+    for col in ("forecast median", "P(done)", "plan said", "happened", "PIT", "CRPS (days)"):
         table.add_column(col, justify="right", no_wrap=True)
     for r in scores.rows:
+        happened = r.actual.isoformat() if r.actual else "not done"
+        if not r.scored:
+            happened = "unknown (left out)"
+        elif r.note:
+            happened += " (left out)"
         table.add_row(
             _escape(r.title),
             r.median.isoformat() if r.median else "never",
             f"{r.p_done:.0%}",
             "done" if r.plan_done else "not done",
-            r.actual.isoformat() if r.actual else "not done",
+            happened,
             "" if r.pit is None else f"{r.pit:.2f}",
+            "" if r.crps is None else f"{r.crps:.0f}",
         )
     console.print(table)
     console.print(
-        f"P(done) is the forecast's chance of being done by {scores.as_of}. Brier score of the forecast: "
-        f"{scores.brier:.3f}; of the plan taken as certain: {scores.plan_brier:.3f} (0 is perfect).",
+        f"P(done) is the forecast's chance of being done by {scores.as_of}. \"Left out\": the later scenario "
+        "leaves the milestone out; it is scored as not done only when named with --not-done, else "
+        "not scored. Brier score of the forecast: "
+        f"{scores.brier:.3f}; of the plan taken as certain: {scores.plan_brier:.3f} (0 is perfect). "
+        f"CRPS over the window to {scores.as_of}: {scores.crps:.0f} days per milestone; the plan's: "
+        f"{scores.plan_crps:.0f} (0 is perfect). PIT: spread evenly over 0-1 when the forecast is "
+        "calibrated, near 1 when it was optimistic.",
         highlight=False,
     )
 

@@ -13,7 +13,7 @@ from sim.scenario import Scenario
 
 PERCENTILES: tuple[int, ...] = (5, 10, 20, 50, 80, 90, 95)
 
-InputKind = Literal["duration", "risk", "decision"]
+InputKind = Literal["duration", "lag", "attempts", "retry", "effect", "hold", "risk", "decision"]
 
 
 @dataclass(frozen=True)
@@ -23,6 +23,10 @@ class RandomInput:
     `duration`: the milestone's own drawn duration in days (before risk and decision effects;
     NaN in an iteration where a status date left no duration to draw and the milestone was taken
     to finish on `as_of`);
+    `lag`: a drawn wait after a predecessor; `attempts`: failed attempts before the one that
+    succeeded (1 + max retries when all failed); `retry`: the mean drawn time to try again over
+    the retries taken (NaN when the first attempt succeeded); `effect`: a risk's or outcome's
+    drawn scale or added time (NaN where it did not happen); `hold`: a drawn resource hold;
     `risk`: 1.0 where the risk occurred, else 0.0; `decision`: 1.0 where the decision took
     the outcome named in `id` (`<milestone>=<outcome>`), else 0.0.
     """
@@ -90,8 +94,9 @@ class Result:
     def percentile_days(self, milestone: str, p: float) -> float | None:
         """The p-th percentile (0-100) of the finish day over all iterations.
 
-        "Never" sorts after every date. Linear interpolation between order statistics
-        (NumPy's default); None when the percentile needs a never-done iteration.
+        "Never" sorts after every date. The inverted empirical CDF (see `percentile_of`): the
+        earliest simulated finish by which at least p % of iterations are done; None when that
+        is a never-done iteration.
         """
         row = self.index(milestone)
         if row not in self._sorted:
@@ -122,19 +127,19 @@ class Result:
 
 
 def percentile_of(x: np.ndarray, p: float, presorted: bool = False) -> float | None:
-    """Percentile with `inf` for never: linear interpolation, None if it touches a never."""
+    """The p-th percentile (0 < p <= 100) by the inverted empirical CDF, `inf` counting as never.
+
+    The earliest value by which at least p % of the iterations are done: the k-th smallest with
+    k = ceil(p n / 100), never an interpolation between two simulated values, so that "p % likely
+    by D" holds for the simulated futures even where they cluster on a few dates. None when that
+    value is a never (`inf`) or there are no values. Every percentile lunarsim shows (terminal,
+    summary JSON, report, backtest) comes from here.
+    """
     n = x.size
     if n == 0:
         return None
     s = x if presorted else np.sort(x)
-    h = (n - 1) * p / 100.0
-    lo = math.floor(h)
-    hi = min(lo + 1, n - 1)
-    frac = h - lo
-    a = float(s[lo])
-    if frac == 0.0:
-        return a if math.isfinite(a) else None
-    b = float(s[hi])
-    if not (math.isfinite(a) and math.isfinite(b)):
-        return None
-    return a + (b - a) * frac
+    # p * n is exact for the percentiles used; the tolerance absorbs a p such as 100 / 3.
+    k = min(max(math.ceil(p * n / 100.0 - 1e-9), 1), n)
+    v = float(s[k - 1])
+    return v if math.isfinite(v) else None

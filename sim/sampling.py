@@ -6,7 +6,6 @@ never on the engine, the number of workers or the order in which chunks are run.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -43,6 +42,7 @@ class Draws:
     hold: dict[tuple[int, int], np.ndarray] = field(default_factory=dict)
     risk_occurred: dict[str, np.ndarray] = field(default_factory=dict)
     outcome: dict[str, np.ndarray] = field(default_factory=dict)
+    amount: dict[int, np.ndarray] = field(default_factory=dict)  # by index in plan.effect_sources
 
     def scale_of(self, row: int) -> np.ndarray | float:
         return self.scale.get(row, 1.0)
@@ -79,9 +79,9 @@ def draw(plan: Plan, seq: np.random.SeedSequence, n: int, out: np.ndarray | None
     duration_u: dict[int, np.ndarray] = {}
     uniforms: dict[int, np.ndarray] = {}
     risk_u: dict[str, np.ndarray] = {}
-    for group in sc.correlations:
+    for group, corr in zip(sc.correlations, plan.copulas, strict=True):
         rows = [plan.index[mid] for mid in group.milestones]
-        joint = _copula(rng, len(rows) + len(group.risks), group.rho, n)
+        joint = _copula(rng, corr, n)
         for row, u in zip(rows, joint):
             uniforms[row] = u
         for rid, u in zip(group.risks, joint[len(rows) :]):
@@ -136,9 +136,57 @@ def draw(plan: Plan, seq: np.random.SeedSequence, n: int, out: np.ndarray | None
         hold=hold,
         risk_occurred=occurred,
         outcome=outcome,
+        amount={k: a for k, a in enumerate(amounts) if a is not None},
     )
     _apply_effects(plan, draws, amounts)
     return draws
+
+
+def input_values(plan: Plan, draws: Draws) -> dict[str, np.ndarray]:
+    """The uncertain inputs besides durations, risks and decisions, one value per iteration.
+
+    Keys: `lag:<slot>` (the drawn lag), `attempts:<row>` (failed attempts before the one that
+    succeeded; 1 + max retries when all failed), `retry:<row>` (mean drawn rebuild time over the
+    retries taken; NaN when the first attempt succeeded), `amount:<source>` (an effect's drawn
+    scale or added time; NaN where its risk or outcome did not happen), `hold:<row>:<k>` (a
+    resource hold). Inputs that cannot vary (a fixed lag, amount or hold) are left out.
+    """
+    ms = plan.milestones
+    out: dict[str, np.ndarray] = {}
+    for slot, (row, pos) in enumerate(plan.lags):
+        lag = ms[row].after[pos].lag
+        if lag is not None and not lag.is_fixed:
+            out[f"lag:{slot}"] = draws.lag[slot]
+    for row, u in draws.attempt_u.items():
+        if not plan.needs_attempts[row]:
+            continue
+        ok = u < draws.success[row]
+        failed = np.where(ok.any(axis=0), ok.argmax(axis=0), u.shape[0])
+        out[f"attempts:{row}"] = failed.astype(float)
+        rebuild = draws.retry_after.get(row)
+        retry = ms[row].retry
+        if rebuild is not None and retry is not None and not retry.after.is_fixed:
+            taken = np.minimum(failed, rebuild.shape[0])
+            used = np.arange(rebuild.shape[0])[:, None] < taken
+            total = np.where(used, rebuild, 0.0).sum(axis=0)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                out[f"retry:{row}"] = np.where(taken > 0, total / np.maximum(taken, 1), np.nan)
+    for k, (kind, owner, effect) in enumerate(plan.effect_sources):
+        amount = draws.amount.get(k)
+        if amount is None or effect.amount is None or effect.amount.is_fixed:
+            continue
+        if kind == "risk":
+            active = draws.risk_occurred[owner]
+        else:
+            mid, name = owner.split("=", 1)
+            chosen = [b.id for b in plan.scenario.milestones[mid].branches].index(name)
+            active = draws.outcome[mid] == chosen
+        out[f"amount:{k}"] = np.where(active, amount, np.nan)
+    for (row, k), hold in draws.hold.items():
+        use = ms[row].uses[k]
+        if use.hold is not None and not use.hold.is_fixed:
+            out[f"hold:{row}:{k}"] = hold
+    return out
 
 
 def merge(parts: list[Draws], duration: np.ndarray) -> Draws:
@@ -165,6 +213,7 @@ def merge(parts: list[Draws], duration: np.ndarray) -> Draws:
         hold=joined("hold"),
         risk_occurred=joined("risk_occurred"),
         outcome=joined("outcome"),
+        amount=joined("amount"),
     )
 
 
@@ -241,18 +290,16 @@ def _apply_effects(plan: Plan, draws: Draws, amounts: list[np.ndarray | None]) -
             )
 
 
-def _copula(rng: np.random.Generator, k: int, rho: float, n: int) -> np.ndarray:
-    """Uniforms (k, n) with pairwise Spearman correlation `rho` through a Gaussian copula.
+def _copula(rng: np.random.Generator, corr: np.ndarray, n: int) -> np.ndarray:
+    """Uniforms (k, n) from a Gaussian copula with correlation matrix `corr`.
 
-    For a bivariate normal, Spearman's rho_s = (6/pi) asin(r/2), so r = 2 sin(pi rho_s / 6).
+    `corr` comes from sim.copula, which chose each pair's parameter so that the samples' Spearman
+    rank correlation is the group's rho whatever the marginals.
     """
     from scipy.special import ndtr
 
-    r = 2.0 * math.sin(math.pi * rho / 6.0)
-    corr = np.full((k, k), r)
-    np.fill_diagonal(corr, 1.0)
     # An eigen-decomposition square root also works for singular (rho = 1) matrices.
     vals, vecs = np.linalg.eigh(corr)
     root = vecs * np.sqrt(np.clip(vals, 0.0, None))
-    z = root @ rng.standard_normal((k, n))
+    z = root @ rng.standard_normal((corr.shape[0], n))
     return ndtr(z)

@@ -115,7 +115,22 @@ def _as_days(value: object) -> object:
 
 
 def _as_factor(value: object) -> object:
-    return value if isinstance(value, Distribution) else parse_distribution(value, "number")
+    """A scale: a positive number, or a unitless distribution that cannot draw 0 or less."""
+    dist = value if isinstance(value, Distribution) else parse_distribution(value, "number")
+    if dist.is_fixed and dist.low <= 0:
+        raise ValueError(f"a scale must be > 0 (it multiplies a duration), got {dist.low:g}")
+    if dist.kind == "normal":
+        raise ValueError(
+            f"{dist.describe()} can draw values down to 0 (a normal has no lower bound above 0), and a "
+            "scale must be > 0; use a lognormal such as '0.9 to 1.6' or a range with min > 0"
+        )
+    # A lognormal (also "a to b") is positive in every draw; any other form reaching 0 is not.
+    if dist.kind != "lognormal" and dist.low <= 0:
+        raise ValueError(
+            f"{dist.describe()} can draw {dist.low:g}, and a scale must be > 0 in every draw "
+            "(it multiplies a duration); make its lowest value above 0"
+        )
+    return dist
 
 
 def _as_fixed_days(value: object) -> object:

@@ -71,4 +71,21 @@ def summary(result: Result, path: str | None = None) -> dict[str, Any]:
         "milestones": milestones,
         "branches": result.branch_frequencies(),
         "risks": result.risk_frequencies(),
+        "drivers": drivers(result),
+    }
+
+
+def drivers(result: Result) -> dict[str, Any]:
+    """`drivers` of the summary: the headline's criticality index and every uncertain input's
+    Spearman rank correlation with its finish, strongest first, rounded as the terminal prints it."""
+    from sim.sensitivity import criticality, tornado
+
+    head = result.scenario.headline
+    return {
+        "milestone": head,
+        "criticality": criticality(result, head),
+        "sensitivity": [
+            {"input": item.id, "label": item.label, "kind": item.kind, "spearman": round(rho, 2) + 0.0}
+            for item, rho in tornado(result, head)
+        ],
     }

@@ -350,8 +350,6 @@ class _Semantics:
         self.correlations()
 
     def correlations(self) -> None:
-        import numpy as np
-
         seen: dict[tuple[str, str], int] = {}
         for g, group in enumerate(self.s.correlations):
             at = ("correlations", g)
@@ -374,16 +372,37 @@ class _Semantics:
                         (*at, "milestones", j),
                         f"{mid!r} has a fixed duration; only uncertain durations can be correlated",
                     )
-            k = len(group.milestones) + len(group.risks)
-            r = 2.0 * math.sin(math.pi * group.rho / 6.0)
-            matrix = np.full((k, k), r)
-            np.fill_diagonal(matrix, 1.0)
-            if np.linalg.eigvalsh(matrix).min() < -1e-12:
+            if any(mid not in self.s.milestones for mid in group.milestones) or any(
+                rid not in self.s.risks for rid in group.risks
+            ):
+                continue  # already reported as an unknown id
+            self.copula(g, group)
+
+    def copula(self, g: int, group: schema.CorrelationSpec) -> None:
+        """The solved copula matrix must exist (each pair can reach rho) and be positive semi-definite."""
+        from sim import copula
+
+        at = ("correlations", g, "rho")
+        marginals = copula.members(
+            [self.s.milestones[m].duration for m in group.milestones],
+            [float(self.s.risks[r].probability) for r in group.risks],
+        )
+        try:
+            matrix = copula.matrix(group.rho, marginals)
+        except ValueError as e:
+            self.c.at(at, f"correlation group {g}: {e}; lower rho or use members with more distinct values")
+            return
+        if not copula.is_psd(matrix):
+            k = len(marginals)
+            if all(m is None for m in marginals):
                 # A common correlation r among k members needs r >= -1/(k-1); as Spearman's rho,
                 # rho >= (6/pi) asin(-1/(2(k-1))).
                 lowest = 6.0 / math.pi * math.asin(-1.0 / (2.0 * (k - 1)))
-                self.c.at(
-                    (*at, "rho"),
-                    f"rho {group.rho} for {k} members is not positive semi-definite "
-                    f"(with {k} members rho must be at least {lowest:.3f})",
-                )
+                hint = f"with {k} members rho must be at least {lowest:.3f}"
+            else:
+                hint = "raise rho towards 0 or split the group"
+            self.c.at(
+                at,
+                f"correlation group {g}: rho {group.rho} for these {k} members is not positive "
+                f"semi-definite (no joint distribution has it); {hint}",
+            )

@@ -199,7 +199,15 @@ EXPECTED = [
     (
         "rho-not-psd.yaml",
         [
-            "rho-not-psd.yaml:8:34 correlations[0].rho: rho -0.9 for 3 members is not positive semi-definite (with 3 members rho must be at least -0.483)",
+            "rho-not-psd.yaml:8:34 correlations[0].rho: correlation group 0: rho -0.9 for these 3 members is not positive semi-definite (no joint distribution has it); with 3 members rho must be at least -0.483",
+        ],
+    ),
+    (
+        # r = 2 sin(pi rho / 6) = -0.469 would be possible for continuous members, but the
+        # two-point members need r = sin(pi rho / 2) = -0.649 < -1/2.
+        "rho-not-psd-discrete.yaml",
+        [
+            "rho-not-psd-discrete.yaml:8:34 correlations[0].rho: correlation group 0: rho -0.45 for these 3 members is not positive semi-definite (no joint distribution has it); raise rho towards 0 or split the group",
         ],
     ),
     (
@@ -251,6 +259,42 @@ EXPECTED = [
         "unknown-top-key.yaml",
         [
             "unknown-top-key.yaml:3:1 horizn: unknown key 'horizn' (did you mean 'horizon'?)",
+        ],
+    ),
+    (
+        "lag-overflow.yaml",
+        [
+            "lag-overflow.yaml:6:26 milestones.b.after[0].lag: pert(10d, 20d, 40d, lambda 1e+308) cannot be simulated: its parameters overflow to infinite or undefined (NaN) values; use parameters of a realistic size",
+        ],
+    ),
+    (
+        "pert-lambda-overflow.yaml",
+        [
+            "pert-lambda-overflow.yaml:5:15 milestones.a.duration: pert(1y, 2y, 4y, lambda 1e+308) cannot be simulated: its parameters overflow to infinite or undefined (NaN) values; use parameters of a realistic size",
+        ],
+    ),
+    (
+        "scale-discrete-zero.yaml",
+        [
+            "scale-discrete-zero.yaml:9:38 risks.redesign.effects[0].scale: discrete(0: 0.1, 1.5: 0.9) can draw 0, and a scale must be > 0 in every draw (it multiplies a duration); make its lowest value above 0",
+        ],
+    ),
+    (
+        "scale-negative.yaml",
+        [
+            "scale-negative.yaml:9:38 risks.sanctions.effects[0].scale: a scale must be > 0 (it multiplies a duration), got -0.5",
+        ],
+    ),
+    (
+        "scale-normal.yaml",
+        [
+            "scale-normal.yaml:10:16 risks.sanctions.effects[0].scale: normal(mean 1.3, sd 0.4) can draw values down to 0 (a normal has no lower bound above 0), and a scale must be > 0; use a lognormal such as '0.9 to 1.6' or a range with min > 0",
+        ],
+    ),
+    (
+        "scale-uniform-from-zero.yaml",
+        [
+            "scale-uniform-from-zero.yaml:10:42 milestones.decide.branches.cheap.effects[0].scale: uniform(0, 2) can draw 0, and a scale must be > 0 in every draw (it multiplies a duration); make its lowest value above 0",
         ],
     ),
     (

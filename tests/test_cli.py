@@ -39,6 +39,7 @@ def test_summary_json_to_stdout_is_the_only_stdout(tmp_path):
         "milestones",
         "branches",
         "risks",
+        "drivers",
     }
     head = doc["milestones"][doc["headline"]]
     assert set(head) == {

@@ -512,3 +512,26 @@ def test_normal_quantile_constants_match_scipy():
     from sim.distributions import Z90, Z95
 
     assert (float(ndtri(0.9)), float(ndtri(0.95))) == (Z90, Z95)
+
+
+@pytest.mark.parametrize(
+    ("spec", "unit"),
+    [
+        ({"pert": ["1y", "2y", "4y"], "lambda": 1e308}, "days"),  # mean: inf / inf
+        ({"pert": [1, 2, 4], "lambda": 1e308}, "number"),
+        ({"uniform": [-1e308, 1e308]}, "number"),  # variance (b - a)^2 / 12 overflows
+        ({"triangular": [0, 1e308, 1.5e308]}, "number"),
+        ({"empirical": [1e308, 1.7e308]}, "number"),  # mean overflows
+        ({"normal": {"mean": 1e308, "sd": 1e308}}, "number"),
+    ],
+)
+def test_parameters_that_overflow_into_nan_or_inf_are_refused(spec: object, unit: str) -> None:
+    with pytest.raises(ValueError, match="cannot be simulated: its parameters overflow"):
+        parse_distribution(spec, unit)  # type: ignore[arg-type]
+
+
+def test_every_draw_of_a_huge_but_valid_lambda_is_a_number() -> None:
+    # lambda 1e300 is extreme but computable: all mass at the mode, no NaN anywhere.
+    dist = parse_distribution({"pert": ["1y", "2y", "4y"], "lambda": 1e300})
+    draws = dist.sample(np.random.default_rng(1), 1000)
+    assert np.isfinite(draws).all() and abs(draws - 2 * Y).max() < 1e-6

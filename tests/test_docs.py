@@ -118,6 +118,9 @@ def test_every_complete_example_in_the_format_reference_runs(tmp_path):
 
 def test_readme_quotes_the_bundled_backtest_truly():
     forecast = sim.load(ROOT / "scenarios" / "ilrs-2022-announced.yaml")
-    scores = sim.backtest(sim.simulate(forecast), sim.load(ROOT / "scenarios" / "ilrs-2026-status.yaml"))
+    outcome = sim.load(ROOT / "scenarios" / "ilrs-2026-status.yaml")
+    scores = sim.backtest(sim.simulate(forecast), outcome, not_done=["luna-25-landing"])
     text = " ".join(README.split())
+    assert "lunarsim backtest ilrs-2022-announced ilrs-2026-status --not-done luna-25-landing" in text
     assert f"Brier score of **{scores.brier:.3f}**, against **{scores.plan_brier:.3f}**" in text
+    assert f"**{scores.crps:.0f} days** per milestone, against **{scores.plan_crps:.0f}**" in text

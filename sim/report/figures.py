@@ -19,7 +19,7 @@ import plotly.graph_objects as go
 
 from sim.report import summaries
 from sim.report.headline import day_text, month_text, percent
-from sim.results import RandomInput, Result
+from sim.results import RandomInput, Result, percentile_of
 from sim.scenario import Scenario
 
 BLUE = "#0072B2"
@@ -199,7 +199,11 @@ def _view(result: Result, mid: str) -> list[dt.date]:
     finite = x[np.isfinite(x)]
     days: list[float] = []
     if finite.size:
-        days += [float(v) for v in np.quantile(finite, [0.005, 0.995])]
+        finite.sort()
+        for p in (0.5, 99.5):
+            v = percentile_of(finite, p, presorted=True)
+            if v is not None:
+                days.append(v)
     spec = scenario.milestones[mid]
     for extra in (spec.target, result.plan_of(mid), spec.actual, scenario.as_of_days):
         if extra is not None and math.isfinite(extra):
@@ -690,7 +694,16 @@ def timeline(result: Result) -> Figure:
     return _figure(data, layout)
 
 
-KIND_NAMES = {"duration": "duration", "risk": "risk occurs", "decision": "decision outcome"}
+KIND_NAMES = {
+    "duration": "duration",
+    "lag": "wait after a predecessor",
+    "attempts": "failed attempts",
+    "retry": "time to try again",
+    "effect": "size of an effect",
+    "hold": "resource hold",
+    "risk": "risk occurs",
+    "decision": "decision outcome",
+}
 
 
 def tornado(ranked: list[tuple[RandomInput, float]], title: str, top: int = 15) -> Figure:

@@ -1,0 +1,212 @@
+"""Sensitivity covers every uncertain input: lags, failed attempts, retry times, effect amounts, holds."""
+
+from __future__ import annotations
+
+import io
+import re
+
+import numpy as np
+import pytest
+
+import sim
+from sim.bundled import find
+from sim.render import print_table
+from sim.results import RandomInput, Result
+from sim.sensitivity import tornado
+from sim.summary import summary
+
+N = 2000
+
+
+def by_id(result: Result, ident: str) -> RandomInput:
+    return next(item for item in result.inputs if item.id == ident)
+
+
+def rho_of(result: Result, ident: str, milestone: str) -> float:
+    return next(r for item, r in tornado(result, milestone) if item.id == ident)
+
+
+@pytest.mark.parametrize("engine", ["simpy", "vector"])
+def test_an_uncertain_lag_is_an_input_and_the_driver(scenario, engine: str) -> None:
+    sc = scenario(
+        """
+        name: lag
+        start: 2030-01-01
+        milestones:
+          a: {duration: 10d}
+          b:
+            title: Landing
+            after: [{id: a, lag: {uniform: [10d, 500d]}}]
+            duration: 5d
+        """
+    )
+    r = sim.simulate(sc, N, 1, engine=engine)
+    item = by_id(r, "b.lag.a")
+    assert (item.kind, item.label) == ("lag", "Landing: wait after a")
+    # b = 10 + lag + 5 exactly, so its rank correlation with the lag is exactly 1.
+    np.testing.assert_allclose(r.finish_of("b"), 15.0 + item.values)
+    assert tornado(r, "b")[0] == (item, 1.0)
+
+
+ATTEMPTS = """
+name: attempts
+start: 2030-01-01
+milestones:
+  launch:
+    title: Launch
+    duration: 10d
+    success: 0.5
+    retry: {after: RETRY, max: 3}
+"""
+
+
+@pytest.mark.parametrize("engine", ["simpy", "vector"])
+def test_failed_attempts_count_and_drive_the_finish(scenario, engine: str) -> None:
+    r = sim.simulate(scenario(ATTEMPTS.replace("RETRY", "100d")), N, 2, engine=engine)
+    item = by_id(r, "launch.attempts")
+    assert (item.kind, item.label) == ("attempts", "Launch: failed attempts")
+    finish = r.finish_of("launch")
+    # Fixed retry time: finish = 10 + 100 * failures, or never after 1 + 3 failures.
+    expected = np.where(item.values <= 3, 10.0 + 100.0 * item.values, np.inf)
+    np.testing.assert_array_equal(finish, expected)
+    assert set(np.unique(item.values)) == {0.0, 1.0, 2.0, 3.0, 4.0}
+    assert tornado(r, "launch")[0] == (item, 1.0)
+
+
+@pytest.mark.parametrize("engine", ["simpy", "vector"])
+def test_retry_time_is_the_mean_over_the_retries_taken(scenario, engine: str) -> None:
+    sc = scenario(ATTEMPTS.replace("RETRY", "{uniform: [100d, 900d]}").replace("max: 3", "max: 1"))
+    r = sim.simulate(sc, N, 3, engine=engine)
+    retry, attempts = by_id(r, "launch.retry"), by_id(r, "launch.attempts")
+    assert (retry.kind, retry.label) == ("retry", "Launch: time to try again")
+    finish = r.finish_of("launch")
+    first = attempts.values == 0
+    assert np.isnan(retry.values[first]).all()
+    # One retry that then succeeded: finish = 10 + the retry time (the new attempt's work is the
+    # retry time itself, as the format defines it).
+    second = attempts.values == 1
+    np.testing.assert_allclose(finish[second], 10.0 + retry.values[second])
+    # Among the iterations that retried the time to try again orders the finish, those that
+    # failed twice (never) ranking last: check against scipy's Spearman of those iterations.
+    from scipy.stats import spearmanr
+
+    retried = ~first
+    capped = np.where(np.isfinite(finish), finish, 1e9)
+    want = spearmanr(retry.values[retried], capped[retried]).statistic
+    assert rho_of(r, "launch.retry", "launch") == pytest.approx(want, abs=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("effect", "finish"),
+    [
+        ("add: {uniform: [100d, 500d]}", lambda a: 100.0 + a),
+        ("scale: {uniform: [1.5, 3]}", lambda a: 100.0 * a),
+    ],
+)
+def test_an_effects_drawn_amount_is_an_input_where_the_risk_happened(scenario, effect: str, finish) -> None:
+    sc = scenario(
+        f"""
+        name: effect
+        start: 2030-01-01
+        milestones:
+          build: {{title: Build, duration: 100d}}
+        risks:
+          sanctions:
+            title: Sanctions
+            probability: 0.5
+            effects: [{{milestones: [build], {effect}}}]
+        """
+    )
+    r = sim.simulate(sc, N, 4)
+    kind = effect.split(":")[0]
+    item = by_id(r, f"sanctions.{kind}.0")
+    what = "delay added" if kind == "add" else "duration scale"
+    assert (item.kind, item.label) == ("effect", f"Sanctions (risk): {what} (Build)")
+    occurred = r.risk_occurred["sanctions"]
+    assert np.isnan(item.values[~occurred]).all()
+    np.testing.assert_allclose(r.finish_of("build")[occurred], finish(item.values[occurred]))
+    assert rho_of(r, item.id, "build") == 1.0
+
+
+def test_a_resource_hold_is_an_input(scenario) -> None:
+    sc = scenario(
+        """
+        name: hold
+        start: 2030-01-01
+        resources:
+          pad: {title: Launch pad, capacity: 1}
+        milestones:
+          first:
+            title: First launch
+            duration: 1d
+            uses: {pad: {hold: {uniform: [10d, 100d]}}}
+          second:
+            title: Second launch
+            duration: 1d
+            uses: {pad: {}}
+        """
+    )
+    r = sim.simulate(sc, N, 5)
+    item = by_id(r, "first.hold.pad")
+    assert (item.kind, item.label) == ("hold", "First launch: time holding Launch pad")
+    # The second launch waits for the pad, held from day 0 for the drawn hold, then works 1 day.
+    np.testing.assert_allclose(r.finish_of("second"), item.values + 1.0)
+    assert rho_of(r, item.id, "second") == 1.0
+
+
+def test_drivers_in_the_json_are_what_the_terminal_prints() -> None:
+    sc = sim.load(find("ilrs-2022-announced"))
+    r = sim.simulate(sc, 3000, 11)
+    doc = summary(r)["drivers"]
+    assert doc["milestone"] == sc.headline
+    ranked = tornado(r, sc.headline)
+    assert [s["input"] for s in doc["sensitivity"]] == [item.id for item, _ in ranked]
+    assert len(doc["sensitivity"]) == len(r.inputs)
+    kinds = {s["kind"] for s in doc["sensitivity"]}
+    assert {"duration", "attempts", "risk", "decision"} <= kinds
+    magnitudes = [abs(s["spearman"]) for s in doc["sensitivity"]]
+    assert magnitudes == sorted(magnitudes, reverse=True)
+    assert doc["criticality"][sc.headline] == 1.0
+    assert list(doc["criticality"]) == list(r.milestone_ids)
+    out = io.StringIO()
+    print_table(r, file=out)
+    printed = re.findall(r"^  ([+-]\d\.\d\d)  (.+)$", out.getvalue(), re.M)
+    assert printed, out.getvalue()
+    shown = [(f"{s['spearman']:+.2f}", s["label"]) for s in doc["sensitivity"] if abs(s["spearman"]) >= 0.05]
+    assert printed == shown[: len(printed)]
+
+
+@pytest.mark.parametrize("engine", ["simpy", "vector"])
+def test_durations_risks_and_decisions_are_drivers_where_they_decide(scenario, engine: str) -> None:
+    sc = scenario(
+        """
+        name: three drivers
+        start: 2030-01-01
+        milestones:
+          decide:
+            title: Partner decision
+            branches:
+              stay: {probability: 0.5}
+              leave: {probability: 0.5, effects: [{milestones: [build], add: 1000d}]}
+          build: {title: Build, duration: {uniform: [100d, 110d]}}
+          fly: {title: Fly, after: [build], duration: {uniform: [1d, 2d]}}
+        risks:
+          sanctions:
+            title: Sanctions
+            probability: 0.5
+            effects: [{milestones: [fly], add: 300d}]
+        """
+    )
+    r = sim.simulate(sc, N, 6, engine=engine)
+    ranked = [(item.id, item.kind) for item, _ in tornado(r, "fly")]
+    # fly = build (100-110, or 1100-1110 after "leave") + 1-2 (+ 300 with sanctions): the decision
+    # moves it by 1000 days, the risk by 300, the durations by at most 10 and 1.
+    assert ranked[:3] == [("decide=stay", "decision"), ("decide=leave", "decision"), ("sanctions", "risk")]
+    assert ranked[3:] == [("build", "duration"), ("fly", "duration")]
+    rho = {item.id: value for item, value in tornado(r, "fly")}
+    assert rho["decide=leave"] == -rho["decide=stay"] > 0.8
+    # Within one decision outcome and risk state, build's duration orders fly: it is a real driver
+    # there, though small overall.
+    stay = (r.outcome["decide"] == 0) & ~r.risk_occurred["sanctions"]
+    # fly - build is uniform on [1, 2] days while build spans 10: Pearson r = 10 / sqrt(10^2 + 1) > 0.99.
+    assert np.corrcoef(by_id(r, "build").values[stay], r.finish_of("fly")[stay])[0, 1] > 0.9
