@@ -154,4 +154,5 @@ def test_readme_variant_table_is_true():
             if what == "median":
                 assert f"; median {cell}" in sentence, (name, column, sentence)
             else:
-                assert f": {cell} likely {what.replace('by ', 'by the ')} target" in sentence, (name, column, sentence)
+                clause = f": {cell} likely {what.replace('by ', 'by the ')} target"
+                assert clause in sentence, (name, column, sentence)
