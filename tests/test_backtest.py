@@ -155,7 +155,7 @@ def test_cli_backtest_json_for_the_bundled_pair():
     doc = json.loads(r.stdout)
     assert doc["as_of"] == "2026-11-25"
     done = {m for m, row in doc["milestones"].items() if row["done_by_as_of"]}
-    assert done == {"joint-base-agreement", "iss-decision", "change-6-launch"}
+    assert done == {"joint-base-agreement", "iss-decision", "phase4-engineering-start", "change-6-launch"}
     assert 0.0 <= doc["brier"] <= 1.0 and 0.0 <= doc["plan_brier"] <= 1.0
 
 

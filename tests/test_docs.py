@@ -124,3 +124,38 @@ def test_readme_quotes_the_bundled_backtest_truly():
     assert "lunarsim backtest ilrs-2022-announced ilrs-2026-status --not-done luna-25-landing" in text
     assert f"Brier score of **{scores.brier:.3f}**, against **{scores.plan_brier:.3f}**" in text
     assert f"**{scores.crps:.0f} days** per milestone, against **{scores.plan_crps:.0f}**" in text
+
+
+def _headlines(name: str) -> dict[str, str]:
+    """Every milestone's report sentence for a bundled scenario, at its own seed and iterations."""
+    from sim.report.headline import headline
+
+    sc = sim.load(ROOT / "scenarios" / f"{name}.yaml")
+    result = sim.simulate(sc)
+    return {mid: headline(result, mid).text for mid in sc.milestones}
+
+
+def test_readme_quotes_every_variant_headline_truly():
+    quotes = re.findall(r'^- `([a-z0-9-]+)`: \*"(.*?)"\*', README, flags=re.S | re.M)
+    assert len(quotes) >= 2
+    for name, quoted in quotes:
+        assert " ".join(quoted.split()) in _headlines(name).values(), name
+
+
+def test_readme_variant_table_is_true():
+    rows = [line for line in README.splitlines() if line.startswith("| ")]
+    header = next(r for r in rows if r.startswith("| scenario |"))
+    columns = [c.strip() for c in header.strip("|").split("|")][1:]
+    body = [r for r in rows if r.startswith("| `")]
+    assert len(body) >= 3
+    for row in body:
+        name, *cells = (c.strip().strip("`") for c in row.strip("|").split("|"))
+        sentences = _headlines(name)
+        for column, cell in zip(columns, cells, strict=True):
+            milestone, what = re.fullmatch(r"`([a-z0-9-]+)` (by \S+|median)", column).groups()
+            sentence = sentences[milestone]
+            if what == "median":
+                assert f"; median {cell}" in sentence, (name, column, sentence)
+            else:
+                clause = f": {cell} likely {what.replace('by ', 'by the ')} target"
+                assert clause in sentence, (name, column, sentence)
