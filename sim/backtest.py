@@ -13,9 +13,9 @@ over [0, 1], and an optimistic one gives PITs near 1 (everything happened later 
 from __future__ import annotations
 
 import datetime as dt
-import math
 from dataclasses import dataclass
 
+from sim.doneby import done_by
 from sim.errors import Problem, ScenarioError
 from sim.results import Result
 from sim.scenario import Scenario
@@ -109,7 +109,7 @@ def backtest(result: Result, outcome: Scenario) -> Backtest:
                 milestone=mid,
                 title=forecast.milestones[mid].title,
                 p_done=result.p_by(mid, as_of_day),
-                plan_done=math.isfinite(plan) and plan < math.floor(as_of_day) + 1.0,
+                plan_done=bool(done_by(plan, as_of_day)),
                 done=done,
                 actual=actual if done else None,
                 pit=pit,

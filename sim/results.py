@@ -9,6 +9,7 @@ from typing import Literal
 
 import numpy as np
 
+from sim.doneby import done_by
 from sim.scenario import Scenario
 
 PERCENTILES: tuple[int, ...] = (5, 10, 20, 50, 80, 90, 95)
@@ -84,8 +85,8 @@ class Result:
 
     def p_by(self, milestone: str, days: float) -> float:
         """P(done by the date on which `days` falls): the share of iterations finished before the
-        end of that calendar day, so that it agrees with dates reported by `Scenario.date_of`."""
-        return float((self.finish_of(milestone) < math.floor(days) + 1.0).mean())
+        end of that calendar day (`sim.doneby`), so that it agrees with `Scenario.date_of`."""
+        return float(done_by(self.finish_of(milestone), days).mean())
 
     def percentile_days(self, milestone: str, p: float) -> float | None:
         """The p-th percentile (0-100) of the finish day over all iterations.

@@ -18,6 +18,9 @@ from sim.plan import Plan
 # per-call overhead stays small and a chunk's arrays stay in memory comfortably).
 MIN_CHUNK = 1024
 MAX_CHUNK = 65_536
+# Proposal rounds drawn with a chunk for a milestone with retries conditioned on a status date
+# (see sim.engines.condition); the rare iteration none of them settles draws from its own stream.
+CONDITION_ROUNDS = 4
 
 
 @dataclass
@@ -43,6 +46,10 @@ class Draws:
     hold: dict[tuple[int, int], np.ndarray] = field(default_factory=dict)
     risk_occurred: dict[str, np.ndarray] = field(default_factory=dict)
     outcome: dict[str, np.ndarray] = field(default_factory=dict)
+    # Status-date conditioning of milestones with attempts: uniforms (rounds, 2·attempts + 1, n).
+    cond_u: dict[int, np.ndarray] = field(default_factory=dict)
+    # The chunks these iterations came from, in order: (seed sequence, iterations).
+    streams: tuple[tuple[np.random.SeedSequence, int], ...] = ()
 
     def scale_of(self, row: int) -> np.ndarray | float:
         return self.scale.get(row, 1.0)
@@ -126,6 +133,13 @@ def draw(plan: Plan, seq: np.random.SeedSequence, n: int, out: np.ndarray | None
         for k, use in enumerate(m.uses):
             if use.hold is not None:
                 hold[(row, k)] = use.hold.sample(rng, n)
+    cond_u: dict[int, np.ndarray] = {}
+    for row, m in enumerate(ms):
+        if plan.conditioned[row] and plan.needs_attempts[row]:
+            attempts = 1 + (m.retry.max if m.retry else 0)
+            # One attempt: every proposal is accepted (see sim.engines.condition).
+            rounds = 1 if attempts == 1 else CONDITION_ROUNDS
+            cond_u[row] = rng.random((rounds, 2 * attempts + 1, n))
     draws = Draws(
         n,
         duration,
@@ -136,9 +150,25 @@ def draw(plan: Plan, seq: np.random.SeedSequence, n: int, out: np.ndarray | None
         hold=hold,
         risk_occurred=occurred,
         outcome=outcome,
+        cond_u=cond_u,
+        streams=((seq, n),),
     )
     _apply_effects(plan, draws, amounts)
     return draws
+
+
+def fallback_rng(draws: Draws, row: int, i: int) -> np.random.Generator:
+    """A stream of its own for milestone `row` in iteration `i` of these draws.
+
+    Seeded from the iteration's chunk seed, the row and the iteration's place in its chunk, so
+    it is the same whichever engine asks and however chunks were merged.
+    """
+    for seq, size in draws.streams:
+        if i < size:
+            key = (*seq.spawn_key, 1_000_000 + row, i)
+            return np.random.default_rng(np.random.SeedSequence(seq.entropy, spawn_key=key))
+        i -= size
+    raise IndexError("iteration outside these draws")
 
 
 def merge(parts: list[Draws], duration: np.ndarray) -> Draws:
@@ -165,6 +195,8 @@ def merge(parts: list[Draws], duration: np.ndarray) -> Draws:
         hold=joined("hold"),
         risk_occurred=joined("risk_occurred"),
         outcome=joined("outcome"),
+        cond_u=joined("cond_u"),
+        streams=tuple(s for p in parts for s in p.streams),
     )
 
 
@@ -204,6 +236,8 @@ def plan_draws(plan: Plan) -> Draws:
     for row in duration_u:
         draws.duration[row] = np.nan
     _apply_effects(plan, draws, amounts)
+    for row in draws.success:
+        draws.success[row] = np.ones(1)
     return draws
 
 

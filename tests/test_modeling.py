@@ -189,7 +189,10 @@ def test_as_of_fixed_duration_already_over_finishes_on_as_of_with_a_warning(scen
           a: {duration: 10d}
     """)
     assert any("'a' has no actual" in w for w in sc.warnings)
-    assert sim.simulate(sc, 10, seed=1).finish_of("a").tolist() == [100.0] * 10
+    # Not done by the end of the as_of day (day 100): it completes at the first moment after it.
+    r = sim.simulate(sc, 10, seed=1)
+    assert r.finish_of("a").tolist() == [101.0] * 10
+    assert r.p_by("a", 100.0) == 0.0
 
 
 def test_extends_chain_equals_the_flat_file(write):

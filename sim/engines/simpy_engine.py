@@ -14,8 +14,10 @@ from typing import Any
 import numpy as np
 import simpy
 
+from sim.doneby import end_of_day
 from sim.engines import EngineOutput
-from sim.engines.timing import complete, conditioned_base, work
+from sim.engines.condition import condition
+from sim.engines.timing import complete, late_after, threshold_of_base, work
 from sim.plan import Plan
 from sim.sampling import Draws
 
@@ -62,6 +64,9 @@ class _Iteration:
         # The row that last gave back a unit of each resource: whoever made a waiting
         # milestone's start possible, for the driving path.
         self.released_by: dict[str, int] = {}
+        # How many leading attempts a status date makes fail, per conditioned row.
+        self.fails: dict[int, int] = {}
+        self.as_of = plan.scenario.as_of_days if plan.scenario.as_of_days is not None else 0.0
 
     def run(self) -> None:
         for row in range(len(self.plan.ids)):
@@ -116,10 +121,11 @@ class _Iteration:
                 add = d.add[row][i] if row in d.add else 0.0
                 if plan.conditioned[row]:
                     assert sc.as_of_days is not None
-                    d.duration[row, i] = self.conditioned(row, start, scale, add)
+                    self.conditioned(row, start)
                 base = d.duration[row, i]
                 if math.isnan(base):
-                    end = sc.as_of_days if sc.as_of_days is not None else start
+                    # Nothing it could draw completes after the status day (see the vector engine).
+                    end = end_of_day(sc.as_of_days) if sc.as_of_days is not None else start
                 else:
                     end = start + float(work(base, scale, add))
                 if m.not_before is not None and end <= m.not_before:
@@ -138,29 +144,34 @@ class _Iteration:
                     self.released_by[use.resource] = row
                     self.resources[use.resource].release(req)
             t = completion
-            ok = (not plan.needs_attempts[row]) or d.attempt_u[row][k, i] < d.success[row][i]
+            ok = (not plan.needs_attempts[row]) or (
+                k >= self.fails.get(row, 0) and d.attempt_u[row][k, i] < d.success[row][i]
+            )
             if ok:
-                if t <= sc.horizon_days:
+                if t < end_of_day(sc.horizon_days):
                     self.finish[row, i] = t
                     self.done[row].succeed()
                 return
 
-    def conditioned(self, row: int, start: float, scale: float, add: float) -> float:
-        """The duration drawn on condition that the work ends after as_of (see timing)."""
-        sc = self.plan.scenario
-        dist = self.plan.milestones[row].duration
-        as_of = sc.as_of_days
-        assert as_of is not None
-        # The same arithmetic as timing.conditioned_base, on one iteration.
-        threshold = (as_of - start - add) / scale if scale > 0 and math.isfinite(start) else -math.inf
-        if threshold < dist.low:
-            return float(self.free[row][self.i])
-        i = self.i
-        return float(
-            conditioned_base(
-                dist, self.d.duration_u[row][i : i + 1], _one(start), as_of, _one(scale), _one(add)
-            )[0]
-        )
+    def conditioned(self, row: int, start: float) -> None:
+        """Draw the milestone's own inputs on condition that it is not done by as_of (see condition)."""
+        i, d = self.i, self.d
+        m = self.plan.milestones[row]
+        if row not in d.cond_u:
+            # Where the status date does not bind the free draw is the conditioned one.
+            scale = d.scale[row][i] if row in d.scale else 1.0
+            add = d.add[row][i] if row in d.add else 0.0
+            late = late_after(end_of_day(self.as_of), m.not_before, m.window)
+            threshold = float(threshold_of_base(late, _one(start), scale, add)[0])
+            if threshold < m.duration.low:
+                d.duration[row, i] = self.free[row][i]
+                return
+        got = condition(self.plan, d, row, np.array([i]), _one(start), d.scale_of(row), d.add_of(row))
+        d.duration[row, i] = got.base[0]
+        if got.retry is not None and got.retry.size:
+            d.retry_after[row][:, i] = got.retry[:, 0]
+        if got.fails is not None:
+            self.fails[row] = int(got.fails[0])
 
     def release(
         self, resource: str, req: simpy.resources.resource.PriorityRequest, at: float, row: int
