@@ -344,3 +344,42 @@ def test_waiting_for_a_resource_puts_its_holder_on_the_driving_path(scenario):
     assert r.driver[r.index("second")].tolist() == [r.index("first")] * 3
     crit = criticality(r, "second")
     assert crit["first"] == 1.0 and crit["design"] == 0.0
+
+
+@pytest.mark.parametrize("order", [("big", "small"), ("small", "big")])
+def test_a_claim_takes_its_amount_of_units(scenario, order):
+    lines = {
+        "big": "big: {duration: 100d, uses: {pad: {amount: 2}}}",
+        "small": "small: {duration: 100d, uses: {pad: {amount: 1}}}",
+    }
+    sc = scenario(
+        "name: amounts\nstart: 2030-01-01\nresources:\n  pad: {capacity: 2}\nmilestones:\n"
+        + "".join(f"  {lines[m]}\n" for m in order)
+    )
+    r = sim.simulate(sc, 3, seed=1)
+    # Both ask at t=0; the first in plan order is served first and leaves too little room for
+    # the other (2 + 1 > 2), which starts when it is done.
+    first, second = order
+    assert r.finish_of(first).tolist() == [100.0] * 3
+    assert r.finish_of(second).tolist() == [200.0] * 3
+
+
+def test_a_large_claim_is_not_overtaken_by_small_ones(scenario):
+    sc = scenario("""
+        name: no overtaking
+        start: 2030-01-01
+        resources:
+          pad: {capacity: 2}
+        milestones:
+          x: {duration: 100d, uses: {pad: {}}}
+          wait: {duration: 10d}
+          big: {after: [wait], duration: 100d, uses: {pad: {amount: 2}}}
+          pause: {duration: 20d}
+          small: {after: [pause], duration: 100d, uses: {pad: {amount: 1}}}
+    """)
+    r = sim.simulate(sc, 2, seed=1)
+    # x holds 1 unit over [0, 100]. big asks for 2 at day 10 and waits for x; small asks for 1 at
+    # day 20, when a unit is free, but queues behind big (first come, first served).
+    assert r.finish_of("x").tolist() == [100.0] * 2
+    assert r.finish_of("big").tolist() == [200.0] * 2
+    assert r.finish_of("small").tolist() == [300.0] * 2

@@ -93,7 +93,6 @@ def condition(
         pending[idx[~_accepted(out, idx)]] = True
     for j in np.flatnonzero(pending):
         rng = fallback_rng(draws, row, int(cols[j]))
-        one = np.array([j])
         while True:
             u = rng.random((2 * attempts + 1, FALLBACK_BATCH))
             ones = np.ones(FALLBACK_BATCH)
@@ -103,8 +102,8 @@ def condition(
                 late,
                 u,
                 start[j] * ones,
-                _at(scale_c, one)[0] * ones if isinstance(scale_c, np.ndarray) else scale_c,
-                _at(add_c, one)[0] * ones if isinstance(add_c, np.ndarray) else add_c,
+                scale_c[j] * ones if isinstance(scale_c, np.ndarray) else scale_c,
+                add_c[j] * ones if isinstance(add_c, np.ndarray) else add_c,
                 threshold[j] * ones,
                 w[j] * ones,
                 np.repeat(prior[:, j : j + 1], FALLBACK_BATCH, axis=1),

@@ -17,6 +17,7 @@ import simpy
 from sim.doneby import end_of_day
 from sim.engines import EngineOutput
 from sim.engines.condition import condition
+from sim.engines.pool import Pool
 from sim.engines.timing import complete, late_after, threshold_of_base, work
 from sim.plan import Plan
 from sim.sampling import Draws
@@ -58,7 +59,7 @@ class _Iteration:
         self.env = simpy.Environment()
         sc = plan.scenario
         self.resources = {
-            rid: simpy.PriorityResource(self.env, r.capacity) for rid, r in sc.resources.items()
+            rid: Pool(self.env, r.capacity) for rid, r in sc.resources.items()
         }
         self.done = [self.env.event() for _ in plan.ids]
         # The row that last gave back a unit of each resource: whoever made a waiting
@@ -106,11 +107,11 @@ class _Iteration:
             waited_for = -1
             for j, use in enumerate(m.uses):
                 # (request time, plan row): first come, first served, ties in plan order.
-                req = self.resources[use.resource].request(priority=(t, row))  # type: ignore[arg-type]
+                req = self.resources[use.resource].request(use.amount, (t, row))
                 yield req
                 if self.env.now > t:
                     waited_for = self.released_by.get(use.resource, waited_for)
-                held.append((j, use, req))
+                held.append((j, use))
             start = t if not held else max(t, self.env.now)
             if k == 0 and start > t and waited_for >= 0:
                 # The work started late because a resource was busy: the milestone that freed it,
@@ -133,16 +134,16 @@ class _Iteration:
             else:
                 end = start + d.retry_after[row][k - 1, i]
             completion = float(complete(_one(end), m.not_before, m.window)[0])
-            for j, use, req in held:
+            for j, use in held:
                 hold = d.hold.get((row, j))
                 if hold is not None:
-                    self.env.process(self.release(use.resource, req, start + hold[i], row))
+                    self.env.process(self.release(use.resource, use.amount, start + hold[i], row))
             if completion > self.env.now:
                 yield self.wait_until(completion)
-            for j, use, req in held:
+            for j, use in held:
                 if (row, j) not in d.hold:
                     self.released_by[use.resource] = row
-                    self.resources[use.resource].release(req)
+                    self.resources[use.resource].release(use.amount)
             t = completion
             ok = (not plan.needs_attempts[row]) or (
                 k >= self.fails.get(row, 0) and d.attempt_u[row][k, i] < d.success[row][i]
@@ -173,9 +174,7 @@ class _Iteration:
         if got.fails is not None:
             self.fails[row] = int(got.fails[0])
 
-    def release(
-        self, resource: str, req: simpy.resources.resource.PriorityRequest, at: float, row: int
-    ) -> Generator[Any, Any, None]:
+    def release(self, resource: str, amount: int, at: float, row: int) -> Generator[Any, Any, None]:
         yield self.wait_until(at)
         self.released_by[resource] = row
-        self.resources[resource].release(req)
+        self.resources[resource].release(amount)
