@@ -41,6 +41,7 @@ class _Chunk:
     finish: np.ndarray
     driver: np.ndarray
     duration: np.ndarray
+    lag: np.ndarray
     risk_occurred: dict[str, np.ndarray]
     outcome: dict[str, np.ndarray]
 
@@ -64,7 +65,7 @@ def _run_chunk(
         driver if driver is not None else np.empty((m_count, n), dtype=np.int16),
     )
     run_engine(engine, plan, draws, out)
-    return _Chunk(out.finish, out.driver, draws.duration, draws.risk_occurred, draws.outcome)
+    return _Chunk(out.finish, out.driver, draws.duration, draws.lag, draws.risk_occurred, draws.outcome)
 
 
 def simulate(
@@ -105,13 +106,14 @@ def simulate(
     finish = np.empty((m_count, n_total))
     driver = np.empty((m_count, n_total), dtype=np.int16)
     duration = np.empty((m_count, n_total))
+    lag = np.empty((len(plan.lags), n_total))
     offsets = np.concatenate([[0], np.cumsum(sizes)]).tolist()
     chunks: list[_Chunk] = []
     if executor is not None:
         info = getattr(executor, "scheduler_info", None)  # a Dask client knows its cluster's size
         n_workers = len(info().get("workers", {})) if callable(info) else len(sizes)
         futures = [executor.submit(_run_chunk, plan, chosen, seq, n) for seq, n in zip(seqs, sizes)]
-        chunks = _collect(futures, sizes, offsets, finish, driver, duration, progress)
+        chunks = _collect(futures, sizes, offsets, finish, driver, duration, lag, progress)
     elif n_workers <= 1 and chosen == "vector":
         # Each chunk is drawn from its own stream, then one engine call covers them all: the
         # numbers are those of chunk-by-chunk runs, without the per-chunk call overhead.
@@ -124,7 +126,8 @@ def simulate(
         ]
         merged = merge(parts, duration)
         run_engine(chosen, plan, merged, EngineOutput(finish, driver))
-        chunks = [_Chunk(finish, driver, duration, merged.risk_occurred, merged.outcome)]
+        lag = merged.lag
+        chunks = [_Chunk(finish, driver, duration, lag, merged.risk_occurred, merged.outcome)]
         if progress:
             progress(n_total)
     elif n_workers <= 1:
@@ -133,6 +136,7 @@ def simulate(
             chunks.append(
                 _run_chunk(plan, chosen, seq, n, finish[:, part], driver[:, part], duration[:, part])
             )
+            lag[:, part] = chunks[-1].lag
             if progress:
                 progress(n)
     else:
@@ -141,7 +145,7 @@ def simulate(
         ctx = multiprocessing.get_context("fork" if hasattr(os, "fork") else "spawn")
         with ProcessPoolExecutor(n_workers, mp_context=ctx) as pool:
             futures = [pool.submit(_run_chunk, plan, chosen, seq, n) for seq, n in zip(seqs, sizes)]
-            chunks = _collect(futures, sizes, offsets, finish, driver, duration, progress)
+            chunks = _collect(futures, sizes, offsets, finish, driver, duration, lag, progress)
     risk_occurred = {r: np.concatenate([c.risk_occurred[r] for c in chunks]) for r in scenario.risks}
     outcome = {m: np.concatenate([c.outcome[m] for c in chunks]) for m in chunks[0].outcome}
     det = deterministic_plan(scenario)
@@ -150,6 +154,7 @@ def simulate(
         milestone_ids=plan.ids,
         finish=finish,
         driver=driver,
+        lag=lag,
         plan_days=np.array([det.finish[m] for m in plan.ids]),
         inputs=_inputs(plan, duration, risk_occurred, outcome),
         risk_occurred=risk_occurred,
@@ -189,6 +194,7 @@ def _collect(
     finish: np.ndarray,
     driver: np.ndarray,
     duration: np.ndarray,
+    lag: np.ndarray,
     progress: Progress | None,
 ) -> list[_Chunk]:
     """Copy each chunk's arrays into place, in chunk order, as its future completes."""
@@ -197,6 +203,7 @@ def _collect(
         chunk = fut.result()
         part = slice(offsets[k], offsets[k] + n)
         finish[:, part], driver[:, part], duration[:, part] = chunk.finish, chunk.driver, chunk.duration
+        lag[:, part] = chunk.lag
         chunks.append(chunk)
         if progress:
             progress(n)

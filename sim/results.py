@@ -44,7 +44,10 @@ class Result:
     in iteration i: the predecessor whose finish (plus lag) came last or, if m then waited for a
     shared resource, the milestone that gave it back; -1 when none did (no predecessors, or the
     finish was fixed by `not_before` or an `actual`). Following it back from a milestone gives
-    the path that determined its date. `finished_at` is when the run ended (UTC).
+    the path that determined its date; when several predecessors arrived at that same moment,
+    `driver` names the first listed and `sim.sensitivity.criticality` finds the others from
+    `finish` and `lag`. `lag[s, i]` is the lag drawn for lag slot s (`sim.plan.Plan.lags`) in
+    iteration i. `finished_at` is when the run ended (UTC).
     """
 
     scenario: Scenario
@@ -52,6 +55,7 @@ class Result:
     finish: np.ndarray
     driver: np.ndarray
     plan_days: np.ndarray
+    lag: np.ndarray | None = None
     inputs: list[RandomInput] = field(default_factory=list)
     risk_occurred: dict[str, np.ndarray] = field(default_factory=dict)
     outcome: dict[str, np.ndarray] = field(default_factory=dict)

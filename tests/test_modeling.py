@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import sim
+import sim.doneby
 from sim.summary import summary
 
 N = 40_000
@@ -383,3 +384,113 @@ def test_a_large_claim_is_not_overtaken_by_small_ones(scenario):
     assert r.finish_of("x").tolist() == [100.0] * 2
     assert r.finish_of("big").tolist() == [200.0] * 2
     assert r.finish_of("small").tolist() == [300.0] * 2
+
+
+def _window_completion(w: float) -> float:
+    """Plain re-statement of a 30-day cycle with 10-day windows from day 0: next moment >= w."""
+    opening = 30.0 * math.floor(w / 30.0)
+    return w if w <= opening + 10.0 else opening + 30.0
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("engine", ["simpy", "vector"])
+def test_as_of_conditions_the_completion_after_a_window_wait(scenario, engine):
+    sc = scenario("""
+        name: status date and windows
+        start: 2030-01-01
+        as_of: 2030-04-21
+        milestones:
+          a:
+            duration: {uniform: [0d, 400d]}
+            window: {every: 30d, open: 10d, first: 2030-01-01}
+    """)
+    x = sim.simulate(sc, N, seed=11, engine=engine).finish_of("a")
+    # as_of is day 110: not done by it means completion >= 111. Work ending in (100, 110] waits
+    # for the window opening on day 120, so it is not done either: W ~ U(100, 400) given the
+    # condition, completion = next window moment. Closed form: mass 20/300 at each opening
+    # 120, 150, ..., 390 (the gap before it), uniform density 1/300 inside each window.
+    openings = [120.0 + 30.0 * j for j in range(10)]
+    mean = sum(20 / 300 * o + (((o + 10) ** 2 - o**2) / 2) / 300 for o in openings)
+    second = sum(20 / 300 * o**2 + (((o + 10) ** 3 - o**3) / 3) / 300 for o in openings)
+    assert (x >= 111.0).all() and not sim.doneby.done_by(x, 110.0).any()
+    within(x.mean(), mean, math.sqrt((second - mean**2) / N))
+    p = 20 / 300
+    within(float((x == 120.0).mean()), p, math.sqrt(p * (1 - p) / N))
+    # Cross-check of the closed form with the window rule applied to exact uniform quantiles.
+    grid = [_window_completion(100.0 + 300.0 * (k + 0.5) / 30_000) for k in range(30_000)]
+    assert abs(sum(grid) / len(grid) - mean) < 0.01
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("engine", ["simpy", "vector"])
+def test_as_of_conditions_the_completion_after_failed_attempts(scenario, engine):
+    sc = scenario("""
+        name: status date and retries
+        start: 2030-01-01
+        as_of: 2030-04-11
+        milestones:
+          a:
+            duration: {uniform: [0d, 200d]}
+            success: 0.5
+            retry: {after: 50d, max: 1}
+    """)
+    x = sim.simulate(sc, N, seed=12, engine=engine).finish_of("a")
+    # as_of is day 100: not done means completion >= 101. With B ~ U(0, 200): B >= 101 completes
+    # late whatever happens; 51 <= B < 101 needs the first attempt to fail (1/2), after which the
+    # retry at B + 50 is late; B < 51 needs both attempts to fail (1/4). Weights 99, 50/2, 51/4.
+    z = 99 + 25 + 12.75
+    p_never = (99 * 0.25 + 25 * 0.5 + 12.75) / z
+    never = float(np.isinf(x).mean())
+    within(never, p_never, math.sqrt(p_never * (1 - p_never) / N))
+    # Finish given done: from B >= 101, B (1/2) or B + 50 (1/4); from 51 <= B < 101, B + 50 (1/2).
+    parts = [(99 * 0.5, 150.5), (99 * 0.25, 200.5), (25 * 0.5, 126.0)]
+    mass = sum(w for w, _ in parts)
+    mean = sum(w * m for w, m in parts) / mass
+    second = (
+        99 * 0.5 * (101**2 + 101 * 200 + 200**2) / 3
+        + 99 * 0.25 * (151**2 + 151 * 250 + 250**2) / 3
+        + 25 * 0.5 * (101**2 + 101 * 151 + 151**2) / 3
+    ) / mass
+    done = x[np.isfinite(x)]
+    assert (done >= 101.0).all()
+    within(done.mean(), mean, math.sqrt((second - mean**2) / done.size))
+
+
+@pytest.mark.parametrize("engine", ["simpy", "vector"])
+def test_tied_predecessors_are_all_critical_whatever_the_order(scenario, engine):
+    from sim.sensitivity import criticality
+
+    text = """
+        name: tie
+        start: 2030-01-01
+        milestones:
+          a: {{duration: {{discrete: {{100d: 0.5, 200d: 0.5}}}}}}
+          b: {{duration: {{discrete: {{100d: 0.5, 200d: 0.5}}}}}}
+          c: {{after: [{order}], duration: 10d}}
+    """
+    shares = []
+    for order in ("a, b", "b, a"):
+        r = sim.simulate(scenario(text.format(order=order)), 4000, seed=13, engine=engine)
+        a, b = r.finish_of("a"), r.finish_of("b")
+        crit = criticality(r, "c")
+        # a drives c whenever it is not earlier than b: ties count for both.
+        assert crit["a"] == float((a >= b).mean()) and crit["b"] == float((b >= a).mean())
+        shares.append((crit["a"], crit["b"]))
+    assert shares[0] == shares[1]
+    # Independent 50/50 draws: P(a >= b) = 3/4.
+    within(shares[0][0], 0.75, math.sqrt(0.75 * 0.25 / 4000))
+
+
+def test_a_finish_during_the_horizon_day_counts(scenario):
+    sc = scenario("""
+        name: horizon day
+        start: 2030-01-01
+        horizon: 2030-04-11
+        milestones:
+          a: {duration: 100.5d}
+          b: {duration: 101d}
+    """)
+    r = sim.simulate(sc, 2, seed=1)
+    # The horizon is day 100; 100.5 falls on it, 101 is the next day.
+    assert r.finish_of("a").tolist() == [100.5] * 2
+    assert r.finish_of("b").tolist() == [math.inf] * 2
