@@ -494,3 +494,68 @@ def test_a_finish_during_the_horizon_day_counts(scenario):
     # The horizon is day 100; 100.5 falls on it, 101 is the next day.
     assert r.finish_of("a").tolist() == [100.5] * 2
     assert r.finish_of("b").tolist() == [math.inf] * 2
+
+
+QUICK_RETRIES = """
+    name: status date and quick retries
+    start: 2030-01-01
+    as_of: 2030-04-11
+    milestones:
+      a:
+        duration: {{uniform: [0d, {high}]}}
+        success: 0.9
+        retry: {{after: 5d, max: 2}}
+      b: {{after: [a], duration: 10d}}
+"""
+
+
+@pytest.mark.slow
+def test_as_of_weighs_each_attempt_that_would_be_over_by_its_failure(scenario):
+    sc = scenario(QUICK_RETRIES.format(high="120d"))
+    x = sim.simulate(sc, N, seed=14, engine="vector").finish_of("a")
+    # as_of is day 100 (not done: completion >= 101), B ~ U(0, 120), retries 5 days apart, each
+    # attempt fails with w = 0.1. Attempts over by day 101 must have failed: B >= 101 weighs 1,
+    # 96 <= B < 101 weighs w, 91 <= B < 96 weighs w², B < 91 weighs w³ (then all three failed).
+    regions = [  # (weight, B low, B high, [(P(finish = B + shift), shift)])
+        (19 / 120, 101, 120, [(0.9, 0), (0.09, 5), (0.009, 10)]),
+        (5 / 120 * 0.1, 96, 101, [(0.9, 5), (0.09, 10)]),
+        (5 / 120 * 0.01, 91, 96, [(0.9, 10)]),
+        (91 / 120 * 0.001, 0, 91, []),
+    ]
+    total = sum(w for w, *_ in regions)
+    done_mass = sum(w * sum(p for p, _ in ways) for w, _, _, ways in regions) / total
+    mean = sum(w * p * ((lo + hi) / 2 + c) for w, lo, hi, ways in regions for p, c in ways) / total
+    second = sum(
+        w * p * ((hi - lo) ** 2 / 12 + ((lo + hi) / 2 + c) ** 2)
+        for w, lo, hi, ways in regions
+        for p, c in ways
+    ) / total
+    mean, second = mean / done_mass, second / done_mass
+    done = x[np.isfinite(x)]
+    within(done.size / N, done_mass, math.sqrt(done_mass * (1 - done_mass) / N))
+    within(done.mean(), mean, math.sqrt((second - mean**2) / done.size))
+    # Finish in [101, 106): the first attempt with B there (5 of B's 120 days), the second with
+    # 96 <= B < 101 or the third with 91 <= B < 96, each succeeding with 0.9.
+    p_second = 0.9 * (5 / 120 + 5 / 120 * 0.1 + 5 / 120 * 0.01) / total
+    within(float(((x >= 101) & (x < 106)).mean()), p_second, math.sqrt(p_second * (1 - p_second) / N))
+
+
+def test_status_date_conditioning_is_the_same_for_every_engine_and_worker_count(scenario):
+    sc = scenario(QUICK_RETRIES.format(high="120d"))
+    runs = [
+        sim.simulate(sc, 3000, seed=15, engine="vector", workers=1),
+        sim.simulate(sc, 3000, seed=15, engine="simpy", workers=1),
+        sim.simulate(sc, 3000, seed=15, engine="vector", workers=2),
+    ]
+    for other in runs[1:]:
+        assert np.array_equal(runs[0].finish, other.finish)
+
+
+def test_a_status_date_no_future_survives_without_failing_leaves_it_never_done(scenario):
+    # B < 50, retries 5 days apart: all three attempts would be over by day 101, so the only
+    # futures not done by as_of are those in which all three failed (acceptance w² per proposal,
+    # so most iterations need the per-iteration fallback).
+    sc = scenario(QUICK_RETRIES.format(high="50d"))
+    for engine in ("vector", "simpy"):
+        r = sim.simulate(sc, 300, seed=16, engine=engine)
+        assert np.isinf(r.finish_of("a")).all() and np.isinf(r.finish_of("b")).all()

@@ -34,8 +34,11 @@ from sim.engines.timing import complete, late_after, ppf_below, threshold_of_bas
 from sim.plan import Plan
 from sim.sampling import Draws, fallback_rng
 
-# Proposals drawn per fallback step for an iteration that the pre-drawn rounds did not settle.
+# Proposals drawn per fallback step for an iteration that the pre-drawn rounds did not settle,
+# and the most steps before giving up: an acceptance rate below about one in a million means
+# that almost every future of the milestone was over by the status date.
 FALLBACK_BATCH = 256
+FALLBACK_STEPS = 4096
 
 
 @dataclass
@@ -93,7 +96,7 @@ def condition(
         pending[idx[~_accepted(out, idx)]] = True
     for j in np.flatnonzero(pending):
         rng = fallback_rng(draws, row, int(cols[j]))
-        while True:
+        for _ in range(FALLBACK_STEPS):
             u = rng.random((2 * attempts + 1, FALLBACK_BATCH))
             ones = np.ones(FALLBACK_BATCH)
             prop = _propose(
@@ -116,6 +119,12 @@ def condition(
                 out.retry[:, j] = prop.retry[:, k]
                 out.fails[j] = prop.fails[k]
                 break
+        else:
+            raise ValueError(
+                f"milestone {m.id!r}: almost every simulated future has it done by as_of "
+                f"{sc.as_of} (fewer than 1 in {FALLBACK_BATCH * FALLBACK_STEPS:,} are not); "
+                "give it an actual, or a duration or success that fits the status date"
+            )
     return out
 
 
