@@ -18,21 +18,27 @@ from sim.doneby import end_of_day
 from sim.engines import EngineOutput
 from sim.engines.condition import condition
 from sim.engines.pool import Pool
-from sim.engines.timing import complete, late_after, threshold_of_base, work
+from sim.engines.timing import complete, late_after, work
 from sim.plan import Plan
 from sim.sampling import Draws
+from sim.scenario import Milestone
 
 
 def run(plan: Plan, draws: Draws, out: EngineOutput) -> None:
     """Fill `out` (finish days set to inf and drivers to -1 by the caller) for every iteration."""
+    ms = plan.milestones
     # Where the status date does not bind (the threshold lies below the support), the
     # conditioned draw equals the free one, computed here once for the chunk.
-    free = {
-        row: plan.milestones[row].duration.ppf_above(u, np.full(draws.n, -np.inf))
-        for row, u in draws.duration_u.items()
+    below = np.full(draws.n, -np.inf)
+    free = {row: ms[row].duration.ppf_above(u, below) for row, u in draws.duration_u.items()}
+    as_of = plan.scenario.as_of_days
+    late = {
+        row: late_after(end_of_day(as_of), ms[row].not_before, ms[row].window)
+        for row in draws.duration_u
+        if as_of is not None
     }
     for i in range(draws.n):
-        _Iteration(plan, draws, i, out.finish, out.driver, free).run()
+        _Iteration(plan, ms, draws, i, out.finish, out.driver, free, late).run()
 
 
 def _one(x: float) -> np.ndarray:
@@ -43,13 +49,17 @@ class _Iteration:
     def __init__(
         self,
         plan: Plan,
+        ms: list[Milestone],
         draws: Draws,
         i: int,
         finish: np.ndarray,
         driver: np.ndarray,
         free: dict[int, np.ndarray],
+        late: dict[int, float],
     ) -> None:
         self.free = free
+        self.late = late
+        self.ms = ms
 
         self.plan = plan
         self.d = draws
@@ -67,7 +77,6 @@ class _Iteration:
         self.released_by: dict[str, int] = {}
         # How many leading attempts a status date makes fail, per conditioned row.
         self.fails: dict[int, int] = {}
-        self.as_of = plan.scenario.as_of_days if plan.scenario.as_of_days is not None else 0.0
 
     def run(self) -> None:
         for row in range(len(self.plan.ids)):
@@ -79,7 +88,7 @@ class _Iteration:
 
     def milestone(self, row: int) -> Generator[Any, Any, None]:
         plan, d, i = self.plan, self.d, self.i
-        m = plan.milestones[row]
+        m = self.ms[row]
         sc = plan.scenario
         if m.actual is not None:
             yield self.wait_until(m.actual)
@@ -157,16 +166,16 @@ class _Iteration:
     def conditioned(self, row: int, start: float) -> None:
         """Draw the milestone's own inputs on condition that it is not done by as_of (see condition)."""
         i, d = self.i, self.d
-        m = self.plan.milestones[row]
-        if row not in d.cond_u:
-            # Where the status date does not bind the free draw is the conditioned one.
-            scale = d.scale[row][i] if row in d.scale else 1.0
-            add = d.add[row][i] if row in d.add else 0.0
-            late = late_after(end_of_day(self.as_of), m.not_before, m.window)
-            threshold = float(threshold_of_base(late, _one(start), scale, add)[0])
-            if threshold < m.duration.low:
-                d.duration[row, i] = self.free[row][i]
-                return
+        scale = d.scale[row][i] if row in d.scale else 1.0
+        add = d.add[row][i] if row in d.add else 0.0
+        # timing.threshold_of_base on one iteration, in the same IEEE arithmetic.
+        bound = scale > 0 and math.isfinite(start)
+        threshold = (self.late[row] - start - add) / scale if bound else -math.inf
+        if threshold < self.ms[row].duration.low:
+            # Every draw completes after the status day: the free draw is the conditioned one,
+            # and no attempt is forced to fail (condition's proposal takes that branch surely).
+            d.duration[row, i] = self.free[row][i]
+            return
         got = condition(self.plan, d, row, np.array([i]), _one(start), d.scale_of(row), d.add_of(row))
         d.duration[row, i] = got.base[0]
         if got.retry is not None and got.retry.size:
