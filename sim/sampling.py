@@ -18,9 +18,9 @@ from sim.plan import Plan
 # per-call overhead stays small and a chunk's arrays stay in memory comfortably).
 MIN_CHUNK = 1024
 MAX_CHUNK = 65_536
-# Proposal rounds drawn with a chunk for a milestone with retries conditioned on a status date
-# (see sim.engines.condition); the rare iteration none of them settles draws from its own stream.
-CONDITION_ROUNDS = 4
+# Proposal rounds drawn for a milestone with retries conditioned on a status date (see
+# sim.engines.condition); the rare iteration none of them settles draws from its own stream.
+CONDITION_ROUNDS = 3
 
 
 @dataclass
@@ -46,10 +46,24 @@ class Draws:
     hold: dict[tuple[int, int], np.ndarray] = field(default_factory=dict)
     risk_occurred: dict[str, np.ndarray] = field(default_factory=dict)
     outcome: dict[str, np.ndarray] = field(default_factory=dict)
-    # Status-date conditioning of milestones with attempts: uniforms (rounds, 2·attempts + 1, n).
-    cond_u: dict[int, np.ndarray] = field(default_factory=dict)
+    # Status-date conditioning of milestones with attempts: (rounds, 2·attempts + 1) uniforms
+    # per iteration, drawn when the engine reaches the milestone (`condition_rounds`).
+    cond_shape: dict[int, tuple[int, int]] = field(default_factory=dict)
     # The chunks these iterations came from, in order: (seed sequence, iterations).
     streams: tuple[tuple[np.random.SeedSequence, int], ...] = ()
+
+    def condition_rounds(self, row: int) -> np.ndarray:
+        """The proposal uniforms (rounds, width, n) of a milestone conditioned with attempts.
+
+        Drawn on demand, so that a run holds them for one milestone at a time, from a stream
+        of the chunk's own for that row: the same numbers whichever engine asks and however
+        chunks were merged.
+        """
+        rounds, width = self.cond_shape[row]
+        parts = [
+            _stream(seq, 2_000_000 + row).random((rounds, width, size)) for seq, size in self.streams
+        ]
+        return parts[0] if len(parts) == 1 else np.concatenate(parts, axis=-1)
 
     def scale_of(self, row: int) -> np.ndarray | float:
         return self.scale.get(row, 1.0)
@@ -133,13 +147,12 @@ def draw(plan: Plan, seq: np.random.SeedSequence, n: int, out: np.ndarray | None
         for k, use in enumerate(m.uses):
             if use.hold is not None:
                 hold[(row, k)] = use.hold.sample(rng, n)
-    cond_u: dict[int, np.ndarray] = {}
+    cond_shape: dict[int, tuple[int, int]] = {}
     for row, m in enumerate(ms):
         if plan.conditioned[row] and plan.needs_attempts[row]:
             attempts = 1 + (m.retry.max if m.retry else 0)
             # One attempt: every proposal is accepted (see sim.engines.condition).
-            rounds = 1 if attempts == 1 else CONDITION_ROUNDS
-            cond_u[row] = rng.random((rounds, 2 * attempts + 1, n))
+            cond_shape[row] = (1 if attempts == 1 else CONDITION_ROUNDS, 2 * attempts + 1)
     draws = Draws(
         n,
         duration,
@@ -150,7 +163,7 @@ def draw(plan: Plan, seq: np.random.SeedSequence, n: int, out: np.ndarray | None
         hold=hold,
         risk_occurred=occurred,
         outcome=outcome,
-        cond_u=cond_u,
+        cond_shape=cond_shape,
         streams=((seq, n),),
     )
     _apply_effects(plan, draws, amounts)
@@ -165,10 +178,14 @@ def fallback_rng(draws: Draws, row: int, i: int) -> np.random.Generator:
     """
     for seq, size in draws.streams:
         if i < size:
-            key = (*seq.spawn_key, 1_000_000 + row, i)
-            return np.random.default_rng(np.random.SeedSequence(seq.entropy, spawn_key=key))
+            return _stream(seq, 1_000_000 + row, i)
         i -= size
     raise IndexError("iteration outside these draws")
+
+
+def _stream(seq: np.random.SeedSequence, *key: int) -> np.random.Generator:
+    """A generator independent of the chunk's own stream and of every other key's."""
+    return np.random.default_rng(np.random.SeedSequence(seq.entropy, spawn_key=(*seq.spawn_key, *key)))
 
 
 def merge(parts: list[Draws], duration: np.ndarray) -> Draws:
@@ -195,7 +212,7 @@ def merge(parts: list[Draws], duration: np.ndarray) -> Draws:
         hold=joined("hold"),
         risk_occurred=joined("risk_occurred"),
         outcome=joined("outcome"),
-        cond_u=joined("cond_u"),
+        cond_shape=parts[0].cond_shape,
         streams=tuple(s for p in parts for s in p.streams),
     )
 

@@ -18,7 +18,7 @@ forced to fail), choosing between the two in proportion to q_k and (1 - q_k)·w,
 the chance of the attempt completing after the day. The proposal's density is the target's
 divided by the product of Z_k = q_k + (1 - q_k)·w over the attempts it drew; Z_1 is the same
 for every proposal of an iteration, so a proposal is accepted with probability Z_2·Z_3·…
-(1 with no retries). A few rounds are drawn with the chunk; an iteration that none of them
+(1 with no retries). A few rounds are drawn for the chunk; an iteration that none of them
 accepts continues from a stream of its own (seeded from the chunk's seed, the milestone's row
 and the iteration), so the result is exact and independent of engines, workers and chunks.
 """
@@ -64,8 +64,12 @@ def condition(
     start: np.ndarray,
     scale: np.ndarray | float,
     add: np.ndarray | float,
+    rounds_cache: np.ndarray | None = None,
 ) -> Conditioned:
-    """The conditioned draws of milestone `row` in iterations `cols` (starting at `start`)."""
+    """The conditioned draws of milestone `row` in iterations `cols` (starting at `start`).
+
+    `rounds_cache`: `draws.condition_rounds(row)` when the caller keeps it across calls.
+    """
     sc = plan.scenario
     assert sc.as_of_days is not None
     m = plan.milestones[row]
@@ -73,9 +77,9 @@ def condition(
     scale_c = scale[cols] if isinstance(scale, np.ndarray) else scale
     add_c = add[cols] if isinstance(add, np.ndarray) else add
     threshold = threshold_of_base(late, start, scale_c, add_c)
-    if row not in draws.cond_u:
+    if row not in draws.cond_shape:
         return Conditioned(m.duration.ppf_above(draws.duration_u[row][cols], threshold))
-    rounds = draws.cond_u[row]
+    rounds = draws.condition_rounds(row) if rounds_cache is None else rounds_cache
     attempts = (rounds.shape[1] - 1) // 2
     m_count = cols.size
     prior = draws.retry_after.get(row, np.empty((0, draws.n)))[:, cols]

@@ -37,8 +37,9 @@ def run(plan: Plan, draws: Draws, out: EngineOutput) -> None:
         for row in draws.duration_u
         if as_of is not None
     }
+    rounds: dict[int, np.ndarray] = {}  # filled the first time a milestone needs them
     for i in range(draws.n):
-        _Iteration(plan, ms, draws, i, out.finish, out.driver, free, late).run()
+        _Iteration(plan, ms, draws, i, out.finish, out.driver, free, late, rounds).run()
 
 
 def _one(x: float) -> np.ndarray:
@@ -56,9 +57,11 @@ class _Iteration:
         driver: np.ndarray,
         free: dict[int, np.ndarray],
         late: dict[int, float],
+        rounds: dict[int, np.ndarray],
     ) -> None:
         self.free = free
         self.late = late
+        self.rounds = rounds
         self.ms = ms
 
         self.plan = plan
@@ -176,7 +179,12 @@ class _Iteration:
             # and no attempt is forced to fail (condition's proposal takes that branch surely).
             d.duration[row, i] = self.free[row][i]
             return
-        got = condition(self.plan, d, row, np.array([i]), _one(start), d.scale_of(row), d.add_of(row))
+        rounds = None
+        if row in d.cond_shape:
+            if row not in self.rounds:
+                self.rounds[row] = d.condition_rounds(row)
+            rounds = self.rounds[row]
+        got = condition(self.plan, d, row, np.array([i]), _one(start), d.scale_of(row), d.add_of(row), rounds)
         d.duration[row, i] = got.base[0]
         if got.retry is not None and got.retry.size:
             d.retry_after[row][:, i] = got.retry[:, 0]
