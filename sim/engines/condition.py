@@ -72,7 +72,7 @@ def condition(
     """
     sc = plan.scenario
     assert sc.as_of_days is not None
-    m = plan.milestones[row]
+    m = plan.scenario.milestones[plan.ids[row]]
     late = late_after(end_of_day(sc.as_of_days), m.not_before, m.window)
     scale_c = scale[cols] if isinstance(scale, np.ndarray) else scale
     add_c = add[cols] if isinstance(add, np.ndarray) else add
@@ -172,7 +172,7 @@ def _propose(
     prior: np.ndarray,
 ) -> _Proposal:
     """One proposal per column from uniforms u (2·attempts + 1, m); see the module docstring."""
-    m = plan.milestones[row]
+    m = plan.scenario.milestones[plan.ids[row]]
     attempts = (u.shape[0] - 1) // 2
     with np.errstate(divide="ignore", invalid="ignore"):
         q = 1.0 - m.duration.cdf(threshold)
