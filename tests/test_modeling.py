@@ -559,3 +559,20 @@ def test_a_status_date_no_future_survives_without_failing_leaves_it_never_done(s
     for engine in ("vector", "simpy"):
         r = sim.simulate(sc, 300, seed=16, engine=engine)
         assert np.isinf(r.finish_of("a")).all() and np.isinf(r.finish_of("b")).all()
+
+
+def test_a_status_date_that_leaves_almost_no_future_is_a_clear_error(scenario):
+    # Three quick retries, each succeeding 99 times in 100, all over by the status date: a
+    # future not done by then needs the first three attempts to fail (1 in a million).
+    sc = scenario("""
+        name: status date leaves nothing
+        start: 2030-01-01
+        as_of: 2030-04-11
+        milestones:
+          a:
+            duration: {uniform: [0d, 50d]}
+            success: 0.99
+            retry: {after: 1d, max: 3}
+    """)
+    with pytest.raises(ValueError, match="'a': almost every simulated future has it done by as_of"):
+        sim.simulate(sc, 100, seed=17)

@@ -35,10 +35,11 @@ from sim.plan import Plan
 from sim.sampling import Draws, fallback_rng
 
 # Proposals drawn per fallback step for an iteration that the pre-drawn rounds did not settle,
-# and the most steps before giving up: an acceptance rate below about one in a million means
-# that almost every future of the milestone was over by the status date.
+# and the most steps before giving up: an acceptance rate below about 1 in 16,000 means that
+# almost every future of the milestone was over by the status date (the scenario needs an
+# actual), and sampling it exactly would take minutes per thousand iterations.
 FALLBACK_BATCH = 256
-FALLBACK_STEPS = 4096
+FALLBACK_STEPS = 64
 
 
 @dataclass
