@@ -41,6 +41,7 @@ class _Chunk:
     finish: np.ndarray
     driver: np.ndarray
     duration: np.ndarray
+    lag: np.ndarray
     risk_occurred: dict[str, np.ndarray]
     outcome: dict[str, np.ndarray]
     inputs: dict[str, np.ndarray]
@@ -66,7 +67,13 @@ def _run_chunk(
     )
     run_engine(engine, plan, draws, out)
     return _Chunk(
-        out.finish, out.driver, draws.duration, draws.risk_occurred, draws.outcome, input_values(plan, draws)
+        out.finish,
+        out.driver,
+        draws.duration,
+        draws.lag,
+        draws.risk_occurred,
+        draws.outcome,
+        input_values(plan, draws),
     )
 
 
@@ -108,13 +115,14 @@ def simulate(
     finish = np.empty((m_count, n_total))
     driver = np.empty((m_count, n_total), dtype=np.int16)
     duration = np.empty((m_count, n_total))
+    lag = np.empty((len(plan.lags), n_total))
     offsets = np.concatenate([[0], np.cumsum(sizes)]).tolist()
     chunks: list[_Chunk] = []
     if executor is not None:
         info = getattr(executor, "scheduler_info", None)  # a Dask client knows its cluster's size
         n_workers = len(info().get("workers", {})) if callable(info) else len(sizes)
         futures = [executor.submit(_run_chunk, plan, chosen, seq, n) for seq, n in zip(seqs, sizes)]
-        chunks = _collect(futures, sizes, offsets, finish, driver, duration, progress)
+        chunks = _collect(futures, sizes, offsets, finish, driver, duration, lag, progress)
     elif n_workers <= 1 and chosen == "vector":
         # Each chunk is drawn from its own stream, then one engine call covers them all: the
         # numbers are those of chunk-by-chunk runs, without the per-chunk call overhead.
@@ -127,9 +135,9 @@ def simulate(
         ]
         merged = merge(parts, duration)
         run_engine(chosen, plan, merged, EngineOutput(finish, driver))
-        chunks = [
-            _Chunk(finish, driver, duration, merged.risk_occurred, merged.outcome, input_values(plan, merged))
-        ]
+        lag = merged.lag
+        extra = input_values(plan, merged)
+        chunks = [_Chunk(finish, driver, duration, lag, merged.risk_occurred, merged.outcome, extra)]
         if progress:
             progress(n_total)
     elif n_workers <= 1:
@@ -138,6 +146,7 @@ def simulate(
             chunks.append(
                 _run_chunk(plan, chosen, seq, n, finish[:, part], driver[:, part], duration[:, part])
             )
+            lag[:, part] = chunks[-1].lag
             if progress:
                 progress(n)
     else:
@@ -146,7 +155,7 @@ def simulate(
         ctx = multiprocessing.get_context("fork" if hasattr(os, "fork") else "spawn")
         with ProcessPoolExecutor(n_workers, mp_context=ctx) as pool:
             futures = [pool.submit(_run_chunk, plan, chosen, seq, n) for seq, n in zip(seqs, sizes)]
-            chunks = _collect(futures, sizes, offsets, finish, driver, duration, progress)
+            chunks = _collect(futures, sizes, offsets, finish, driver, duration, lag, progress)
     risk_occurred = {r: np.concatenate([c.risk_occurred[r] for c in chunks]) for r in scenario.risks}
     outcome = {m: np.concatenate([c.outcome[m] for c in chunks]) for m in chunks[0].outcome}
     others = {k: np.concatenate([c.inputs[k] for c in chunks]) for k in chunks[0].inputs}
@@ -156,6 +165,7 @@ def simulate(
         milestone_ids=plan.ids,
         finish=finish,
         driver=driver,
+        lag=lag,
         plan_days=np.array([det.finish[m] for m in plan.ids]),
         inputs=_inputs(plan, duration, risk_occurred, outcome, others),
         risk_occurred=risk_occurred,
@@ -195,6 +205,7 @@ def _collect(
     finish: np.ndarray,
     driver: np.ndarray,
     duration: np.ndarray,
+    lag: np.ndarray,
     progress: Progress | None,
 ) -> list[_Chunk]:
     """Copy each chunk's arrays into place, in chunk order, as its future completes."""
@@ -203,6 +214,7 @@ def _collect(
         chunk = fut.result()
         part = slice(offsets[k], offsets[k] + n)
         finish[:, part], driver[:, part], duration[:, part] = chunk.finish, chunk.driver, chunk.duration
+        lag[:, part] = chunk.lag
         chunks.append(chunk)
         if progress:
             progress(n)

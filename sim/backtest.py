@@ -36,6 +36,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sim.doneby import done_by, end_of_day
 from sim.errors import Problem, ScenarioError
 from sim.results import Result
 from sim.scenario import Scenario
@@ -195,7 +196,7 @@ def backtest(
                 milestone=mid,
                 title=forecast.milestones[mid].title,
                 p_done=_done_by(finish, cutoff),
-                plan_done=math.isfinite(plan) and plan < cutoff + 1.0,
+                plan_done=bool(done_by(plan, cutoff)),
                 done=done,
                 actual=actual if done else None,
                 pit=_pit(finish, day, cutoff, v) if scored else None,
@@ -211,7 +212,7 @@ def backtest(
 
 def _done_by(sorted_finish: np.ndarray, day: int) -> float:
     """F(day): the share of iterations done by the end of `day` (finished before day + 1)."""
-    return float(np.searchsorted(sorted_finish, day + 1.0, side="left")) / max(sorted_finish.size, 1)
+    return float(np.searchsorted(sorted_finish, end_of_day(day), side="left")) / max(sorted_finish.size, 1)
 
 
 def _pit(sorted_finish: np.ndarray, day: int | None, cutoff: int, v: float) -> float:

@@ -127,7 +127,9 @@ class DeterministicPlan:
 def deterministic_plan(scenario: Scenario) -> DeterministicPlan:
     """Finish days when every distribution takes its mode, every attempt succeeds, no risk occurs
     and every decision takes its most likely outcome (ties: the first listed)."""
+    from sim.doneby import end_of_day
     from sim.engines import run_engine
+    from sim.engines.timing import late_after
     from sim.sampling import plan_draws
 
     plan = compile_plan(scenario)
@@ -143,9 +145,11 @@ def deterministic_plan(scenario: Scenario) -> DeterministicPlan:
             if m.actual is not None or (m.not_before is not None and m.not_before > as_of):
                 continue
             ready = max((out.finish[link.pred, 0] for link in plan.links[i]), default=0.0)
-            if math.isfinite(ready) and ready + m.duration.high <= as_of:
+            late = late_after(end_of_day(as_of), m.not_before, m.window)
+            if math.isfinite(ready) and ready + m.duration.high <= late:
                 warnings.append(
-                    f"milestone {mid!r} has no actual but its work would be over before as_of "
-                    f"{scenario.as_of} in the plan; it is taken to finish on as_of (add an actual?)"
+                    f"milestone {mid!r} has no actual but it would be done by as_of "
+                    f"{scenario.as_of} in the plan; it is taken to finish just after that day "
+                    "(add an actual?)"
                 )
     return DeterministicPlan(finish, warnings)

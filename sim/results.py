@@ -9,6 +9,7 @@ from typing import Literal
 
 import numpy as np
 
+from sim.doneby import done_by
 from sim.scenario import Scenario
 
 PERCENTILES: tuple[int, ...] = (5, 10, 20, 50, 80, 90, 95)
@@ -47,7 +48,10 @@ class Result:
     in iteration i: the predecessor whose finish (plus lag) came last or, if m then waited for a
     shared resource, the milestone that gave it back; -1 when none did (no predecessors, or the
     finish was fixed by `not_before` or an `actual`). Following it back from a milestone gives
-    the path that determined its date. `finished_at` is when the run ended (UTC).
+    the path that determined its date; when several predecessors arrived at that same moment,
+    `driver` names the first listed and `sim.sensitivity.criticality` finds the others from
+    `finish` and `lag`. `lag[s, i]` is the lag drawn for lag slot s (`sim.plan.Plan.lags`) in
+    iteration i. `finished_at` is when the run ended (UTC).
     """
 
     scenario: Scenario
@@ -55,6 +59,7 @@ class Result:
     finish: np.ndarray
     driver: np.ndarray
     plan_days: np.ndarray
+    lag: np.ndarray | None = None
     inputs: list[RandomInput] = field(default_factory=list)
     risk_occurred: dict[str, np.ndarray] = field(default_factory=dict)
     outcome: dict[str, np.ndarray] = field(default_factory=dict)
@@ -88,8 +93,8 @@ class Result:
 
     def p_by(self, milestone: str, days: float) -> float:
         """P(done by the date on which `days` falls): the share of iterations finished before the
-        end of that calendar day, so that it agrees with dates reported by `Scenario.date_of`."""
-        return float((self.finish_of(milestone) < math.floor(days) + 1.0).mean())
+        end of that calendar day (`sim.doneby`), so that it agrees with `Scenario.date_of`."""
+        return float(done_by(self.finish_of(milestone), days).mean())
 
     def percentile_days(self, milestone: str, p: float) -> float | None:
         """The p-th percentile (0-100) of the finish day over all iterations.

@@ -17,6 +17,9 @@ from sim.plan import Plan
 # per-call overhead stays small and a chunk's arrays stay in memory comfortably).
 MIN_CHUNK = 1024
 MAX_CHUNK = 65_536
+# Proposal rounds drawn for a milestone with retries conditioned on a status date (see
+# sim.engines.condition); the rare iteration none of them settles draws from its own stream.
+CONDITION_ROUNDS = 3
 
 
 @dataclass
@@ -43,6 +46,24 @@ class Draws:
     risk_occurred: dict[str, np.ndarray] = field(default_factory=dict)
     outcome: dict[str, np.ndarray] = field(default_factory=dict)
     amount: dict[int, np.ndarray] = field(default_factory=dict)  # by index in plan.effect_sources
+    # Status-date conditioning of milestones with attempts: (rounds, 2·attempts + 1) uniforms
+    # per iteration, drawn when the engine reaches the milestone (`condition_rounds`).
+    cond_shape: dict[int, tuple[int, int]] = field(default_factory=dict)
+    # The chunks these iterations came from, in order: (seed sequence, iterations).
+    streams: tuple[tuple[np.random.SeedSequence, int], ...] = ()
+
+    def condition_rounds(self, row: int) -> np.ndarray:
+        """The proposal uniforms (rounds, width, n) of a milestone conditioned with attempts.
+
+        Drawn on demand, so that a run holds them for one milestone at a time, from a stream
+        of the chunk's own for that row: the same numbers whichever engine asks and however
+        chunks were merged.
+        """
+        rounds, width = self.cond_shape[row]
+        parts = [
+            _stream(seq, 2_000_000 + row).random((rounds, width, size)) for seq, size in self.streams
+        ]
+        return parts[0] if len(parts) == 1 else np.concatenate(parts, axis=-1)
 
     def scale_of(self, row: int) -> np.ndarray | float:
         return self.scale.get(row, 1.0)
@@ -126,6 +147,12 @@ def draw(plan: Plan, seq: np.random.SeedSequence, n: int, out: np.ndarray | None
         for k, use in enumerate(m.uses):
             if use.hold is not None:
                 hold[(row, k)] = use.hold.sample(rng, n)
+    cond_shape: dict[int, tuple[int, int]] = {}
+    for row, m in enumerate(ms):
+        if plan.conditioned[row] and plan.needs_attempts[row]:
+            attempts = 1 + (m.retry.max if m.retry else 0)
+            # One attempt: every proposal is accepted (see sim.engines.condition).
+            cond_shape[row] = (1 if attempts == 1 else CONDITION_ROUNDS, 2 * attempts + 1)
     draws = Draws(
         n,
         duration,
@@ -137,6 +164,8 @@ def draw(plan: Plan, seq: np.random.SeedSequence, n: int, out: np.ndarray | None
         risk_occurred=occurred,
         outcome=outcome,
         amount={k: a for k, a in enumerate(amounts) if a is not None},
+        cond_shape=cond_shape,
+        streams=((seq, n),),
     )
     _apply_effects(plan, draws, amounts)
     return draws
@@ -189,6 +218,24 @@ def input_values(plan: Plan, draws: Draws) -> dict[str, np.ndarray]:
     return out
 
 
+def fallback_rng(draws: Draws, row: int, i: int) -> np.random.Generator:
+    """A stream of its own for milestone `row` in iteration `i` of these draws.
+
+    Seeded from the iteration's chunk seed, the row and the iteration's place in its chunk, so
+    it is the same whichever engine asks and however chunks were merged.
+    """
+    for seq, size in draws.streams:
+        if i < size:
+            return _stream(seq, 1_000_000 + row, i)
+        i -= size
+    raise IndexError("iteration outside these draws")
+
+
+def _stream(seq: np.random.SeedSequence, *key: int) -> np.random.Generator:
+    """A generator independent of the chunk's own stream and of every other key's."""
+    return np.random.default_rng(np.random.SeedSequence(seq.entropy, spawn_key=(*seq.spawn_key, *key)))
+
+
 def merge(parts: list[Draws], duration: np.ndarray) -> Draws:
     """One Draws for consecutive chunks, in chunk order (each chunk keeps its own random stream).
 
@@ -214,6 +261,8 @@ def merge(parts: list[Draws], duration: np.ndarray) -> Draws:
         risk_occurred=joined("risk_occurred"),
         outcome=joined("outcome"),
         amount=joined("amount"),
+        cond_shape=parts[0].cond_shape,
+        streams=tuple(s for p in parts for s in p.streams),
     )
 
 
@@ -253,6 +302,8 @@ def plan_draws(plan: Plan) -> Draws:
     for row in duration_u:
         draws.duration[row] = np.nan
     _apply_effects(plan, draws, amounts)
+    for row in draws.success:
+        draws.success[row] = np.ones(1)
     return draws
 
 

@@ -73,27 +73,55 @@ def criticality(result: Result, milestone: str) -> dict[str, float]:
     """Criticality index: how often each milestone lies on the path that drove `milestone`'s date.
 
     Among the iterations in which `milestone` completed, the share in which each milestone is
-    reached by following `result.driver` back from `milestone` (which itself counts as 1.0).
-    Every milestone of the result appears, in plan order. If `milestone` never completed, the
-    others are 0.0. Raises KeyError for an unknown milestone.
+    reached by following the driving links back from `milestone` (which itself counts as 1.0).
+    A milestone's start is driven by the predecessors whose finish plus lag came last: when
+    several arrive at that same moment, every one of them is on the path (zero float is
+    critical), whatever their order in `after`; when the start waited for a shared resource,
+    by the milestone that gave it back (`result.driver`). Every milestone of the result appears,
+    in plan order. If `milestone` never completed, the others are 0.0. Raises KeyError for an
+    unknown milestone.
     """
+    from sim.plan import compile_plan
+
     row = result.index(milestone)
+    links = compile_plan(result.scenario).links
     done = np.flatnonzero(np.isfinite(result.finish[row]))
-    count = np.zeros(len(result.milestone_ids), dtype=np.int64)
-    count[row] = done.size
-    current: np.ndarray = np.full(done.size, row, dtype=np.int64)
-    iterations: np.ndarray = done
-    # Each step moves to a predecessor, which comes earlier in plan order, so at most
-    # len(milestone_ids) steps are needed; the bound also guards against a malformed cycle.
-    for _ in range(len(result.milestone_ids)):
-        if current.size == 0:
+    m_count = len(result.milestone_ids)
+    finish = result.finish[:, done]
+    driver = np.asarray(result.driver[:, done], dtype=np.int64)
+    lag = result.lag[:, done] if result.lag is not None and result.lag.size else None
+    on = np.zeros((m_count, done.size), dtype=bool)
+    on[row] = True
+    # Drivers precede in plan order except a resource's releaser, which may come later: repeat
+    # the backward pass until nothing changes (at most once per milestone).
+    for _ in range(m_count):
+        before = int(on.sum())
+        for r in range(m_count - 1, -1, -1):
+            reached = on[r]
+            if not reached.any():
+                continue
+            d = driver[r]
+            by_links = np.zeros(done.size, dtype=bool)
+            if len(links[r]) > 1:
+                arrival = np.stack(
+                    [
+                        finish[link.pred] + (lag[link.lag] if link.lag >= 0 and lag is not None else 0.0)
+                        for link in links[r]
+                    ]
+                )
+                tied = arrival == arrival.max(axis=0)
+                preds = np.array([link.pred for link in links[r]])
+                # The recorded driver is a tied predecessor: the start was set by the links, so
+                # every tied one drove it; otherwise a resource (or nothing) did.
+                by_links = ((preds[:, None] == d[None, :]) & tied).any(axis=0)
+                for k, link in enumerate(links[r]):
+                    on[link.pred] |= reached & by_links & tied[k]
+            single = reached & ~by_links & (d >= 0)
+            on[d[single], np.flatnonzero(single)] = True
+        if int(on.sum()) == before:
             break
-        current = np.asarray(result.driver[current, iterations], dtype=np.int64)
-        alive = current >= 0
-        current = current[alive]
-        iterations = iterations[alive]
-        count += np.bincount(current, minlength=count.size)
     n = max(done.size, 1)
+    count = on.sum(axis=1)
     shares = {mid: float(c) / n for mid, c in zip(result.milestone_ids, count, strict=True)}
     shares[milestone] = 1.0
     return shares

@@ -329,6 +329,7 @@ class _Semantics:
                     )
                 if m.actual < s.start:
                     self.c.at((*at, "actual"), f"actual {m.actual} is before start {s.start}")
+                self.actual_after_predecessors(mid, m)
             if m.window is not None:
                 every, open_ = m.window.every.mean, m.window.open.mean
                 if every <= 0:
@@ -348,6 +349,26 @@ class _Semantics:
                         f"needs {amount} but {rid!r} has capacity {res.capacity}; it could never start",
                     )
         self.correlations()
+
+    def actual_after_predecessors(self, mid: str, m: schema.MilestoneSpec) -> None:
+        """A milestone done on a date needs every predecessor done by then too."""
+        assert m.actual is not None
+        for entry in m.after:
+            pred = self.s.milestones.get(entry.id)
+            if pred is None:
+                continue  # an unknown id is reported where it is written
+            if pred.actual is None:
+                self.c.at(
+                    ("milestones", mid, "actual"),
+                    f"actual {m.actual} but its predecessor {entry.id!r} has none; "
+                    f"give {entry.id!r} an actual on or before {m.actual}",
+                )
+            elif pred.actual > m.actual:
+                self.c.at(
+                    ("milestones", mid, "actual"),
+                    f"actual {m.actual} is before the actual {pred.actual} of its predecessor "
+                    f"{entry.id!r}; a milestone is done only after what it comes after",
+                )
 
     def correlations(self) -> None:
         seen: dict[tuple[str, str], int] = {}

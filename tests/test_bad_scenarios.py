@@ -47,6 +47,13 @@ EXPECTED = [
         ],
     ),
     (
+        "actual-before-predecessor.yaml",
+        [
+            "actual-before-predecessor.yaml:6:52 milestones.lander.actual: actual 2024-06-01 is before the actual 2025-03-01 of its predecessor 'orbiter'; a milestone is done only after what it comes after",
+            "actual-before-predecessor.yaml:7:50 milestones.rover.actual: actual 2026-01-10 but its predecessor 'design' has none; give 'design' an actual on or before 2026-01-10",
+        ],
+    ),
+    (
         "actual-without-as-of.yaml",
         [
             "actual-without-as-of.yaml:4:37 milestones.chang-e-6.actual: actual needs a status date: add as_of at the top level",

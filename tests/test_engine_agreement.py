@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import sim
+from sim.doneby import done_by
 from sim.engines import run_engine
 from sim.plan import compile_plan
 from sim.sampling import draw
@@ -97,21 +98,30 @@ def test_vector_equals_simpy_on_every_iteration(tmp_path: Path, text: str, seed:
     a = run_engine("vector", plan, draw(plan, seq, 200))
     b = run_engine("simpy", plan, draw(plan, seq, 200))
     assert_same_finish(a, b)
+    if sc.as_of_days is not None:
+        # Without an actual, nothing is done by the end of the status day.
+        open_rows = [row for row, m in enumerate(plan.milestones) if m.actual is None]
+        assert not done_by(a.finish[open_rows], sc.as_of_days).any()
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(text=scenarios(), seed=st.integers(0, 2**32 - 1), hold=st.sampled_from(["", "hold: 3d", "hold: 1y"]))
+@given(
+    text=scenarios(),
+    seed=st.integers(0, 2**32 - 1),
+    hold=st.sampled_from(["", "hold: 3d", "hold: 1y"]),
+    amounts=st.lists(st.integers(1, 3), min_size=7, max_size=7),
+)
 def test_a_resource_with_room_for_everyone_changes_nothing(
-    tmp_path: Path, text: str, seed: int, hold: str
+    tmp_path: Path, text: str, seed: int, hold: str, amounts: list[int]
 ) -> None:
     doc = yaml.safe_load(text)
     ids = list(doc["milestones"])
-    # Every attempt takes a unit, and a hold longer than the attempt keeps it after a failure:
-    # room for everyone means a unit per attempt.
-    attempts = sum(1 + (m.get("retry") or {}).get("max", 0) for m in doc["milestones"].values())
-    doc["resources"] = {"pad": {"capacity": attempts}}
-    for mid in ids:
-        doc["milestones"][mid]["uses"] = {"pad": yaml.safe_load(f"{{{hold}}}")}
+    # Every attempt takes its amount, and a hold longer than the attempt keeps it after a
+    # failure: room for everyone means the amount for every attempt.
+    need = [1 + (doc["milestones"][mid].get("retry") or {}).get("max", 0) for mid in ids]
+    doc["resources"] = {"pad": {"capacity": sum(a * k for a, k in zip(amounts, need))}}
+    for mid, amount in zip(ids, amounts):
+        doc["milestones"][mid]["uses"] = {"pad": yaml.safe_load(f"{{amount: {amount}, {hold}}}")}
     free = tmp_path / "free.yaml"
     free.write_text(text, encoding="utf-8")
     shared = tmp_path / "shared.yaml"

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import sim
+import sim.doneby
 from sim.summary import summary
 
 N = 40_000
@@ -189,7 +190,10 @@ def test_as_of_fixed_duration_already_over_finishes_on_as_of_with_a_warning(scen
           a: {duration: 10d}
     """)
     assert any("'a' has no actual" in w for w in sc.warnings)
-    assert sim.simulate(sc, 10, seed=1).finish_of("a").tolist() == [100.0] * 10
+    # Not done by the end of the as_of day (day 100): it completes at the first moment after it.
+    r = sim.simulate(sc, 10, seed=1)
+    assert r.finish_of("a").tolist() == [101.0] * 10
+    assert r.p_by("a", 100.0) == 0.0
 
 
 def test_extends_chain_equals_the_flat_file(write):
@@ -340,3 +344,234 @@ def test_waiting_for_a_resource_puts_its_holder_on_the_driving_path(scenario):
     assert r.driver[r.index("second")].tolist() == [r.index("first")] * 3
     crit = criticality(r, "second")
     assert crit["first"] == 1.0 and crit["design"] == 0.0
+
+
+@pytest.mark.parametrize("order", [("big", "small"), ("small", "big")])
+def test_a_claim_takes_its_amount_of_units(scenario, order):
+    lines = {
+        "big": "big: {duration: 100d, uses: {pad: {amount: 2}}}",
+        "small": "small: {duration: 100d, uses: {pad: {amount: 1}}}",
+    }
+    sc = scenario(
+        "name: amounts\nstart: 2030-01-01\nresources:\n  pad: {capacity: 2}\nmilestones:\n"
+        + "".join(f"  {lines[m]}\n" for m in order)
+    )
+    r = sim.simulate(sc, 3, seed=1)
+    # Both ask at t=0; the first in plan order is served first and leaves too little room for
+    # the other (2 + 1 > 2), which starts when it is done.
+    first, second = order
+    assert r.finish_of(first).tolist() == [100.0] * 3
+    assert r.finish_of(second).tolist() == [200.0] * 3
+
+
+def test_a_large_claim_is_not_overtaken_by_small_ones(scenario):
+    sc = scenario("""
+        name: no overtaking
+        start: 2030-01-01
+        resources:
+          pad: {capacity: 2}
+        milestones:
+          x: {duration: 100d, uses: {pad: {}}}
+          wait: {duration: 10d}
+          big: {after: [wait], duration: 100d, uses: {pad: {amount: 2}}}
+          pause: {duration: 20d}
+          small: {after: [pause], duration: 100d, uses: {pad: {amount: 1}}}
+    """)
+    r = sim.simulate(sc, 2, seed=1)
+    # x holds 1 unit over [0, 100]. big asks for 2 at day 10 and waits for x; small asks for 1 at
+    # day 20, when a unit is free, but queues behind big (first come, first served).
+    assert r.finish_of("x").tolist() == [100.0] * 2
+    assert r.finish_of("big").tolist() == [200.0] * 2
+    assert r.finish_of("small").tolist() == [300.0] * 2
+
+
+def _window_completion(w: float) -> float:
+    """Plain re-statement of a 30-day cycle with 10-day windows from day 0: next moment >= w."""
+    opening = 30.0 * math.floor(w / 30.0)
+    return w if w <= opening + 10.0 else opening + 30.0
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("engine", ["simpy", "vector"])
+def test_as_of_conditions_the_completion_after_a_window_wait(scenario, engine):
+    sc = scenario("""
+        name: status date and windows
+        start: 2030-01-01
+        as_of: 2030-04-21
+        milestones:
+          a:
+            duration: {uniform: [0d, 400d]}
+            window: {every: 30d, open: 10d, first: 2030-01-01}
+    """)
+    x = sim.simulate(sc, N, seed=11, engine=engine).finish_of("a")
+    # as_of is day 110: not done by it means completion >= 111. Work ending in (100, 110] waits
+    # for the window opening on day 120, so it is not done either: W ~ U(100, 400) given the
+    # condition, completion = next window moment. Closed form: mass 20/300 at each opening
+    # 120, 150, ..., 390 (the gap before it), uniform density 1/300 inside each window.
+    openings = [120.0 + 30.0 * j for j in range(10)]
+    mean = sum(20 / 300 * o + (((o + 10) ** 2 - o**2) / 2) / 300 for o in openings)
+    second = sum(20 / 300 * o**2 + (((o + 10) ** 3 - o**3) / 3) / 300 for o in openings)
+    assert (x >= 111.0).all() and not sim.doneby.done_by(x, 110.0).any()
+    within(x.mean(), mean, math.sqrt((second - mean**2) / N))
+    p = 20 / 300
+    within(float((x == 120.0).mean()), p, math.sqrt(p * (1 - p) / N))
+    # Cross-check of the closed form with the window rule applied to exact uniform quantiles.
+    grid = [_window_completion(100.0 + 300.0 * (k + 0.5) / 30_000) for k in range(30_000)]
+    assert abs(sum(grid) / len(grid) - mean) < 0.01
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("engine", ["simpy", "vector"])
+def test_as_of_conditions_the_completion_after_failed_attempts(scenario, engine):
+    sc = scenario("""
+        name: status date and retries
+        start: 2030-01-01
+        as_of: 2030-04-11
+        milestones:
+          a:
+            duration: {uniform: [0d, 200d]}
+            success: 0.5
+            retry: {after: 50d, max: 1}
+    """)
+    x = sim.simulate(sc, N, seed=12, engine=engine).finish_of("a")
+    # as_of is day 100: not done means completion >= 101. With B ~ U(0, 200): B >= 101 completes
+    # late whatever happens; 51 <= B < 101 needs the first attempt to fail (1/2), after which the
+    # retry at B + 50 is late; B < 51 needs both attempts to fail (1/4). Weights 99, 50/2, 51/4.
+    z = 99 + 25 + 12.75
+    p_never = (99 * 0.25 + 25 * 0.5 + 12.75) / z
+    never = float(np.isinf(x).mean())
+    within(never, p_never, math.sqrt(p_never * (1 - p_never) / N))
+    # Finish given done: from B >= 101, B (1/2) or B + 50 (1/4); from 51 <= B < 101, B + 50 (1/2).
+    parts = [(99 * 0.5, 150.5), (99 * 0.25, 200.5), (25 * 0.5, 126.0)]
+    mass = sum(w for w, _ in parts)
+    mean = sum(w * m for w, m in parts) / mass
+    second = (
+        99 * 0.5 * (101**2 + 101 * 200 + 200**2) / 3
+        + 99 * 0.25 * (151**2 + 151 * 250 + 250**2) / 3
+        + 25 * 0.5 * (101**2 + 101 * 151 + 151**2) / 3
+    ) / mass
+    done = x[np.isfinite(x)]
+    assert (done >= 101.0).all()
+    within(done.mean(), mean, math.sqrt((second - mean**2) / done.size))
+
+
+@pytest.mark.parametrize("engine", ["simpy", "vector"])
+def test_tied_predecessors_are_all_critical_whatever_the_order(scenario, engine):
+    from sim.sensitivity import criticality
+
+    text = """
+        name: tie
+        start: 2030-01-01
+        milestones:
+          a: {{duration: {{discrete: {{100d: 0.5, 200d: 0.5}}}}}}
+          b: {{duration: {{discrete: {{100d: 0.5, 200d: 0.5}}}}}}
+          c: {{after: [{order}], duration: 10d}}
+    """
+    shares = []
+    for order in ("a, b", "b, a"):
+        r = sim.simulate(scenario(text.format(order=order)), 4000, seed=13, engine=engine)
+        a, b = r.finish_of("a"), r.finish_of("b")
+        crit = criticality(r, "c")
+        # a drives c whenever it is not earlier than b: ties count for both.
+        assert crit["a"] == float((a >= b).mean()) and crit["b"] == float((b >= a).mean())
+        shares.append((crit["a"], crit["b"]))
+    assert shares[0] == shares[1]
+    # Independent 50/50 draws: P(a >= b) = 3/4.
+    within(shares[0][0], 0.75, math.sqrt(0.75 * 0.25 / 4000))
+
+
+def test_a_finish_during_the_horizon_day_counts(scenario):
+    sc = scenario("""
+        name: horizon day
+        start: 2030-01-01
+        horizon: 2030-04-11
+        milestones:
+          a: {duration: 100.5d}
+          b: {duration: 101d}
+    """)
+    r = sim.simulate(sc, 2, seed=1)
+    # The horizon is day 100; 100.5 falls on it, 101 is the next day.
+    assert r.finish_of("a").tolist() == [100.5] * 2
+    assert r.finish_of("b").tolist() == [math.inf] * 2
+
+
+QUICK_RETRIES = """
+    name: status date and quick retries
+    start: 2030-01-01
+    as_of: 2030-04-11
+    milestones:
+      a:
+        duration: {{uniform: [0d, {high}]}}
+        success: 0.9
+        retry: {{after: 5d, max: 2}}
+      b: {{after: [a], duration: 10d}}
+"""
+
+
+@pytest.mark.slow
+def test_as_of_weighs_each_attempt_that_would_be_over_by_its_failure(scenario):
+    sc = scenario(QUICK_RETRIES.format(high="120d"))
+    x = sim.simulate(sc, N, seed=14, engine="vector").finish_of("a")
+    # as_of is day 100 (not done: completion >= 101), B ~ U(0, 120), retries 5 days apart, each
+    # attempt fails with w = 0.1. Attempts over by day 101 must have failed: B >= 101 weighs 1,
+    # 96 <= B < 101 weighs w, 91 <= B < 96 weighs w², B < 91 weighs w³ (then all three failed).
+    regions = [  # (weight, B low, B high, [(P(finish = B + shift), shift)])
+        (19 / 120, 101, 120, [(0.9, 0), (0.09, 5), (0.009, 10)]),
+        (5 / 120 * 0.1, 96, 101, [(0.9, 5), (0.09, 10)]),
+        (5 / 120 * 0.01, 91, 96, [(0.9, 10)]),
+        (91 / 120 * 0.001, 0, 91, []),
+    ]
+    total = sum(w for w, *_ in regions)
+    done_mass = sum(w * sum(p for p, _ in ways) for w, _, _, ways in regions) / total
+    mean = sum(w * p * ((lo + hi) / 2 + c) for w, lo, hi, ways in regions for p, c in ways) / total
+    second = sum(
+        w * p * ((hi - lo) ** 2 / 12 + ((lo + hi) / 2 + c) ** 2)
+        for w, lo, hi, ways in regions
+        for p, c in ways
+    ) / total
+    mean, second = mean / done_mass, second / done_mass
+    done = x[np.isfinite(x)]
+    within(done.size / N, done_mass, math.sqrt(done_mass * (1 - done_mass) / N))
+    within(done.mean(), mean, math.sqrt((second - mean**2) / done.size))
+    # Finish in [101, 106): the first attempt with B there (5 of B's 120 days), the second with
+    # 96 <= B < 101 or the third with 91 <= B < 96, each succeeding with 0.9.
+    p_second = 0.9 * (5 / 120 + 5 / 120 * 0.1 + 5 / 120 * 0.01) / total
+    within(float(((x >= 101) & (x < 106)).mean()), p_second, math.sqrt(p_second * (1 - p_second) / N))
+
+
+def test_status_date_conditioning_is_the_same_for_every_engine_and_worker_count(scenario):
+    sc = scenario(QUICK_RETRIES.format(high="120d"))
+    runs = [
+        sim.simulate(sc, 3000, seed=15, engine="vector", workers=1),
+        sim.simulate(sc, 3000, seed=15, engine="simpy", workers=1),
+        sim.simulate(sc, 3000, seed=15, engine="vector", workers=2),
+    ]
+    for other in runs[1:]:
+        assert np.array_equal(runs[0].finish, other.finish)
+
+
+def test_a_status_date_no_future_survives_without_failing_leaves_it_never_done(scenario):
+    # B < 50, retries 5 days apart: all three attempts would be over by day 101, so the only
+    # futures not done by as_of are those in which all three failed (acceptance w² per proposal,
+    # so most iterations need the per-iteration fallback).
+    sc = scenario(QUICK_RETRIES.format(high="50d"))
+    for engine in ("vector", "simpy"):
+        r = sim.simulate(sc, 300, seed=16, engine=engine)
+        assert np.isinf(r.finish_of("a")).all() and np.isinf(r.finish_of("b")).all()
+
+
+def test_a_status_date_that_leaves_almost_no_future_is_a_clear_error(scenario):
+    # Three quick retries, each succeeding 99 times in 100, all over by the status date: a
+    # future not done by then needs the first three attempts to fail (1 in a million).
+    sc = scenario("""
+        name: status date leaves nothing
+        start: 2030-01-01
+        as_of: 2030-04-11
+        milestones:
+          a:
+            duration: {uniform: [0d, 50d]}
+            success: 0.99
+            retry: {after: 1d, max: 3}
+    """)
+    with pytest.raises(ValueError, match="'a': almost every simulated future has it done by as_of"):
+        sim.simulate(sc, 100, seed=17)

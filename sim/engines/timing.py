@@ -22,23 +22,50 @@ def work(base: Values, scale: Values, add: Values) -> Values:
     return base * scale + add
 
 
-def conditioned_base(
-    dist: Distribution,
-    u: np.ndarray,
-    start: np.ndarray,
-    as_of: float,
-    scale: Values,
-    add: Values,
-) -> np.ndarray:
-    """The drawn duration conditioned on the work ending after `as_of`.
+def late_after(status_end: float, not_before: float | None, window: Window | None) -> float:
+    """The moment after which an attempt's work must end for it to complete after the status day.
 
-    The work ends at start + base*scale + add, so it ends after as_of iff base > (as_of - start -
-    add) / scale. Returns NaN where no duration satisfies that (the caller finishes at as_of).
+    An attempt whose work ends at e completes at complete(e), which never decreases with e, so
+    "completes on or after `status_end`" (the end of the as_of day) holds exactly when
+    e > the returned value: the last window moment before `status_end` when `status_end` falls
+    in a gap between windows, else just below `status_end` itself; -inf when every completion
+    comes after the status day anyway (a not_before or a first window after it).
+    """
+    if not_before is not None and not_before >= status_end:
+        return -np.inf
+    if window is None:
+        return float(np.nextafter(status_end, -np.inf))
+    every, open_, first = window.every, window.open, window.first
+    if status_end <= first:
+        return -np.inf
+    k = np.floor((status_end - first) / every)
+    opening = first + k * every
+    if opening < status_end <= opening + open_:
+        return float(np.nextafter(status_end, -np.inf))
+    # status_end lies in the gap after window k (or exactly on opening k + 1's edge, which the
+    # floor puts in window k + 1: the gap is then the one before it).
+    last = opening + open_ if status_end > opening else opening - every + open_
+    if not_before is not None and not_before > last:
+        return -np.inf
+    return float(last)
+
+
+def threshold_of_base(late: float, start: np.ndarray, scale: Values, add: Values) -> np.ndarray:
+    """The base duration the first attempt's work must exceed to end after `late`.
+
+    The work ends at start + base*scale + add. -inf (no condition) where the start is never or
+    the scale is not positive.
     """
     with np.errstate(divide="ignore", invalid="ignore"):
-        threshold = np.where(scale > 0, (as_of - start - add) / scale, -np.inf)
-    threshold = np.where(np.isfinite(start), threshold, -np.inf)
-    return dist.ppf_above(u, threshold)
+        threshold = np.where(np.asarray(scale) > 0, (late - start - add) / scale, -np.inf)
+    return np.where(np.isfinite(start), threshold, -np.inf)
+
+
+def ppf_below(dist: Distribution, u: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """Draws conditional on X <= t from uniforms u: ppf(u * F(t)), never above t."""
+    with np.errstate(invalid="ignore"):
+        x = dist.ppf(u * dist.cdf(t))
+    return np.minimum(x, t)
 
 
 def next_window(t: np.ndarray, window: Window) -> np.ndarray:

@@ -29,6 +29,7 @@ from markupsafe import Markup
 from plotly.utils import PlotlyJSONEncoder
 
 from sim import atomic, summary
+from sim.doneby import done_by
 from sim.report import figures, summaries
 from sim.report.headline import Headline, day_text, headlines, percent
 from sim.report.markdown import linkify, render
@@ -229,8 +230,7 @@ def _group_row(result: Result, label: str, planned: float | None, mask: np.ndarr
         observed=float(mask.mean()) if mask.size else 0.0,
         p50=_date(scenario, pcts[50]) if x.size else "—",
         p80=_date(scenario, pcts[80]) if x.size else "—",
-        # The whole target day counts, as in Result.p_by.
-        p_target=None if target is None or not x.size else float((x < math.floor(target) + 1).mean()),
+        p_target=None if target is None or not x.size else float(done_by(x, target).mean()),
     )
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sim.doneby import end_of_day
 from sim.results import percentile_of
 from sim.scenario import Scenario
 
@@ -42,9 +43,9 @@ def cdf(x: np.ndarray, levels: int = 200) -> Cdf:
     wanted = wanted[(wanted >= 0) & (wanted < finite.size)]
     index = np.unique(np.r_[0, wanted, finite.size - 1])
     # Dates are whole days: P(done by a date) counts every finish before the end of that day
-    # (as Result.p_by does), so hovering over the curve at the target reads P(target).
+    # (`sim.doneby`, as Result.p_by does), so hovering over the curve at the target reads P(target).
     days = np.unique(np.floor(finite[index]))
-    p = np.searchsorted(finite, days + 1.0, side="left") / n
+    p = np.array([np.searchsorted(finite, end_of_day(d), side="left") for d in days]) / n
     return Cdf(days.tolist(), p.tolist(), finite.size / n, n)
 
 
