@@ -3,6 +3,7 @@ the rules that need several values at once. Every problem is collected with its 
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 import math
 import typing
@@ -12,7 +13,7 @@ from pydantic import BaseModel, ValidationError
 
 from sim import schema
 from sim.errors import Problem, ScenarioError, format_path
-from sim.units import add_years, format_days
+from sim.units import DEFAULT_HORIZON_YEARS, default_horizon, format_days
 from sim.yamlsource import Key, Source
 
 
@@ -299,7 +300,14 @@ class _Semantics:
 
     def check(self) -> None:
         s = self.s
-        horizon = s.horizon or add_years(s.start, 50)
+        horizon = s.horizon or default_horizon(s.start)
+        if horizon is None:
+            self.c.at(
+                ("start",),
+                f"start {s.start} is too late for the default horizon ({DEFAULT_HORIZON_YEARS} years "
+                "later, past 9999-12-31); give a horizon",
+            )
+            horizon = dt.date.max
         if horizon <= s.start:
             self.c.at(("horizon",), f"horizon {horizon} must be after start {s.start}")
         if s.as_of is not None and not s.start <= s.as_of < horizon:

@@ -299,9 +299,9 @@ def test_markdown_subset() -> None:
     assert str(html) == (
         "<p>A <strong>bold</strong> and <em>em</em> <code>&lt;b&gt;x&lt;/b&gt;</code>; see "
         '<a href="https://e.org/?a=1&amp;b=2" rel="noopener noreferrer">docs</a>.</p>\n'
-        '<ul><li>one</li><li>two <a href="http://x.org/p" rel="noopener noreferrer">'
-        "http://x.org/p</a></li></ul>\n"
-        "<ol><li>first</li><li>second</li></ol>"
+        '<ul>\n<li>one</li>\n<li>two <a href="http://x.org/p" rel="noopener noreferrer">'
+        "http://x.org/p</a></li>\n</ul>\n"
+        "<ol>\n<li>first</li>\n<li>second</li>\n</ol>"
     )
 
 
@@ -325,14 +325,29 @@ def test_markdown_never_emits_markup_from_the_input(source: str) -> None:
         assert "on" not in re.findall(r"\s(on)\w*=", attributes)
         if tag == "a":
             href = re.search(r'href="([^"]*)"', attributes)
-            assert href is not None and href.group(1).startswith(("http://", "https://"))
+            assert href is not None and href.group(1).startswith(("http://", "https://", "mailto:"))
 
 
-def test_linkify_only_links_web_urls() -> None:
-    assert str(linkify("CNSA, https://cnsa.gov.cn/a?b=1&c=2. mailto:x@y.z")) == (
+def test_linkify_only_links_web_and_mail_urls() -> None:
+    assert str(linkify("CNSA, https://cnsa.gov.cn/a?b=1&c=2. mailto:x@y.z javascript:alert(1)")) == (
         'CNSA, <a href="https://cnsa.gov.cn/a?b=1&amp;c=2" rel="noopener noreferrer">'
-        "https://cnsa.gov.cn/a?b=1&amp;c=2</a>. mailto:x@y.z"
+        'https://cnsa.gov.cn/a?b=1&amp;c=2</a>. <a href="mailto:x@y.z" rel="noopener noreferrer">'
+        "mailto:x@y.z</a> javascript:alert(1)"
     )
+
+
+def test_nested_link_in_a_bare_url_stays_inside_one_href() -> None:
+    html = str(render("http://a.example/[y](http://b.example/style=position:fixed;\"onclick=x)"))
+    assert html == (
+        '<p><a href="http://a.example/%5By%5D(http://b.example/style=position:fixed;%22onclick=x)" '
+        'rel="noopener noreferrer">http://a.example/[y](http://b.example/style=position:fixed;'
+        "&quot;onclick=x)</a></p>"
+    )
+
+
+def test_bidi_controls_are_shown_as_code_points() -> None:
+    assert str(render("a\u202eb\u2066c")) == "<p>a\\u202eb\\u2066c</p>"
+    assert str(linkify("x\u202dy")) == "x\\u202dy"
 
 
 # --- aggregates -------------------------------------------------------------------------------
