@@ -147,11 +147,11 @@ def _fail(source: Source, key: tuple[str], message: str, at_key: bool = False) -
 
 
 def _suggest(rid: object, data: dict[str, Any]) -> str:
-    import difflib
+    from sim.suggest import closest
 
     ids = [k for section in MERGED_BY_ID if isinstance(data.get(section), dict) for k in data[section]]
-    close = difflib.get_close_matches(str(rid), ids, n=1, cutoff=0.6)
-    return f" (did you mean {close[0]!r}?)" if close else ""
+    close = closest(str(rid), ids)
+    return f" (did you mean {close!r}?)" if close else ""
 
 
 def _overlay(base: Source, child: Source) -> Source:
