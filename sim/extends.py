@@ -10,6 +10,7 @@ from typing import Any, NoReturn
 from sim import yamlsource
 from sim.display import terminal
 from sim.errors import Problem, ScenarioError
+from sim.suggest import Suggestions
 from sim.yamlsource import Source
 
 MERGED_BY_ID = ("milestones", "risks", "resources")
@@ -146,11 +147,9 @@ def _fail(source: Source, key: tuple[str], message: str, at_key: bool = False) -
     raise ScenarioError(Problem(message, source.path, m.line if m else None, m.column if m else None, key[0]))
 
 
-def _suggest(rid: object, data: dict[str, Any]) -> str:
-    from sim.suggest import closest
-
+def _suggest(rid: object, data: dict[str, Any], suggestions: Suggestions) -> str:
     ids = [k for section in MERGED_BY_ID if isinstance(data.get(section), dict) for k in data[section]]
-    close = closest(str(rid), ids)
+    close = suggestions.closest(str(rid), ids)
     return f" (did you mean {close!r}?)" if close else ""
 
 
@@ -160,6 +159,7 @@ def _overlay(base: Source, child: Source) -> Source:
     key_marks = dict(base.key_marks)
     removed = child.data.get("remove") or []
     problems: list[Problem] = []
+    suggestions = Suggestions()
     if isinstance(removed, list):
         for i, rid in enumerate(removed):
             where = [s for s in MERGED_BY_ID if isinstance(data.get(s), dict) and rid in data[s]]
@@ -167,7 +167,8 @@ def _overlay(base: Source, child: Source) -> Source:
                 m = child.marks.get(("remove", i))
                 problems.append(
                     Problem(
-                        f"nothing called {rid!r} in the base scenario to remove{_suggest(rid, data)}",
+                        f"nothing called {rid!r} in the base scenario to remove"
+                        + _suggest(rid, data, suggestions),
                         child.path,
                         m.line if m else None,
                         m.column if m else None,

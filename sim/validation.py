@@ -192,7 +192,8 @@ class _References:
         if ref == self_id:
             self.c.at(loc, f"{ref!r} cannot come after itself")
         elif ref not in self.milestones:
-            self.c.at(loc, f"unknown milestone {ref!r}{_did_you_mean(ref, self.milestone_ids, self.c.suggestions)}")
+            hint = _did_you_mean(ref, self.milestone_ids, self.c.suggestions)
+            self.c.at(loc, f"unknown milestone {ref!r}{hint}")
 
     def effects(self, loc: Key, effects: object) -> None:
         if not isinstance(effects, list):

@@ -33,6 +33,8 @@ KEYS = [
     "x" * 300, "\x1b[2J", "",
 ]
 
+SPLICES = ["&a ", "*a", "<<: *a", ": ", "- ", "{", "[", "'", '"', "\t", "#", "!!python/object ", "!x "]
+
 
 def _paths(node: Any, at: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
     out = [at]
@@ -92,12 +94,13 @@ def mutate_text(text: str, rng: random.Random, steps: int) -> str:
         elif op == 3:
             line = lines[i]
             k = rng.randrange(len(line) + 1)
-            lines[i] = line[:k] + rng.choice(["&a ", "*a", "<<: *a", ": ", "- ", "{", "[", "'", '"', "\t", "#", "!!python/object ", "!x ", "\x00", "\ufeff"]) + line[k:]
+            lines[i] = line[:k] + rng.choice(SPLICES) + line[k:]
         elif op == 4:
             lines[i] = lines[i][: rng.randrange(len(lines[i]) + 1)]
         elif op == 5:
             indent = len(lines[i]) - len(lines[i].lstrip())
-            lines.insert(i, " " * indent + f"{rng.choice(KEYS)}: {yaml.safe_dump(rng.choice(HOSTILE), default_flow_style=True, width=10**6).strip().removesuffix('...').strip()}")
+            value = yaml.safe_dump(rng.choice(HOSTILE), default_flow_style=True, width=10**6)
+            lines.insert(i, " " * indent + f"{rng.choice(KEYS)}: {value.strip().removesuffix('...').strip()}")
         elif op == 6:
             lines[i] = " " + lines[i]
         else:
