@@ -223,9 +223,13 @@ class BranchSpec(Model):
     effects: list[EffectSpec] = []
 
 
+# Each retry is an array of delays per iteration; a thousand attempts is beyond any real campaign.
+MAX_RETRIES = 1000
+
+
 class RetrySpec(Model):
     after: Duration
-    max: Count = Field(ge=0)
+    max: Count = Field(ge=0, le=MAX_RETRIES)
 
 
 class WindowSpec(Model):

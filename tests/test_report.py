@@ -23,6 +23,7 @@ from urllib.parse import unquote
 import numpy as np
 import pytest
 
+from sim.errors import OutputError
 from sim.report import page as report_page
 from sim.report import write_comparison, write_report
 from sim.report.headline import headline, headlines, percent
@@ -529,7 +530,7 @@ def test_report_is_written_atomically(tmp_path: Path, monkeypatch: pytest.Monkey
         raise OSError("disk full")
 
     monkeypatch.setattr(os, "fsync", fail_fsync)
-    with pytest.raises(OSError, match="disk full"):
+    with pytest.raises(OutputError, match=r"synthetic\.html: cannot write here: disk full$"):
         write_report(result, out)
     assert len(seen_during_write) == 1 and seen_during_write[0][0].endswith(".tmp")
     assert os.listdir(out) == []  # no report and no temporary file left
@@ -538,7 +539,7 @@ def test_report_is_written_atomically(tmp_path: Path, monkeypatch: pytest.Monkey
     path = write_report(result, out)
     before = path.read_bytes()
     monkeypatch.setattr(os, "fsync", fail_fsync)
-    with pytest.raises(OSError):
+    with pytest.raises(OutputError):
         write_report(result, out)
     assert os.listdir(out) == [path.name]  # the old report survives whole
     assert path.read_bytes() == before
