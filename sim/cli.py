@@ -340,7 +340,11 @@ def _simulate_with_progress(
         transient=True,
         console=None,
     )
-    task = bar.add_task(scenario.name[:40], total=n)
+    from rich.markup import escape
+
+    from sim.display import terminal
+
+    task = bar.add_task(escape(terminal(scenario.name)[:40]), total=n)
     shown = False
 
     def advance(k: int) -> None:

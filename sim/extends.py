@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from sim import yamlsource
-from sim.display import terminal
 from sim.errors import Problem, ScenarioError
 from sim.suggest import Suggestions
 from sim.yamlsource import Source
@@ -42,7 +41,7 @@ def _read(path: Path, stack: list[Path]) -> tuple[Source, list[Path]]:
         _fail(source, ("extends",), "extends takes the path of a base scenario file, e.g. base.yaml")
     if removed is not None:
         _check_remove(source, removed)
-    shown = terminal(base_ref)
+    shown = base_ref if len(base_ref) <= 300 else base_ref[:300] + "..."  # !r escapes control characters
     if "\x00" in base_ref:
         _fail(source, ("extends",), f"base scenario {shown!r}: a file name cannot contain a NUL character")
     try:
@@ -53,7 +52,7 @@ def _read(path: Path, stack: list[Path]) -> tuple[Source, list[Path]]:
     chain_so_far = [*stack, resolved]
     if base_path in chain_so_far:
         cycle = " -> ".join(p.name for p in [*chain_so_far[chain_so_far.index(base_path) :], base_path])
-        _fail(source, ("extends",), f"extends cycle: {terminal(cycle)}")
+        _fail(source, ("extends",), f"extends cycle: {cycle}")
     try:
         exists = base_path.exists()
     except (OSError, ValueError) as exc:
