@@ -16,7 +16,7 @@ from sim.cli import app
 from sim.errors import ScenarioError
 
 sys.path.insert(0, str(Path(__file__).parent / "fuzz"))
-from mutate import mutated  # noqa: E402
+from mutate import mutated
 
 pytestmark = pytest.mark.slow
 

@@ -12,6 +12,7 @@ to crash-<hash>; replay it with `.venv/bin/python tests/fuzz/atheris_load.py cra
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import tempfile
@@ -24,7 +25,7 @@ with atheris.instrument_imports():
     from sim.errors import ScenarioError
 
 sys.path.insert(0, str(Path(__file__).parent))
-from mutate import mutated  # noqa: E402
+from mutate import mutated
 
 FOLDER = tempfile.mkdtemp(prefix="lunarsim-fuzz-")
 PATH = os.path.join(FOLDER, "input.yaml")
@@ -35,10 +36,8 @@ def one_input(data: bytes) -> None:
         data = mutated(int.from_bytes(data[1:5], "little")).encode("utf-8", "surrogatepass")
     with open(PATH, "wb") as handle:
         handle.write(data)
-    try:
+    with contextlib.suppress(ScenarioError):
         sim.load(PATH)
-    except ScenarioError:
-        pass
 
 
 if __name__ == "__main__":
