@@ -368,3 +368,21 @@ def test_ctrl_c_with_two_workers_stops_within_a_second(tmp_path):
     assert proc.returncode == 130
     assert err.splitlines()[-1] == "interrupted; nothing half-written was left behind"
     assert stopped < 2.0, stopped  # "about a second", on a loaded 2-core machine
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        ("target: 2022-12-31", "target: 0001-01-01"),
+        ("start: 2022-04-24", "start: 2022-04-24\nhorizon: 9999-12-31"),
+    ],
+)
+def test_dates_at_the_ends_of_the_calendar_run_to_a_report(tmp_path, edit):
+    text = (ROOT / "scenarios" / "ilrs-2022-announced.yaml").read_text(encoding="utf-8")
+    assert edit[0] in text
+    path = write(tmp_path, text.replace(edit[0], edit[1], 1))
+    r = CliRunner().invoke(
+        app, ["run", str(path), "-n", "64", "--seed", "1", "--workers", "1", "-q", "--out", str(tmp_path)]
+    )
+    assert r.exit_code == 0, r.output
+    assert (tmp_path / "s.html").stat().st_size > 0
