@@ -240,9 +240,12 @@ def test_bundled_ilrs_report_first_screen(visit: Visit, ilrs) -> None:
         shutil.copyfile(shot, ROOT / "docs" / "img" / "report.png")
 
 
+# A Markdown link nested in a bare URL: a regex renderer put the inner <a> inside the outer href,
+# and the browser then read `style=position:fixed;…` as an attribute (a full-page link overlay).
 NESTED_LINK = (
     " http://a.example/[y](http://b.example/style=position:fixed;top:0;left:0;width:100vw;"
-    'height:100vh;z-index:99;"onclick=alert(1)) [z](http://c.example/" style="position:fixed) '
+    "height:100vh;z-index:99;background:red) "
+    'http://a.example/[y](http://b.example/"onclick=alert(1)) [z](http://c.example/" style="position:fixed) '
     "\u202eevil"
 )
 PAGE_SHAPE = """() => {
