@@ -303,6 +303,12 @@ class _Semantics:
 
     def check(self) -> None:
         s = self.s
+        if len(s.milestones) > schema.MAX_MILESTONES:
+            self.c.at(
+                ("milestones",),
+                f"{len(s.milestones):,} milestones; a scenario has at most {schema.MAX_MILESTONES:,} "
+                "(split the programme, or group detailed tasks into milestones)",
+            )
         horizon = s.horizon or default_horizon(s.start)
         if horizon is None:
             self.c.at(

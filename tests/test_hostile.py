@@ -386,3 +386,13 @@ def test_dates_at_the_ends_of_the_calendar_run_to_a_report(tmp_path, edit):
     )
     assert r.exit_code == 0, r.output
     assert (tmp_path / "s.html").stat().st_size > 0
+
+
+def test_milestones_are_capped(tmp_path):
+    lines = ["name: chain", "start: 2022", "milestones:", "  m0: {duration: 1d}"]
+    lines += [f"  m{i}: {{duration: 1d, after: [m{i - 1}]}}" for i in range(1, 2001)]
+    path = write(tmp_path, "\n".join(lines) + "\n")
+    assert error_of(path) == (
+        f"{path}:4:3 milestones: 2,001 milestones; a scenario has at most 2,000 (split the programme, "
+        "or group detailed tasks into milestones)"
+    )
