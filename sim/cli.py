@@ -33,7 +33,9 @@ Debug = Annotated[bool, typer.Option("--debug", help="Show the Python traceback 
 
 
 def _err(message: str) -> None:
-    print(message, file=sys.stderr)
+    from sim.display import terminal
+
+    print(terminal(message, newlines=True), file=sys.stderr)
 
 
 def _fail(code: int, message: str) -> NoReturn:
@@ -53,6 +55,8 @@ def _guard(debug: bool, action: Callable[[], Any]) -> Any:
         raise typer.Exit(2) from None
     except typer.Exit:
         raise
+    except Terminated:
+        _fail(143, "terminated; nothing half-written was left behind")
     except KeyboardInterrupt:
         _fail(130, "interrupted; nothing half-written was left behind")
     except Exception as exc:
@@ -163,17 +167,19 @@ def _run(
     quiet: bool,
     scheduler: str | None = None,
 ) -> None:
-    import sim
     from sim.render import print_table
     from sim.summary import summary
 
     to_stdout = summary_json == "-"
-    paths = [_resolve(a) for a in args]
-    loaded = [(p, sim.load(p)) for p in paths]
     from sim.samples import FORMATS
 
     if samples is not None and samples.suffix.lower() not in FORMATS:
         _fail(2, f"error: --samples must end in {' or '.join(FORMATS)}, got {samples.name!r}")
+    targets = _file_targets(summary_json, samples, len(args), [Path(a).stem for a in args])
+    _check_outputs(targets, None if no_report else out)
+    loaded = _load_all(args)
+    for _, scenario in loaded:
+        _check_fits(scenario, iterations or scenario.iterations)
     summaries = []
     executor = _executor(scheduler)
     for path, scenario in loaded:
@@ -184,7 +190,7 @@ def _run(
         try:
             result = _simulate_with_progress(scenario, n, run_seed, engine, workers, quiet, executor)
         except ValueError as exc:
-            _fail(2, f"error: {exc}")
+            _fail(2, f"error: {path}: {exc}")
         summaries.append(summary(result, str(path)))
         if not quiet:
             print_table(result, file=sys.stderr if to_stdout else sys.stdout)
@@ -216,7 +222,65 @@ def _run(
 
 
 def _say(message: str, to_stdout_reserved: bool) -> None:
-    print(message, file=sys.stderr if to_stdout_reserved else sys.stdout)
+    from sim.display import terminal
+
+    print(terminal(message), file=sys.stderr if to_stdout_reserved else sys.stdout)
+
+
+def _load_all(args: list[str]) -> list[tuple[Path, Any]]:
+    """Load every scenario before anything runs or is written; report the problems of all of them."""
+    import sim
+    from sim.errors import ScenarioError
+
+    loaded, problems = [], []
+    for arg in args:
+        try:
+            path = _resolve(arg)
+            loaded.append((path, sim.load(path)))
+        except ScenarioError as exc:
+            problems += exc.problems
+    if problems:
+        raise ScenarioError(problems)
+    return loaded
+
+
+def _check_fits(scenario: Any, iterations: int) -> None:
+    from sim.api import check_fits
+
+    try:
+        check_fits(scenario, iterations)
+    except ValueError as exc:
+        _fail(2, f"error: {scenario.path or scenario.name}: {exc}")
+
+
+def _file_targets(summary_json: str | None, samples: Path | None, count: int, stems: list[str]) -> list[Path]:
+    """The files a run will write besides reports: the summary JSON and the samples file(s)."""
+    out = []
+    if summary_json is not None and summary_json != "-":
+        if not summary_json.strip():
+            _fail(2, "error: --summary-json: the path is empty (give a file name, or - for standard output)")
+        out.append(Path(summary_json))
+    if samples is not None:
+        if not str(samples).strip():
+            _fail(2, "error: --samples: the path is empty")
+        out += (
+            [samples]
+            if count == 1
+            else [samples.with_name(f"{samples.stem}-{stem}{samples.suffix}") for stem in stems]
+        )
+    return out
+
+
+def _check_outputs(files: list[Path], folder: Path | None) -> None:
+    """Refuse unwritable output paths before any work, and clear our stale temporary files there."""
+    from sim.atomic import check_file_target, check_folder_target, remove_stale
+
+    for path in files:
+        check_file_target(path)
+        remove_stale(path.parent)
+    if folder is not None:
+        check_folder_target(folder)
+        remove_stale(folder)
 
 
 def _write_report(result: Any, out: Path) -> Path | None:
@@ -276,7 +340,11 @@ def _simulate_with_progress(
         transient=True,
         console=None,
     )
-    task = bar.add_task(scenario.name[:40], total=n)
+    from rich.markup import escape
+
+    from sim.display import terminal
+
+    task = bar.add_task(escape(terminal(scenario.name)[:40]), total=n)
     shown = False
 
     def advance(k: int) -> None:
@@ -320,13 +388,15 @@ def compare(
         _fail(2, "error: compare needs at least two scenarios")
 
     def act() -> None:
-        import sim
         from sim.render import print_table
         from sim.report import write_comparison
 
+        _check_outputs([], out)
+        loaded = _load_all(scenarios)
+        for _, scenario in loaded:
+            _check_fits(scenario, iterations or scenario.iterations)
         results = []
-        for arg in scenarios:
-            scenario = sim.load(_resolve(arg))
+        for (_, scenario), arg in zip(loaded, scenarios):
             s = _seed_for(scenario, seed, arg)
             try:
                 results.append(
@@ -338,7 +408,7 @@ def compare(
                 _fail(2, f"error: {exc}")
             if not quiet:
                 print_table(results[-1])
-        print(f"report: {write_comparison(results, out, title)}")
+        _say(f"report: {write_comparison(results, out, title)}", False)
 
     _guard(debug, act)
 
@@ -377,10 +447,20 @@ def backtest(
         from sim.backtest import backtest as score
         from sim.render import print_backtest
 
-        earlier = sim.load(_resolve(forecast))
-        later = sim.load(_resolve(outcome))
+        if json_path is not None and json_path != "-":
+            if not json_path.strip():
+                _fail(2, "error: --json: the path is empty (give a file name, or - for standard output)")
+            _check_outputs([Path(json_path)], None)
+        if not no_report:
+            _check_outputs([], out)
+        (_, earlier), (_, later) = _load_all([forecast, outcome])
+        n = iterations or earlier.iterations
+        _check_fits(earlier, n)
         s = _seed_for(earlier, seed, forecast)
-        result = sim.simulate(earlier, iterations or earlier.iterations, s, workers=None)
+        try:
+            result = sim.simulate(earlier, n, s, workers=None)
+        except ValueError as exc:
+            _fail(2, f"error: {forecast}: {exc}")
         scores = score(result, later, not_done=not_done or ())
         to_stdout = json_path == "-"
         if to_stdout:
@@ -391,7 +471,7 @@ def backtest(
             from sim.atomic import write_text
 
             write_text(Path(json_path), json.dumps(scores.as_dict(), indent=2, ensure_ascii=False) + "\n")
-            print(f"scores: {json_path}")
+            _say(f"scores: {json_path}", False)
         if not no_report:
             from sim.report import page, write_backtest
 
@@ -427,9 +507,10 @@ def validate(
                 continue
             for warning in scenario.warnings:
                 _err(f"warning: {path}: {warning}")
-            print(
+            _say(
                 f"ok: {path} ({len(scenario.milestones)} milestones, {len(scenario.risks)} risks, "
-                f"headline {scenario.headline})"
+                f"headline {scenario.headline})",
+                False,
             )
         if failed:
             raise typer.Exit(2)
@@ -527,12 +608,23 @@ def new(
     if path.exists() and not force:
         _fail(2, f"error: {path} already exists; use --force to overwrite it")
     text = files("sim").joinpath("starter.yaml").read_text(encoding="utf-8")
-    write_text(path, text)
-    print(f"wrote {path}; run it with: lunarsim run {path}")
+    _guard(False, lambda: write_text(path, text))
+    _say(f"wrote {path}; run it with: lunarsim run {path}", False)
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where the program is so that temporary files are removed on the way out."""
+
+
+def _on_sigterm(signum: int, frame: Any) -> None:
+    raise Terminated()
 
 
 def main() -> None:
     """Console-script entry point: argument errors become one line on standard error, exit 2."""
+    import signal
+
+    signal.signal(signal.SIGTERM, _on_sigterm)
     try:
         code = app(prog_name="lunarsim", standalone_mode=False)
     except Exception as exc:
@@ -546,6 +638,9 @@ def main() -> None:
         if message:  # no message: the help was printed because no arguments were given
             _err(f"error: {where}{message}{hint}")
         sys.exit(exc.exit_code)
+    except Terminated:
+        _err("terminated; nothing half-written was left behind")
+        sys.exit(143)
     except KeyboardInterrupt:
         _err("interrupted")
         sys.exit(130)

@@ -49,3 +49,8 @@ def format_path(loc: tuple[object, ...]) -> str:
         else:
             out += f".{part}" if out else str(part)
     return out
+
+
+class OutputError(ScenarioError):
+    """An output path cannot be written (read-only, missing folder, a folder in the way, a full
+    disk). Exit status 2, like bad input: the path is the user's to fix."""

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import errno
+import os
 from pathlib import Path
 from typing import Any, NoReturn
 
 from sim import yamlsource
 from sim.errors import Problem, ScenarioError
+from sim.suggest import Suggestions
 from sim.yamlsource import Source
 
 MERGED_BY_ID = ("milestones", "risks", "resources")
@@ -21,10 +24,10 @@ def read_chain(path: Path) -> tuple[Source, list[Path]]:
 
 
 def _read(path: Path, stack: list[Path]) -> tuple[Source, list[Path]]:
-    resolved = path.resolve()
     source = yamlsource.read(path)
     data = source.data
     base_ref = data.get("extends")
+    removed = data.get("remove")
     if base_ref is None:
         if "remove" in data:
             _fail(
@@ -36,19 +39,105 @@ def _read(path: Path, stack: list[Path]) -> tuple[Source, list[Path]]:
         return source, [path]
     if not isinstance(base_ref, str) or not base_ref.strip():
         _fail(source, ("extends",), "extends takes the path of a base scenario file, e.g. base.yaml")
-    base_path = (path.parent / base_ref).resolve()
+    if removed is not None:
+        _check_remove(source, removed)
+    shown = base_ref if len(base_ref) <= 300 else base_ref[:300] + "..."  # !r escapes control characters
+    if "\x00" in base_ref:
+        _fail(source, ("extends",), f"base scenario {shown!r}: a file name cannot contain a NUL character")
+    try:
+        resolved = _absolute(path)
+        base_path = _absolute(path.parent / base_ref)
+    except (OSError, RuntimeError, ValueError) as exc:
+        _fail(source, ("extends",), f"base scenario {shown!r} cannot be opened: {_why(exc)}")
     chain_so_far = [*stack, resolved]
     if base_path in chain_so_far:
         cycle = " -> ".join(p.name for p in [*chain_so_far[chain_so_far.index(base_path) :], base_path])
         _fail(source, ("extends",), f"extends cycle: {cycle}")
-    if not base_path.exists():
+    try:
+        exists = base_path.exists()
+    except (OSError, ValueError) as exc:
+        _fail(source, ("extends",), f"base scenario {shown!r} cannot be opened: {_why(exc)}")
+    if not exists and not base_path.is_symlink():
         _fail(
             source,
             ("extends",),
-            f"base scenario {base_ref!r} not found (the path is relative to this file's folder)",
+            f"base scenario {shown!r} not found (the path is relative to this file's folder)",
         )
-    base, chain = _read(_relative(base_path), chain_so_far)
+    try:
+        base, chain = _read(_relative(base_path), chain_so_far)
+    except ScenarioError as exc:
+        if any(p.file is not None and _same(p.file, base_path) and p.line is None for p in exc.problems):
+            # The base itself could not be read (a directory, a device, too big): say where it is named.
+            m = source.marks.get(("extends",))
+            located = [
+                Problem(
+                    f"base scenario {shown!r}: {p.message}",
+                    source.path,
+                    m.line if m else None,
+                    m.column if m else None,
+                    "extends",
+                )
+                if p.file is not None and _same(p.file, base_path) and p.line is None
+                else p
+                for p in exc.problems
+            ]
+            raise ScenarioError(located) from None
+        raise
     return _overlay(base, source), [path, *chain]
+
+
+def _absolute(path: Path) -> Path:
+    """The path with symlinks resolved; a symlink loop or an over-long name raises OSError."""
+    return Path(os.path.realpath(path, strict=False)) if len(str(path)) < 4096 else _too_long()
+
+
+def _too_long() -> NoReturn:
+    raise OSError(errno.ENAMETOOLONG, os.strerror(errno.ENAMETOOLONG))
+
+
+def _same(a: Path, b: Path) -> bool:
+    try:
+        return _absolute(a) == b
+    except (OSError, ValueError):
+        return False
+
+
+def _why(exc: BaseException) -> str:
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror[:1].lower() + exc.strerror[1:]
+    if isinstance(exc, RuntimeError):
+        return "symbolic link loop"
+    return "invalid file name"
+
+
+def _kind(value: object) -> str:
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    return "nothing" if value is None else "a number or other value"
+
+
+def _check_remove(source: Source, removed: object) -> None:
+    """`remove` must be a list of ids (text)."""
+    if not isinstance(removed, list):
+        _fail(source, ("remove",), "remove takes a list of ids, e.g. [old-milestone, old-risk]")
+    problems = []
+    for i, rid in enumerate(removed):
+        if not isinstance(rid, str):
+            m = source.marks.get(("remove", i))
+            problems.append(
+                Problem(
+                    "each entry of remove is the id of a milestone, risk or resource (text), "
+                    f"not {_kind(rid)}",
+                    source.path,
+                    m.line if m else None,
+                    m.column if m else None,
+                    f"remove[{i}]",
+                )
+            )
+    if problems:
+        raise ScenarioError(problems)
 
 
 def _fail(source: Source, key: tuple[str], message: str, at_key: bool = False) -> NoReturn:
@@ -57,12 +146,10 @@ def _fail(source: Source, key: tuple[str], message: str, at_key: bool = False) -
     raise ScenarioError(Problem(message, source.path, m.line if m else None, m.column if m else None, key[0]))
 
 
-def _suggest(rid: object, data: dict[str, Any]) -> str:
-    import difflib
-
+def _suggest(rid: object, data: dict[str, Any], suggestions: Suggestions) -> str:
     ids = [k for section in MERGED_BY_ID if isinstance(data.get(section), dict) for k in data[section]]
-    close = difflib.get_close_matches(str(rid), ids, n=1, cutoff=0.6)
-    return f" (did you mean {close[0]!r}?)" if close else ""
+    close = suggestions.closest(str(rid), ids)
+    return f" (did you mean {close!r}?)" if close else ""
 
 
 def _overlay(base: Source, child: Source) -> Source:
@@ -71,6 +158,7 @@ def _overlay(base: Source, child: Source) -> Source:
     key_marks = dict(base.key_marks)
     removed = child.data.get("remove") or []
     problems: list[Problem] = []
+    suggestions = Suggestions()
     if isinstance(removed, list):
         for i, rid in enumerate(removed):
             where = [s for s in MERGED_BY_ID if isinstance(data.get(s), dict) and rid in data[s]]
@@ -78,7 +166,8 @@ def _overlay(base: Source, child: Source) -> Source:
                 m = child.marks.get(("remove", i))
                 problems.append(
                     Problem(
-                        f"nothing called {rid!r} in the base scenario to remove{_suggest(rid, data)}",
+                        f"nothing called {rid!r} in the base scenario to remove"
+                        + _suggest(rid, data, suggestions),
                         child.path,
                         m.line if m else None,
                         m.column if m else None,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import hashlib
 import math
 from pathlib import Path
@@ -23,7 +24,7 @@ from sim.scenario import (
     Use,
     Window,
 )
-from sim.units import add_years
+from sim.units import default_horizon
 from sim.validation import check
 from sim.yamlsource import Source
 
@@ -108,7 +109,7 @@ def _resolve(spec: schema.ScenarioSpec, source: Source, chain: list[Path]) -> Sc
         name=spec.name,
         description=spec.description,
         start=start,
-        horizon=spec.horizon or add_years(start, 50),
+        horizon=spec.horizon or default_horizon(start) or dt.date.max,  # validated above
         as_of=spec.as_of,
         iterations=spec.iterations,
         seed=spec.seed,

@@ -25,7 +25,7 @@ def print_table(result: Result, file: IO[str] | None = None) -> None:
     wide = console.width >= 110
     columns = ["P10", "P50", "P90", *(["target"] if wide else []), "P(target)", "done"]
     table = Table(
-        title=f"{sc.name} — {result.iterations} iterations, seed {result.seed}", title_justify="left"
+        title=f"{_escape(sc.name)} — {result.iterations} iterations, seed {result.seed}", title_justify="left"
     )
     table.add_column("milestone", ratio=1, overflow="fold", min_width=12)
     for col in columns:
@@ -65,9 +65,12 @@ def top_drivers(result: Result, count: int = 5, floor: float = 0.05) -> list[tup
 
 
 def _escape(text: str) -> str:
+    """User text for a rich console: no markup, control characters and escape sequences shown escaped."""
     from rich.markup import escape
 
-    return escape(text)
+    from sim.display import terminal
+
+    return escape(terminal(text))
 
 
 def print_backtest(scores: Backtest, file: IO[str] | None = None) -> None:
@@ -77,7 +80,8 @@ def print_backtest(scores: Backtest, file: IO[str] | None = None) -> None:
 
     console = Console(file=file, soft_wrap=False, width=None if (file or sys.stdout).isatty() else 120)
     table = Table(
-        title=f"{scores.forecast} scored against {scores.outcome}, as of {scores.as_of}", title_justify="left"
+        title=f"{_escape(scores.forecast)} scored against {_escape(scores.outcome)}, as of {scores.as_of}",
+        title_justify="left",
     )
     table.add_column("milestone", ratio=1, overflow="fold", min_width=12)
     for col in ("forecast median", "P(done)", "plan said", "happened", "PIT", "CRPS (days)"):

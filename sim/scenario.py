@@ -147,4 +147,7 @@ class Scenario:
         """The calendar date on which a time of `days` falls (None for never)."""
         if days is None or not math.isfinite(days):
             return None
-        return self.start + dt.timedelta(days=math.floor(days))
+        # Axis padding and bin edges may reach past the calendar's ends (years 1 and 9999) when
+        # a scenario's dates sit near them; they are clamped there rather than overflow.
+        ordinal = self.start.toordinal() + math.floor(days)
+        return dt.date.fromordinal(min(max(ordinal, 1), dt.date.max.toordinal()))

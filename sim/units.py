@@ -156,9 +156,20 @@ def parse_date(value: object) -> datetime.date:
     if parts is not None:
         try:
             return datetime.date(*parts)
-        except ValueError:
+        except (ValueError, OverflowError):
             pass
     raise ValueError(f"{_show(value)} is not a date; write YYYY-MM-DD, YYYY-MM or YYYY")
+
+
+DEFAULT_HORIZON_YEARS = 50
+
+
+def default_horizon(start: datetime.date) -> datetime.date | None:
+    """The horizon when a scenario gives none: 50 years after start; None if that is past 9999."""
+    try:
+        return add_years(start, DEFAULT_HORIZON_YEARS)
+    except (ValueError, OverflowError):
+        return None
 
 
 def add_years(d: datetime.date, years: int) -> datetime.date:

@@ -3,7 +3,7 @@ the rules that need several values at once. Every problem is collected with its 
 
 from __future__ import annotations
 
-import difflib
+import datetime as dt
 import math
 import typing
 from typing import Any
@@ -12,7 +12,8 @@ from pydantic import BaseModel, ValidationError
 
 from sim import schema
 from sim.errors import Problem, ScenarioError, format_path
-from sim.units import add_years, format_days
+from sim.suggest import Suggestions
+from sim.units import DEFAULT_HORIZON_YEARS, default_horizon, format_days
 from sim.yamlsource import Key, Source
 
 
@@ -25,6 +26,7 @@ class _Checker:
     def __init__(self, source: Source) -> None:
         self.source = source
         self.problems: list[Problem] = []
+        self.suggestions = Suggestions()
 
     def at(self, loc: Key, message: str, key: bool = False) -> None:
         mark = None
@@ -72,7 +74,7 @@ class _Checker:
             self.at(parent, f"missing required key {loc[-1]!r}")
         elif kind == "extra_forbidden":
             allowed = _allowed_keys(loc[:-1])
-            hint = _did_you_mean(str(loc[-1]), allowed)
+            hint = _did_you_mean(str(loc[-1]), allowed, self.suggestions)
             self.at(loc, f"unknown key {loc[-1]!r}{hint}", key=True)
         elif kind in ("value_error", "assertion_error"):
             msg = str(err["msg"]).removeprefix("Value error, ").removeprefix("Assertion failed, ")
@@ -129,11 +131,11 @@ def _show(value: Any) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
 
 
-def _did_you_mean(word: str, choices: list[str]) -> str:
-    close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
+def _did_you_mean(word: str, choices: list[str], suggestions: Suggestions) -> str:
+    close = suggestions.closest(word, choices)
     if close:
-        return f" (did you mean {close[0]!r}?)"
-    if choices:
+        return f" (did you mean {close!r}?)"
+    if 0 < len(choices) <= 12:
         return f" (expected one of: {', '.join(choices)})"
     return ""
 
@@ -180,6 +182,7 @@ class _References:
         self.data = data
         ms = data.get("milestones")
         self.milestones: dict[str, Any] = ms if isinstance(ms, dict) else {}
+        self.milestone_ids = list(self.milestones)
         rs = data.get("resources")
         self.resources: dict[str, Any] = rs if isinstance(rs, dict) else {}
 
@@ -189,7 +192,8 @@ class _References:
         if ref == self_id:
             self.c.at(loc, f"{ref!r} cannot come after itself")
         elif ref not in self.milestones:
-            self.c.at(loc, f"unknown milestone {ref!r}{_did_you_mean(ref, list(self.milestones))}")
+            hint = _did_you_mean(ref, self.milestone_ids, self.c.suggestions)
+            self.c.at(loc, f"unknown milestone {ref!r}{hint}")
 
     def effects(self, loc: Key, effects: object) -> None:
         if not isinstance(effects, list):
@@ -219,7 +223,7 @@ class _References:
                 for rid in uses:
                     if rid not in self.resources:
                         hint = (
-                            _did_you_mean(rid, list(self.resources))
+                            _did_you_mean(rid, list(self.resources), self.c.suggestions)
                             if self.resources
                             else (" (declare it under resources:)")
                         )
@@ -245,7 +249,7 @@ class _References:
                         if isinstance(ref, str) and ref not in known:
                             self.c.at(
                                 ("correlations", g, "risks", j),
-                                f"unknown risk {ref!r}{_did_you_mean(ref, known)}",
+                                f"unknown risk {ref!r}{_did_you_mean(ref, known, self.c.suggestions)}",
                             )
         headline = self.data.get("headline")
         if headline is not None:
@@ -299,7 +303,20 @@ class _Semantics:
 
     def check(self) -> None:
         s = self.s
-        horizon = s.horizon or add_years(s.start, 50)
+        if len(s.milestones) > schema.MAX_MILESTONES:
+            self.c.at(
+                ("milestones",),
+                f"{len(s.milestones):,} milestones; a scenario has at most {schema.MAX_MILESTONES:,} "
+                "(split the programme, or group detailed tasks into milestones)",
+            )
+        horizon = s.horizon or default_horizon(s.start)
+        if horizon is None:
+            self.c.at(
+                ("start",),
+                f"start {s.start} is too late for the default horizon ({DEFAULT_HORIZON_YEARS} years "
+                "later, past 9999-12-31); give a horizon",
+            )
+            horizon = dt.date.max
         if horizon <= s.start:
             self.c.at(("horizon",), f"horizon {horizon} must be after start {s.start}")
         if s.as_of is not None and not s.start <= s.as_of < horizon:

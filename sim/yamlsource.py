@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -9,11 +11,14 @@ from typing import Any
 import yaml
 
 from sim.errors import Problem, ScenarioError
+from sim.errors import format_path as _format_path
 
 MAX_BYTES = 10 * 1024 * 1024
 # Bounds the work of expanding aliases: a "billion laughs" file reaches it in microseconds,
 # while a real scenario has a few hundred nodes.
 MAX_NODES = 200_000
+# Whole numbers at or past 2^128 (a seed may use all 128 bits) fit no float, date or count.
+MAX_INT = 2**128
 
 _Loader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -41,17 +46,7 @@ class Source:
 def read(path: Path) -> Source:
     """Parse `path`, refusing oversized files, alias bombs, odd tags and non-mapping documents."""
     path = Path(path)
-    try:
-        size = path.stat().st_size
-        if size > MAX_BYTES:
-            raise ScenarioError(Problem(f"file is {size / 1e6:.1f} MB; scenarios are limited to 10 MB", path))
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise ScenarioError(Problem("no such file", path)) from None
-    except IsADirectoryError:
-        raise ScenarioError(Problem("is a directory, not a scenario file", path)) from None
-    except OSError as exc:
-        raise ScenarioError(Problem(f"cannot read: {exc.strerror or exc}", path)) from None
+    raw = read_bytes(path)
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -59,10 +54,74 @@ def read(path: Path) -> Source:
     return parse(text, path, raw)
 
 
+def read_bytes(path: Path, limit: int = MAX_BYTES) -> bytes:
+    """The bytes of the regular file `path`, at most `limit` of them, or a ScenarioError.
+
+    Only a regular file is read: a FIFO, a device (/dev/zero) or a socket is refused from its
+    `fstat` before any byte is read (it is opened non-blocking, so a FIFO with no writer cannot
+    hang us). The limit counts the bytes actually read, not the size the file system reports.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
+    except FileNotFoundError:
+        raise ScenarioError(Problem("no such file", path)) from None
+    except IsADirectoryError:
+        raise ScenarioError(Problem("is a directory, not a scenario file", path)) from None
+    except (OSError, ValueError) as exc:
+        raise ScenarioError(Problem(f"cannot read: {_reason(exc)}", path)) from None
+    try:
+        info = os.fstat(fd)
+        if stat.S_ISDIR(info.st_mode):
+            raise ScenarioError(Problem("is a directory, not a scenario file", path))
+        if not stat.S_ISREG(info.st_mode):
+            raise ScenarioError(
+                Problem(f"is a {_file_kind(info.st_mode)}, not a regular file; scenarios are files", path)
+            )
+        chunks: list[bytes] = []
+        got = 0
+        while got <= limit:
+            chunk = os.read(fd, min(1 << 20, limit + 1 - got))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            got += len(chunk)
+        if got > limit:
+            raise ScenarioError(
+                Problem(f"file is over {limit // 2**20} MB; scenarios are limited to that size", path)
+            )
+        return b"".join(chunks)
+    except OSError as exc:
+        raise ScenarioError(Problem(f"cannot read: {_reason(exc)}", path)) from None
+    finally:
+        os.close(fd)
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror[:1].lower() + exc.strerror[1:]
+    if isinstance(exc, ValueError):
+        return "the path contains a NUL character"
+    return type(exc).__name__
+
+
+def _file_kind(mode: int) -> str:
+    if stat.S_ISFIFO(mode):
+        return "FIFO (named pipe)"
+    if stat.S_ISCHR(mode):
+        return "character device"
+    if stat.S_ISBLK(mode):
+        return "block device"
+    if stat.S_ISSOCK(mode):
+        return "socket"
+    return "special file"
+
+
 def parse(text: str, path: Path, raw: bytes | None = None) -> Source:
     loader = _Loader(text)
     try:
         node = loader.get_single_node()
+    except RecursionError:
+        raise ScenarioError(Problem("invalid YAML: lists or mappings are nested too deep", path)) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         what = exc.problem or exc.context or "invalid YAML"
@@ -88,7 +147,12 @@ def parse(text: str, path: Path, raw: bytes | None = None) -> Source:
         )
     source = Source(path, None, text=raw if raw is not None else text.encode())
     builder = _Builder(source, loader)
-    source.data = builder.build(node, ())
+    try:
+        source.data = builder.build(node, ())
+    except RecursionError:
+        raise ScenarioError(
+            Problem("lists or mappings are nested too deep; refusing to read it", path)
+        ) from None
     if builder.problems:
         raise ScenarioError(builder.problems)
     return source
@@ -98,7 +162,7 @@ def _kind(node: yaml.Node) -> str:
     if isinstance(node, yaml.SequenceNode):
         return "list"
     if isinstance(node, yaml.ScalarNode):
-        return f"single value ({node.value[:40]!r})"
+        return "single value"  # its text is not echoed: the file may not be a scenario at all
     return "mapping"
 
 
@@ -116,6 +180,7 @@ class _Builder:
         self.source = source
         self.loader = loader
         self.nodes = 0
+        self.open: set[int] = set()
         self.problems: list[Problem] = []
 
     def _mark(self, node: yaml.Node) -> Mark:
@@ -123,9 +188,7 @@ class _Builder:
 
     def _fail(self, node: yaml.Node, message: str) -> None:
         m = self._mark(node)
-        from sim.errors import format_path
-
-        raise ScenarioError(Problem(message, m.file, m.line, m.column, format_path(self._at)))
+        raise ScenarioError(Problem(message, m.file, m.line, m.column, _format_path(self._at)))
 
     def build(self, node: yaml.Node, at: Key) -> Any:
         self._at = at
@@ -142,15 +205,53 @@ class _Builder:
             if node.tag in _TEXT_TAGS:
                 return node.value
             if node.tag in _SCALAR_TAGS:
-                return self.loader.construct_object(node, deep=True)
+                try:
+                    value = self.loader.construct_object(node, deep=True)
+                except (yaml.YAMLError, ValueError, OverflowError):
+                    self._fail(node, f"not a valid {node.tag.rsplit(':', 1)[-1]}")
+                if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= MAX_INT:
+                    self._fail(
+                        node,
+                        f"number too large ({len(node.value.strip())} characters); whole numbers "
+                        "here are below 2^128 (39 digits)",
+                    )
+                return value
             self._fail(node, f"unsupported YAML tag {node.tag}")
+        if id(node) in self.open:
+            self._fail(
+                node, "this alias refers to a list or mapping that contains it (a self-referencing alias)"
+            )
+        self.open.add(id(node))
+        try:
+            return self._build_collection(node, at)
+        finally:
+            self.open.discard(id(node))
+
+    def _build_collection(self, node: yaml.Node, at: Key) -> Any:
         if isinstance(node, yaml.SequenceNode):
             return [self.build(child, (*at, i)) for i, child in enumerate(node.value)]
         if isinstance(node, yaml.MappingNode):
             merged = 0
             if any(k.tag == "tag:yaml.org,2002:merge" for k, _ in node.value):
                 explicit = sum(k.tag != "tag:yaml.org,2002:merge" for k, _ in node.value)
-                self.loader.flatten_mapping(node)
+                try:
+                    self.loader.flatten_mapping(node)
+                except yaml.MarkedYAMLError as exc:
+                    where = exc.problem_mark or node.start_mark
+                    self.source.marks.setdefault(at, Mark(self.source.path, where.line + 1, where.column + 1))
+                    self._at = at
+                    raise ScenarioError(
+                        Problem(
+                            "a merge key (<<) takes an alias of a mapping, or a list of them, "
+                            "e.g. <<: *defaults",
+                            self.source.path,
+                            where.line + 1,
+                            where.column + 1,
+                            _format_path(at),
+                        )
+                    ) from None
+                except RecursionError:
+                    self._fail(node, "this merge key (<<) refers to the mapping that contains it")
                 merged = len(node.value) - explicit  # flatten puts merged pairs first
             out: dict[str, Any] = {}
             first: dict[str, yaml.Node] = {}
@@ -164,8 +265,6 @@ class _Builder:
                     del first[key]  # an explicit key overrides a merged one (YAML merge-key rule)
                 if key in first:
                     m = self._mark(key_node)
-                    from sim.errors import format_path
-
                     self.problems.append(
                         Problem(
                             f"duplicate key {key!r} (first at line {first[key].start_mark.line + 1}); "
@@ -173,7 +272,7 @@ class _Builder:
                             m.file,
                             m.line,
                             m.column,
-                            format_path(at),
+                            _format_path(at),
                         )
                     )
                     continue

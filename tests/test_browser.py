@@ -301,3 +301,62 @@ def test_backtest_report_renders_on_phone_and_desktop(browser, tmp_path: Path, w
     page.screenshot(path=str(ARTIFACTS / f"backtest-{width}.png"), full_page=True)
     seen.assert_clean()
     context.close()
+
+
+# A Markdown link nested in a bare URL: a regex renderer put the inner <a> inside the outer href,
+# and the browser then read `style=position:fixed;…` as an attribute (a full-page link overlay).
+NESTED_LINK = (
+    " http://a.example/[y](http://b.example/style=position:fixed;top:0;left:0;width:100vw;"
+    "height:100vh;z-index:99;background:red) "
+    'http://a.example/[y](http://b.example/"onclick=alert(1)) [z](http://c.example/" style="position:fixed) '
+    "\u202eevil"
+)
+PAGE_SHAPE = """() => {
+  const outsidePlots = Array.from(document.querySelectorAll('body *'))
+      .filter(e => !e.closest('.plot'));
+  const attributes = new Set();
+  outsidePlots.forEach(e => Array.from(e.attributes).forEach(a => attributes.add(e.tagName + '@' + a.name)));
+  const fixed = Array.from(document.querySelectorAll('*'))
+      .filter(e => ['fixed', 'absolute', 'sticky'].includes(getComputedStyle(e).position))
+      .filter(e => !e.closest('.plot'));
+  const linkBoxes = Array.from(document.querySelectorAll('a'))
+      .flatMap(a => Array.from(a.getClientRects()).map(r => ({w: r.width, h: r.height})));
+  return {
+    attributes: Array.from(attributes).sort(),
+    positioned: fixed.length,
+    styled: outsidePlots.filter(e => e.hasAttribute('style'))
+      .map(e => e.tagName + ':' + e.getAttribute('style')),
+    tallestLink: Math.max(0, ...linkBoxes.map(b => b.h)),
+    hrefs: Array.from(document.querySelectorAll('a[href]')).map(a => a.getAttribute('href')),
+  };
+}"""
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_nested_link_payload_in_every_user_text_injects_nothing(browser, tmp_path: Path, width: int) -> None:
+    """The payload goes into every user text (name, description, titles, sources, branch and risk
+    names); the page must have the same attributes, positioned elements and link sizes as
+    without it: no attribute injected, no overlay, no new clickable area."""
+    from test_report import build_result
+
+    shapes = []
+    for text in ("", NESTED_LINK):
+        context = browser.new_context(viewport={"width": width, "height": 900})
+        page = context.new_page()
+        page.route("**/*", lambda r: r.continue_() if r.request.url.startswith("file:") else r.abort())
+        path = write_report(build_result(500, text=text), tmp_path / ("evil" if text else "plain"))
+        page.goto(path.resolve().as_uri())
+        page.wait_for_function(ALL_PLOTS_DRAWN, timeout=30_000)
+        html = path.read_text(encoding="utf-8")
+        shapes.append((page.evaluate(PAGE_SHAPE), html, page.inner_text("body")))
+        context.close()
+    (plain, _, _), (evil, evil_html, evil_text) = shapes
+    assert evil["attributes"] == plain["attributes"]  # no new attribute on any element
+    assert evil["positioned"] == plain["positioned"]  # no overlay
+    assert evil["styled"] == plain["styled"]
+    assert evil["tallestLink"] <= max(plain["tallestLink"], 40)  # every link stays one line high
+    # The CSV download link (a data: URL of the table, titles included) exists in both pages.
+    new_links = [h for h in evil["hrefs"] if h not in plain["hrefs"] and not h.startswith("data:text/csv")]
+    assert new_links and all(h.startswith(("http://", "https://", "mailto:")) for h in new_links)
+    assert not any('"' in h or " " in h for h in new_links)
+    assert "\u202e" not in evil_html and "\\u202eevil" in evil_text

@@ -300,5 +300,8 @@ def test_a_run_too_big_for_memory_is_refused_up_front():
     r = lunarsim("run", str(TUTORIAL), "-n", "100000000000", "--no-report")
     assert r.returncode == 2
     (line,) = r.stderr.splitlines()
-    assert line.startswith("error: 100000000000 iterations of 6 milestones need about")
+    assert line.startswith(
+        f"error: {TUTORIAL}: 100,000,000,000 iterations of 6 milestones (with retries and risks, "
+        "10 values each) need about 256000.3 GB of memory and "
+    )
     assert "use at most about" in line

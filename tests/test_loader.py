@@ -153,7 +153,7 @@ def test_good_scenario_resolves_times_in_days(tmp_path: Path) -> None:
 def test_files_over_ten_megabytes_are_refused(tmp_path: Path) -> None:
     path = tmp_path / "huge.yaml"
     path.write_bytes(b"# " + b"x" * (10 * 1024 * 1024) + b"\nname: x\n")
-    with pytest.raises(sim.ScenarioError, match="limited to 10 MB"):
+    with pytest.raises(sim.ScenarioError, match="over 10 MB; scenarios are limited"):
         sim.load(path)
 
 

@@ -23,6 +23,7 @@ from urllib.parse import unquote
 import numpy as np
 import pytest
 
+from sim.errors import OutputError
 from sim.report import page as report_page
 from sim.report import write_comparison, write_report
 from sim.report.headline import headline, headlines, percent
@@ -299,9 +300,9 @@ def test_markdown_subset() -> None:
     assert str(html) == (
         "<p>A <strong>bold</strong> and <em>em</em> <code>&lt;b&gt;x&lt;/b&gt;</code>; see "
         '<a href="https://e.org/?a=1&amp;b=2" rel="noopener noreferrer">docs</a>.</p>\n'
-        '<ul><li>one</li><li>two <a href="http://x.org/p" rel="noopener noreferrer">'
-        "http://x.org/p</a></li></ul>\n"
-        "<ol><li>first</li><li>second</li></ol>"
+        '<ul>\n<li>one</li>\n<li>two <a href="http://x.org/p" rel="noopener noreferrer">'
+        "http://x.org/p</a></li>\n</ul>\n"
+        "<ol>\n<li>first</li>\n<li>second</li>\n</ol>"
     )
 
 
@@ -325,14 +326,29 @@ def test_markdown_never_emits_markup_from_the_input(source: str) -> None:
         assert "on" not in re.findall(r"\s(on)\w*=", attributes)
         if tag == "a":
             href = re.search(r'href="([^"]*)"', attributes)
-            assert href is not None and href.group(1).startswith(("http://", "https://"))
+            assert href is not None and href.group(1).startswith(("http://", "https://", "mailto:"))
 
 
-def test_linkify_only_links_web_urls() -> None:
-    assert str(linkify("CNSA, https://cnsa.gov.cn/a?b=1&c=2. mailto:x@y.z")) == (
+def test_linkify_only_links_web_and_mail_urls() -> None:
+    assert str(linkify("CNSA, https://cnsa.gov.cn/a?b=1&c=2. mailto:x@y.z javascript:alert(1)")) == (
         'CNSA, <a href="https://cnsa.gov.cn/a?b=1&amp;c=2" rel="noopener noreferrer">'
-        "https://cnsa.gov.cn/a?b=1&amp;c=2</a>. mailto:x@y.z"
+        'https://cnsa.gov.cn/a?b=1&amp;c=2</a>. <a href="mailto:x@y.z" rel="noopener noreferrer">'
+        "mailto:x@y.z</a> javascript:alert(1)"
     )
+
+
+def test_nested_link_in_a_bare_url_stays_inside_one_href() -> None:
+    html = str(render("http://a.example/[y](http://b.example/style=position:fixed;\"onclick=x)"))
+    assert html == (
+        '<p><a href="http://a.example/%5By%5D(http://b.example/style=position:fixed;%22onclick=x)" '
+        'rel="noopener noreferrer">http://a.example/[y](http://b.example/style=position:fixed;'
+        "&quot;onclick=x)</a></p>"
+    )
+
+
+def test_bidi_controls_are_shown_as_code_points() -> None:
+    assert str(render("a\u202eb\u2066c")) == "<p>a\\u202eb\\u2066c</p>"
+    assert str(linkify("x\u202dy")) == "x\\u202dy"
 
 
 # --- aggregates -------------------------------------------------------------------------------
@@ -514,7 +530,7 @@ def test_report_is_written_atomically(tmp_path: Path, monkeypatch: pytest.Monkey
         raise OSError("disk full")
 
     monkeypatch.setattr(os, "fsync", fail_fsync)
-    with pytest.raises(OSError, match="disk full"):
+    with pytest.raises(OutputError, match=r"synthetic\.html: cannot write here: disk full$"):
         write_report(result, out)
     assert len(seen_during_write) == 1 and seen_during_write[0][0].endswith(".tmp")
     assert os.listdir(out) == []  # no report and no temporary file left
@@ -523,7 +539,7 @@ def test_report_is_written_atomically(tmp_path: Path, monkeypatch: pytest.Monkey
     path = write_report(result, out)
     before = path.read_bytes()
     monkeypatch.setattr(os, "fsync", fail_fsync)
-    with pytest.raises(OSError):
+    with pytest.raises(OutputError):
         write_report(result, out)
     assert os.listdir(out) == [path.name]  # the old report survives whole
     assert path.read_bytes() == before

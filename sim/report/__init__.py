@@ -20,10 +20,13 @@ def write_report(result: Result, out_dir: Path) -> Path:
     """Write `result`'s report to `out_dir/<scenario file stem>.html` atomically; return its path.
 
     The file embeds plotly.js and every figure's data, so it opens from disk with no network.
-    `out_dir` is created if missing; an existing report of the same name is replaced whole.
+    `out_dir` is created if missing (its parent must exist); an existing report of the same name
+    is replaced whole. Raises OutputError when the report cannot be written there.
     """
+    from sim.atomic import make_folder
     from sim.report import page
 
+    make_folder(out_dir)
     path = Path(out_dir) / f"{page.report_name(result.scenario)}.html"
     return page.write(path, page.report_html(result))
 
@@ -32,10 +35,12 @@ def write_comparison(results: list[Result], out_dir: Path, title: str | None = N
     """Write one report overlaying `results`' S-curves and tables; return its path.
 
     The file is `out_dir/compare-<a>-vs-<b>….html`; `title` defaults to "Comparison: A vs B".
-    Raises ValueError for an empty list.
+    Raises ValueError for an empty list, OutputError when the report cannot be written there.
     """
+    from sim.atomic import make_folder
     from sim.report import page
 
+    make_folder(out_dir)
     html = page.comparison_html(list(results), title)
     path = Path(out_dir) / f"{page.comparison_name(list(results))}.html"
     return page.write(path, html)

@@ -217,8 +217,11 @@ def _view(result: Result, mid: str) -> list[dt.date]:
 def _date_range(points: Sequence[dt.date]) -> list[str]:
     """An axis range around `points`, padded by 3 % of the span (at least two months) each side."""
     low, high = min(points), max(points)
-    pad = dt.timedelta(days=max(60.0, 0.03 * (high - low).days))
-    return [(low - pad).isoformat(), (high + pad).isoformat()]
+    pad = int(max(60.0, 0.03 * (high - low).days))
+    # Clamped to the calendar Python knows (year 1 to 9999): a target may sit at either end.
+    first = dt.date.fromordinal(max(low.toordinal() - pad, 1))
+    last = dt.date.fromordinal(min(high.toordinal() + pad, dt.date.max.toordinal()))
+    return [first.isoformat(), last.isoformat()]
 
 
 def _menu(buttons: list[dict[str, Any]], active: int) -> list[dict[str, Any]]:

@@ -29,6 +29,7 @@ from markupsafe import Markup
 from plotly.utils import PlotlyJSONEncoder
 
 from sim import atomic, summary
+from sim.display import BIDI, without_bidi
 from sim.doneby import done_by
 from sim.report import figures, summaries
 from sim.report.headline import Headline, day_text, headlines, percent
@@ -77,7 +78,8 @@ def script_json(data: Any) -> Markup:
         ("\u2029", "\\u2029"),
     ):
         text = text.replace(char, code)
-    return Markup(text)
+    # A bidi control in a label shows as the text "\u202e": in JSON, an escaped backslash then u202e.
+    return Markup(BIDI.sub(lambda m: f"\\\\u{ord(m.group(0)):04x}", text))
 
 
 def _csp_hash(script: str) -> str:
@@ -102,6 +104,13 @@ def keep_together(text: str) -> Markup:
     return Markup(_DATE.sub(lambda m: f'<span class="nw">{m.group(0)}</span>', escaped))
 
 
+def _shown(value: Any) -> Any:
+    """A template value with bidi controls shown as code points (Markup stays Markup)."""
+    if isinstance(value, Markup):
+        return Markup(without_bidi(str(value)))
+    return without_bidi(value) if isinstance(value, str) else value
+
+
 @functools.lru_cache(maxsize=1)
 def environment() -> jinja2.Environment:
     env = jinja2.Environment(
@@ -110,6 +119,8 @@ def environment() -> jinja2.Environment:
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        # Every value the templates print, escaped or not, shows bidi controls as code points.
+        finalize=_shown,
     )
     env.filters["percent"] = percent
     env.filters["markdown"] = render

@@ -1,0 +1,398 @@
+"""Hostile and broken input: every bad file, output path and signal gets a one-line answer, exit 2.
+
+One test per class of attack, each with the exact message the user sees.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+import sim
+from sim.cli import app
+from sim.errors import ScenarioError
+
+ROOT = Path(__file__).resolve().parent.parent
+TUTORIAL = ROOT / "scenarios" / "tutorial-launch-campaign.yaml"
+GOOD = "name: t\nstart: 2022-01-01\nmilestones:\n  a: {duration: 10d}\n"
+
+
+def error_of(path: Path) -> str:
+    with pytest.raises(ScenarioError) as caught:
+        sim.load(path)
+    return str(caught.value)
+
+
+def write(tmp_path: Path, text: str, name: str = "s.yaml") -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+# --- numbers and dates out of range -----------------------------------------------------------
+
+BIG = "9" * 401
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            "name: t\nstart: 2147483648\nmilestones:\n  a: {duration: 10d}\n",
+            "s.yaml:2:8 start: 2147483648 is not a date; write YYYY-MM-DD, YYYY-MM or YYYY",
+        ),
+        (
+            f"name: t\nstart: 2022\nmilestones:\n  a: {{duration: {BIG}}}\n",
+            "s.yaml:4:17 milestones.a.duration: number too large (401 characters); whole numbers here "
+            "are below 2^128 (39 digits)",
+        ),
+        (
+            f"name: t\nstart: 2022\nmilestones:\n  a: {{duration: 1d, success: {BIG}}}\n",
+            "s.yaml:4:30 milestones.a.success: number too large (401 characters); whole numbers here "
+            "are below 2^128 (39 digits)",
+        ),
+        (
+            "name: t\nstart: 2022\nmilestones:\n  a: {duration: 10d}\nrisks:\n"
+            f"  r: {{probability: 0.5, effects: [{{milestones: [a], scale: {BIG}}}]}}\n",
+            "s.yaml:6:60 risks.r.effects[0].scale: number too large (401 characters); whole numbers "
+            "here are below 2^128 (39 digits)",
+        ),
+        (
+            "name: t\nstart: 9990-01-01\nmilestones:\n  a: {duration: 10d}\n",
+            "s.yaml:2:8 start: start 9990-01-01 is too late for the default horizon (50 years later, "
+            "past 9999-12-31); give a horizon",
+        ),
+        (
+            "name: t\nstart: 2022\nhorizon: 10000-01-01\nmilestones:\n  a: {duration: 10d}\n",
+            "s.yaml:3:10 horizon: '10000-01-01' is not a date; write YYYY-MM-DD, YYYY-MM or YYYY",
+        ),
+    ],
+)
+def test_numbers_and_dates_out_of_range_are_located_errors(tmp_path, text, message):
+    path = write(tmp_path, text)
+    assert error_of(path) == f"{path.parent}/{message}"
+
+
+# --- YAML structure ---------------------------------------------------------------------------
+
+
+def test_a_self_referencing_alias_is_a_located_error(tmp_path):
+    path = write(tmp_path, "name: t\nstart: 2022\nmilestones: &m\n  a: *m\n")
+    assert error_of(path) == (
+        f"{path}:3:13 milestones.a: this alias refers to a list or mapping that contains it "
+        "(a self-referencing alias)"
+    )
+
+
+def test_a_merge_key_given_a_scalar_is_a_located_error(tmp_path):
+    path = write(tmp_path, "name: t\nstart: 2022\nmilestones:\n  a:\n    <<: 5\n    duration: 10d\n")
+    assert error_of(path) == (
+        f"{path}:5:9 milestones.a: a merge key (<<) takes an alias of a mapping, or a list of them, "
+        "e.g. <<: *defaults"
+    )
+
+
+def test_nesting_too_deep_is_refused(tmp_path):
+    path = write(tmp_path, "name: t\nstart: 2022\nmilestones: " + "[" * 5000 + "]" * 5000 + "\n")
+    assert error_of(path) == f"{path}:3:1012: invalid YAML: exceeded maximum nesting depth"
+
+
+def test_remove_entries_that_are_not_ids(tmp_path):
+    write(tmp_path, GOOD, "base.yaml")
+    path = write(tmp_path, "extends: base.yaml\nremove: [[1], {a: 1}, 3]\n")
+    assert error_of(path).splitlines() == [
+        f"{path}:2:10 remove[0]: each entry of remove is the id of a milestone, risk or resource "
+        "(text), not a list",
+        f"{path}:2:15 remove[1]: each entry of remove is the id of a milestone, risk or resource "
+        "(text), not a mapping",
+        f"{path}:2:23 remove[2]: each entry of remove is the id of a milestone, risk or resource "
+        "(text), not a number or other value",
+    ]
+
+
+# --- files that are not scenario files --------------------------------------------------------
+
+
+def test_special_files_are_refused_without_reading(tmp_path):
+    fifo = tmp_path / "fifo.yaml"
+    os.mkfifo(fifo)  # no writer: reading it would block forever
+    assert error_of(fifo) == f"{fifo}: is a FIFO (named pipe), not a regular file; scenarios are files"
+    assert error_of(Path("/dev/zero")) == (
+        "/dev/zero: is a character device, not a regular file; scenarios are files"
+    )
+    assert error_of(tmp_path) == f"{tmp_path}: is a directory, not a scenario file"
+
+
+def test_the_size_limit_counts_bytes_read(tmp_path):
+    from sim import yamlsource
+
+    big = tmp_path / "big.yaml"
+    big.write_bytes(b"#" * (yamlsource.MAX_BYTES + 1))
+    assert error_of(big) == f"{big}: file is over 10 MB; scenarios are limited to that size"
+    assert len(yamlsource.read_bytes(big, limit=yamlsource.MAX_BYTES + 1)) == yamlsource.MAX_BYTES + 1
+
+
+@pytest.mark.parametrize(
+    ("target", "message"),
+    [
+        ("fifo", "base scenario 'fifo': is a FIFO (named pipe), not a regular file; scenarios are files"),
+        ("/dev/zero", "base scenario '/dev/zero': is a character device, not a regular file; scenarios are files"),
+        ("sub", "base scenario 'sub': is a directory, not a scenario file"),
+        ("loop.yaml", "base scenario 'loop.yaml': cannot read: too many levels of symbolic links"),
+        ('"a\\0b"', "base scenario 'a\\x00b': a file name cannot contain a NUL character"),
+        ("x" * 300 + ".yaml", "base scenario '" + "x" * 300 + "...' cannot be opened: file name too long"),
+        ("missing.yaml", "base scenario 'missing.yaml' not found (the path is relative to this file's folder)"),
+    ],
+)
+def test_extends_targets_that_cannot_be_scenarios(tmp_path, target, message):
+    os.mkfifo(tmp_path / "fifo")
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "loop.yaml").symlink_to("loop.yaml")
+    path = write(tmp_path, f"extends: {target}\n")
+    assert error_of(path) == f"{path}:1:10 extends: {message}"
+
+
+def test_an_extends_target_is_never_echoed(tmp_path):
+    secret = tmp_path / "secret.txt"
+    secret.write_text("root:x:0:0:root:/root:/bin/bash\n")
+    path = write(tmp_path, "extends: secret.txt\n")
+    message = error_of(path)
+    assert message == f"{secret}:1:1: a scenario must be a mapping (key: value), not a single value"
+    assert "root" not in message.replace(str(tmp_path), "")
+
+
+# --- work that must stay linear ---------------------------------------------------------------
+
+
+def test_thousands_of_unknown_ids_get_bounded_suggestions(tmp_path):
+    lines = ["name: many", "start: 2022", "milestones:"]
+    lines += [f"  m{i:04d}-task: {{duration: 10d, after: [m{i:04d}-tsak]}}" for i in range(3000)]
+    path = write(tmp_path, "\n".join(lines) + "\n")
+    problems = error_of(path).splitlines()
+    assert len(problems) == 3000
+    assert problems[0] == (
+        f"{path}:4:39 milestones.m0000-task.after[0]: unknown milestone 'm0000-tsak' "
+        "(did you mean 'm0000-task'?)"
+    )
+    # The comparison budget (1,000,000 names) runs out after 333 suggestions against 3,000 ids.
+    assert sum("did you mean" in p for p in problems) == 333
+    assert problems[-1].endswith("unknown milestone 'm2999-tsak'")
+
+
+# --- terminal safety --------------------------------------------------------------------------
+
+
+def test_control_characters_are_shown_escaped_in_messages(tmp_path):
+    path = write(tmp_path, 'name: t\nstart: 2022\nmilestones:\n  "a\\e[2J":\n    duration: 10d\n')
+    r = CliRunner().invoke(app, ["validate", str(path)])
+    assert r.exit_code == 2
+    assert "\x1b" not in r.output
+    assert r.output.splitlines()[0] == (
+        f"error: {path}:4:3 milestones.a\\x1b[2J: 'a\\x1b[2J' is not a valid id; use lower-case "
+        "words joined by '-', e.g. 'iss-decision'"
+    )
+
+
+def test_control_characters_in_titles_are_escaped_in_the_table(tmp_path):
+    path = write(
+        tmp_path,
+        'name: "n\\e]0;pwn\\a"\nstart: 2022\nseed: 1\nmilestones:\n  a: {title: "T\\e[31m\\u202e", duration: 10d}\n',
+    )
+    r = CliRunner().invoke(app, ["run", str(path), "-n", "50", "--workers", "1", "--no-report"])
+    assert r.exit_code == 0, r.output
+    assert "\x1b" not in r.output and "\u202e" not in r.output and "\x07" not in r.output
+    assert "T\\x1b[31m\\u202e" in r.output and "n\\x1b]0;pwn\\x07" in r.output
+
+
+# --- output paths -----------------------------------------------------------------------------
+
+
+def run_cli(*args: str) -> tuple[int, list[str]]:
+    r = CliRunner().invoke(app, ["run", str(TUTORIAL), "-n", "200", "--seed", "1", "--workers", "1", "-q", *args])
+    return r.exit_code, r.output.splitlines()
+
+
+def test_output_paths_that_cannot_be_written(tmp_path):
+    (tmp_path / "a-file").write_text("x")
+    (tmp_path / "a-dir.csv").mkdir()
+    cases = [
+        (["--summary-json", ""], "error: --summary-json: the path is empty (give a file name, or - for standard output)"),
+        (["--summary-json", str(tmp_path / "nope" / "s.json")],
+         f"error: {tmp_path}/nope/s.json: cannot write here: the folder '{tmp_path}/nope' does not exist"),
+        (["--summary-json", str(tmp_path)], f"error: {tmp_path}: cannot write here: is a folder, not a file"),
+        (["--samples", str(tmp_path / "a-dir.csv")],
+         f"error: {tmp_path}/a-dir.csv: cannot write here: is a folder, not a file"),
+        (["--out", str(tmp_path / "a-file")], f"error: {tmp_path}/a-file: cannot write here: is a file, not a folder"),
+        (["--out", str(tmp_path / "nope" / "deeper")],
+         f"error: {tmp_path}/nope/deeper: cannot write here: the folder '{tmp_path}/nope' does not exist"),
+        (["--no-report", "--summary-json", "/dev/full"], "error: /dev/full: cannot write here: no space left on the device"),
+    ]
+    for args, message in cases:
+        code, lines = run_cli(*args)
+        assert (code, lines[-1:]) == (2, [message]), args
+    assert sorted(os.listdir(tmp_path)) == ["a-dir.csv", "a-file"]  # nothing written, nothing left
+
+
+def test_special_files_are_written_through_not_replaced(tmp_path):
+    fifo = tmp_path / "pipe.json"
+    os.mkfifo(fifo)
+    reader = subprocess.Popen(["cat", str(fifo)], stdout=subprocess.PIPE)
+    code, _ = run_cli("--no-report", "--summary-json", str(fifo))
+    out, _ = reader.communicate(timeout=60)
+    assert code == 0
+    assert out.startswith(b'{\n  "format": 1,')
+    assert fifo.is_fifo()  # still the FIFO, not a file renamed over it
+
+
+@pytest.fixture
+def tiny_mount(tmp_path):
+    """A mounted tmpfs (64 KB; read-only with ro): needs root and mount, else the test is skipped."""
+    mounted = []
+
+    def mount(options: str) -> Path:
+        where = tmp_path / f"mnt{len(mounted)}"
+        where.mkdir()
+        r = subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(where)], capture_output=True)
+        if r.returncode != 0:
+            pytest.skip(f"cannot mount a tmpfs here: {r.stderr.decode().strip()}")
+        mounted.append(where)
+        return where
+
+    yield mount
+    for where in mounted:
+        subprocess.run(["umount", str(where)], check=False)
+
+
+def test_read_only_folder_and_full_disk(tiny_mount):
+    ro = tiny_mount("ro,size=64k")
+    code, lines = run_cli("--out", str(ro))
+    assert (code, lines[-1:]) == (2, [f"error: {ro}: cannot write here: the file system is read-only"])
+    code, lines = run_cli("--no-report", "--summary-json", str(ro / "s.json"))
+    assert (code, lines[-1:]) == (2, [f"error: {ro}/s.json: cannot write here: the file system is read-only"])
+    full = tiny_mount("size=64k")
+    code, lines = run_cli("--out", str(full))  # the report (plotly.js inside) is megabytes
+    report = full / "tutorial-launch-campaign.html"
+    assert (code, lines[-1:]) == (2, [f"error: {report}: cannot write here: no space left on the device"])
+    assert os.listdir(full) == []  # the temporary file is gone
+
+
+def test_stale_temporary_files_of_dead_processes_are_removed(tmp_path):
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    stale = tmp_path / f".s.json.lunarsim-{dead.stdout.strip()}-abc123.tmp"
+    live = tmp_path / f".s.json.lunarsim-{os.getppid()}-abc123.tmp"  # a running process's file
+    other = tmp_path / ".s.json.tmp"  # not ours
+    for p in (stale, live, other):
+        p.write_text("partial")
+    code, _ = run_cli("--no-report", "--summary-json", str(tmp_path / "s.json"))
+    assert code == 0
+    assert sorted(os.listdir(tmp_path)) == sorted([live.name, other.name, "s.json"])
+
+
+# --- whole-command consistency ----------------------------------------------------------------
+
+
+def test_run_checks_every_file_before_writing_anything(tmp_path):
+    bad = write(tmp_path, "name: t\nstart: 2022\nmilestones:\n  a: {duration: 10 parsecs}\n", "bad.yaml")
+    out = tmp_path / "reports"
+    r = CliRunner().invoke(app, ["run", str(TUTORIAL), str(bad), "-n", "100", "--out", str(out), "-q"])
+    assert r.exit_code == 2
+    assert r.output.splitlines() == [
+        f"error: {bad}:4:17 milestones.a.duration: '10 parsecs' is not a duration; write e.g. 90d, 6w, "
+        "18 months or 2.5y"
+    ]
+    assert not out.exists()
+
+
+def test_backtest_refuses_an_over_large_run(tmp_path):
+    r = CliRunner().invoke(
+        app, ["backtest", "ilrs-2022-announced", "ilrs-2026-status", "-n", "100000000000"]
+    )
+    assert r.exit_code == 2
+    (line,) = r.output.splitlines()
+    assert line.startswith("error: ") and "iterations of" in line and "GB of memory" in line
+
+
+def test_retries_are_capped(tmp_path):
+    path = write(tmp_path, "name: t\nstart: 2022\nmilestones:\n  a: {success: 0.5, retry: {after: 1d, max: 1000000}}\n")
+    assert error_of(path) == f"{path}:4:45 milestones.a.retry.max: must be <= 1000, got 1000000"
+
+
+# --- signals (real processes: signals are the point) ------------------------------------------
+
+
+def test_sigterm_during_a_write_leaves_no_temporary_file(tmp_path):
+    fifo_free = tmp_path / "out"
+    fifo_free.mkdir()
+    code = (
+        "import os, signal, sys, time\n"
+        "from sim import atomic\n"
+        "from sim.cli import main\n"
+        "real = atomic.os.fsync\n"
+        "def slow(fd):\n"
+        "    print('writing', flush=True); time.sleep(30); real(fd)\n"
+        "atomic.os.fsync = slow\n"
+        f"sys.argv = ['lunarsim', 'run', {str(TUTORIAL)!r}, '-n', '100', '--seed', '1', '--workers', '1',"
+        f" '-q', '--no-report', '--summary-json', {str(fifo_free / 's.json')!r}]\n"
+        "main()\n"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    assert proc.stdout.readline() == "writing\n"
+    assert any(name.endswith(".tmp") for name in os.listdir(fifo_free))
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 143
+    assert err.splitlines()[-1] == "terminated; nothing half-written was left behind"
+    assert os.listdir(fifo_free) == []
+
+
+def test_ctrl_c_with_two_workers_stops_within_a_second(tmp_path):
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "sim", "run", "ilrs-2022-announced", "-n", "2000000", "--seed", "1",
+         "--workers", "2", "--engine", "simpy", "-q", "--no-report"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT,
+    )
+    time.sleep(6)  # loaded and simulating
+    assert proc.poll() is None
+    began = time.monotonic()
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    stopped = time.monotonic() - began
+    assert proc.returncode == 130
+    assert err.splitlines()[-1] == "interrupted; nothing half-written was left behind"
+    assert stopped < 2.0, stopped  # "about a second", on a loaded 2-core machine
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        ("target: 2022-12-31", "target: 0001-01-01"),
+        ("start: 2022-04-24", "start: 2022-04-24\nhorizon: 9999-12-31"),
+    ],
+)
+def test_dates_at_the_ends_of_the_calendar_run_to_a_report(tmp_path, edit):
+    text = (ROOT / "scenarios" / "ilrs-2022-announced.yaml").read_text(encoding="utf-8")
+    assert edit[0] in text
+    path = write(tmp_path, text.replace(edit[0], edit[1], 1))
+    r = CliRunner().invoke(
+        app, ["run", str(path), "-n", "64", "--seed", "1", "--workers", "1", "-q", "--out", str(tmp_path)]
+    )
+    assert r.exit_code == 0, r.output
+    assert (tmp_path / "s.html").stat().st_size > 0
+
+
+def test_milestones_are_capped(tmp_path):
+    lines = ["name: chain", "start: 2022", "milestones:", "  m0: {duration: 1d}"]
+    lines += [f"  m{i}: {{duration: 1d, after: [m{i - 1}]}}" for i in range(1, 2001)]
+    path = write(tmp_path, "\n".join(lines) + "\n")
+    assert error_of(path) == (
+        f"{path}:4:3 milestones: 2,001 milestones; a scenario has at most 2,000 (split the programme, "
+        "or group detailed tasks into milestones)"
+    )
