@@ -180,6 +180,12 @@ def add_years(d: datetime.date, years: int) -> datetime.date:
         return d.replace(year=d.year + years, day=28)
 
 
+def first_of_month_after(day: datetime.date, months: int) -> datetime.date:
+    """The first day of the month `months` calendar months after the month of `day`."""
+    total = day.year * 12 + (day.month - 1) + months
+    return datetime.date(total // 12, total % 12 + 1, 1)
+
+
 def format_days(days: float) -> str:
     """A short human form of a duration for messages: `3y`, `18 months` or `45d`.
 
