@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import math
 import re
 from abc import ABC, abstractmethod
@@ -12,8 +11,9 @@ from typing import ClassVar, Literal
 
 import numpy as np
 
+from sim.messages import and_list, did_you_mean, show
 from sim.reference import slip_class
-from sim.units import _parse_days_signed, _show, format_days, parse_duration, parse_number
+from sim.units import _parse_days_signed, format_days, parse_duration, parse_number
 
 Unit = Literal["days", "number"]
 
@@ -832,18 +832,9 @@ def _value(raw: object, unit: Unit) -> float:
     return parse_number(raw) if unit == "number" else _parse_days_signed(raw)
 
 
-def _and(names: list[str]) -> str:
-    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
-
-
-def _suggest(key: str, choices: list[str] | tuple[str, ...]) -> str | None:
-    close = difflib.get_close_matches(key, list(choices), n=1)
-    return close[0] if close else None
-
-
 def _values(body: object, kind: str, shape: str, count: int, unit: Unit) -> list[float]:
     if not isinstance(body, (list, tuple)):
-        raise ValueError(f"{kind} takes {shape}, got {_show(body)}")
+        raise ValueError(f"{kind} takes {shape}, got {show(body)}")
     if len(body) != count:
         plural = "" if len(body) == 1 else "s"
         raise ValueError(f"{kind} takes {shape}, got {len(body)} value{plural}")
@@ -852,12 +843,11 @@ def _values(body: object, kind: str, shape: str, count: int, unit: Unit) -> list
 
 def _params(body: object, kind: str, allowed: tuple[str, ...], hint: str) -> dict[str, object]:
     if not isinstance(body, Mapping):
-        raise ValueError(f"{kind} takes {hint}, got {_show(body)}")
+        raise ValueError(f"{kind} takes {hint}, got {show(body)}")
     out = {str(k): v for k, v in body.items()}
     for key in out:
         if key not in allowed:
-            close = _suggest(key, allowed)
-            why = f"did you mean {close!r}?" if close else f"use {hint}"
+            why = did_you_mean(key, allowed) or f"use {hint}"
             raise ValueError(f"unknown key {key!r} in {kind} ({why})")
     return out
 
@@ -869,17 +859,16 @@ def _parse_interval(text: str, low: str, high: str, unit: Unit) -> Lognormal:
 def _parse_reference(items: dict[str, object], unit: Unit) -> ReferenceSlip:
     for key in items:
         if key not in ("reference", "planned"):
-            close = _suggest(key, ["reference", "planned"])
-            why = f"did you mean {close!r}?" if close else f"write {_REFERENCE_FORM}"
+            why = did_you_mean(key, ["reference", "planned"]) or f"write {_REFERENCE_FORM}"
             raise ValueError(f"unknown key {key!r} in reference ({why})")
     if unit != "days":
         raise ValueError(f"reference is a duration form, {_REFERENCE_FORM}; a scale cannot use it")
     missing = [k for k in ("reference", "planned") if k not in items]
     if missing:
-        raise ValueError(f"reference needs {_REFERENCE_FORM}, missing {_and(missing)}")
+        raise ValueError(f"reference needs {_REFERENCE_FORM}, missing {and_list(missing)}")
     name = items["reference"]
     if not isinstance(name, str):
-        raise ValueError(f"reference takes a class name such as russian-lunar, got {_show(name)}")
+        raise ValueError(f"reference takes a class name such as russian-lunar, got {show(name)}")
     return ReferenceSlip(name.strip(), parse_duration(items["planned"]), unit)
 
 
@@ -893,21 +882,20 @@ def _parse_mapping(spec: Mapping[object, object], unit: Unit) -> Distribution:
         return _parse_reference(items, unit)
     kinds = [k for k in items if k in KINDS]
     if len(kinds) > 1:
-        raise ValueError(f"give one distribution, got {_and(kinds)}")
+        raise ValueError(f"give one distribution, got {and_list(kinds)}")
     if not kinds:
         unknown = [k for k in items if k != "lambda"]
         if not unknown:
             raise ValueError("lambda goes with pert, e.g. {pert: [1y, 2y, 4y], lambda: 4}")
-        close = _suggest(unknown[0], (*KINDS, "reference"))
-        hint = f" (did you mean {close!r}?)" if close else ""
+        close = did_you_mean(unknown[0], (*KINDS, "reference"))
+        hint = f" ({close})" if close else ""
         raise ValueError(f"unknown distribution {unknown[0]!r}{hint}; use one of {_KIND_LIST}")
     kind = kinds[0]
     for key in items:
         if key == kind or (kind == "pert" and key == "lambda"):
             continue
         if kind == "pert":
-            close = _suggest(key, ["lambda"])
-            why = "did you mean 'lambda'?" if close else "only lambda may go beside pert"
+            why = did_you_mean(key, ["lambda"]) or "only lambda may go beside pert"
         elif key == "lambda":
             why = "lambda goes only with pert"
         else:
@@ -927,13 +915,13 @@ def _parse_mapping(spec: Mapping[object, object], unit: Unit) -> Distribution:
         try:
             lam = parse_number(raw_lam)
         except ValueError:
-            raise ValueError(f"lambda must be a number > 0, got {_show(raw_lam)}") from None
+            raise ValueError(f"lambda must be a number > 0, got {show(raw_lam)}") from None
         return Pert(lo, mode, hi, lam, unit)
     if kind == "normal":
         params = _params(body, kind, ("mean", "sd"), "{mean, sd}")
         missing = [k for k in ("mean", "sd") if k not in params]
         if missing:
-            raise ValueError(f"normal needs {{mean, sd}}, missing {_and(missing)}")
+            raise ValueError(f"normal needs {{mean, sd}}, missing {and_list(missing)}")
         return TruncatedNormal(_value(params["mean"], unit), _value(params["sd"], unit), unit)
     if kind == "lognormal":
         params = _params(body, kind, ("median", "p10", "p90"), _LOGNORMAL_FORMS)
@@ -946,7 +934,7 @@ def _parse_mapping(spec: Mapping[object, object], unit: Unit) -> Distribution:
         raise ValueError(f"lognormal needs {_LOGNORMAL_FORMS}")
     if kind == "discrete":
         if not isinstance(body, Mapping):
-            raise ValueError(f"discrete takes {{value: probability, ...}}, got {_show(body)}")
+            raise ValueError(f"discrete takes {{value: probability, ...}}, got {show(body)}")
         if not body:
             raise ValueError("discrete needs at least one value, e.g. {6 months: 0.5, 1y: 0.5}")
         seen: dict[float, object] = {}
@@ -954,20 +942,18 @@ def _parse_mapping(spec: Mapping[object, object], unit: Unit) -> Distribution:
         for raw, raw_p in body.items():
             v = _value(raw, unit)
             if v in seen:
-                raise ValueError(
-                    f"{_show(seen[v])} and {_show(raw)} are the same value (list each value once)"
-                )
+                raise ValueError(f"{show(seen[v])} and {show(raw)} are the same value (list each value once)")
             seen[v] = raw
             try:
                 probs.append(parse_number(raw_p))
             except ValueError:
                 raise ValueError(
-                    f"probability of {_fmt(v, unit)} must be a number, got {_show(raw_p)}"
+                    f"probability of {_fmt(v, unit)} must be a number, got {show(raw_p)}"
                 ) from None
         return Discrete(tuple(seen), tuple(probs), unit)
     # The only kind left is empirical.
     if not isinstance(body, (list, tuple)):
-        raise ValueError(f"empirical takes a list such as [2y, 3.5y, 4y], got {_show(body)}")
+        raise ValueError(f"empirical takes a list such as [2y, 3.5y, 4y], got {show(body)}")
     return Empirical(tuple(_value(v, unit) for v in body), unit)
 
 
@@ -989,7 +975,7 @@ def parse_distribution(spec: object, unit: Unit = "days") -> Distribution:
                 return check_usable(_parse_interval(spec, match.group(1), match.group(2), unit))
     except ArithmeticError:  # a parameter check itself overflowed (e.g. mean / sd of 1e308s)
         raise ValueError(
-            f"{_show(spec)} cannot be simulated: its parameters overflow to infinite or undefined "
+            f"{show(spec)} cannot be simulated: its parameters overflow to infinite or undefined "
             "(NaN) values; use parameters of a realistic size"
         ) from None
     value = parse_number(spec) if unit == "number" else parse_duration(spec)

@@ -6,7 +6,8 @@ import datetime
 import math
 import numbers
 import re
-from collections.abc import Mapping
+
+from sim.messages import show
 
 DAYS_PER_WEEK = 7.0
 DAYS_PER_MONTH = 30.4375  # 365.25 / 12: the mean Julian month, so that 12 months == 1y exactly
@@ -37,31 +38,12 @@ _DURATION_RE = re.compile(r"([+-]?)\s*(\d+(?:\.\d+)?)\s*([a-z]*)", re.IGNORECASE
 _DATE_RE = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?")
 
 
-def _show(value: object) -> str:
-    """A value as a user wrote it in YAML, for messages: never a Python repr of a container."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if value is None:
-        return "an empty value"
-    if isinstance(value, str):
-        return repr(value)
-    if isinstance(value, numbers.Real):
-        return f"{float(value):.12g}" if isinstance(value, float) else str(value)
-    if isinstance(value, Mapping):
-        return "a mapping"
-    if isinstance(value, (list, tuple)):
-        return "a list"
-    if isinstance(value, datetime.date):
-        return f"the date {value.isoformat()}"
-    return f"a {type(value).__name__}"
-
-
 def _is_real(value: object) -> bool:
     return isinstance(value, numbers.Real) and not isinstance(value, bool)
 
 
 def _not_a_duration(value: object) -> ValueError:
-    return ValueError(f"{_show(value)} is not a duration; write e.g. 90d, 6w, 18 months or 2.5y")
+    return ValueError(f"{show(value)} is not a duration; write e.g. 90d, 6w, 18 months or 2.5y")
 
 
 def _needs_unit(text: str) -> ValueError:
@@ -82,7 +64,7 @@ def _parse_days_signed(value: object) -> float:
         if not math.isfinite(x):
             raise _not_a_duration(value)
         if x != 0.0:
-            raise _needs_unit(_show(value))
+            raise _needs_unit(show(value))
         return 0.0
     if not isinstance(value, str):
         raise _not_a_duration(value)
@@ -98,7 +80,7 @@ def _parse_days_signed(value: object) -> float:
         return 0.0
     if unit == "m":
         amount = sign + number
-        raise ValueError(f"{_show(value)} is ambiguous; write {amount}mo or {amount} months")
+        raise ValueError(f"{show(value)} is ambiguous; write {amount}mo or {amount} months")
     if unit not in _UNIT_DAYS:
         raise _not_a_duration(value)
     days = x * _UNIT_DAYS[unit]
@@ -116,7 +98,7 @@ def parse_duration(value: object) -> float:
     """
     days = _parse_days_signed(value)
     if days < 0:
-        raise _negative(_show(value))
+        raise _negative(show(value))
     return days
 
 
@@ -128,11 +110,11 @@ def parse_number(value: object) -> float:
         try:
             x = float(value.strip())
         except ValueError:
-            raise ValueError(f"expected a number, got {_show(value)}") from None
+            raise ValueError(f"expected a number, got {show(value)}") from None
     else:
-        raise ValueError(f"expected a number, got {_show(value)}")
+        raise ValueError(f"expected a number, got {show(value)}")
     if not math.isfinite(x):
-        raise ValueError(f"expected a finite number, got {_show(value)}")
+        raise ValueError(f"expected a finite number, got {show(value)}")
     return x
 
 
@@ -158,7 +140,7 @@ def parse_date(value: object) -> datetime.date:
             return datetime.date(*parts)
         except (ValueError, OverflowError):
             pass
-    raise ValueError(f"{_show(value)} is not a date; write YYYY-MM-DD, YYYY-MM or YYYY")
+    raise ValueError(f"{show(value)} is not a date; write YYYY-MM-DD, YYYY-MM or YYYY")
 
 
 DEFAULT_HORIZON_YEARS = 50
