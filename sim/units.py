@@ -32,7 +32,10 @@ _UNIT_DAYS: dict[str, float] = {
     "years": DAYS_PER_YEAR,
 }
 
-# The same unit spellings as the JSON Schema in sim/schema.py, plus an optional sign so that a
+# How a unit may be written (case-insensitive), each with its length in days.
+UNIT_NAMES: tuple[str, ...] = tuple(_UNIT_DAYS)
+
+# The unit spellings of `_UNIT_DAYS` (the JSON Schema is built from them), plus an optional sign so that a
 # negative duration gets its own message instead of "not a duration".
 _DURATION_RE = re.compile(r"([+-]?)\s*(\d+(?:\.\d+)?)\s*([a-z]*)", re.IGNORECASE)
 _DATE_RE = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?")
