@@ -275,6 +275,26 @@ def scurve_title(title: str) -> str:
     return f"How likely is <b>{esc(short(title, 70))}</b> to be done by each date?"
 
 
+def scurve_buttons(titles: list[str], owner: list[int], ranges: list[list[str]]) -> list[dict[str, Any]]:
+    """Dropdown buttons that show the `k`-th S-curve view: the traces whose `owner` is k, its
+    title (the milestone called `titles[k]`) and its date range `ranges[k]`."""
+    return [
+        {
+            "label": esc(short(title)),
+            "method": "update",
+            "args": [
+                {"visible": [o == k for o in owner]},
+                {
+                    "title.text": scurve_title(title),
+                    "xaxis.range": ranges[k],
+                    "xaxis.autorange": False,
+                },
+            ],
+        }
+        for k, title in enumerate(titles)
+    ]
+
+
 def milestone_labels(scenario: Scenario, mids: Sequence[str]) -> dict[str, str]:
     """Axis labels for milestones: their titles, with the id added where titles repeat."""
     titles = [scenario.milestones[m].title for m in mids]

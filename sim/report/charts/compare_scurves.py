@@ -11,14 +11,13 @@ from sim.report.style import (
     Figure,
     cdf_xy,
     date_range,
-    esc,
     figure,
     in_template,
     menu,
     probability_axis,
     reference_lines,
+    scurve_buttons,
     scurve_title,
-    short,
     view,
     vline_trace,
 )
@@ -70,21 +69,7 @@ def compare_scurves(results: list[Result], names: list[str]) -> Figure:
                 traces.append(vline_trace(t, f"Target {t} ({names[j]})", color, "dash", k == 0))
                 traces[-1].showlegend = False
                 owner.append(k)
-    buttons = [
-        {
-            "label": esc(short(title)),
-            "method": "update",
-            "args": [
-                {"visible": [o == k for o in owner]},
-                {
-                    "title.text": scurve_title(title),
-                    "xaxis.range": ranges[k],
-                    "xaxis.autorange": False,
-                },
-            ],
-        }
-        for k, (title, _) in enumerate(views)
-    ]
+    buttons = scurve_buttons([title for title, _ in views], owner, ranges)
     layout = {
         "title": {
             "text": scurve_title(views[0][0]),

@@ -19,13 +19,12 @@ from sim.report.style import (
     as_of_marks,
     cdf_xy,
     date_range,
-    esc,
     figure,
     menu,
     probability_axis,
     reference_lines,
+    scurve_buttons,
     scurve_title,
-    short,
     view,
     vline_trace,
 )
@@ -95,21 +94,7 @@ def scurves(result: Result, order: Sequence[str]) -> Figure:
             )
             owner.append(k)
     ranges = [date_range(view(result, mid)) for mid in order]
-    buttons = [
-        {
-            "label": esc(short(scenario.milestones[mid].title)),
-            "method": "update",
-            "args": [
-                {"visible": [o == k for o in owner]},
-                {
-                    "title.text": scurve_title(scenario.milestones[mid].title),
-                    "xaxis.range": ranges[k],
-                    "xaxis.autorange": False,
-                },
-            ],
-        }
-        for k, mid in enumerate(order)
-    ]
+    buttons = scurve_buttons([scenario.milestones[mid].title for mid in order], owner, ranges)
     shapes, notes = as_of_marks(scenario)
     layout = {
         "title": {
