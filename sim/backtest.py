@@ -36,7 +36,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.doneby import done_by, end_of_day
+from sim.doneby import count_done_by, done_by
 from sim.errors import Problem, ScenarioError
 from sim.results import Result
 from sim.scenario import Scenario
@@ -212,7 +212,7 @@ def backtest(
 
 def _done_by(sorted_finish: np.ndarray, day: int) -> float:
     """F(day): the share of iterations done by the end of `day` (finished before day + 1)."""
-    return float(np.searchsorted(sorted_finish, end_of_day(day), side="left")) / max(sorted_finish.size, 1)
+    return count_done_by(sorted_finish, day) / max(sorted_finish.size, 1)
 
 
 def _pit(sorted_finish: np.ndarray, day: int | None, cutoff: int, v: float) -> float:

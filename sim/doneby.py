@@ -20,3 +20,8 @@ def end_of_day(days: float) -> float:
 def done_by(finish: np.ndarray | float, days: float) -> np.ndarray:
     """Whether finish times (`inf` for never) fall on or before the date on which `days` falls."""
     return np.asarray(finish) < end_of_day(days)
+
+
+def count_done_by(sorted_finish: np.ndarray, days: float) -> int:
+    """How many of the ascending finish times fall on or before the date on which `days` falls."""
+    return int(np.searchsorted(sorted_finish, end_of_day(days), side="left"))

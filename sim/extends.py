@@ -9,7 +9,7 @@ from typing import Any, NoReturn
 
 from sim import yamlsource
 from sim.errors import Problem, ScenarioError
-from sim.suggest import Suggestions
+from sim.messages import Suggestions, did_you_mean
 from sim.yamlsource import Source
 
 MERGED_BY_ID = ("milestones", "risks", "resources")
@@ -148,8 +148,8 @@ def _fail(source: Source, key: tuple[str], message: str, at_key: bool = False) -
 
 def _suggest(rid: object, data: dict[str, Any], suggestions: Suggestions) -> str:
     ids = [k for section in MERGED_BY_ID if isinstance(data.get(section), dict) for k in data[section]]
-    close = suggestions.closest(str(rid), ids)
-    return f" (did you mean {close!r}?)" if close else ""
+    close = did_you_mean(str(rid), ids, suggestions)
+    return f" ({close})" if close else ""
 
 
 def _overlay(base: Source, child: Source) -> Source:

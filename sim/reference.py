@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import difflib
 import functools
 import math
 from dataclasses import dataclass
@@ -25,6 +24,8 @@ from importlib import resources
 from pathlib import Path
 
 import numpy as np
+
+from sim.messages import did_you_mean
 
 # The day the dataset was last checked: a mission with no launch by then is still waiting.
 DATA_AS_OF = dt.date(2026, 11, 28)
@@ -239,8 +240,8 @@ def slip_class(name: str) -> SlipClass:
     """The named class; ValueError with a did-you-mean for an unknown or too small one."""
     classes = reference_classes()
     if name not in classes:
-        close = difflib.get_close_matches(name, list(classes), n=1)
-        hint = f"did you mean {close[0]!r}? " if close else ""
+        close = did_you_mean(name, list(classes))
+        hint = f"{close} " if close else ""
         raise ValueError(
             f"unknown reference class {name!r} ({hint}usable classes: {', '.join(usable_classes())}; "
             "`lunarsim reference` lists them)"

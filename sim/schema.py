@@ -16,88 +16,15 @@ from pydantic import (
     model_validator,
 )
 
-from sim.distributions import Distribution, parse_distribution
+from sim.distributions import FIXED_DURATION_SCHEMA, Distribution, distribution_schema, parse_distribution
 from sim.reference import usable_classes
 from sim.units import parse_date
 
 ID_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
 _ID_RE = re.compile(ID_PATTERN)
 
-_DURATION_TEXT = r"^\s*\d+(\.\d+)?\s*(d|days?|w|wks?|weeks?|mo|months?|y|yrs?|years?)\s*$"
-_FIXED_DURATION_SCHEMA: dict[str, Any] = {
-    "anyOf": [
-        {
-            "type": "string",
-            "pattern": _DURATION_TEXT,
-            "examples": ["90d", "6w", "18 months", "2.5y"],
-        },
-        {"const": 0},
-    ]
-}
-
-
-def _reference_schema(value: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "type": "object",
-        "properties": {
-            "reference": {
-                "enum": usable_classes(),
-                "description": "a reference class; `lunarsim reference` lists them",
-            },
-            "planned": value,
-        },
-        "required": ["reference", "planned"],
-        "additionalProperties": False,
-        "description": "planned duration times the class's slip ratio",
-    }
-
-
-def _dist_schema(value: dict[str, Any], a_to_b: str) -> dict[str, Any]:
-    pair = {"type": "array", "items": value, "minItems": 2, "maxItems": 2}
-    triple = {"type": "array", "items": value, "minItems": 3, "maxItems": 3}
-
-    def one(key: str, schema: dict[str, Any], **extra: Any) -> dict[str, Any]:
-        return {
-            "type": "object",
-            "properties": {key: schema, **extra},
-            "required": [key],
-            "additionalProperties": False,
-        }
-
-    return {
-        "anyOf": [
-            value,
-            {"type": "string", "pattern": a_to_b, "description": "90 % interval, lognormal"},
-            one("uniform", pair),
-            one("triangular", triple),
-            one("pert", triple, **{"lambda": {"type": "number", "exclusiveMinimum": 0}}),
-            one(
-                "normal",
-                {
-                    "type": "object",
-                    "properties": {"mean": value, "sd": value},
-                    "required": ["mean", "sd"],
-                    "additionalProperties": False,
-                },
-            ),
-            one(
-                "lognormal",
-                {
-                    "type": "object",
-                    "properties": {"median": value, "p10": value, "p90": value},
-                    "required": ["p90"],
-                    "additionalProperties": False,
-                },
-            ),
-            one("discrete", {"type": "object", "additionalProperties": {"type": "number"}}),
-            one("empirical", {"type": "array", "items": value, "minItems": 1}),
-        ]
-    }
-
-
-DURATION_SCHEMA = _dist_schema(_FIXED_DURATION_SCHEMA, r"^.+\s+to\s+.+$")
-DURATION_SCHEMA["anyOf"].append(_reference_schema(_FIXED_DURATION_SCHEMA))
-FACTOR_SCHEMA = _dist_schema({"type": "number", "minimum": 0}, r"^.+\s+to\s+.+$")
+DURATION_SCHEMA = distribution_schema("days", usable_classes())
+FACTOR_SCHEMA = distribution_schema("number")
 DATE_SCHEMA: dict[str, Any] = {
     "anyOf": [
         {
@@ -186,7 +113,7 @@ def _after_entry(value: object) -> object:
 Id = Annotated[str, AfterValidator(_check_id), WithJsonSchema({"type": "string", "pattern": ID_PATTERN})]
 Duration = Annotated[Distribution, BeforeValidator(_as_days), WithJsonSchema(DURATION_SCHEMA)]
 FixedDuration = Annotated[
-    Distribution, BeforeValidator(_as_fixed_days), WithJsonSchema(_FIXED_DURATION_SCHEMA)
+    Distribution, BeforeValidator(_as_fixed_days), WithJsonSchema(FIXED_DURATION_SCHEMA)
 ]
 Factor = Annotated[Distribution, BeforeValidator(_as_factor), WithJsonSchema(FACTOR_SCHEMA)]
 Date = Annotated[dt.date, BeforeValidator(_as_date), WithJsonSchema(DATE_SCHEMA)]

@@ -6,7 +6,8 @@ import datetime
 import math
 import numbers
 import re
-from collections.abc import Mapping
+
+from sim.messages import show
 
 DAYS_PER_WEEK = 7.0
 DAYS_PER_MONTH = 30.4375  # 365.25 / 12: the mean Julian month, so that 12 months == 1y exactly
@@ -31,29 +32,13 @@ _UNIT_DAYS: dict[str, float] = {
     "years": DAYS_PER_YEAR,
 }
 
-# The same unit spellings as the JSON Schema in sim/schema.py, plus an optional sign so that a
+# How a unit may be written (case-insensitive), each with its length in days.
+UNIT_NAMES: tuple[str, ...] = tuple(_UNIT_DAYS)
+
+# The unit spellings of `_UNIT_DAYS` (the JSON Schema is built from them), plus an optional sign so that a
 # negative duration gets its own message instead of "not a duration".
 _DURATION_RE = re.compile(r"([+-]?)\s*(\d+(?:\.\d+)?)\s*([a-z]*)", re.IGNORECASE)
 _DATE_RE = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?")
-
-
-def _show(value: object) -> str:
-    """A value as a user wrote it in YAML, for messages: never a Python repr of a container."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if value is None:
-        return "an empty value"
-    if isinstance(value, str):
-        return repr(value)
-    if isinstance(value, numbers.Real):
-        return f"{float(value):.12g}" if isinstance(value, float) else str(value)
-    if isinstance(value, Mapping):
-        return "a mapping"
-    if isinstance(value, (list, tuple)):
-        return "a list"
-    if isinstance(value, datetime.date):
-        return f"the date {value.isoformat()}"
-    return f"a {type(value).__name__}"
 
 
 def _is_real(value: object) -> bool:
@@ -61,7 +46,7 @@ def _is_real(value: object) -> bool:
 
 
 def _not_a_duration(value: object) -> ValueError:
-    return ValueError(f"{_show(value)} is not a duration; write e.g. 90d, 6w, 18 months or 2.5y")
+    return ValueError(f"{show(value)} is not a duration; write e.g. 90d, 6w, 18 months or 2.5y")
 
 
 def _needs_unit(text: str) -> ValueError:
@@ -82,7 +67,7 @@ def _parse_days_signed(value: object) -> float:
         if not math.isfinite(x):
             raise _not_a_duration(value)
         if x != 0.0:
-            raise _needs_unit(_show(value))
+            raise _needs_unit(show(value))
         return 0.0
     if not isinstance(value, str):
         raise _not_a_duration(value)
@@ -98,7 +83,7 @@ def _parse_days_signed(value: object) -> float:
         return 0.0
     if unit == "m":
         amount = sign + number
-        raise ValueError(f"{_show(value)} is ambiguous; write {amount}mo or {amount} months")
+        raise ValueError(f"{show(value)} is ambiguous; write {amount}mo or {amount} months")
     if unit not in _UNIT_DAYS:
         raise _not_a_duration(value)
     days = x * _UNIT_DAYS[unit]
@@ -116,7 +101,7 @@ def parse_duration(value: object) -> float:
     """
     days = _parse_days_signed(value)
     if days < 0:
-        raise _negative(_show(value))
+        raise _negative(show(value))
     return days
 
 
@@ -128,11 +113,11 @@ def parse_number(value: object) -> float:
         try:
             x = float(value.strip())
         except ValueError:
-            raise ValueError(f"expected a number, got {_show(value)}") from None
+            raise ValueError(f"expected a number, got {show(value)}") from None
     else:
-        raise ValueError(f"expected a number, got {_show(value)}")
+        raise ValueError(f"expected a number, got {show(value)}")
     if not math.isfinite(x):
-        raise ValueError(f"expected a finite number, got {_show(value)}")
+        raise ValueError(f"expected a finite number, got {show(value)}")
     return x
 
 
@@ -158,7 +143,7 @@ def parse_date(value: object) -> datetime.date:
             return datetime.date(*parts)
         except (ValueError, OverflowError):
             pass
-    raise ValueError(f"{_show(value)} is not a date; write YYYY-MM-DD, YYYY-MM or YYYY")
+    raise ValueError(f"{show(value)} is not a date; write YYYY-MM-DD, YYYY-MM or YYYY")
 
 
 DEFAULT_HORIZON_YEARS = 50
@@ -178,6 +163,12 @@ def add_years(d: datetime.date, years: int) -> datetime.date:
         return d.replace(year=d.year + years)
     except ValueError:
         return d.replace(year=d.year + years, day=28)
+
+
+def first_of_month_after(day: datetime.date, months: int) -> datetime.date:
+    """The first day of the month `months` calendar months after the month of `day`."""
+    total = day.year * 12 + (day.month - 1) + months
+    return datetime.date(total // 12, total % 12 + 1, 1)
 
 
 def format_days(days: float) -> str:

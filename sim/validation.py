@@ -12,7 +12,7 @@ from pydantic import BaseModel, ValidationError
 
 from sim import schema
 from sim.errors import Problem, ScenarioError, format_path
-from sim.suggest import Suggestions
+from sim.messages import Suggestions, did_you_mean, show
 from sim.units import DEFAULT_HORIZON_YEARS, default_horizon, format_days
 from sim.yamlsource import Key, Source
 
@@ -82,9 +82,9 @@ class _Checker:
         elif kind == "literal_error" and loc == ("format",):
             self.at(loc, f"format {given!r} is not supported; this version of lunarsim reads format 1")
         elif kind == "literal_error" and loc[-1:] == ("cancel",):
-            self.at(loc, f"cancel takes true, got {_show(given)}")
+            self.at(loc, f"cancel takes true, got {show(given)}")
         elif kind in _EXPECTED:
-            self.at(loc, f"expected {_EXPECTED[kind]}, got {_show(given)}")
+            self.at(loc, f"expected {_EXPECTED[kind]}, got {show(given)}")
         elif kind in ("too_short", "too_long"):
             ctx = err.get("ctx", {})
             n = ctx.get("min_length", ctx.get("max_length"))
@@ -100,7 +100,7 @@ class _Checker:
                 "less_than": "<",
             }[kind]
             bound = next(iter(ctx.values()), "?")
-            self.at(loc, f"must be {op} {bound}, got {_show(given)}")
+            self.at(loc, f"must be {op} {bound}, got {show(given)}")
         else:
             self.at(loc, str(err["msg"]))
 
@@ -120,21 +120,10 @@ _EXPECTED = {
 }
 
 
-def _show(value: Any) -> str:
-    if isinstance(value, dict):
-        return "a mapping"
-    if isinstance(value, list):
-        return "a list"
-    if value is None:
-        return "nothing"
-    text = repr(value)
-    return text if len(text) <= 40 else text[:37] + "..."
-
-
 def _did_you_mean(word: str, choices: list[str], suggestions: Suggestions) -> str:
-    close = suggestions.closest(word, choices)
+    close = did_you_mean(word, choices, suggestions)
     if close:
-        return f" (did you mean {close!r}?)"
+        return f" ({close})"
     if 0 < len(choices) <= 12:
         return f" (expected one of: {', '.join(choices)})"
     return ""

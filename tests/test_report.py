@@ -24,12 +24,11 @@ import numpy as np
 import pytest
 
 from sim.errors import OutputError
-from sim.report import page as report_page
+from sim.report import views as report_views
 from sim.report import write_comparison, write_report
 from sim.report.headline import headline, headlines, percent
 from sim.report.markdown import linkify, render
-from sim.report.summaries import cdf, convergence, histogram, quantile_band
-from sim.results import PERCENTILES, RandomInput, Result
+from sim.results import PERCENTILES, RandomInput, Result, cdf, convergence, histogram, quantile_band
 from sim.scenario import Branch, Milestone, Predecessor, Risk, Scenario
 from sim.summary import tool_version
 
@@ -499,7 +498,7 @@ def test_decision_rows_split_the_headline_probability_exactly() -> None:
     head = result.scenario.milestones["m5"]
     milestones = {**result.scenario.milestones, "m5": dataclasses.replace(head, target=target)}
     result.scenario = dataclasses.replace(result.scenario, milestones=milestones)
-    (view,) = report_page.decisions(result, {})
+    (view,) = report_views.decisions(result)
     assert [row.label for row in view.rows] == ["leave-early", "stay", "stay-long"]
     total = sum(row.observed * row.p_target for row in view.rows)
     assert total == pytest.approx(result.p_by("m5", target), abs=1e-12)

@@ -10,15 +10,12 @@ import datetime as dt
 import math
 from typing import Any
 
-import plotly.graph_objects as go
-
 from sim.backtest import Backtest
-from sim.report import figures, summaries
-from sim.report.headline import percent
-from sim.report.page import _page, provenance, report_name, slug
+from sim.report.charts.backtest_curve import milestone_curve
+from sim.report.charts.pit import pit_histogram
+from sim.report.page import _page, report_name, slug
+from sim.report.views import provenance
 from sim.results import Result
-
-PIT_BINS = 5
 
 # Keys of as_dict() that the page explains itself; any other number there is shown as it comes.
 _KNOWN = {"forecast", "outcome", "as_of", "brier", "plan_brier", "milestones"}
@@ -27,114 +24,6 @@ _KNOWN = {"forecast", "outcome", "as_of", "brier", "plan_brier", "milestones"}
 def backtest_name(result: Result, scores: Backtest, outcome_stem: str | None = None) -> str:
     """File stem of the page: backtest-<forecast>-vs-<outcome>."""
     return slug(f"backtest-{report_name(result.scenario)}-vs-{outcome_stem or scores.outcome}")
-
-
-def _pit_histogram(rows: list[dict[str, Any]]) -> Any:
-    """How many milestones' PITs fall in each fifth of [0, 1], against the count a calibrated
-    forecast would put there."""
-    counts = [0] * PIT_BINS
-    names: list[list[str]] = [[] for _ in range(PIT_BINS)]
-    for row in rows:
-        k = min(int(row["pit"] * PIT_BINS), PIT_BINS - 1)
-        counts[k] += 1
-        names[k].append(figures.esc(figures.short(row["title"], 40)))
-    centers = [(k + 0.5) / PIT_BINS for k in range(PIT_BINS)]
-    expected = len(rows) / PIT_BINS
-    hover = ["<br>".join(n) if n else "none" for n in names]
-    data = [
-        go.Bar(
-            x=centers,
-            y=counts,
-            width=[0.95 / PIT_BINS] * PIT_BINS,
-            marker={"color": figures.BLUE},
-            name="milestones",
-            customdata=hover,
-            hovertemplate="PIT %{x:.1f} ± 0.1: %{y}<br>%{customdata}<extra></extra>",
-        ),
-        go.Scatter(
-            x=[0, 1],
-            y=[expected, expected],
-            mode="lines",
-            line={"color": figures.GREEN, "dash": "dash", "width": 2},
-            name=f"calibrated: {expected:.1f} per bar",
-            hoverinfo="skip",
-        ),
-    ]
-    return figures._figure(
-        data,
-        {
-            "title": {"text": "Actual dates in the forecast (PIT)"},
-            "xaxis": {
-                "title": {"text": "forecast P(done by the actual date)"},
-                "range": [0, 1],
-                "dtick": 0.2,
-            },
-            "yaxis": {"title": {"text": "milestones"}, "rangemode": "tozero", "dtick": 1},
-            "bargap": 0.05,
-            "height": 340,
-            "legend": {"orientation": "h", "y": -0.3},
-        },
-    )
-
-
-def _milestone_curve(result: Result, mid: str, row: dict[str, Any], as_of: dt.date) -> Any:
-    """The forecast's P(done by date) for one milestone, the status date, and the actual date."""
-    scenario = result.scenario
-    dates = figures.Dates(scenario)
-    curve = summaries.cdf(result.finish_of(mid))
-    x, y = figures._cdf_xy(curve, dates, scenario.horizon_days)
-    data: list[Any] = [
-        go.Scatter(
-            x=x,
-            y=y,
-            mode="lines",
-            line={"shape": "hv", "color": figures.BLUE, "width": 2},
-            name="forecast",
-            hovertemplate="%{x|%Y-%m-%d}: %{y:.0%}<extra>forecast</extra>",
-        )
-    ]
-    actual = row.get("actual")
-    if actual is not None and row.get("pit") is not None:
-        data.append(
-            go.Scatter(
-                x=[actual],
-                y=[row["pit"]],
-                mode="markers",
-                marker={"symbol": "star", "size": 14, "color": figures.VERMILLION},
-                name="actual",
-                hovertemplate=f"actual {actual}: forecast gave {percent(row['pit'])} by then<extra></extra>",
-            )
-        )
-    points = [*figures._view(result, mid), as_of]
-    if actual is not None:
-        points.append(dt.date.fromisoformat(actual))
-    return figures._figure(
-        data,
-        {
-            "title": {"text": figures.esc(figures.short(row["title"], 36)), "font": {"size": 14}},
-            "xaxis": {"type": "date", "range": figures._date_range(points)},
-            "yaxis": {"range": [0, 1.02], "tickformat": ".0%"},
-            "shapes": [_as_of_line(as_of)],
-            "showlegend": False,
-            "height": 260,
-            "margin": {"l": 48, "r": 16, "t": 40, "b": 36},
-        },
-    )
-
-
-def _as_of_line(as_of: dt.date) -> dict[str, Any]:
-    # No label on the chart: near either edge it would be cut off; the caption names the line.
-    x = as_of.isoformat()
-    return {
-        "type": "line",
-        "xref": "x",
-        "x0": x,
-        "x1": x,
-        "yref": "paper",
-        "y0": 0,
-        "y1": 1,
-        "line": {"color": figures.GREEN, "width": 1.5, "dash": "longdash"},
-    }
 
 
 def _status(row: dict[str, Any]) -> str:
@@ -166,12 +55,12 @@ def backtest_html(result: Result, scores: Backtest, when: dt.datetime | None = N
     pits = [r for r in rows if isinstance(r.get("pit"), (int, float)) and math.isfinite(r["pit"])]
     figs: dict[str, Any] = {}
     if pits:
-        figs["fig-pit"] = _pit_histogram(pits)
+        figs["fig-pit"] = pit_histogram(pits)
     curves = []
     for k, row in enumerate(rows):
         if row["id"] in result.milestone_ids:
             fig_id = f"fig-bt-{k}"
-            figs[fig_id] = _milestone_curve(result, row["id"], row, as_of)
+            figs[fig_id] = milestone_curve(result, row["id"], row, as_of)
             curves.append((fig_id, row))
     others = [
         (key, value)

@@ -1,0 +1,101 @@
+"""Several scenarios' P(done by date) overlaid, for each milestone they share."""
+
+from __future__ import annotations
+
+import plotly.graph_objects as go
+
+from sim.report.charts import ComparisonInputs
+from sim.report.style import (
+    SERIES,
+    Dates,
+    Figure,
+    cdf_xy,
+    date_range,
+    figure,
+    in_template,
+    menu,
+    probability_axis,
+    reference_lines,
+    scurve_buttons,
+    scurve_title,
+    view,
+    vline_trace,
+)
+from sim.results import Result, cdf
+
+
+def compare_scurves(results: list[Result], names: list[str]) -> Figure:
+    """Each scenario's CDF overlaid, for every milestone id they share (a dropdown picks one).
+
+    When they share none, a single view overlays each scenario's own headline milestone.
+    """
+    first = results[0]
+    common = [m for m in first.milestone_ids if all(m in r.milestone_ids for r in results[1:])]
+    headline = first.scenario.headline
+    if headline in common:
+        common.remove(headline)
+        common.insert(0, headline)
+    views: list[tuple[str, list[str]]] = [
+        (first.scenario.milestones[m].title, [m] * len(results)) for m in common
+    ]
+    if not views:
+        views = [("Headline milestones", [r.scenario.headline for r in results])]
+    traces = []
+    owner = []
+    ranges = []
+    for k, (_, per_result) in enumerate(views):
+        ranges.append(date_range([d for r, m in zip(results, per_result, strict=True) for d in view(r, m)]))
+        for j, (result, mid) in enumerate(zip(results, per_result, strict=True)):
+            dates = Dates(result.scenario)
+            curve = cdf(result.finish_of(mid))
+            x, y = cdf_xy(curve, dates, result.scenario.horizon_days)
+            color = SERIES[j % len(SERIES)]
+            traces.append(
+                go.Scatter(
+                    x=x,
+                    y=y,
+                    mode="lines",
+                    name=names[j],
+                    visible=k == 0,
+                    line={"color": color, "width": 2.5, "shape": "hv"},
+                    hovertemplate=f"{in_template(names[j])}<br>%{{x|%Y-%m-%d}}: %{{y:.0%}}<extra></extra>",
+                )
+            )
+            owner.append(k)
+            target = result.scenario.milestones[mid].target
+            if target is not None:
+                t = dates(target)
+                assert t is not None
+                traces.append(vline_trace(t, f"Target {t} ({names[j]})", color, "dash", k == 0))
+                traces[-1].showlegend = False
+                owner.append(k)
+    buttons = scurve_buttons([title for title, _ in views], owner, ranges)
+    layout = {
+        "title": {
+            "text": scurve_title(views[0][0]),
+            "x": 0,
+            "xanchor": "left",
+            "y": 0.97,
+            "yanchor": "top",
+        },
+        "height": 480,
+        "margin": {"t": 82, "b": 40},
+        "xaxis": {"type": "date", "range": ranges[0], "autorange": False},
+        "yaxis": probability_axis(),
+        "shapes": reference_lines(),
+        "legend": {
+            "orientation": "h",
+            "x": 0,
+            "y": -0.09,
+            "xanchor": "left",
+            "yanchor": "top",
+            "traceorder": "normal",
+        },
+    }
+    if len(views) > 1:
+        layout["updatemenus"] = menu(buttons, 0)
+    return figure(traces, layout)
+
+
+def figures(page: ComparisonInputs) -> dict[str, Figure]:
+    return {"fig-compare-scurve": compare_scurves(page.results, page.names)}

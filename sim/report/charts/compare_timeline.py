@@ -1,0 +1,86 @@
+"""Several scenarios side by side on one date axis: P10 to P90 and median of each shared milestone."""
+
+from __future__ import annotations
+
+import plotly.graph_objects as go
+
+from sim.report.charts import ComparisonInputs
+from sim.report.charts.timeline import milestone_hover
+from sim.report.style import (
+    SERIES,
+    Dates,
+    Figure,
+    figure,
+    milestone_labels,
+)
+from sim.results import Result
+
+
+def compare_timeline(results: list[Result], names: list[str]) -> Figure:
+    """P10–P90 and P50 of every shared milestone, one row per scenario within each milestone."""
+    first = results[0]
+    common = [m for m in first.milestone_ids if all(m in r.milestone_ids for r in results[1:])]
+    labels = milestone_labels(first.scenario, common)
+    traces = []
+    for j, (result, name) in enumerate(zip(results, names, strict=True)):
+        dates = Dates(result.scenario)
+        color = SERIES[j % len(SERIES)]
+        bar_x: list[str | None] = []
+        bar_y: list[list[str | None]] = [[], []]
+        dot_x: list[str | None] = []
+        dot_y: list[list[str | None]] = [[], []]
+        dot_text: list[str] = []
+        for mid in common:
+            p10 = result.percentile_days(mid, 10)
+            p50 = result.percentile_days(mid, 50)
+            p90 = result.percentile_days(mid, 90)
+            if p10 is not None:
+                end = p90 if p90 is not None else result.scenario.horizon_days
+                bar_x += [dates(p10), dates(end), None]
+                bar_y[0] += [labels[mid], labels[mid], None]
+                bar_y[1] += [name, name, None]
+            dot_x.append(dates(p50) if p50 is not None else dates(result.scenario.horizon_days))
+            dot_y[0].append(labels[mid])
+            dot_y[1].append(name)
+            dot_text.append(f"<b>{name}</b><br>{milestone_hover(result, mid)}")
+        traces.append(
+            go.Scatter(
+                x=bar_x,
+                y=bar_y,
+                mode="lines",
+                name=f"{name}: P10–P90",
+                line={"color": color, "width": 10},
+                opacity=0.45,
+                hoverinfo="skip",
+                legendgroup=f"s{j}",
+            )
+        )
+        traces.append(
+            go.Scatter(
+                x=dot_x,
+                y=dot_y,
+                mode="markers",
+                name=f"{name}: median",
+                marker={"color": color, "size": 10, "line": {"color": "#ffffff", "width": 1}},
+                text=dot_text,
+                hovertemplate="%{text}<extra></extra>",
+                legendgroup=f"s{j}",
+            )
+        )
+    layout = {
+        "title": {
+            "text": "Every shared milestone, scenario by scenario (P10–P90 and median)",
+            "x": 0,
+            "xanchor": "left",
+        },
+        "height": max(280, 120 + 22 * len(common) * len(results)),
+        "xaxis": {"type": "date", "side": "top"},
+        "yaxis": {"type": "multicategory", "autorange": "reversed"},
+        "legend": {"orientation": "h", "x": 0, "y": 0, "xanchor": "left", "yanchor": "top"},
+        "hovermode": "closest",
+    }
+    return figure(traces, layout)
+
+
+def figures(page: ComparisonInputs) -> dict[str, Figure]:
+    return {"fig-compare-timeline": compare_timeline(page.results, page.names)}

@@ -1,0 +1,105 @@
+"""The headline's P(done by date) within each outcome of a decision, against all runs."""
+
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+
+from sim.report.charts import ReportInputs
+from sim.report.headline import percent
+from sim.report.style import (
+    GREY,
+    SERIES,
+    VERMILLION,
+    Dates,
+    Figure,
+    cdf_xy,
+    date_range,
+    esc,
+    figure,
+    in_template,
+    probability_axis,
+    reference_lines,
+    short,
+    vertical_line,
+    view,
+)
+from sim.results import Result, cdf
+
+
+def conditioned(result: Result, headline: str, groups: list[tuple[str, np.ndarray]], title: str) -> Figure:
+    """The headline's CDF within each group of iterations (a mask per group) and overall."""
+    scenario = result.scenario
+    dates = Dates(scenario)
+    edge = scenario.horizon_days
+    x_all = result.finish_of(headline)
+    traces = []
+    for k, (name, mask) in enumerate(groups):
+        curve = cdf(x_all[mask])
+        x, y = cdf_xy(curve, dates, edge)
+        traces.append(
+            go.Scatter(
+                x=x,
+                y=y,
+                mode="lines",
+                name=name,
+                line={"color": SERIES[k % len(SERIES)], "width": 2.5, "shape": "hv"},
+                hovertemplate=f"{in_template(name)}<br>%{{x|%Y-%m-%d}}: %{{y:.0%}}<extra></extra>",
+            )
+        )
+    x, y = cdf_xy(cdf(x_all), dates, edge)
+    traces.append(
+        go.Scatter(
+            x=x,
+            y=y,
+            mode="lines",
+            name="All runs",
+            line={"color": GREY, "width": 1.5, "dash": "dash", "shape": "hv"},
+            hovertemplate="All runs<br>%{x|%Y-%m-%d}: %{y:.0%}<extra></extra>",
+        )
+    )
+    spec = scenario.milestones[headline]
+    shapes = reference_lines()
+    if spec.target is not None:
+        shapes.append(vertical_line(dates(spec.target), VERMILLION, "dash"))
+    layout = {
+        "title": {"text": title, "x": 0, "xanchor": "left"},
+        "height": 380,
+        "margin": {"t": 60},
+        "xaxis": {
+            "type": "date",
+            "range": date_range(view(result, headline)),
+            "autorange": False,
+        },
+        "yaxis": probability_axis(),
+        "shapes": shapes,
+        "legend": {"x": 0.01, "y": 0.99, "xanchor": "left", "yanchor": "top"},
+    }
+    return figure(traces, layout)
+
+
+def figure_id(k: int) -> str:
+    """The element id of the chart of the `k`-th decision (in `Result.outcome` order)."""
+    return f"fig-decision-{k}"
+
+
+def figures(page: ReportInputs) -> dict[str, Figure]:
+    """One chart per decision: the headline's curve within each of its outcomes."""
+    result = page.result
+    scenario = result.scenario
+    head = scenario.headline
+    out = {}
+    for k, (mid, chosen) in enumerate(result.outcome.items()):
+        spec = scenario.milestones[mid]
+        chosen = np.asarray(chosen)
+        groups = []
+        for b, branch in enumerate(spec.branches):
+            mask = chosen == b
+            share = float(mask.mean()) if mask.size else 0.0
+            groups.append((f"{esc(branch.id)} ({percent(share)} of runs)", mask))
+        title = (
+            f"<b>{esc(short(scenario.milestones[head].title, 50))}</b> "
+            f"by outcome of <b>{esc(short(spec.title, 50))}</b>"
+        )
+        out[figure_id(k)] = conditioned(result, head, groups, title)
+    return out

@@ -1,0 +1,88 @@
+"""Whether a run settled: the headline's running P50 and P80 with 95 % bands as iterations accumulate."""
+
+from __future__ import annotations
+
+import plotly.graph_objects as go
+
+from sim.report.charts import ReportInputs
+from sim.report.style import (
+    BLUE,
+    ORANGE,
+    Dates,
+    Figure,
+    esc,
+    figure,
+    short,
+)
+from sim.results import Result
+from sim.results import convergence as running_percentiles
+
+
+def convergence(result: Result, mid: str) -> Figure:
+    """Running P50 and P80 of `mid` against iterations (log axis) with 95 % bands."""
+    scenario = result.scenario
+    dates = Dates(scenario)
+    runs = running_percentiles(result.finish_of(mid))
+    traces = []
+    for p, color, fill in (
+        (50, BLUE, "rgba(0,114,178,0.18)"),
+        (80, ORANGE, "rgba(230,159,0,0.22)"),
+    ):
+        points = runs[p]
+        n = [pt.iterations for pt in points]
+        traces.append(
+            go.Scatter(
+                x=n,
+                y=dates.many([pt.low for pt in points]),
+                mode="lines",
+                line={"width": 0, "color": color},
+                showlegend=False,
+                hoverinfo="skip",
+                legendgroup=f"p{p}",
+            )
+        )
+        traces.append(
+            go.Scatter(
+                x=n,
+                y=dates.many([pt.high for pt in points]),
+                mode="lines",
+                line={"width": 0, "color": color},
+                fill="tonexty",
+                fillcolor=fill,
+                name=f"P{p} 95 % band",
+                hoverinfo="skip",
+                legendgroup=f"p{p}",
+            )
+        )
+        traces.append(
+            go.Scatter(
+                x=n,
+                y=dates.many([pt.estimate for pt in points]),
+                mode="lines+markers",
+                line={"color": color, "width": 2},
+                marker={"size": 5},
+                name=f"P{p}",
+                legendgroup=f"p{p}",
+                hovertemplate=f"P{p} after %{{x:,}} runs: %{{y|%Y-%m-%d}}<extra></extra>",
+            )
+        )
+    layout = {
+        "title": {
+            "text": "Did the run settle? P50 and P80 of "
+            f"<b>{esc(short(scenario.milestones[mid].title, 60))}</b> "
+            "as runs accumulate",
+            "x": 0,
+            "xanchor": "left",
+        },
+        "height": 380,
+        "margin": {"t": 60},
+        "xaxis": {"type": "log", "title": {"text": "Iterations so far"}},
+        "yaxis": {"type": "date", "title": {"text": "Date"}},
+        "legend": {"orientation": "h", "x": 0, "y": -0.2, "xanchor": "left", "yanchor": "top"},
+        "hovermode": "closest",
+    }
+    return figure(traces, layout)
+
+
+def figures(page: ReportInputs) -> dict[str, Figure]:
+    return {"fig-convergence": convergence(page.result, page.result.scenario.headline)}

@@ -1,0 +1,147 @@
+"""Completion dates of the headline milestone in calendar bins, with the never share as its own bar."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from typing import Any
+
+import plotly.graph_objects as go
+
+from sim.report.charts import ReportInputs
+from sim.report.headline import month_text, percent
+from sim.report.style import (
+    BLUE,
+    DAY_MS,
+    INK,
+    VERMILLION,
+    Dates,
+    Figure,
+    esc,
+    figure,
+    short,
+    vertical_line,
+)
+from sim.results import Result
+from sim.results import histogram as calendar_histogram
+
+
+def histogram(result: Result, mid: str) -> Figure:
+    """Completion dates of one milestone in calendar bins, with the never share as its own bar."""
+    scenario = result.scenario
+    spec = scenario.milestones[mid]
+    hist = calendar_histogram(result.finish_of(mid), scenario)
+    unit = {1: "month", 3: "quarter", 6: "half-year", 12: "year"}.get(
+        hist.months_per_bin, f"{hist.months_per_bin // 12} years"
+    )
+    middles = [s + (e - s) / 2 for s, e in zip(hist.starts, hist.ends, strict=True)]
+    widths = [(e - s).days * DAY_MS * 0.92 for s, e in zip(hist.starts, hist.ends, strict=True)]
+    labels = [
+        f"{month_text(s)} to {month_text(e - dt.timedelta(days=1))}: {share:.1%} of runs"
+        for s, e, share in zip(hist.starts, hist.ends, hist.shares, strict=True)
+    ]
+    never_label = f"never by {scenario.horizon.isoformat()}"
+    data = [
+        go.Bar(
+            x=[m.isoformat() for m in middles],
+            y=hist.shares,
+            width=widths,
+            marker={"color": BLUE},
+            name=f"Done in that {unit}",
+            text=labels,
+            textposition="none",
+            hovertemplate="%{text}<extra></extra>",
+        ),
+        go.Bar(
+            x=[never_label],
+            y=[hist.never],
+            xaxis="x2",
+            marker={"color": VERMILLION},
+            name="Never / not by the horizon",
+            text=[percent(hist.never)],
+            textposition="outside",
+            cliponaxis=False,
+            hovertemplate=f"{never_label}: %{{y:.1%}} of runs<extra></extra>",
+        ),
+    ]
+    shapes: list[dict[str, Any]] = []
+    notes: list[dict[str, Any]] = []
+    marks = [
+        (days, color, dash, label)
+        for days, color, dash, label in (
+            (spec.target, VERMILLION, "dash", "target"),
+            (result.plan_of(mid), INK, "dot", "plan"),
+        )
+        if days is not None and math.isfinite(days)
+    ]
+    marks.sort(key=lambda mark: mark[0])
+    for k, (days, color, dash, label) in enumerate(marks):
+        x = Dates(scenario)(days)
+        shapes.append(vertical_line(x, color, dash))
+        # Two labels side by side: the earlier reads leftwards, the later rightwards.
+        anchor = "right" if k == 0 and len(marks) > 1 else "left"
+        text = f"{label} {x} " if anchor == "right" else f" {label} {x}"
+        notes.append(
+            {
+                "x": x,
+                "xref": "x",
+                "y": 1,
+                "yref": "paper",
+                "text": text,
+                "showarrow": False,
+                "xanchor": anchor,
+                "yanchor": "bottom",
+                "font": {"color": color, "size": 12},
+            }
+        )
+    top = max([*hist.shares, 0.01])
+    if hist.never > 1.6 * top:
+        # A tall never bar would flatten the dated bars into a line; cut it at the top of the
+        # scale and say so, rather than give it a scale of its own (which would mislead).
+        notes.append(
+            {
+                "x": never_label,
+                "xref": "x2",
+                "y": top * 1.18,
+                "yref": "y",
+                "text": f"<b>{percent(hist.never)}</b><br>(bar cut off)",
+                "showarrow": False,
+                "yanchor": "top",
+                "bgcolor": "#ffffff",
+                "font": {"color": VERMILLION, "size": 12},
+            }
+        )
+        data[1].text = None
+    else:
+        top = max(top, hist.never)
+    layout = {
+        "title": {
+            "text": f"When <b>{esc(short(spec.title, 70))}</b> is done, share of simulated runs per {unit}",
+            "x": 0,
+            "xanchor": "left",
+        },
+        "height": 380,
+        "margin": {"t": 80},
+        "showlegend": False,
+        "bargap": 0,
+        "xaxis": {"type": "date", "domain": [0, 0.86], "title": {"text": "Completion date"}},
+        "xaxis2": {
+            "type": "category",
+            "domain": [0.9, 1.0],
+            "anchor": "y",
+            "showgrid": False,
+            "tickfont": {"color": VERMILLION},
+        },
+        "yaxis": {
+            "tickformat": ".0%",
+            "title": {"text": "Share of runs"},
+            "range": [0, top * 1.18],
+        },
+        "shapes": shapes,
+        "annotations": notes,
+    }
+    return figure(data, layout)
+
+
+def figures(page: ReportInputs) -> dict[str, Figure]:
+    return {"fig-histogram": histogram(page.result, page.result.scenario.headline)}

@@ -1,0 +1,227 @@
+"""Every milestone on one date axis: the middle 80 % of its simulated dates, median, plan and target."""
+
+from __future__ import annotations
+
+import math
+
+import plotly.graph_objects as go
+
+from sim.report.charts import ReportInputs
+from sim.report.headline import day_text, percent
+from sim.report.style import (
+    BLUE,
+    GREEN,
+    GREY,
+    INK,
+    SKY,
+    VERMILLION,
+    Dates,
+    Figure,
+    as_of_marks,
+    esc,
+    figure,
+    milestone_labels,
+    short,
+    wrap,
+)
+from sim.results import Result
+
+
+def milestone_hover(result: Result, mid: str) -> str:
+    """Every number of one milestone, for the timeline's hover box (user text escaped)."""
+    scenario = result.scenario
+    spec = scenario.milestones[mid]
+    dates = Dates(scenario)
+    rows = [f"<b>{esc(spec.title)}</b> <span style='color:{GREY}'>({esc(mid)})</span>"]
+    for p in (10, 50, 90):
+        rows.append(f"P{p}: {day_text(scenario.date_of(result.percentile_days(mid, p)))}")
+    plan = result.plan_of(mid)
+    rows.append(f"Deterministic plan: {dates(plan) or 'never'}")
+    if spec.target is not None:
+        rows.append(f"Target: {dates(spec.target)} ({percent(result.p_by(mid, spec.target))} likely)")
+    if spec.actual is not None:
+        rows.append(f"Done (actual): {dates(spec.actual)}")
+    rows.append(f"Done by the horizon: {percent(result.done_fraction(mid))}")
+    if spec.source:
+        rows.append("Source: " + wrap(short(spec.source, 300)))
+    return "<br>".join(rows)
+
+
+def _timeline_span(result: Result) -> tuple[float, float]:
+    """Days from the earliest P10, plan, target or actual to the latest finite P90 or mark."""
+    scenario = result.scenario
+    days: list[float] = []
+    for mid in result.milestone_ids:
+        spec = scenario.milestones[mid]
+        for value in (
+            result.percentile_days(mid, 10),
+            result.percentile_days(mid, 90) or result.percentile_days(mid, 50),
+            result.plan_of(mid),
+            spec.target,
+            spec.actual,
+        ):
+            if value is not None and math.isfinite(value):
+                days.append(value)
+    if scenario.as_of_days is not None:
+        days.append(scenario.as_of_days)
+    if not days:
+        return 0.0, scenario.horizon_days
+    low, high = min(days), max(days)
+    pad = max(60.0, 0.03 * (high - low))
+    return low - pad, high + pad
+
+
+def timeline(result: Result) -> Figure:
+    """One row per milestone in plan order: P10–P90 bar, P50, plan date, target, done share."""
+    scenario = result.scenario
+    mids = list(result.milestone_ids)
+    labels = milestone_labels(scenario, mids)
+    dates = Dates(scenario)
+    low, right = _timeline_span(result)
+    bar_x: list[str | None] = []
+    bar_y: list[str | None] = []
+    open_x: list[str | None] = []
+    open_y: list[str | None] = []
+    mid_x, mid_y, mid_text = [], [], []
+    plan_x, plan_y, target_x, target_y, actual_x, actual_y = [], [], [], [], [], []
+    done_x, done_y, done_text = [], [], []
+    actual_text: list[str] = []
+    for mid in mids:
+        spec = scenario.milestones[mid]
+        label = labels[mid]
+        p10 = result.percentile_days(mid, 10)
+        p50 = result.percentile_days(mid, 50)
+        p90 = result.percentile_days(mid, 90)
+        hover = milestone_hover(result, mid)
+        if p10 is not None and p90 is not None:
+            bar_x += [dates(p10), dates(p90), None]
+            bar_y += [label, label, None]
+        elif p10 is not None:
+            open_x += [dates(p10), dates(right), None]
+            open_y += [label, label, None]
+        anchor = p50 if p50 is not None else (p10 if p10 is not None else None)
+        mid_x.append(dates(anchor) if anchor is not None else dates(right))
+        mid_y.append(label)
+        mid_text.append(hover)
+        plan = result.plan_of(mid)
+        if math.isfinite(plan):
+            plan_x.append(dates(plan))
+            plan_y.append(label)
+        if spec.target is not None:
+            target_x.append(dates(spec.target))
+            target_y.append(label)
+        if spec.actual is not None:
+            actual_x.append(dates(spec.actual))
+            actual_y.append(label)
+            actual_text.append(hover)
+        done = result.done_fraction(mid)
+        if done < 1.0:
+            end = p90 if p90 is not None else right
+            done_x.append(dates(end))
+            done_y.append(label)
+            done_text.append(f"  {percent(done)} done")
+    data = [
+        go.Scatter(
+            x=bar_x,
+            y=bar_y,
+            mode="lines",
+            name="P10–P90 (8 runs in 10)",
+            line={"color": SKY, "width": 12},
+            hoverinfo="skip",
+        ),
+        go.Scatter(
+            x=open_x,
+            y=open_y,
+            mode="lines",
+            name="P10 onwards (P90 is never)",
+            line={"color": "#b3dcf3", "width": 12},
+            hoverinfo="skip",
+        ),
+        go.Scatter(
+            x=plan_x,
+            y=plan_y,
+            mode="markers",
+            name="Deterministic plan",
+            marker={"symbol": "diamond-open", "size": 11, "color": INK, "line": {"width": 2}},
+            hovertemplate="plan %{x|%Y-%m-%d}<extra></extra>",
+        ),
+        go.Scatter(
+            x=target_x,
+            y=target_y,
+            mode="markers",
+            name="Target",
+            marker={
+                "symbol": "line-ns-open",
+                "size": 18,
+                "color": VERMILLION,
+                "line": {"width": 3, "color": VERMILLION},
+            },
+            hovertemplate="target %{x|%Y-%m-%d}<extra></extra>",
+        ),
+        go.Scatter(
+            x=mid_x,
+            y=mid_y,
+            mode="markers",
+            name="Median (P50)",
+            marker={
+                "symbol": "circle",
+                "size": 11,
+                "color": BLUE,
+                "line": {"width": 1.5, "color": "#ffffff"},
+            },
+            text=mid_text,
+            hovertemplate="%{text}<extra></extra>",
+        ),
+        go.Scatter(
+            x=actual_x,
+            y=actual_y,
+            mode="markers",
+            name="Done (actual)",
+            marker={
+                "symbol": "star",
+                "size": 14,
+                "color": GREEN,
+                "line": {"width": 1, "color": INK},
+            },
+            text=actual_text,
+            hovertemplate="%{text}<extra></extra>",
+        ),
+        go.Scatter(
+            x=done_x,
+            y=done_y,
+            mode="text",
+            text=done_text,
+            textposition="middle right",
+            textfont={"color": VERMILLION, "size": 12},
+            showlegend=False,
+            hoverinfo="skip",
+            cliponaxis=False,
+        ),
+    ]
+    shapes, notes = as_of_marks(scenario)
+    layout = {
+        "title": {
+            "text": "Every milestone: the middle 80 % of simulated dates, median, plan and target",
+            "x": 0,
+            "xanchor": "left",
+        },
+        "height": max(260, 110 + 30 * len(mids)),
+        "margin": {"t": 60, "r": 90},
+        "xaxis": {"type": "date", "side": "top", "range": [dates(low), dates(right)]},
+        "yaxis": {
+            "type": "category",
+            "autorange": "reversed",
+            "categoryorder": "array",
+            "categoryarray": [labels[m] for m in mids],
+            "showgrid": True,
+        },
+        "legend": {"orientation": "h", "x": 0, "y": 0, "xanchor": "left", "yanchor": "top"},
+        "shapes": shapes,
+        "annotations": notes,
+        "hovermode": "closest",
+    }
+    return figure(data, layout)
+
+
+def figures(page: ReportInputs) -> dict[str, Figure]:
+    return {"fig-timeline": timeline(page.result)}

@@ -1,0 +1,75 @@
+"""What moves the headline's date: Spearman rank correlations of the random inputs as bars."""
+
+from __future__ import annotations
+
+import plotly.graph_objects as go
+
+from sim.report.charts import ReportInputs
+from sim.report.style import (
+    BLUE,
+    KIND_NAMES,
+    VERMILLION,
+    Figure,
+    esc,
+    figure,
+    short,
+    short_middle,
+    wrap,
+)
+from sim.results import RandomInput
+
+
+def tornado(ranked: list[tuple[RandomInput, float]], title: str, top: int = 15) -> Figure:
+    """Horizontal bars of Spearman's rho for the `top` inputs, the strongest at the top."""
+    shown = ranked[:top]
+    labels = [esc(short_middle(item.label, 60)) for item, _ in shown]
+    # Repeated labels would merge on a category axis; the id keeps them apart.
+    labels = [
+        lab if labels.count(lab) == 1 else f"{lab} ({esc(item.id)})"
+        for lab, (item, _) in zip(labels, shown, strict=True)
+    ]
+    rho = [r for _, r in shown]
+    hover = [
+        f"<b>{wrap(item.label)}</b><br>{KIND_NAMES.get(item.kind, item.kind)}<br>"
+        f"Spearman rank correlation: {r:+.2f}<br>"
+        + ("higher → later" if r > 0 else "higher → earlier" if r < 0 else "no effect seen")
+        for lab, (item, r) in zip(labels, shown, strict=True)
+    ]
+    data = [
+        go.Bar(
+            x=rho,
+            y=labels,
+            orientation="h",
+            marker={"color": [VERMILLION if r > 0 else BLUE for r in rho]},
+            text=[f"{r:+.2f}" for r in rho],
+            textposition="outside",
+            cliponaxis=False,
+            customdata=hover,
+            hovertemplate="%{customdata}<extra></extra>",
+            name="rank correlation",
+        )
+    ]
+    layout = {
+        "title": {"text": title, "x": 0, "xanchor": "left"},
+        "height": max(240, 110 + 26 * len(shown)),
+        "showlegend": False,
+        "margin": {"t": 60, "r": 40},
+        "xaxis": {
+            "range": [-1.1, 1.1],
+            "zeroline": True,
+            "zerolinecolor": "#999999",
+            "title": {"text": "Spearman rank correlation with the completion date (right: makes it later)"},
+        },
+        "yaxis": {"type": "category", "autorange": "reversed"},
+    }
+    return figure(data, layout)
+
+
+def figures(page: ReportInputs) -> dict[str, Figure]:
+    """The tornado of the headline, when the run has random inputs to rank."""
+    if not page.ranked:
+        return {}
+    scenario = page.result.scenario
+    head_title = esc(short(scenario.milestones[scenario.headline].title, 60))
+    title = f"What moves the date of <b>{head_title}</b> (top {min(len(page.ranked), 15)} random inputs)"
+    return {"fig-tornado": tornado(page.ranked, title)}
