@@ -46,6 +46,10 @@ class Draws:
     risk_occurred: dict[str, np.ndarray] = field(default_factory=dict)
     outcome: dict[str, np.ndarray] = field(default_factory=dict)
     amount: dict[int, np.ndarray] = field(default_factory=dict)  # by index in plan.effect_sources
+    # For milestones conditioned on a status date with attempts: how many leading attempts the
+    # conditioning made fail (they would have completed by the status day), per iteration.
+    # Filled in by the engine with the accepted draws, so the inputs describe the attempts used.
+    forced_fails: dict[int, np.ndarray] = field(default_factory=dict)
     # Status-date conditioning of milestones with attempts: (rounds, 2·attempts + 1) uniforms
     # per iteration, drawn when the engine reaches the milestone (`condition_rounds`).
     cond_shape: dict[int, tuple[int, int]] = field(default_factory=dict)
@@ -190,6 +194,10 @@ def input_values(plan: Plan, draws: Draws) -> dict[str, np.ndarray]:
         if not plan.needs_attempts[row]:
             continue
         ok = u < draws.success[row]
+        forced = draws.forced_fails.get(row)
+        if forced is not None:
+            # The status date made the leading attempts fail (sim.engines.condition).
+            ok = ok & (np.arange(ok.shape[0])[:, None] >= forced[None, :])
         failed = np.where(ok.any(axis=0), ok.argmax(axis=0), u.shape[0])
         out[f"attempts:{row}"] = failed.astype(float)
         rebuild = draws.retry_after.get(row)
@@ -261,6 +269,7 @@ def merge(parts: list[Draws], duration: np.ndarray) -> Draws:
         risk_occurred=joined("risk_occurred"),
         outcome=joined("outcome"),
         amount=joined("amount"),
+        forced_fails=joined("forced_fails"),
         cond_shape=parts[0].cond_shape,
         streams=tuple(s for p in parts for s in p.streams),
     )

@@ -1,10 +1,12 @@
-"""One check shared by the engine tests: two engine outputs agree on every iteration."""
+"""Checks shared by the engine tests: two engine runs agree on every iteration, inputs included."""
 
 from __future__ import annotations
 
 import numpy as np
 
 from sim.engines import EngineOutput
+from sim.plan import Plan
+from sim.sampling import Draws, input_values
 
 
 def assert_same_finish(a: EngineOutput, b: EngineOutput, drivers: bool = True) -> None:
@@ -15,3 +17,16 @@ def assert_same_finish(a: EngineOutput, b: EngineOutput, drivers: bool = True) -
     np.testing.assert_allclose(a.finish[done], b.finish[done], rtol=1e-12)
     if drivers:
         assert np.array_equal(a.driver[done], b.driver[done])
+
+
+def assert_same_inputs(plan: Plan, a: Draws, b: Draws) -> None:
+    """The draws two engines used, and the sensitivity inputs derived from them, are identical
+    (NaN in the same places): what a reader sees as drivers cannot depend on the engine."""
+    np.testing.assert_array_equal(a.duration, b.duration)
+    assert a.retry_after.keys() == b.retry_after.keys()
+    for row in a.retry_after:
+        np.testing.assert_array_equal(a.retry_after[row], b.retry_after[row])
+    ia, ib = input_values(plan, a), input_values(plan, b)
+    assert ia.keys() == ib.keys()
+    for key in ia:
+        np.testing.assert_array_equal(ia[key], ib[key], err_msg=key)

@@ -88,16 +88,60 @@ def test_page_has_a_pit_histogram_and_a_curve_per_milestone_with_the_actual(writ
             assert stars == []
         else:
             assert stars[0]["x"] == [rows[mid].actual.isoformat()]
-            assert stars[0]["y"] == [rows[mid].pit]
+            # The star sits on the curve: the forecast's P(done by the end of the actual day),
+            # not the randomised PIT (a random point below it where finishes share that day).
+            day = (rows[mid].actual - result.scenario.start).days
+            assert stars[0]["y"] == [float((result.finish_of(mid) < day + 1).mean())]
+            assert stars[0]["y"][0] >= rows[mid].pit
 
 
-def test_without_any_done_milestone_there_is_no_pit(write):
+def test_without_any_done_milestone_every_scored_one_still_has_a_censored_pit(write):
     forecast = sim.load(write(FORECAST.format(title="First", name="one"), "forecast.yaml"))
     outcome = sim.load(write("extends: forecast.yaml\nname: later\nas_of: 2030-02-01\n", "outcome.yaml"))
     result = sim.simulate(forecast, 500)
+    scores = backtest(result, outcome)
+    html = backtest_html(result, scores)
+    figs = _figures(html)
+    # Nothing was done by 2030-02-01, so each PIT lies in [F(as_of), 1]: a and c cannot be done
+    # by then (F = 0), b's F is the share of uniform [0, 200] draws under 32 days.
+    rows = {r.milestone: r for r in scores.rows}
+    for mid in ("a", "b", "c"):
+        low = rows[mid].p_done
+        assert low <= rows[mid].pit <= 1.0
+    assert sum(figs["fig-pit"]["data"][0]["y"]) == 3
+    text = " ".join(unescape(re.sub(r"<[^>]+>", "", html)).split())
+    assert "(0 done, 3 not done by 2030-02-01)" in text
+    # No star without a done milestone: what happened is "not by then", not a date.
+    for k in range(3):
+        assert [t for t in figs[f"fig-bt-{k}"]["data"] if t.get("name") == "actual"] == []
+
+
+def test_page_gives_the_crps_with_what_it_means(write):
+    result, scores = _pair(write)
+    html = backtest_html(result, scores)
+    text = " ".join(unescape(re.sub(r"<[^>]+>", "", html)).split())
+    assert f"CRPS {scores.crps:.0f} days per milestone against the plan's {scores.plan_crps:.0f} days" in text
+    assert "It is counted in days" in text
+    for row in scores.rows:
+        assert f'<td class="num">{row.crps:.0f}</td>' in html
+    # Known scores are explained in the lead, not repeated as "other scores".
+    assert "<code>crps_days</code>" not in html
+
+
+def test_milestones_left_out_are_listed_unscored_with_the_reason_or_scored_as_not_done(write):
+    forecast_path = write(FORECAST.format(title="First", name="one"), "forecast.yaml")
+    outcome = sim.load(write(OUTCOME + "    remove: [c]\n", "outcome.yaml"))
+    result = sim.simulate(sim.load(forecast_path), 1000)
     html = backtest_html(result, backtest(result, outcome))
-    assert "fig-pit" not in _figures(html)
-    assert "so there is no actual date to place in the forecast" in html
+    text = " ".join(unescape(re.sub(r"<[^>]+>", "", html)).split())
+    assert "Not scored: Third (left out of the outcome scenario, so whether it happened" in text
+    assert "<td>not scored</td>" in html
+    given = backtest(result, outcome, not_done=["c"])
+    html = backtest_html(result, given)
+    text = " ".join(unescape(re.sub(r"<[^>]+>", "", html)).split())
+    assert "Not scored:" not in text
+    assert "Not done by 2030-05-31 (left out of the outcome scenario; given as not done by as_of)" in text
+    assert "(2 done, 1 not done by 2030-05-31)" in text
 
 
 def test_scores_added_to_the_backtest_appear_without_a_change_to_the_page(write):
@@ -107,12 +151,12 @@ def test_scores_added_to_the_backtest_appear_without_a_change_to_the_page(write)
     class Extended(Backtest):
         def as_dict(self) -> dict[str, object]:
             doc = super().as_dict()
-            doc["crps_days"] = 123.456
+            doc["spread_days"] = 123.456
             doc["milestones"]["c"]["removed"] = True  # type: ignore[index]
             return doc
 
     html = backtest_html(result, Extended(scores.forecast, scores.outcome, scores.as_of, scores.rows))
-    assert '<code>crps_days</code></td><td class="num">123</td>' in html
+    assert '<code>spread_days</code></td><td class="num">123</td>' in html
     assert "<td>failed or removed</td>" in html
 
 

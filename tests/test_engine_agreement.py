@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import yaml
-from engine_checks import assert_same_finish
+from engine_checks import assert_same_finish, assert_same_inputs
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -95,9 +95,12 @@ def test_vector_equals_simpy_on_every_iteration(tmp_path: Path, text: str, seed:
     sc = sim.load(path)
     plan = compile_plan(sc)
     seq = np.random.SeedSequence(seed)
-    a = run_engine("vector", plan, draw(plan, seq, 200))
-    b = run_engine("simpy", plan, draw(plan, seq, 200))
+    da, db = draw(plan, seq, 200), draw(plan, seq, 200)
+    a = run_engine("vector", plan, da)
+    b = run_engine("simpy", plan, db)
     assert_same_finish(a, b)
+    # Cancelled and never-reached milestones included: the same inputs for the sensitivity.
+    assert_same_inputs(plan, da, db)
     if sc.as_of_days is not None:
         # Without an actual, nothing is done by the end of the status day.
         open_rows = [row for row, m in enumerate(plan.milestones) if m.actual is None]

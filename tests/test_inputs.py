@@ -210,3 +210,52 @@ def test_durations_risks_and_decisions_are_drivers_where_they_decide(scenario, e
     stay = (r.outcome["decide"] == 0) & ~r.risk_occurred["sanctions"]
     # fly - build is uniform on [1, 2] days while build spans 10: Pearson r = 10 / sqrt(10^2 + 1) > 0.99.
     assert np.corrcoef(by_id(r, "build").values[stay], r.finish_of("fly")[stay])[0, 1] > 0.9
+
+
+@pytest.mark.parametrize("engine", ["simpy", "vector"])
+def test_failed_attempts_and_retry_times_are_those_the_status_date_left(scenario, engine: str) -> None:
+    # Attempts that would complete by the status day are made to fail by the conditioning, and
+    # their retry times are redrawn: the inputs must count those attempts and those times.
+    sc = scenario(
+        """
+        name: conditioned attempts
+        start: 2030-01-01
+        as_of: 2030-07-01
+        milestones:
+          a:
+            duration: {uniform: [30d, 400d]}
+            success: 0.5
+            retry: {after: {uniform: [30d, 100d]}, max: 3}
+        """
+    )
+    from sim.engines import run_engine
+    from sim.plan import compile_plan
+    from sim.sampling import draw, input_values
+
+    plan = compile_plan(sc)
+    draws = draw(plan, np.random.SeedSequence(5), N)
+    finish = run_engine(engine, plan, draws).finish[0]
+    inputs = input_values(plan, draws)
+    failed = inputs["attempts:0"]
+    # Exact, independent of the engines' timing code: with no window or not_before, an attempt
+    # after k failures completes at base + the first k retry times.
+    done = np.isfinite(finish)
+    k = failed[done].astype(int)
+    retries = np.cumsum(np.vstack([np.zeros(N), draws.retry_after[0]]), axis=0)
+    expected = draws.duration[0, done] + retries[k, np.flatnonzero(done)]
+    np.testing.assert_allclose(finish[done], expected, rtol=1e-12)
+    # All 1 + 3 attempts failed where it never completes.
+    assert (failed[~done] == 4).all()
+    # The status date did force failures (so counting from the free uniforms alone was wrong):
+    # a first attempt completing by day 181 must fail, so every done iteration whose base is
+    # at most 181 days has at least one failure.
+    early = done & (draws.duration[0] < 182)
+    assert early.sum() > 100 and (failed[early] >= 1).all()
+    ok = draws.attempt_u[0] < draws.success[0]
+    naive = np.where(ok.any(axis=0), ok.argmax(axis=0), ok.shape[0])
+    assert (naive[early] == 0).any()
+    # The mean retry time is over the retries taken, as drawn after conditioning.
+    took = done & (failed >= 1)
+    cols = zip(np.flatnonzero(took), failed[took], strict=True)
+    mean = np.array([draws.retry_after[0][: int(f), j].mean() for j, f in cols])
+    np.testing.assert_allclose(inputs["retry:0"][took], mean, rtol=1e-12)

@@ -38,6 +38,9 @@ def run(plan: Plan, draws: Draws, out: EngineOutput) -> None:
         if as_of is not None
     }
     rounds: dict[int, np.ndarray] = {}  # filled the first time a milestone needs them
+    for row in draws.duration_u:
+        if plan.needs_attempts[row]:
+            draws.forced_fails[row] = np.zeros(draws.n, dtype=np.int64)
     for i in range(draws.n):
         _Iteration(plan, ms, draws, i, out.finish, out.driver, free, late, rounds).run()
 
@@ -80,11 +83,18 @@ class _Iteration:
         self.released_by: dict[str, int] = {}
         # How many leading attempts a status date makes fail, per conditioned row.
         self.fails: dict[int, int] = {}
+        # Conditioned rows whose draws this iteration has made.
+        self.reached: set[int] = set()
 
     def run(self) -> None:
         for row in range(len(self.plan.ids)):
             self.env.process(self.milestone(row))
         self.env.run()
+        for row in self.d.duration_u:
+            if row not in self.reached and self.plan.conditioned[row]:
+                # Never reached (a predecessor never completed): its inputs are the free draws,
+                # as the vector engine's conditioning gives them for a start that never comes.
+                self.conditioned(row, math.inf)
 
     def wait_until(self, t: float) -> simpy.Timeout:
         return self.env.timeout(max(0.0, t - self.env.now))
@@ -111,6 +121,10 @@ class _Iteration:
         if ready > self.env.now:
             yield self.wait_until(ready)
         if row in d.cancel and d.cancel[row][i]:
+            if plan.conditioned[row]:
+                # Cancelled, but its inputs are drawn as if it had started, as the vector engine
+                # draws them: the same inputs for the sensitivity whatever the engine.
+                self.conditioned(row, ready)
             return
         attempts = d.attempt_u[row].shape[0] if plan.needs_attempts[row] else 1
         t = ready
@@ -169,6 +183,7 @@ class _Iteration:
     def conditioned(self, row: int, start: float) -> None:
         """Draw the milestone's own inputs on condition that it is not done by as_of (see condition)."""
         i, d = self.i, self.d
+        self.reached.add(row)
         scale = d.scale[row][i] if row in d.scale else 1.0
         add = d.add[row][i] if row in d.add else 0.0
         # timing.threshold_of_base on one iteration, in the same IEEE arithmetic.
@@ -190,6 +205,7 @@ class _Iteration:
             d.retry_after[row][:, i] = got.retry[:, 0]
         if got.fails is not None:
             self.fails[row] = int(got.fails[0])
+            d.forced_fails[row][i] = self.fails[row]
 
     def release(self, resource: str, amount: int, at: float, row: int) -> Generator[Any, Any, None]:
         yield self.wait_until(at)

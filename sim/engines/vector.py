@@ -50,6 +50,8 @@ def run(plan: Plan, draws: Draws, out: EngineOutput) -> None:
             if got.retry is not None and got.retry.size:
                 retry_after = draws.retry_after[row] = got.retry
             fails = got.fails
+            if fails is not None:
+                draws.forced_fails[row] = fails
             impossible = np.isnan(got.base)
             end = ready + work(np.where(impossible, 0.0, got.base), scale, add)
             if impossible.any():

@@ -51,9 +51,12 @@ def write_backtest(result: Result, scores: Backtest, out_dir: Path, outcome_stem
 
     The file is `out_dir/backtest-<forecast>-vs-<outcome>.html` (`outcome_stem`, else the outcome's
     name): the scores in plain words, a PIT histogram, and each scored milestone's forecast S-curve
-    with its actual date marked.
+    with its actual date marked. `out_dir` is created as for `write_report`. Raises OutputError
+    when the page cannot be written there.
     """
+    from sim.atomic import make_folder
     from sim.report import backtest, page
 
+    make_folder(out_dir)
     path = Path(out_dir) / f"{backtest.backtest_name(result, scores, outcome_stem)}.html"
     return page.write(path, backtest.backtest_html(result, scores))

@@ -10,7 +10,10 @@ import datetime as dt
 import math
 from typing import Any
 
+import numpy as np
+
 from sim.backtest import Backtest
+from sim.doneby import done_by
 from sim.report.charts.backtest_curve import milestone_curve
 from sim.report.charts.pit import pit_histogram
 from sim.report.page import _page, report_name, slug
@@ -18,7 +21,16 @@ from sim.report.views import provenance
 from sim.results import Result
 
 # Keys of as_dict() that the page explains itself; any other number there is shown as it comes.
-_KNOWN = {"forecast", "outcome", "as_of", "brier", "plan_brier", "milestones"}
+_KNOWN = {
+    "forecast",
+    "outcome",
+    "as_of",
+    "brier",
+    "plan_brier",
+    "crps_days",
+    "plan_crps_days",
+    "milestones",
+}
 
 
 def backtest_name(result: Result, scores: Backtest, outcome_stem: str | None = None) -> str:
@@ -32,7 +44,26 @@ def _status(row: dict[str, Any]) -> str:
             return str(row[key])
     if row.get("removed") or row.get("failed"):
         return "failed or removed"
+    if row.get("scored") is False:
+        return "not scored"
     return "done" if row.get("done_by_as_of") else "not done"
+
+
+def _p_by(result: Result, mid: str, actual: str | None) -> float | None:
+    """The forecast's P(done by the end of the actual day): the height of the actual's star."""
+    if actual is None:
+        return None
+    day = math.floor(result.scenario.days_of(dt.date.fromisoformat(actual)))
+    return float(np.mean(done_by(result.finish_of(mid), day)))
+
+
+def _crps_verdict(crps: float, plan: float) -> str:
+    # Whole days: the window is counted in days, so a fraction of a day is no difference.
+    if round(crps) < round(plan):
+        return "better than"
+    if round(crps) > round(plan):
+        return "worse than"
+    return "no different from"
 
 
 def _verdict(brier: float, plan: float) -> str:
@@ -51,8 +82,17 @@ def backtest_html(result: Result, scores: Backtest, when: dt.datetime | None = N
     as_of = dt.date.fromisoformat(str(doc["as_of"]))
     milestones: dict[str, dict[str, Any]] = dict(doc["milestones"])  # type: ignore[call-overload]
     rows = [{"id": mid, **row} for mid, row in milestones.items()]
-    rows = [{**r, "status": _status(r)} for r in rows]
+    rows = [
+        {**r, "status": _status(r), "p_by_actual": _p_by(result, r["id"], r.get("actual"))}
+        if r["id"] in result.milestone_ids
+        else {**r, "status": _status(r), "p_by_actual": None}
+        for r in rows
+    ]
     pits = [r for r in rows if isinstance(r.get("pit"), (int, float)) and math.isfinite(r["pit"])]
+    unscored = [r for r in rows if r.get("scored") is False]
+    crps = doc.get("crps_days")
+    plan_crps = doc.get("plan_crps_days")
+    has_crps = isinstance(crps, (int, float)) and isinstance(plan_crps, (int, float))
     figs: dict[str, Any] = {}
     if pits:
         figs["fig-pit"] = pit_histogram(pits)
@@ -71,6 +111,7 @@ def backtest_html(result: Result, scores: Backtest, when: dt.datetime | None = N
     plan_brier = float(doc["plan_brier"])  # type: ignore[arg-type]
     mean_pit = sum(r["pit"] for r in pits) / len(pits) if pits else None
     late = sum(r["pit"] > 0.8 for r in pits)
+    done = sum(bool(r.get("done_by_as_of")) for r in pits)
     context = {
         "title": f"Backtest: {doc['forecast']}",
         "forecast": doc["forecast"],
@@ -82,6 +123,11 @@ def backtest_html(result: Result, scores: Backtest, when: dt.datetime | None = N
         "pits": pits,
         "mean_pit": mean_pit,
         "late": late,
+        "done": done,
+        "unscored": unscored,
+        "crps": float(crps) if has_crps else None,  # type: ignore[arg-type]
+        "plan_crps": float(plan_crps) if has_crps else None,  # type: ignore[arg-type]
+        "crps_verdict": _crps_verdict(float(crps), float(plan_crps)) if has_crps else None,  # type: ignore[arg-type]
         "rows": rows,
         "curves": curves,
         "others": others,

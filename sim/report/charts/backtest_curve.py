@@ -40,16 +40,17 @@ def milestone_curve(result: Result, mid: str, row: dict[str, Any], as_of: dt.dat
             hovertemplate="%{x|%Y-%m-%d}: %{y:.0%}<extra>forecast</extra>",
         )
     ]
-    actual = row.get("actual")
-    if actual is not None and row.get("pit") is not None:
+    actual = row.get("actual") if row.get("done_by_as_of") else None
+    if actual is not None:
+        gave = percent(row["p_by_actual"])
         data.append(
             go.Scatter(
                 x=[actual],
-                y=[row["pit"]],
+                y=[row["p_by_actual"]],
                 mode="markers",
                 marker={"symbol": "star", "size": 14, "color": VERMILLION},
                 name="actual",
-                hovertemplate=f"actual {actual}: forecast gave {percent(row['pit'])} by then<extra></extra>",
+                hovertemplate=f"actual {actual}: forecast gave {gave} by then<extra></extra>",
             )
         )
     points = [*view(result, mid), as_of]

@@ -12,8 +12,8 @@ PIT_BINS = 5
 
 
 def pit_histogram(rows: list[dict[str, Any]]) -> Any:
-    """How many milestones' PITs fall in each fifth of [0, 1], against the count a calibrated
-    forecast would put there."""
+    """How many scored milestones' randomised PITs fall in each fifth of [0, 1], against the count
+    a calibrated forecast would put there (done and not-done milestones alike)."""
     counts = [0] * PIT_BINS
     names: list[list[str]] = [[] for _ in range(PIT_BINS)]
     for row in rows:
@@ -45,9 +45,9 @@ def pit_histogram(rows: list[dict[str, Any]]) -> Any:
     return figure(
         data,
         {
-            "title": {"text": "Actual dates in the forecast (PIT)"},
+            "title": {"text": "Where what happened fell in the forecast (PIT)"},
             "xaxis": {
-                "title": {"text": "forecast P(done by the actual date)"},
+                "title": {"text": "randomised PIT"},
                 "range": [0, 1],
                 "dtick": 0.2,
             },
