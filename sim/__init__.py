@@ -8,11 +8,22 @@ result.percentile_days(scenario.headline, 50)
 
 from __future__ import annotations
 
-from sim.api import load, simulate
+from sim.api import load, run, simulate, validate
 from sim.backtest import Backtest, backtest
 from sim.errors import Problem, ScenarioError
 from sim.results import Result
 from sim.scenario import Scenario
 
-__all__ = ["Backtest", "Problem", "Result", "Scenario", "ScenarioError", "backtest", "load", "simulate"]
+__all__ = [
+    "Backtest",
+    "Problem",
+    "Result",
+    "Scenario",
+    "ScenarioError",
+    "backtest",
+    "load",
+    "run",
+    "simulate",
+    "validate",
+]
 __version__ = "0.1.0"

@@ -64,6 +64,7 @@ class Result:
     risk_occurred: dict[str, np.ndarray] = field(default_factory=dict)
     outcome: dict[str, np.ndarray] = field(default_factory=dict)
     seed: int = 0
+    seed_fresh: bool = False
     engine: str = "simpy"
     workers: int = 1
     seconds: float = 0.0
