@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
-import math
 from dataclasses import dataclass, field
-from typing import Literal
+from pathlib import Path
+from typing import Any, Literal
 
 import numpy as np
 
 from sim.doneby import done_by
+from sim.percentiles import percentile_of
 from sim.scenario import Scenario
-
-PERCENTILES: tuple[int, ...] = (5, 10, 20, 50, 80, 90, 95)
 
 InputKind = Literal["duration", "lag", "attempts", "retry", "effect", "hold", "risk", "decision"]
 
@@ -38,7 +37,7 @@ class RandomInput:
     values: np.ndarray
 
 
-@dataclass
+@dataclass(repr=False)
 class Result:
     """What a run produced.
 
@@ -52,6 +51,10 @@ class Result:
     `driver` names the first listed and `sim.sensitivity.criticality` finds the others from
     `finish` and `lag`. `lag[s, i]` is the lag drawn for lag slot s (`sim.plan.Plan.lags`) in
     iteration i. `finished_at` is when the run ended (UTC).
+
+    Everything a user asks of a run is a method here, and the command line prints exactly what
+    these return: `summary()` (the summary JSON), `table()` (the terminal table's rows),
+    `drivers()`, `top_drivers()`, `to_pandas()`, `write_report()` and `write_samples()`.
     """
 
     scenario: Scenario
@@ -131,21 +134,100 @@ class Result:
     def risk_frequencies(self) -> dict[str, float]:
         return {rid: float(occ.mean()) for rid, occ in self.risk_occurred.items()}
 
+    @property
+    def headline(self) -> str:
+        """The milestone the run is about: the scenario's, else the one its plan finishes last."""
+        return self.scenario.headline
 
-def percentile_of(x: np.ndarray, p: float, presorted: bool = False) -> float | None:
-    """The p-th percentile (0 < p <= 100) by the inverted empirical CDF, `inf` counting as never.
+    def summary(self, path: str | None = None) -> dict[str, Any]:
+        """The summary JSON (format 1) as a dict; `path` is recorded as the scenario's path."""
+        from sim.summary import summary
 
-    The earliest value by which at least p % of the iterations are done: the k-th smallest with
-    k = ceil(p n / 100), never an interpolation between two simulated values, so that "p % likely
-    by D" holds for the simulated futures even where they cluster on a few dates. None when that
-    value is a never (`inf`) or there are no values. Every percentile lunarsim shows (terminal,
-    summary JSON, report, backtest) comes from here.
-    """
-    n = x.size
-    if n == 0:
-        return None
-    s = x if presorted else np.sort(x)
-    # p * n is exact for the percentiles used; the tolerance absorbs a p such as 100 / 3.
-    k = min(max(math.ceil(p * n / 100.0 - 1e-9), 1), n)
-    v = float(s[k - 1])
-    return v if math.isfinite(v) else None
+        return summary(self, path)
+
+    def table(self) -> list[dict[str, Any]]:
+        """One plain record per milestone, in plan order: the rows of the terminal table.
+
+        Keys: `milestone` (id), `title`, `headline` (bool), `p10`/`p50`/`p90` (ISO dates, None
+        for never), `target` (ISO date or None), `p_target` (share done by the end of the target
+        day, None without a target) and `done` (share of iterations that completed it).
+        """
+        sc = self.scenario
+        rows = []
+        for mid in self.milestone_ids:
+            m = sc.milestones[mid]
+            row: dict[str, Any] = {"milestone": mid, "title": m.title, "headline": mid == sc.headline}
+            for p in (10, 50, 90):
+                d = sc.date_of(self.percentile_days(mid, p))
+                row[f"p{p}"] = d.isoformat() if d else None
+            target = sc.date_of(m.target) if m.target is not None else None
+            row["target"] = target.isoformat() if target else None
+            row["p_target"] = self.p_by(mid, m.target) if m.target is not None else None
+            row["done"] = self.done_fraction(mid)
+            rows.append(row)
+        return rows
+
+    def drivers(self) -> dict[str, Any]:
+        """The summary's `drivers`: the headline's criticality index and every uncertain input's
+        rank correlation with its finish, strongest first."""
+        from sim.summary import drivers
+
+        return drivers(self)
+
+    def top_drivers(self, count: int = 5, floor: float = 0.05) -> list[tuple[str, float]]:
+        """The inputs that move the headline's finish most, as the terminal lists them:
+        (label, Spearman rho) with |rho| >= floor, at most `count`."""
+        from sim.sensitivity import tornado
+
+        ranked = tornado(self, self.headline)[:count]
+        return [(item.label, rho) for item, rho in ranked if abs(rho) >= floor]
+
+    def to_pandas(self) -> Any:
+        """`table()` as a pandas DataFrame indexed by milestone id.
+
+        pandas is an optional extra: `pip install 'lunarsim[pandas]'`; ImportError says so if missing.
+        """
+        try:
+            import pandas as pd
+        except ImportError:
+            raise ImportError(
+                "Result.to_pandas needs pandas: pip install 'lunarsim[pandas]' (or use Result.table(), "
+                "plain records)"
+            ) from None
+        return pd.DataFrame.from_records(self.table(), index="milestone")
+
+    def write_report(self, out_dir: str | Path = "reports") -> Path:
+        """Write the HTML report into `out_dir` (see `sim.report.write_report`); return its path."""
+        from sim.report import write_report
+
+        return write_report(self, Path(out_dir))
+
+    def write_samples(self, path: str | Path) -> None:
+        """Write every iteration's finish days to `path` (.csv, or .parquet with pyarrow)."""
+        from sim.samples import write_samples
+
+        write_samples(self, Path(path))
+
+    def __repr__(self) -> str:
+        engine = f"{self.engine} engine, {self.workers} worker{'s' if self.workers != 1 else ''}"
+        return (
+            f"<Result {self.scenario.name!r}: {len(self.milestone_ids)} milestones, "
+            f"{self.iterations:,} iterations, seed {self.seed}, {engine}; headline {self.headline!r}>"
+        )
+
+    def _repr_html_(self) -> str:
+        """The terminal table as HTML, for notebooks (every user text escaped)."""
+        from html import escape
+
+        columns = ("milestone", "P10", "P50", "P90", "target", "P(target)", "done")
+        head = "".join(f"<th>{h}</th>" for h in columns)
+        body = []
+        for r in self.table():
+            title = escape(r["title"])
+            cells = [f"<b>{title}</b>" if r["headline"] else title]
+            cells += [r[k] or "never" for k in ("p10", "p50", "p90")]
+            p_target = "" if r["p_target"] is None else f"{r['p_target']:.0%}"
+            cells += [r["target"] or "", p_target, f"{r['done']:.0%}"]
+            body.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
+        caption = escape(f"{self.scenario.name}: {self.iterations:,} iterations, seed {self.seed}")
+        return f"<table><caption>{caption}</caption><tr>{head}</tr>{''.join(body)}</table>"

@@ -25,7 +25,7 @@ def imports() -> dict[str, set[str]]:
     out: dict[str, set[str]] = {}
     for path in PACKAGE.rglob("*.py"):
         found: set[str] = set()
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        for node in _runtime_nodes(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.Import):
                 found.update(alias.name for alias in node.names)
             elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
@@ -36,6 +36,18 @@ def imports() -> dict[str, set[str]]:
                 found.update(subs)
         out[module_name(path)] = found
     return out
+
+
+def _runtime_nodes(tree: ast.AST) -> list[ast.AST]:
+    """Every node but those under `if TYPE_CHECKING:` (annotations only; never imported at run time)."""
+    skipped = {
+        id(inner)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.If) and isinstance(node.test, ast.Name) and node.test.id == "TYPE_CHECKING"
+        for stmt in node.body
+        for inner in ast.walk(stmt)
+    }
+    return [node for node in ast.walk(tree) if id(node) not in skipped]
 
 
 def within(name: str, package: str) -> bool:

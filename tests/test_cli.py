@@ -231,7 +231,7 @@ def test_unexpected_error_exits_1_with_one_line_and_debug_shows_traceback(monkey
     def broken(*args, **kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(sim, "simulate", broken)
+    monkeypatch.setattr(sim, "run", broken)
     runner = CliRunner()
     plain = runner.invoke(app, ["run", str(TUTORIAL), "--no-report", "-q"])
     assert plain.exit_code == 1

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import plotly.graph_objects as go
 
@@ -16,7 +16,9 @@ from sim.backtest import Backtest
 from sim.report import figures, summaries
 from sim.report.headline import percent
 from sim.report.page import _page, provenance, report_name, slug
-from sim.results import Result
+
+if TYPE_CHECKING:
+    from sim.results import Result
 
 PIT_BINS = 5
 

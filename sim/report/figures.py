@@ -12,15 +12,18 @@ import html
 import math
 import textwrap
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import plotly.graph_objects as go
 
+from sim.percentiles import percentile_of
 from sim.report import summaries
 from sim.report.headline import day_text, month_text, percent
-from sim.results import RandomInput, Result, percentile_of
 from sim.scenario import Scenario
+
+if TYPE_CHECKING:
+    from sim.results import RandomInput, Result
 
 BLUE = "#0072B2"
 ORANGE = "#E69F00"

@@ -20,7 +20,7 @@ import platform
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 import jinja2
@@ -31,12 +31,15 @@ from plotly.utils import PlotlyJSONEncoder
 from sim import atomic, summary
 from sim.display import BIDI, without_bidi
 from sim.doneby import done_by
+from sim.percentiles import PERCENTILES
 from sim.report import figures, summaries
 from sim.report.headline import Headline, day_text, headlines, percent
 from sim.report.markdown import linkify, render
-from sim.results import PERCENTILES, Result
 from sim.scenario import Scenario
 from sim.sensitivity import criticality, tornado
+
+if TYPE_CHECKING:
+    from sim.results import Result
 
 TEMPLATES = Path(__file__).parent / "templates"
 

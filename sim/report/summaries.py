@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.doneby import end_of_day
-from sim.results import percentile_of
+from sim.percentiles import percentile_of
 from sim.scenario import Scenario
 
 
