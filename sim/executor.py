@@ -45,8 +45,8 @@ class Submitter(Protocol):
 
 
 @dataclass
-class Arrays:
-    """Every iteration's finish days, drivers and draws of a whole run, in chunk order."""
+class _Chunk:
+    """One chunk's finish days, drivers and draws (iterations along the last axis)."""
 
     finish: np.ndarray
     driver: np.ndarray
@@ -55,18 +55,14 @@ class Arrays:
     risk_occurred: dict[str, np.ndarray]
     outcome: dict[str, np.ndarray]
     inputs: dict[str, np.ndarray]
-    workers: int
 
 
 @dataclass
-class _Chunk:
-    finish: np.ndarray
-    driver: np.ndarray
-    duration: np.ndarray
-    lag: np.ndarray
-    risk_occurred: dict[str, np.ndarray]
-    outcome: dict[str, np.ndarray]
-    inputs: dict[str, np.ndarray]
+class Arrays(_Chunk):
+    """Every iteration's finish days, drivers and draws of a whole run, in chunk order, and how
+    many workers ran them."""
+
+    workers: int = 1
 
 
 def execute(

@@ -54,26 +54,23 @@ def within(name: str, package: str) -> bool:
     return name == package or name.startswith(package + ".")
 
 
-def test_only_the_cli_imports_typer_or_rich() -> None:
-    offenders = {
+def importers_outside(package: str, libraries: tuple[str, ...]) -> set[tuple[str, str]]:
+    """(module, import) for every module outside `package` that imports one of `libraries`."""
+    return {
         (mod, imp)
         for mod, found in imports().items()
-        if not within(mod, "sim.cli")
+        if not within(mod, package)
         for imp in found
-        if within(imp, "typer") or within(imp, "rich") or within(imp, "click")
+        if any(within(imp, lib) for lib in libraries)
     }
-    assert offenders == set()
+
+
+def test_only_the_cli_imports_typer_or_rich() -> None:
+    assert importers_outside("sim.cli", ("typer", "rich", "click")) == set()
 
 
 def test_only_the_report_imports_plotly() -> None:
-    offenders = {
-        (mod, imp)
-        for mod, found in imports().items()
-        if not within(mod, "sim.report")
-        for imp in found
-        if within(imp, "plotly")
-    }
-    assert offenders == set()
+    assert importers_outside("sim.report", ("plotly",)) == set()
 
 
 def test_no_import_cycle_among_sim_modules() -> None:
