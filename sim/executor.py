@@ -16,6 +16,7 @@ from sim.plan import Plan
 from sim.sampling import draw, input_values, merge
 
 Progress = Callable[[int], None]
+_Whole = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]  # a run's finish, driver, duration, lag
 
 # Chunk boundaries depend on the iteration count only, never on the number of workers: about
 # 16 chunks (so parallel workers stay busy), each of 1,024 to 65,536 iterations (so NumPy's
@@ -94,7 +95,7 @@ def execute(
     if executor is not None:
         n_workers = _submitter_size(executor, len(sizes))
         futures = [executor.submit(_run_chunk, plan, engine, seq, n) for seq, n in zip(seqs, sizes)]
-        chunks = _collect(futures, sizes, offsets, finish, driver, duration, lag, progress)
+        chunks = _collect(futures, sizes, offsets, (finish, driver, duration, lag), progress)
     elif n_workers <= 1 and engine == "vector":
         # Each chunk is drawn from its own stream, then one engine call covers them all: the
         # numbers are those of chunk-by-chunk runs, without the per-chunk call overhead.
@@ -120,9 +121,8 @@ def execute(
             if progress:
                 progress(n)
     else:
-        chunks = _in_pool(
-            plan, engine, seqs, sizes, offsets, n_workers, finish, driver, duration, lag, progress
-        )
+        whole = (finish, driver, duration, lag)
+        chunks = _in_pool(plan, engine, seqs, sizes, offsets, n_workers, whole, progress)
     return Arrays(
         finish=finish,
         driver=driver,
@@ -176,10 +176,7 @@ def _in_pool(
     sizes: list[int],
     offsets: list[int],
     n_workers: int,
-    finish: np.ndarray,
-    driver: np.ndarray,
-    duration: np.ndarray,
-    lag: np.ndarray,
+    whole: _Whole,
     progress: Progress | None,
 ) -> list[_Chunk]:
     import multiprocessing
@@ -188,7 +185,7 @@ def _in_pool(
     pool = ProcessPoolExecutor(n_workers, mp_context=ctx, initializer=_ignore_interrupts)
     try:
         futures = [pool.submit(_run_chunk, plan, engine, seq, n) for seq, n in zip(seqs, sizes)]
-        chunks = _collect(futures, sizes, offsets, finish, driver, duration, lag, progress)
+        chunks = _collect(futures, sizes, offsets, whole, progress)
     except BaseException:
         # Ctrl-C or SIGTERM: drop the queued chunks and stop the running ones now, rather than
         # waiting for every chunk to finish as a plain shutdown would.
@@ -219,13 +216,12 @@ def _collect(
     futures: list[Any],
     sizes: list[int],
     offsets: list[int],
-    finish: np.ndarray,
-    driver: np.ndarray,
-    duration: np.ndarray,
-    lag: np.ndarray,
+    whole: _Whole,
     progress: Progress | None,
 ) -> list[_Chunk]:
-    """Copy each chunk's arrays into place, in chunk order, as its future completes."""
+    """Copy each chunk's arrays into place in the run's (finish, driver, duration, lag), in chunk
+    order, as its future completes."""
+    finish, driver, duration, lag = whole
     chunks = []
     for k, (fut, n) in enumerate(zip(futures, sizes)):
         chunk = fut.result()
