@@ -3,7 +3,8 @@
 import sim
 scenario = sim.load("scenarios/ilrs-2022-announced.yaml")
 result = sim.simulate(scenario, iterations=10_000, seed=42)
-result.percentile_days(scenario.headline, 50)
+result.percentile_days(result.headline, 50)
+result.table()  # or .summary(), .drivers(), .to_pandas(), .write_report("reports")
 """
 
 from __future__ import annotations
