@@ -1,80 +1,38 @@
-"""The library entry points a notebook or the CLI calls: load a scenario, simulate it."""
+"""The library entry points a notebook or the CLI calls: load, validate, simulate and run a scenario."""
 
 from __future__ import annotations
 
 import datetime as dt
 import os
 import time
-from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from sim.loader import load as _load
-from sim.plan import Plan, compile_plan, deterministic_plan
+from sim.plan import Plan
 from sim.results import RandomInput, Result
-from sim.sampling import chunk_seeds, chunk_sizes, draw, input_values
 from sim.scenario import Scenario
 
-Progress = Callable[[int], None]
+if TYPE_CHECKING:  # the executor imports the engines, which loading never needs
+    from sim.executor import Progress, Submitter
 
 
 def load(path: str | Path) -> Scenario:
-    """Read and validate a scenario file. Raises sim.ScenarioError listing every problem."""
+    """Read and check a scenario file; no engine runs. Raises sim.ScenarioError listing every problem.
+
+    A scenario without a `headline` has an empty one here; `simulate` and `validate` choose it.
+    """
     return _load(path)
 
 
-def fresh_seed() -> int:
-    """A new random seed from OS entropy, to be printed so the run can be replayed.
+def validate(path: str | Path) -> Scenario:
+    """`load`, then compute the deterministic plan: the scenario with its headline chosen and the
+    plan's warnings (such as a milestone the plan finishes before `as_of` without an actual)."""
+    from sim.deterministic import resolved
 
-    Kept below 2**53 so that it survives JSON readers that hold numbers as doubles (JavaScript,
-    jq) and can be typed back on the command line.
-    """
-    return int(np.random.SeedSequence().entropy) >> (128 - 53)  # type: ignore[arg-type]
-
-
-@dataclass
-class _Chunk:
-    finish: np.ndarray
-    driver: np.ndarray
-    duration: np.ndarray
-    lag: np.ndarray
-    risk_occurred: dict[str, np.ndarray]
-    outcome: dict[str, np.ndarray]
-    inputs: dict[str, np.ndarray]
-
-
-def _run_chunk(
-    plan: Plan,
-    engine: str,
-    seq: np.random.SeedSequence,
-    n: int,
-    finish: np.ndarray | None = None,
-    driver: np.ndarray | None = None,
-    duration: np.ndarray | None = None,
-) -> _Chunk:
-    """Draw and run one chunk, writing into the given (M, n) views when there are some."""
-    from sim.engines import EngineOutput, run_engine
-
-    draws = draw(plan, seq, n, duration)
-    m_count = len(plan.ids)
-    out = EngineOutput(
-        finish if finish is not None else np.empty((m_count, n)),
-        driver if driver is not None else np.empty((m_count, n), dtype=np.int16),
-    )
-    run_engine(engine, plan, draws, out)
-    return _Chunk(
-        out.finish,
-        out.driver,
-        draws.duration,
-        draws.lag,
-        draws.risk_occurred,
-        draws.outcome,
-        input_values(plan, draws),
-    )
+    return resolved(_load(path))
 
 
 def simulate(
@@ -85,121 +43,99 @@ def simulate(
     engine: str = "auto",
     workers: int | None = 1,
     progress: Progress | None = None,
-    executor: Any = None,
+    executor: Submitter | None = None,
 ) -> Result:
     """Run the Monte Carlo simulation and return the Result.
 
     `iterations` and `seed` default to the scenario's (a fresh seed if it has none: read it back
-    from `result.seed`). `engine` is "auto" (vector where the scenario allows, else SimPy),
-    "simpy" or "vector". `workers` > 1 runs chunks in parallel processes (None: all cores); the
-    numbers do not depend on it. `executor`, if given, runs the chunks instead: anything with
-    `submit(fn, *args)` returning futures with `.result()`, such as a
-    `concurrent.futures.Executor` or a `dask.distributed.Client` for a cluster. `progress` is
-    called with the number of iterations just done.
-    Raises ValueError for an engine that cannot run the scenario.
+    from `result.seed`; `result.seed_fresh` says it was). `engine` is "auto" (vector where the
+    scenario allows, else SimPy), "simpy" or "vector". `workers` > 1 runs chunks in parallel
+    processes (None: all cores); the numbers do not depend on it. `executor`, if given, runs the
+    chunks instead: anything with `submit(fn, *args)` returning futures with `.result()`, such as
+    a `concurrent.futures.Executor` or a `dask.distributed.Client` for a cluster (see
+    `sim.executor`). `progress` is called with the number of iterations just done. The
+    deterministic plan is computed here, once: it gives `result.plan_of` and, when the scenario
+    names none, the headline (the milestone the plan finishes last).
+    Raises ValueError for an engine that cannot run the scenario or a run too big for memory.
     """
+    from sim.deterministic import deterministic_plan, resolved
     from sim.engines import choose_engine
+    from sim.executor import execute
+    from sim.plan import compile_plan
 
     began = time.perf_counter()
-    n_total = iterations if iterations is not None else scenario.iterations
+    n_total = iterations_for(scenario, iterations)
     if n_total < 1:
         raise ValueError(f"iterations must be at least 1, got {n_total}")
-    seed = seed if seed is not None else (scenario.seed if scenario.seed is not None else fresh_seed())
+    fresh = seed is None and scenario.seed is None
+    seed = seed_for(scenario, seed)
     plan = compile_plan(scenario)
     chosen = choose_engine(plan, engine)
     check_fits(scenario, n_total)
-    sizes = chunk_sizes(n_total)
-    seqs = chunk_seeds(seed, n_total)
-    n_workers = min(workers or os.cpu_count() or 1, len(sizes))
-    m_count = len(plan.ids)
-    finish = np.empty((m_count, n_total))
-    driver = np.empty((m_count, n_total), dtype=np.int16)
-    duration = np.empty((m_count, n_total))
-    lag = np.empty((len(plan.lags), n_total))
-    offsets = np.concatenate([[0], np.cumsum(sizes)]).tolist()
-    chunks: list[_Chunk] = []
-    if executor is not None:
-        info = getattr(executor, "scheduler_info", None)  # a Dask client knows its cluster's size
-        n_workers = len(info().get("workers", {})) if callable(info) else len(sizes)
-        futures = [executor.submit(_run_chunk, plan, chosen, seq, n) for seq, n in zip(seqs, sizes)]
-        chunks = _collect(futures, sizes, offsets, finish, driver, duration, lag, progress)
-    elif n_workers <= 1 and chosen == "vector":
-        # Each chunk is drawn from its own stream, then one engine call covers them all: the
-        # numbers are those of chunk-by-chunk runs, without the per-chunk call overhead.
-        from sim.engines import EngineOutput, run_engine
-        from sim.sampling import merge
-
-        parts = [
-            draw(plan, seq, n, duration[:, offsets[k] : offsets[k] + n])
-            for k, (seq, n) in enumerate(zip(seqs, sizes))
-        ]
-        merged = merge(parts, duration)
-        run_engine(chosen, plan, merged, EngineOutput(finish, driver))
-        lag = merged.lag
-        extra = input_values(plan, merged)
-        chunks = [_Chunk(finish, driver, duration, lag, merged.risk_occurred, merged.outcome, extra)]
-        if progress:
-            progress(n_total)
-    elif n_workers <= 1:
-        for k, (seq, n) in enumerate(zip(seqs, sizes)):
-            part = slice(offsets[k], offsets[k] + n)
-            chunks.append(
-                _run_chunk(plan, chosen, seq, n, finish[:, part], driver[:, part], duration[:, part])
-            )
-            lag[:, part] = chunks[-1].lag
-            if progress:
-                progress(n)
-    else:
-        import multiprocessing
-
-        ctx = multiprocessing.get_context("fork" if hasattr(os, "fork") else "spawn")
-        pool = ProcessPoolExecutor(n_workers, mp_context=ctx, initializer=_ignore_interrupts)
-        try:
-            futures = [pool.submit(_run_chunk, plan, chosen, seq, n) for seq, n in zip(seqs, sizes)]
-            chunks = _collect(futures, sizes, offsets, finish, driver, duration, lag, progress)
-        except BaseException:
-            # Ctrl-C or SIGTERM: drop the queued chunks and stop the running ones now, rather than
-            # waiting for every chunk to finish as a plain shutdown would.
-            _stop(pool)
-            raise
-        pool.shutdown()
-    risk_occurred = {r: np.concatenate([c.risk_occurred[r] for c in chunks]) for r in scenario.risks}
-    outcome = {m: np.concatenate([c.outcome[m] for c in chunks]) for m in chunks[0].outcome}
-    others = {k: np.concatenate([c.inputs[k] for c in chunks]) for k in chunks[0].inputs}
-    det = deterministic_plan(scenario)
+    det = deterministic_plan(scenario, plan)
+    arrays = execute(plan, chosen, seed, n_total, workers=workers, executor=executor, progress=progress)
     return Result(
-        scenario=scenario,
+        scenario=resolved(scenario, det),
         milestone_ids=plan.ids,
-        finish=finish,
-        driver=driver,
-        lag=lag,
+        finish=arrays.finish,
+        driver=arrays.driver,
+        lag=arrays.lag,
         plan_days=np.array([det.finish[m] for m in plan.ids]),
-        inputs=_inputs(plan, duration, risk_occurred, outcome, others),
-        risk_occurred=risk_occurred,
-        outcome=outcome,
+        inputs=_inputs(plan, arrays.duration, arrays.risk_occurred, arrays.outcome, arrays.inputs),
+        risk_occurred=arrays.risk_occurred,
+        outcome=arrays.outcome,
         seed=seed,
+        seed_fresh=fresh,
         engine=chosen,
-        workers=max(n_workers, 1),
+        workers=arrays.workers,
         seconds=time.perf_counter() - began,
         finished_at=dt.datetime.now(dt.timezone.utc),
     )
 
 
-def _ignore_interrupts() -> None:
-    """In a worker: leave Ctrl-C to the parent, which stops the pool (no traceback per worker)."""
-    import signal
+def run(
+    scenario: str | Path | Scenario,
+    iterations: int | None = None,
+    seed: int | None = None,
+    *,
+    engine: str = "auto",
+    workers: int | None = None,
+    progress: Progress | None = None,
+    executor: Submitter | None = None,
+) -> Result:
+    """Load (a path or a bundled scenario's name) if need be, then `simulate` on all cores.
 
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    The one call behind `lunarsim run`, `compare` and `backtest`: iterations default to the
+    scenario's, the seed to the scenario's else a fresh one (`result.seed_fresh`).
+    """
+    if not isinstance(scenario, Scenario):
+        from sim.bundled import find
+
+        scenario = _load(find(str(scenario)))
+    return simulate(
+        scenario, iterations, seed, engine=engine, workers=workers, progress=progress, executor=executor
+    )
 
 
-def _stop(pool: ProcessPoolExecutor) -> None:
-    processes = list((getattr(pool, "_processes", None) or {}).values())
-    pool.shutdown(wait=False, cancel_futures=True)
-    for process in processes:
-        process.terminate()
-    for process in processes:
-        process.join(timeout=1.0)
+def iterations_for(scenario: Scenario, iterations: int | None) -> int:
+    """The iterations a run of `scenario` makes: those asked for, else the scenario's."""
+    return iterations if iterations is not None else scenario.iterations
+
+
+def seed_for(scenario: Scenario, seed: int | None) -> int:
+    """The seed a run of `scenario` uses: the one given, else the scenario's, else a fresh one."""
+    if seed is not None:
+        return seed
+    return int(scenario.seed) if scenario.seed is not None else fresh_seed()
+
+
+def fresh_seed() -> int:
+    """A new random seed from OS entropy, to be printed so the run can be replayed.
+
+    Kept below 2**53 so that it survives JSON readers that hold numbers as doubles (JavaScript,
+    jq) and can be typed back on the command line.
+    """
+    return int(np.random.SeedSequence().entropy) >> (128 - 53)  # type: ignore[arg-type]
 
 
 # Peak memory per (milestone or retry attempt) and iteration, everything a run allocates counted:
@@ -218,8 +154,10 @@ def memory_needed(scenario: Scenario, iterations: int) -> int:
     return _BASE_BYTES + _BYTES_PER_CELL * cells * iterations
 
 
-def check_fits(scenario: Scenario, iterations: int) -> None:
-    """Raise ValueError, with the numbers, if the run cannot fit in this machine's free memory."""
+def check_fits(scenario: Scenario, iterations: int | None = None) -> None:
+    """Raise ValueError, with the numbers, if the run cannot fit in this machine's free memory
+    (`iterations` defaulting to the scenario's)."""
+    iterations = iterations_for(scenario, iterations)
     need = memory_needed(scenario, iterations)
     cells = (need - _BASE_BYTES) // (_BYTES_PER_CELL * iterations)
     try:
@@ -234,29 +172,6 @@ def check_fits(scenario: Scenario, iterations: int) -> None:
             f"(with retries and risks, {cells:,} values each) need about {need / 1e9:.1f} GB of memory "
             f"and {free / 1e9:.1f} GB is free; use at most about {fits:,} iterations"
         )
-
-
-def _collect(
-    futures: list[Any],
-    sizes: list[int],
-    offsets: list[int],
-    finish: np.ndarray,
-    driver: np.ndarray,
-    duration: np.ndarray,
-    lag: np.ndarray,
-    progress: Progress | None,
-) -> list[_Chunk]:
-    """Copy each chunk's arrays into place, in chunk order, as its future completes."""
-    chunks = []
-    for k, (fut, n) in enumerate(zip(futures, sizes)):
-        chunk = fut.result()
-        part = slice(offsets[k], offsets[k] + n)
-        finish[:, part], driver[:, part], duration[:, part] = chunk.finish, chunk.driver, chunk.duration
-        lag[:, part] = chunk.lag
-        chunks.append(chunk)
-        if progress:
-            progress(n)
-    return chunks
 
 
 def _inputs(

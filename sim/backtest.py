@@ -33,13 +33,16 @@ import math
 import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from sim.doneby import count_done_by, done_by
 from sim.errors import Problem, ScenarioError
-from sim.results import Result
 from sim.scenario import Scenario
+
+if TYPE_CHECKING:
+    from sim.results import Result
 
 # The PIT's uniforms come from their own stream, apart from the run's chunk streams.
 _PIT_STREAM = 0x50_49_54

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import hashlib
-import math
 from pathlib import Path
 from typing import Any
 
@@ -32,25 +30,14 @@ from sim.yamlsource import Source
 def load(path: str | Path) -> Scenario:
     """Read, check and resolve a scenario file.
 
+    Reads and checks only: no engine runs. A scenario without a `headline` keeps it empty here;
+    `sim.simulate` (or `sim.validate`) picks the milestone the deterministic plan finishes last.
     Raises ScenarioError listing every problem found, each with file, line, column and key path.
     """
     path = Path(path)
     source, chain = read_chain(path)
     spec = check(source)
-    scenario = _resolve(spec, source, chain)
-    from sim.plan import deterministic_plan
-
-    plan = deterministic_plan(scenario)
-    warnings = list(scenario.warnings) + plan.warnings
-    headline = scenario.headline
-    if not headline:
-        order = list(scenario.milestones)
-        headline = max(order, key=lambda m: (_finite(plan.finish[m]), order.index(m)))
-    return dataclasses.replace(scenario, headline=headline, warnings=tuple(warnings))
-
-
-def _finite(x: float) -> float:
-    return x if math.isfinite(x) else -1.0
+    return _resolve(spec, source, chain)
 
 
 def _effects(specs: list[schema.EffectSpec]) -> tuple[Effect, ...]:

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -116,40 +115,3 @@ def _topological(scenario: Scenario) -> list[str]:
     if len(out) != len(file_order):  # the loader reports cycles first; this guards library callers
         raise ValueError("dependency cycle among milestones")
     return out
-
-
-@dataclass
-class DeterministicPlan:
-    finish: dict[str, float]
-    warnings: list[str] = field(default_factory=list)
-
-
-def deterministic_plan(scenario: Scenario) -> DeterministicPlan:
-    """Finish days when every distribution takes its mode, every attempt succeeds, no risk occurs
-    and every decision takes its most likely outcome (ties: the first listed)."""
-    from sim.doneby import end_of_day
-    from sim.engines import run_engine
-    from sim.engines.timing import late_after
-    from sim.sampling import plan_draws
-
-    plan = compile_plan(scenario)
-    draws = plan_draws(plan)
-    engine = "simpy" if plan.uses_resources else "vector"
-    out = run_engine(engine, plan, draws)
-    finish = {mid: float(out.finish[i, 0]) for i, mid in enumerate(plan.ids)}
-    warnings = []
-    as_of = scenario.as_of_days
-    if as_of is not None:
-        for i, mid in enumerate(plan.ids):
-            m = scenario.milestones[mid]
-            if m.actual is not None or (m.not_before is not None and m.not_before > as_of):
-                continue
-            ready = max((out.finish[link.pred, 0] for link in plan.links[i]), default=0.0)
-            late = late_after(end_of_day(as_of), m.not_before, m.window)
-            if math.isfinite(ready) and ready + m.duration.high <= late:
-                warnings.append(
-                    f"milestone {mid!r} has no actual but it would be done by as_of "
-                    f"{scenario.as_of} in the plan; it is taken to finish just after that day "
-                    "(add an actual?)"
-                )
-    return DeterministicPlan(finish, warnings)

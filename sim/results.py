@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
-import math
 from dataclasses import dataclass, field
-from typing import Literal
+from pathlib import Path
+from typing import Any, Literal
 
 import numpy as np
 
-from sim.doneby import count_done_by, done_by
+from sim.doneby import done_by
+from sim.percentiles import percentile_of
 from sim.scenario import Scenario
-from sim.units import first_of_month_after
-
-PERCENTILES: tuple[int, ...] = (5, 10, 20, 50, 80, 90, 95)
 
 InputKind = Literal["duration", "lag", "attempts", "retry", "effect", "hold", "risk", "decision"]
 
@@ -39,7 +37,7 @@ class RandomInput:
     values: np.ndarray
 
 
-@dataclass
+@dataclass(repr=False)
 class Result:
     """What a run produced.
 
@@ -53,6 +51,10 @@ class Result:
     `driver` names the first listed and `sim.sensitivity.criticality` finds the others from
     `finish` and `lag`. `lag[s, i]` is the lag drawn for lag slot s (`sim.plan.Plan.lags`) in
     iteration i. `finished_at` is when the run ended (UTC).
+
+    Everything a user asks of a run is a method here, and the command line prints exactly what
+    these return: `summary()` (the summary JSON), `table()` (the terminal table's rows),
+    `drivers()`, `top_drivers()`, `to_pandas()`, `write_report()` and `write_samples()`.
     """
 
     scenario: Scenario
@@ -65,6 +67,7 @@ class Result:
     risk_occurred: dict[str, np.ndarray] = field(default_factory=dict)
     outcome: dict[str, np.ndarray] = field(default_factory=dict)
     seed: int = 0
+    seed_fresh: bool = False
     engine: str = "simpy"
     workers: int = 1
     seconds: float = 0.0
@@ -131,146 +134,100 @@ class Result:
     def risk_frequencies(self) -> dict[str, float]:
         return {rid: float(occ.mean()) for rid, occ in self.risk_occurred.items()}
 
+    @property
+    def headline(self) -> str:
+        """The milestone the run is about: the scenario's, else the one its plan finishes last."""
+        return self.scenario.headline
 
-def percentile_of(x: np.ndarray, p: float, presorted: bool = False) -> float | None:
-    """The p-th percentile (0 < p <= 100) by the inverted empirical CDF, `inf` counting as never.
+    def summary(self, path: str | None = None) -> dict[str, Any]:
+        """The summary JSON (format 1) as a dict; `path` is recorded as the scenario's path."""
+        from sim.summary import summary
 
-    The earliest value by which at least p % of the iterations are done: the k-th smallest with
-    k = ceil(p n / 100), never an interpolation between two simulated values, so that "p % likely
-    by D" holds for the simulated futures even where they cluster on a few dates. None when that
-    value is a never (`inf`) or there are no values. Every percentile lunarsim shows (terminal,
-    summary JSON, report, backtest) comes from here.
-    """
-    n = x.size
-    if n == 0:
-        return None
-    s = x if presorted else np.sort(x)
-    # p * n is exact for the percentiles used; the tolerance absorbs a p such as 100 / 3.
-    k = min(max(math.ceil(p * n / 100.0 - 1e-9), 1), n)
-    v = float(s[k - 1])
-    return v if math.isfinite(v) else None
+        return summary(self, path)
 
+    def table(self) -> list[dict[str, Any]]:
+        """One plain record per milestone, in plan order: the rows of the terminal table.
 
-# Aggregates a report draws from a result: CDF grids, calendar histograms, convergence bands.
-# Each reduces the per-iteration finish days (`inf` = never) to a few hundred numbers.
+        Keys: `milestone` (id), `title`, `headline` (bool), `p10`/`p50`/`p90` (ISO dates, None
+        for never), `target` (ISO date or None), `p_target` (share done by the end of the target
+        day, None without a target) and `done` (share of iterations that completed it).
+        """
+        sc = self.scenario
+        rows = []
+        for mid in self.milestone_ids:
+            m = sc.milestones[mid]
+            row: dict[str, Any] = {"milestone": mid, "title": m.title, "headline": mid == sc.headline}
+            for p in (10, 50, 90):
+                d = sc.date_of(self.percentile_days(mid, p))
+                row[f"p{p}"] = d.isoformat() if d else None
+            target = sc.date_of(m.target) if m.target is not None else None
+            row["target"] = target.isoformat() if target else None
+            row["p_target"] = self.p_by(mid, m.target) if m.target is not None else None
+            row["done"] = self.done_fraction(mid)
+            rows.append(row)
+        return rows
 
+    def drivers(self) -> dict[str, Any]:
+        """The summary's `drivers`: the headline's criticality index and every uncertain input's
+        rank correlation with its finish, strongest first."""
+        from sim.summary import drivers
 
-@dataclass(frozen=True)
-class Cdf:
-    """Points of the empirical CDF P(done by the end of day `days`), on a grid of levels.
+        return drivers(self)
 
-    `days` are whole finish days in increasing order and `p` the share of *all* iterations
-    done by the end of each, so the curve plateaus at `done` (below 1 when some never finish).
-    """
+    def top_drivers(self, count: int = 5, floor: float = 0.05) -> list[tuple[str, float]]:
+        """The inputs that move the headline's finish most, as the terminal lists them:
+        (label, Spearman rho) with |rho| >= floor, at most `count`."""
+        from sim.sensitivity import tornado
 
-    days: list[float]
-    p: list[float]
-    done: float
-    n: int
+        ranked = tornado(self, self.headline)[:count]
+        return [(item.label, rho) for item, rho in ranked if abs(rho) >= floor]
 
+    def to_pandas(self) -> Any:
+        """`table()` as a pandas DataFrame indexed by milestone id.
 
-def cdf(x: np.ndarray, levels: int = 200) -> Cdf:
-    """The CDF of `x` at the order statistics nearest to 1/levels, 2/levels, ... and the ends."""
-    x = np.asarray(x, dtype=float)
-    n = int(x.size)
-    finite = np.sort(x[np.isfinite(x)])
-    if finite.size == 0:
-        return Cdf([], [], 0.0, n)
-    # Index of the order statistic at which the CDF first reaches each level k/levels.
-    wanted = np.ceil(np.arange(1, levels + 1) / levels * n).astype(np.int64) - 1
-    wanted = wanted[(wanted >= 0) & (wanted < finite.size)]
-    index = np.unique(np.r_[0, wanted, finite.size - 1])
-    # Dates are whole days: P(done by a date) counts every finish before the end of that day
-    # (`sim.doneby`, as Result.p_by does), so hovering over the curve at the target reads P(target).
-    days = np.unique(np.floor(finite[index]))
-    p = np.array([count_done_by(finite, d) for d in days]) / n
-    return Cdf(days.tolist(), p.tolist(), finite.size / n, n)
+        pandas is an optional extra: `pip install 'lunarsim[pandas]'`; ImportError says so if missing.
+        """
+        try:
+            import pandas as pd
+        except ImportError:
+            raise ImportError(
+                "Result.to_pandas needs pandas: pip install 'lunarsim[pandas]' (or use Result.table(), "
+                "plain records)"
+            ) from None
+        return pd.DataFrame.from_records(self.table(), index="milestone")
 
+    def write_report(self, out_dir: str | Path = "reports") -> Path:
+        """Write the HTML report into `out_dir` (see `sim.report.write_report`); return its path."""
+        from sim.report import write_report
 
-@dataclass(frozen=True)
-class Histogram:
-    """Calendar bins of finish dates: shares of all iterations per bin, plus the never share."""
+        return write_report(self, Path(out_dir))
 
-    starts: list[dt.date]
-    ends: list[dt.date]
-    shares: list[float]
-    never: float
-    months_per_bin: int
+    def write_samples(self, path: str | Path) -> None:
+        """Write every iteration's finish days to `path` (.csv, or .parquet with pyarrow)."""
+        from sim.samples import write_samples
 
+        write_samples(self, Path(path))
 
-_BIN_MONTHS = (1, 3, 6, 12, 24, 60, 120, 240, 600)
+    def __repr__(self) -> str:
+        engine = f"{self.engine} engine, {self.workers} worker{'s' if self.workers != 1 else ''}"
+        return (
+            f"<Result {self.scenario.name!r}: {len(self.milestone_ids)} milestones, "
+            f"{self.iterations:,} iterations, seed {self.seed}, {engine}; headline {self.headline!r}>"
+        )
 
+    def _repr_html_(self) -> str:
+        """The terminal table as HTML, for notebooks (every user text escaped)."""
+        from html import escape
 
-def histogram(x: np.ndarray, scenario: Scenario, max_bins: int = 60) -> Histogram:
-    """Bins aligned to calendar months (1, 3, 6, 12, ... months wide), at most `max_bins`."""
-    x = np.asarray(x, dtype=float)
-    n = max(int(x.size), 1)
-    finite = x[np.isfinite(x)]
-    never = float(1.0 - finite.size / n) if x.size else 0.0
-    if finite.size == 0:
-        return Histogram([], [], [], never, 1)
-    first = scenario.date_of(float(finite.min()))
-    last = scenario.date_of(float(finite.max()))
-    assert first is not None and last is not None
-    span_months = (last.year - first.year) * 12 + (last.month - first.month) + 1
-    step = next((m for m in _BIN_MONTHS if math.ceil(span_months / m) <= max_bins), _BIN_MONTHS[-1])
-    # Align bins to multiples of the step (quarters start in Jan/Apr/..., years in January).
-    index = first.year * 12 + first.month - 1
-    begin = dt.date((index - index % step) // 12, (index - index % step) % 12 + 1, 1)
-    edges = [begin]
-    while edges[-1] <= last:
-        edges.append(first_of_month_after(edges[-1], step))
-    edge_days = np.array([scenario.days_of(e) for e in edges])
-    # Bin by calendar date (floor of the day), matching how dates are shown everywhere else.
-    counts, _ = np.histogram(np.floor(finite), bins=edge_days)
-    return Histogram(edges[:-1], edges[1:], (counts / n).tolist(), never, step)
-
-
-@dataclass(frozen=True)
-class ConvergencePoint:
-    iterations: int
-    estimate: float | None
-    low: float | None
-    high: float | None
-
-
-def quantile_band(sorted_x: np.ndarray, p: float, z: float = 1.959964) -> tuple[float | None, float | None]:
-    """Distribution-free confidence interval for the p-quantile from order statistics.
-
-    The count of draws below the true quantile is Binomial(n, p), so with the normal
-    approximation the interval is [X_(l), X_(u)] with l, u = n p -/+ z sqrt(n p (1 - p))
-    (1-based, clipped to 1..n). `inf` bounds (never) come back as None.
-    """
-    n = sorted_x.size
-    if n == 0:
-        return None, None
-    half = z * math.sqrt(n * p * (1.0 - p))
-    lo = min(max(math.floor(n * p - half), 1), n)
-    hi = min(max(math.ceil(n * p + half), 1), n)
-    a = float(sorted_x[lo - 1])
-    b = float(sorted_x[hi - 1])
-    return (a if math.isfinite(a) else None), (b if math.isfinite(b) else None)
-
-
-def convergence(
-    x: np.ndarray, percentiles: tuple[int, ...] = (50, 80), points: int = 30, first: int = 100
-) -> dict[int, list[ConvergencePoint]]:
-    """Running percentiles of the first k iterations, for k on a log-spaced grid up to all."""
-    x = np.asarray(x, dtype=float)
-    n = int(x.size)
-    out: dict[int, list[ConvergencePoint]] = {p: [] for p in percentiles}
-    if n == 0:
-        return out
-    start = min(first, n)
-    grid = np.unique(np.round(np.geomspace(start, n, num=points)).astype(np.int64))
-    for k in grid:
-        prefix = np.sort(x[: int(k)])
-        for p in percentiles:
-            low, high = quantile_band(prefix, p / 100.0)
-            out[p].append(ConvergencePoint(int(k), percentile_of(prefix, p), low, high))
-    return out
-
-
-def percentiles(x: np.ndarray, ps: tuple[int, ...]) -> dict[int, float | None]:
-    """Percentiles (never sorting last, None when never) of any subset of iterations."""
-    return {p: percentile_of(np.asarray(x, dtype=float), p) for p in ps}
+        columns = ("milestone", "P10", "P50", "P90", "target", "P(target)", "done")
+        head = "".join(f"<th>{h}</th>" for h in columns)
+        body = []
+        for r in self.table():
+            title = escape(r["title"])
+            cells = [f"<b>{title}</b>" if r["headline"] else title]
+            cells += [r[k] or "never" for k in ("p10", "p50", "p90")]
+            p_target = "" if r["p_target"] is None else f"{r['p_target']:.0%}"
+            cells += [r["target"] or "", p_target, f"{r['done']:.0%}"]
+            body.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
+        caption = escape(f"{self.scenario.name}: {self.iterations:,} iterations, seed {self.seed}")
+        return f"<table><caption>{caption}</caption><tr>{head}</tr>{''.join(body)}</table>"

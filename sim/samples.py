@@ -5,9 +5,12 @@ from __future__ import annotations
 import csv
 import math
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sim.atomic import atomic_open
-from sim.results import Result
+
+if TYPE_CHECKING:
+    from sim.results import Result
 
 FORMATS = (".csv", ".parquet")
 

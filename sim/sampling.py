@@ -12,11 +12,6 @@ import numpy as np
 
 from sim.plan import Plan
 
-# Chunk boundaries depend on the iteration count only, never on the number of workers: about
-# 16 chunks (so parallel workers stay busy), each of 1,024 to 65,536 iterations (so NumPy's
-# per-call overhead stays small and a chunk's arrays stay in memory comfortably).
-MIN_CHUNK = 1024
-MAX_CHUNK = 65_536
 # Proposal rounds drawn for a milestone with retries conditioned on a status date (see
 # sim.engines.condition); the rare iteration none of them settles draws from its own stream.
 CONDITION_ROUNDS = 3
@@ -74,20 +69,6 @@ class Draws:
 
     def add_of(self, row: int) -> np.ndarray | float:
         return self.add.get(row, 0.0)
-
-
-def chunk_size(iterations: int) -> int:
-    return min(MAX_CHUNK, max(MIN_CHUNK, -(-iterations // 16)))
-
-
-def chunk_sizes(iterations: int) -> list[int]:
-    size = chunk_size(iterations)
-    full, rest = divmod(iterations, size)
-    return [size] * full + ([rest] if rest else [])
-
-
-def chunk_seeds(seed: int, iterations: int) -> list[np.random.SeedSequence]:
-    return np.random.SeedSequence(seed).spawn(len(chunk_sizes(iterations)))
 
 
 def draw(plan: Plan, seq: np.random.SeedSequence, n: int, out: np.ndarray | None = None) -> Draws:

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
-from sim.results import RandomInput, Result
+if TYPE_CHECKING:
+    from sim.results import RandomInput, Result
+
 
 
 def ranks(x: np.ndarray) -> np.ndarray:

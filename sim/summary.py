@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sim.results import PERCENTILES, Result
+from sim.percentiles import PERCENTILES
+
+if TYPE_CHECKING:
+    from sim.results import Result
 
 FORMAT = 1
 

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import io
 import json
+import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -15,13 +19,37 @@ TUTORIAL = ROOT / "scenarios" / "tutorial-launch-campaign.yaml"
 
 
 def lunarsim(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "sim", *args],
-        capture_output=True,
-        text=True,
-        cwd=cwd or ROOT,
-        timeout=300,
-    )
+    """`lunarsim ARGS` run in this process through the console script's `main` (as fast as a
+    function call), with standard output and error captured apart and the exit status kept."""
+    from sim.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    saved = (sys.argv, os.getcwd(), signal.getsignal(signal.SIGTERM))
+    sys.argv = ["lunarsim", *args]
+    os.chdir(cwd or ROOT)
+    code: int | str | None = 0
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            main()
+    except SystemExit as exc:
+        code = exc.code
+    finally:
+        sys.argv = saved[0]
+        os.chdir(saved[1])
+        signal.signal(signal.SIGTERM, saved[2])
+    returncode = code if isinstance(code, int) else (0 if code is None else 1)
+    return subprocess.CompletedProcess(["lunarsim", *args], returncode, out.getvalue(), err.getvalue())
+
+
+def test_console_script_and_python_m_sim_run_the_same_program(tmp_path):
+    """The one place where the subprocess is the point: the installed entry points start."""
+    script = Path(sys.executable).parent / "lunarsim"
+    for command in ([str(script)], [sys.executable, "-m", "sim"]):
+        r = subprocess.run([*command, "scenarios"], capture_output=True, text=True, cwd=ROOT, timeout=120)
+        assert (r.returncode, r.stdout) == (0, lunarsim("scenarios").stdout), r.stderr
+        missing = str(tmp_path / "missing.yaml")
+        bad = subprocess.run([*command, "run", missing], capture_output=True, text=True, timeout=120)
+        assert bad.returncode == 2 and "Traceback" not in bad.stderr
 
 
 def test_summary_json_to_stdout_is_the_only_stdout(tmp_path):
@@ -231,7 +259,7 @@ def test_unexpected_error_exits_1_with_one_line_and_debug_shows_traceback(monkey
     def broken(*args, **kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(sim, "simulate", broken)
+    monkeypatch.setattr(sim, "run", broken)
     runner = CliRunner()
     plain = runner.invoke(app, ["run", str(TUTORIAL), "--no-report", "-q"])
     assert plain.exit_code == 1

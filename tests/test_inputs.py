@@ -10,7 +10,7 @@ import pytest
 
 import sim
 from sim.bundled import find
-from sim.render import print_table
+from sim.cli.render import print_table
 from sim.results import RandomInput, Result
 from sim.sensitivity import tornado
 from sim.summary import summary

@@ -146,7 +146,9 @@ def test_good_scenario_resolves_times_in_days(tmp_path: Path) -> None:
     assert sc.milestones["b"].not_before == (dt.date(2024, 1, 1) - sc.start).days
     assert [p.id for p in sc.milestones["b"].after] == ["a", "a"]
     assert sc.milestones["c"].retry is not None and sc.milestones["c"].retry.max == 2
-    assert sc.headline == "c"  # finishes last in the deterministic plan
+    assert sc.headline == ""  # loading only loads: the plan that picks a headline is not run
+    assert sim.validate(path).headline == "c"  # finishes last in the deterministic plan
+    assert sim.simulate(sc, 10, 1).scenario.headline == "c"
     assert len(sc.sha256 or "") == 64
 
 
@@ -169,3 +171,17 @@ def test_yaml_booleans_are_not_reinterpreted_as_ids(tmp_path: Path) -> None:
 def test_merge_keys_are_expanded(tmp_path: Path) -> None:
     source = yamlsource.parse("base: &b {x: 1, y: 2}\nother:\n  <<: *b\n  y: 3\n", tmp_path / "m.yaml")
     assert source.data["other"] == {"x": 1, "y": 3}
+
+
+def test_loading_a_scenario_with_resources_runs_no_engine() -> None:
+    """`load` reads and checks only: even a scenario that only SimPy can run imports no engine."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, sim; sim.load('scenarios/ilrs-2026-status.yaml'); "
+        "print(sorted(m for m in sys.modules if m in ('simpy', 'plotly') or m.startswith('sim.engines')))"
+    )
+    root = Path(__file__).resolve().parent.parent
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=root)
+    assert r.stdout.strip() == "[]", r.stdout + r.stderr

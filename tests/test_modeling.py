@@ -189,7 +189,9 @@ def test_as_of_fixed_duration_already_over_finishes_on_as_of_with_a_warning(scen
         milestones:
           a: {duration: 10d}
     """)
-    assert any("'a' has no actual" in w for w in sc.warnings)
+    assert sc.warnings == ()  # loading runs no plan; validating and simulating do
+    assert any("'a' has no actual" in w for w in sim.validate(sc.path).warnings)
+    assert any("'a' has no actual" in w for w in sim.simulate(sc, 10, seed=1).scenario.warnings)
     # Not done by the end of the as_of day (day 100): it completes at the first moment after it.
     r = sim.simulate(sc, 10, seed=1)
     assert r.finish_of("a").tolist() == [101.0] * 10

@@ -10,9 +10,9 @@ import pytest
 
 import sim
 from sim.backtest import backtest
-from sim.render import print_table
+from sim.cli.render import print_table
+from sim.percentiles import PERCENTILES, percentile_of
 from sim.report.headline import headline
-from sim.results import PERCENTILES, percentile_of
 from sim.summary import summary
 
 INF = math.inf

@@ -23,12 +23,14 @@ from urllib.parse import unquote
 import numpy as np
 import pytest
 
+from sim.aggregates import cdf, convergence, histogram, quantile_band
 from sim.errors import OutputError
+from sim.percentiles import PERCENTILES
 from sim.report import views as report_views
 from sim.report import write_comparison, write_report
 from sim.report.headline import headline, headlines, percent
 from sim.report.markdown import linkify, render
-from sim.results import PERCENTILES, RandomInput, Result, cdf, convergence, histogram, quantile_band
+from sim.results import RandomInput, Result
 from sim.scenario import Branch, Milestone, Predecessor, Risk, Scenario
 from sim.summary import tool_version
 

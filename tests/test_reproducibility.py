@@ -10,8 +10,9 @@ from engine_checks import assert_same_finish
 
 import sim
 from sim.engines import run_engine
+from sim.executor import MIN_CHUNK, chunk_sizes
 from sim.plan import compile_plan
-from sim.sampling import MIN_CHUNK, chunk_sizes, draw
+from sim.sampling import draw
 from sim.summary import summary
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -2,22 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
+from sim.engines.output import EngineOutput
 from sim.plan import Plan
 from sim.sampling import Draws
 
+__all__ = ["ENGINES", "EngineOutput", "can_vectorise", "choose_engine", "run_engine"]
+
 ENGINES = ("simpy", "vector")
-
-
-@dataclass
-class EngineOutput:
-    """finish (M, n) days, `inf` for never; driver (M, n) row of the driving predecessor or -1."""
-
-    finish: np.ndarray
-    driver: np.ndarray
 
 
 def can_vectorise(plan: Plan) -> bool:

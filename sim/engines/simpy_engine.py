@@ -15,8 +15,8 @@ import numpy as np
 import simpy
 
 from sim.doneby import end_of_day
-from sim.engines import EngineOutput
 from sim.engines.condition import condition
+from sim.engines.output import EngineOutput
 from sim.engines.pool import Pool
 from sim.engines.timing import complete, late_after, work
 from sim.plan import Plan

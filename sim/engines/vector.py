@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from sim.doneby import end_of_day
-from sim.engines import EngineOutput
 from sim.engines.condition import condition
+from sim.engines.output import EngineOutput
 from sim.engines.timing import complete, work
 from sim.plan import Plan
 from sim.sampling import Draws

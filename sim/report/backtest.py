@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -18,7 +18,9 @@ from sim.report.charts.backtest_curve import milestone_curve
 from sim.report.charts.pit import pit_histogram
 from sim.report.page import _page, report_name, slug
 from sim.report.views import provenance
-from sim.results import Result
+
+if TYPE_CHECKING:
+    from sim.results import Result
 
 # Keys of as_dict() that the page explains itself; any other number there is shown as it comes.
 _KNOWN = {

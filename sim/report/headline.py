@@ -5,8 +5,11 @@ from __future__ import annotations
 import datetime as dt
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from sim.results import Result
+if TYPE_CHECKING:
+    from sim.results import Result
+
 
 
 def percent(p: float) -> str:

@@ -7,13 +7,14 @@ import datetime as dt
 import functools
 import re
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jinja2
 from markupsafe import Markup
 
 from sim import atomic
 from sim.display import without_bidi
+from sim.percentiles import PERCENTILES
 from sim.report import style
 from sim.report.charts import (
     ComparisonInputs,
@@ -37,9 +38,11 @@ from sim.report.views import (
     risks,
     sources,
 )
-from sim.results import PERCENTILES, Result
 from sim.scenario import Scenario
 from sim.sensitivity import criticality, tornado
+
+if TYPE_CHECKING:
+    from sim.results import Result
 
 TEMPLATES = Path(__file__).parent / "templates"
 

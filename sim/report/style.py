@@ -12,13 +12,17 @@ import html
 import math
 import textwrap
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import plotly.graph_objects as go
 
-from sim.results import Cdf, Result, percentile_of
+from sim.aggregates import Cdf
+from sim.percentiles import percentile_of
 from sim.scenario import Scenario
+
+if TYPE_CHECKING:
+    from sim.results import Result
 
 BLUE = "#0072B2"
 ORANGE = "#E69F00"

@@ -9,18 +9,22 @@ import io
 import math
 import platform
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 import numpy as np
 
 from sim import summary
+from sim.aggregates import percentiles, quantile_band
 from sim.doneby import done_by
+from sim.percentiles import PERCENTILES
 from sim.report.charts.conditioned import figure_id
 from sim.report.headline import Headline, day_text
-from sim.results import PERCENTILES, Result, percentiles, quantile_band
 from sim.scenario import Scenario
 from sim.units import DAYS_PER_MONTH
+
+if TYPE_CHECKING:
+    from sim.results import Result
 
 
 def _date(scenario: Scenario, days: float | None) -> str:

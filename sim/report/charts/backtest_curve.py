@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import plotly.graph_objects as go
 
+from sim.aggregates import cdf
 from sim.report.headline import percent
 from sim.report.style import (
     BLUE,
@@ -21,7 +22,9 @@ from sim.report.style import (
     vertical_line,
     view,
 )
-from sim.results import Result, cdf
+
+if TYPE_CHECKING:
+    from sim.results import Result
 
 
 def milestone_curve(result: Result, mid: str, row: dict[str, Any], as_of: dt.date) -> Any:

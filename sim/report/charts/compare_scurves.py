@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import plotly.graph_objects as go
 
+from sim.aggregates import cdf
 from sim.report.charts import ComparisonInputs
 from sim.report.style import (
     SERIES,
@@ -21,7 +24,9 @@ from sim.report.style import (
     view,
     vline_trace,
 )
-from sim.results import Result, cdf
+
+if TYPE_CHECKING:
+    from sim.results import Result
 
 
 def compare_scurves(results: list[Result], names: list[str]) -> Figure:

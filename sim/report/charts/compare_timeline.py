@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import plotly.graph_objects as go
 
 from sim.report.charts import ComparisonInputs
@@ -13,7 +15,9 @@ from sim.report.style import (
     figure,
     milestone_labels,
 )
-from sim.results import Result
+
+if TYPE_CHECKING:
+    from sim.results import Result
 
 
 def compare_timeline(results: list[Result], names: list[str]) -> Figure:

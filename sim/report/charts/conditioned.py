@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import plotly.graph_objects as go
 
+from sim.aggregates import cdf
 from sim.report.charts import ReportInputs
 from sim.report.headline import percent
 from sim.report.style import (
@@ -24,7 +27,9 @@ from sim.report.style import (
     vertical_line,
     view,
 )
-from sim.results import Result, cdf
+
+if TYPE_CHECKING:
+    from sim.results import Result
 
 
 def conditioned(result: Result, headline: str, groups: list[tuple[str, np.ndarray]], title: str) -> Figure:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import plotly.graph_objects as go
 
+from sim.aggregates import convergence as running_percentiles
 from sim.report.charts import ReportInputs
 from sim.report.style import (
     BLUE,
@@ -14,8 +17,9 @@ from sim.report.style import (
     figure,
     short,
 )
-from sim.results import Result
-from sim.results import convergence as running_percentiles
+
+if TYPE_CHECKING:
+    from sim.results import Result
 
 
 def convergence(result: Result, mid: str) -> Figure:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import plotly.graph_objects as go
 
 from sim.report.charts import ReportInputs
@@ -15,7 +17,9 @@ from sim.report.style import (
     milestone_labels,
     short,
 )
-from sim.results import Result
+
+if TYPE_CHECKING:
+    from sim.results import Result
 
 
 def criticality(result: Result, shares: dict[str, float], headline: str) -> Figure:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import plotly.graph_objects as go
 
+from sim.aggregates import histogram as calendar_histogram
 from sim.report.charts import ReportInputs
 from sim.report.headline import month_text, percent
 from sim.report.style import (
@@ -22,8 +23,9 @@ from sim.report.style import (
     short,
     vertical_line,
 )
-from sim.results import Result
-from sim.results import histogram as calendar_histogram
+
+if TYPE_CHECKING:
+    from sim.results import Result
 
 
 def histogram(result: Result, mid: str) -> Figure:

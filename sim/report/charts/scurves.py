@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import plotly.graph_objects as go
 
+from sim.aggregates import cdf
 from sim.report.charts import ReportInputs
 from sim.report.headline import percent
 from sim.report.style import (
@@ -28,7 +30,9 @@ from sim.report.style import (
     view,
     vline_trace,
 )
-from sim.results import Result, cdf
+
+if TYPE_CHECKING:
+    from sim.results import Result
 
 
 def scurves(result: Result, order: Sequence[str]) -> Figure:

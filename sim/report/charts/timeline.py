@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import plotly.graph_objects as go
 
@@ -24,7 +25,9 @@ from sim.report.style import (
     short,
     wrap,
 )
-from sim.results import Result
+
+if TYPE_CHECKING:
+    from sim.results import Result
 
 
 def milestone_hover(result: Result, mid: str) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import plotly.graph_objects as go
 
 from sim.report.charts import ReportInputs
@@ -16,7 +18,9 @@ from sim.report.style import (
     short_middle,
     wrap,
 )
-from sim.results import RandomInput
+
+if TYPE_CHECKING:
+    from sim.results import RandomInput
 
 
 def tornado(ranked: list[tuple[RandomInput, float]], title: str, top: int = 15) -> Figure:

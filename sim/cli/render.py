@@ -1,4 +1,7 @@
-"""The terminal view of a run: a table of dates per milestone and the headline's main drivers."""
+"""Terminal rendering with rich: a run's table and drivers, backtest scores, reference classes.
+
+Each function prints what a library call returns (`Result.table()`, `Result.top_drivers()`, …).
+"""
 
 from __future__ import annotations
 
@@ -31,37 +34,24 @@ def print_table(result: Result, file: IO[str] | None = None) -> None:
     for col in columns:
         # Dates are never cut short: the milestone column folds instead.
         table.add_column(col, justify="right", no_wrap=True, min_width=len(col))
-    for mid in result.milestone_ids:
-        m = sc.milestones[mid]
-        cells = []
-        for p in (10, 50, 90):
-            d = sc.date_of(result.percentile_days(mid, p))
-            cells.append(d.isoformat() if d else "never")
+    for row in result.table():
+        cells = [row[k] or "never" for k in ("p10", "p50", "p90")]
         if wide:
-            target = sc.date_of(m.target) if m.target is not None else None
-            cells.append(target.isoformat() if target else "")
-        cells.append(f"{result.p_by(mid, m.target):.0%}" if m.target is not None else "")
-        cells.append(f"{result.done_fraction(mid):.0%}")
-        name = _escape(m.title)
-        table.add_row(f"[bold]{name}[/bold]" if mid == sc.headline else name, *cells)
+            cells.append(row["target"] or "")
+        cells.append("" if row["p_target"] is None else f"{row['p_target']:.0%}")
+        cells.append(f"{row['done']:.0%}")
+        name = _escape(row["title"])
+        table.add_row(f"[bold]{name}[/bold]" if row["headline"] else name, *cells)
     console.print(table)
-    drivers = top_drivers(result)
+    drivers = result.top_drivers()
     if drivers:
-        title = _escape(sc.milestones[sc.headline].title)
+        title = _escape(sc.milestones[result.headline].title)
         console.print(
             f"What drives [bold]{title}[/bold] (rank correlation with its date; + means later):",
             highlight=False,
         )
         for label, rho in drivers:
             console.print(f"  {rho:+.2f}  {_escape(label)}", highlight=False)
-
-
-def top_drivers(result: Result, count: int = 5, floor: float = 0.05) -> list[tuple[str, float]]:
-    """The inputs that move the headline's finish most: (label, Spearman rho) with |rho| >= floor."""
-    from sim.sensitivity import tornado
-
-    ranked = tornado(result, result.scenario.headline)[:count]
-    return [(item.label, rho) for item, rho in ranked if abs(rho) >= floor]
 
 
 def _escape(text: str) -> str:

@@ -1,4 +1,4 @@
-"""The `lunarsim` command line: each command parses its options, calls the library, renders."""
+"""The `lunarsim` commands: each parses its options, calls one library function, renders what it returns."""
 
 from __future__ import annotations
 
@@ -167,8 +167,7 @@ def _run(
     quiet: bool,
     scheduler: str | None = None,
 ) -> None:
-    from sim.render import print_table
-    from sim.summary import summary
+    from sim.cli.render import print_table
 
     to_stdout = summary_json == "-"
     from sim.samples import FORMATS
@@ -179,36 +178,31 @@ def _run(
     _check_outputs(targets, None if no_report else out)
     loaded = _load_all(args)
     for _, scenario in loaded:
-        _check_fits(scenario, iterations or scenario.iterations)
+        _check_fits(scenario, iterations)
     summaries = []
     executor = _executor(scheduler)
     for path, scenario in loaded:
-        for warning in scenario.warnings:
-            _err(f"warning: {path}: {warning}")
-        run_seed = _seed_for(scenario, seed, str(path))
-        n = iterations or scenario.iterations
         try:
-            result = _simulate_with_progress(scenario, n, run_seed, engine, workers, quiet, executor)
+            result = _simulate_with_progress(scenario, iterations, seed, engine, workers, quiet, executor)
         except ValueError as exc:
             _fail(2, f"error: {path}: {exc}")
-        summaries.append(summary(result, str(path)))
+        for warning in result.scenario.warnings:
+            _err(f"warning: {path}: {warning}")
+        _say_fresh_seed(result, str(path))
+        summaries.append(result.summary(str(path)))
         if not quiet:
             print_table(result, file=sys.stderr if to_stdout else sys.stdout)
         if samples is not None:
-            from sim.samples import write_samples
-
             target = (
                 samples
                 if len(loaded) == 1
                 else samples.with_name(f"{samples.stem}-{path.stem}{samples.suffix}")
             )
-            write_samples(result, target)
+            result.write_samples(target)
             _say(f"samples: {target}", to_stdout)
         if no_report:
             continue
-        report = _write_report(result, out)
-        if report is not None:
-            _say(f"report: {report}", to_stdout)
+        _say(f"report: {result.write_report(out)}", to_stdout)
     if summary_json is not None:
         doc: Any = summaries[0] if len(summaries) == 1 else summaries
         text = json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
@@ -244,7 +238,7 @@ def _load_all(args: list[str]) -> list[tuple[Path, Any]]:
     return loaded
 
 
-def _check_fits(scenario: Any, iterations: int) -> None:
+def _check_fits(scenario: Any, iterations: int | None) -> None:
     from sim.api import check_fits
 
     try:
@@ -283,23 +277,10 @@ def _check_outputs(files: list[Path], folder: Path | None) -> None:
         remove_stale(folder)
 
 
-def _write_report(result: Any, out: Path) -> Path | None:
-    from sim.report import write_report
-
-    return write_report(result, out)
-
-
-def _seed_for(scenario: Any, seed: int | None, label: str) -> int:
-    """The seed given, else the scenario's, else a fresh one that is printed so it can be replayed."""
-    if seed is not None:
-        return seed
-    if scenario.seed is not None:
-        return int(scenario.seed)
-    from sim.api import fresh_seed
-
-    fresh = fresh_seed()
-    _err(f"seed: {fresh} for {label} (fresh; pass --seed {fresh} to replay this run)")
-    return fresh
+def _say_fresh_seed(result: Any, label: str) -> None:
+    """A seed the library drew fresh is printed, so that the run can be replayed."""
+    if result.seed_fresh:
+        _err(f"seed: {result.seed} for {label} (fresh; pass --seed {result.seed} to replay this run)")
 
 
 def _executor(scheduler: str | None) -> Any:
@@ -318,7 +299,7 @@ def _executor(scheduler: str | None) -> Any:
 
 def _simulate_with_progress(
     scenario: Any,
-    n: int,
+    n: int | None,
     seed: int | None,
     engine: str,
     workers: int | None,
@@ -328,7 +309,7 @@ def _simulate_with_progress(
     import sim
 
     if quiet or not sys.stderr.isatty():
-        return sim.simulate(scenario, n, seed, engine=engine, workers=workers, executor=executor)
+        return sim.run(scenario, n, seed, engine=engine, workers=workers, executor=executor)
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
     began = time.monotonic()
@@ -342,9 +323,10 @@ def _simulate_with_progress(
     )
     from rich.markup import escape
 
+    from sim.api import iterations_for
     from sim.display import terminal
 
-    task = bar.add_task(escape(terminal(scenario.name)[:40]), total=n)
+    task = bar.add_task(escape(terminal(scenario.name)[:40]), total=iterations_for(scenario, n))
     shown = False
 
     def advance(k: int) -> None:
@@ -355,9 +337,7 @@ def _simulate_with_progress(
         bar.advance(task, k)
 
     try:
-        return sim.simulate(
-            scenario, n, seed, engine=engine, workers=workers, progress=advance, executor=executor
-        )
+        return sim.run(scenario, n, seed, engine=engine, workers=workers, progress=advance, executor=executor)
     finally:
         if shown:
             bar.stop()
@@ -388,26 +368,23 @@ def compare(
         _fail(2, "error: compare needs at least two scenarios")
 
     def act() -> None:
-        from sim.render import print_table
+        from sim.cli.render import print_table
         from sim.report import write_comparison
 
         _check_outputs([], out)
         loaded = _load_all(scenarios)
         for _, scenario in loaded:
-            _check_fits(scenario, iterations or scenario.iterations)
+            _check_fits(scenario, iterations)
         results = []
         for (_, scenario), arg in zip(loaded, scenarios):
-            s = _seed_for(scenario, seed, arg)
             try:
-                results.append(
-                    _simulate_with_progress(
-                        scenario, iterations or scenario.iterations, s, engine.value, workers, quiet
-                    )
-                )
+                result = _simulate_with_progress(scenario, iterations, seed, engine.value, workers, quiet)
             except ValueError as exc:
                 _fail(2, f"error: {exc}")
+            results.append(result)
+            _say_fresh_seed(result, arg)
             if not quiet:
-                print_table(results[-1])
+                print_table(result)
         _say(f"report: {write_comparison(results, out, title)}", False)
 
     _guard(debug, act)
@@ -421,6 +398,10 @@ def backtest(
         int | None, typer.Option("-n", "--iterations", min=1, help="Iterations of the forecast.")
     ] = None,
     seed: Annotated[int | None, typer.Option("--seed", min=0, help="Seed of the forecast run.")] = None,
+    engine: Annotated[Engine, typer.Option("--engine", help="Engine of the forecast run.")] = Engine.auto,
+    workers: Annotated[
+        int | None, typer.Option("--workers", min=1, help="Worker processes (default: all cores).")
+    ] = None,
     json_path: Annotated[
         str | None, typer.Option("--json", help="Write the scores as JSON to PATH ('-' for standard output).")
     ] = None,
@@ -445,7 +426,7 @@ def backtest(
     def act() -> None:
         import sim
         from sim.backtest import backtest as score
-        from sim.render import print_backtest
+        from sim.cli.render import print_backtest
 
         if json_path is not None and json_path != "-":
             if not json_path.strip():
@@ -454,13 +435,12 @@ def backtest(
         if not no_report:
             _check_outputs([], out)
         (_, earlier), (_, later) = _load_all([forecast, outcome])
-        n = iterations or earlier.iterations
-        _check_fits(earlier, n)
-        s = _seed_for(earlier, seed, forecast)
+        _check_fits(earlier, iterations)
         try:
-            result = sim.simulate(earlier, n, s, workers=None)
+            result = sim.run(earlier, iterations, seed, engine=engine.value, workers=workers)
         except ValueError as exc:
             _fail(2, f"error: {forecast}: {exc}")
+        _say_fresh_seed(result, forecast)
         scores = score(result, later, not_done=not_done or ())
         to_stdout = json_path == "-"
         if to_stdout:
@@ -499,7 +479,7 @@ def validate(
         for arg in scenarios:
             try:
                 path = _resolve(arg)
-                scenario = sim.load(path)
+                scenario = sim.validate(path)
             except ScenarioError as exc:
                 failed = True
                 for problem in exc.problems:
@@ -532,8 +512,8 @@ def reference(
     """
 
     def act() -> None:
+        from sim.cli.render import print_forecasts, print_reference
         from sim.reference import reference_table, slip_class
-        from sim.render import print_forecasts, print_reference
 
         if name is None:
             rows = reference_table()

@@ -1,0 +1,234 @@
+"""Where a run's chunks execute: the chunk and seed policy, and the in-process, process-pool and
+submit-based (concurrent.futures, Dask) strategies behind one `execute` call."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import numpy as np
+
+from sim.engines import EngineOutput, run_engine
+from sim.plan import Plan
+from sim.sampling import draw, input_values, merge
+
+Progress = Callable[[int], None]
+_Whole = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]  # a run's finish, driver, duration, lag
+
+# Chunk boundaries depend on the iteration count only, never on the number of workers: about
+# 16 chunks (so parallel workers stay busy), each of 1,024 to 65,536 iterations (so NumPy's
+# per-call overhead stays small and a chunk's arrays stay in memory comfortably).
+MIN_CHUNK = 1024
+MAX_CHUNK = 65_536
+
+
+def chunk_size(iterations: int) -> int:
+    return min(MAX_CHUNK, max(MIN_CHUNK, -(-iterations // 16)))
+
+
+def chunk_sizes(iterations: int) -> list[int]:
+    size = chunk_size(iterations)
+    full, rest = divmod(iterations, size)
+    return [size] * full + ([rest] if rest else [])
+
+
+def chunk_seeds(seed: int, iterations: int) -> list[np.random.SeedSequence]:
+    return np.random.SeedSequence(seed).spawn(len(chunk_sizes(iterations)))
+
+
+class Submitter(Protocol):
+    """Anything that runs a function elsewhere: a `concurrent.futures.Executor`, a Dask client."""
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any) -> Any: ...
+
+
+@dataclass
+class _Chunk:
+    """One chunk's finish days, drivers and draws (iterations along the last axis)."""
+
+    finish: np.ndarray
+    driver: np.ndarray
+    duration: np.ndarray
+    lag: np.ndarray
+    risk_occurred: dict[str, np.ndarray]
+    outcome: dict[str, np.ndarray]
+    inputs: dict[str, np.ndarray]
+
+
+@dataclass
+class Arrays(_Chunk):
+    """Every iteration's finish days, drivers and draws of a whole run, in chunk order, and how
+    many workers ran them."""
+
+    workers: int = 1
+
+
+def execute(
+    plan: Plan,
+    engine: str,
+    seed: int,
+    iterations: int,
+    *,
+    workers: int | None = 1,
+    executor: Submitter | None = None,
+    progress: Progress | None = None,
+) -> Arrays:
+    """Draw and run `iterations` iterations of `plan` with `engine` and return every array.
+
+    Chunk boundaries and each chunk's seed depend on `seed` and `iterations` only
+    (`sim.sampling.chunk_seeds`), so where the chunks run never changes the numbers: in this
+    process (`workers` 1), in a pool of `workers` processes (None: all cores), or through
+    `executor`'s `submit` when one is given. `progress` is called with each count of iterations done.
+    """
+    sizes = chunk_sizes(iterations)
+    seqs = chunk_seeds(seed, iterations)
+    offsets = np.concatenate([[0], np.cumsum(sizes)]).tolist()
+    m_count = len(plan.ids)
+    finish = np.empty((m_count, iterations))
+    driver = np.empty((m_count, iterations), dtype=np.int16)
+    duration = np.empty((m_count, iterations))
+    lag = np.empty((len(plan.lags), iterations))
+    n_workers = min(workers or os.cpu_count() or 1, len(sizes))
+    if executor is not None:
+        n_workers = _submitter_size(executor, len(sizes))
+        futures = [executor.submit(_run_chunk, plan, engine, seq, n) for seq, n in zip(seqs, sizes)]
+        chunks = _collect(futures, sizes, offsets, (finish, driver, duration, lag), progress)
+    elif n_workers <= 1 and engine == "vector":
+        # Each chunk is drawn from its own stream, then one engine call covers them all: the
+        # numbers are those of chunk-by-chunk runs, without the per-chunk call overhead.
+        parts = [
+            draw(plan, seq, n, duration[:, offsets[k] : offsets[k] + n])
+            for k, (seq, n) in enumerate(zip(seqs, sizes))
+        ]
+        merged = merge(parts, duration)
+        run_engine(engine, plan, merged, EngineOutput(finish, driver))
+        lag = merged.lag
+        extra = input_values(plan, merged)
+        chunks = [_Chunk(finish, driver, duration, lag, merged.risk_occurred, merged.outcome, extra)]
+        if progress:
+            progress(iterations)
+    elif n_workers <= 1:
+        chunks = []
+        for k, (seq, n) in enumerate(zip(seqs, sizes)):
+            part = slice(offsets[k], offsets[k] + n)
+            chunks.append(
+                _run_chunk(plan, engine, seq, n, finish[:, part], driver[:, part], duration[:, part])
+            )
+            lag[:, part] = chunks[-1].lag
+            if progress:
+                progress(n)
+    else:
+        whole = (finish, driver, duration, lag)
+        chunks = _in_pool(plan, engine, seqs, sizes, offsets, n_workers, whole, progress)
+    return Arrays(
+        finish=finish,
+        driver=driver,
+        duration=duration,
+        lag=lag,
+        risk_occurred={r: np.concatenate([c.risk_occurred[r] for c in chunks]) for r in plan.scenario.risks},
+        outcome={m: np.concatenate([c.outcome[m] for c in chunks]) for m in chunks[0].outcome},
+        inputs={k: np.concatenate([c.inputs[k] for c in chunks]) for k in chunks[0].inputs},
+        workers=max(n_workers, 1),
+    )
+
+
+def _run_chunk(
+    plan: Plan,
+    engine: str,
+    seq: np.random.SeedSequence,
+    n: int,
+    finish: np.ndarray | None = None,
+    driver: np.ndarray | None = None,
+    duration: np.ndarray | None = None,
+) -> _Chunk:
+    """Draw and run one chunk, writing into the given (M, n) views when there are some."""
+    draws = draw(plan, seq, n, duration)
+    m_count = len(plan.ids)
+    out = EngineOutput(
+        finish if finish is not None else np.empty((m_count, n)),
+        driver if driver is not None else np.empty((m_count, n), dtype=np.int16),
+    )
+    run_engine(engine, plan, draws, out)
+    return _Chunk(
+        out.finish,
+        out.driver,
+        draws.duration,
+        draws.lag,
+        draws.risk_occurred,
+        draws.outcome,
+        input_values(plan, draws),
+    )
+
+
+def _submitter_size(executor: Submitter, chunks: int) -> int:
+    """How many workers an executor has, for the record: a Dask client knows its cluster's size."""
+    info = getattr(executor, "scheduler_info", None)
+    return len(info().get("workers", {})) if callable(info) else chunks
+
+
+def _in_pool(
+    plan: Plan,
+    engine: str,
+    seqs: list[np.random.SeedSequence],
+    sizes: list[int],
+    offsets: list[int],
+    n_workers: int,
+    whole: _Whole,
+    progress: Progress | None,
+) -> list[_Chunk]:
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("fork" if hasattr(os, "fork") else "spawn")
+    pool = ProcessPoolExecutor(n_workers, mp_context=ctx, initializer=_ignore_interrupts)
+    try:
+        futures = [pool.submit(_run_chunk, plan, engine, seq, n) for seq, n in zip(seqs, sizes)]
+        chunks = _collect(futures, sizes, offsets, whole, progress)
+    except BaseException:
+        # Ctrl-C or SIGTERM: drop the queued chunks and stop the running ones now, rather than
+        # waiting for every chunk to finish as a plain shutdown would.
+        _stop(pool)
+        raise
+    pool.shutdown()
+    return chunks
+
+
+def _ignore_interrupts() -> None:
+    """In a worker: leave Ctrl-C to the parent, which stops the pool (no traceback per worker)."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+def _stop(pool: ProcessPoolExecutor) -> None:
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        process.terminate()
+    for process in processes:
+        process.join(timeout=1.0)
+
+
+def _collect(
+    futures: list[Any],
+    sizes: list[int],
+    offsets: list[int],
+    whole: _Whole,
+    progress: Progress | None,
+) -> list[_Chunk]:
+    """Copy each chunk's arrays into place in the run's (finish, driver, duration, lag), in chunk
+    order, as its future completes."""
+    finish, driver, duration, lag = whole
+    chunks = []
+    for k, (fut, n) in enumerate(zip(futures, sizes)):
+        chunk = fut.result()
+        part = slice(offsets[k], offsets[k] + n)
+        finish[:, part], driver[:, part], duration[:, part] = chunk.finish, chunk.driver, chunk.duration
+        lag[:, part] = chunk.lag
+        chunks.append(chunk)
+        if progress:
+            progress(n)
+    return chunks

@@ -1,0 +1,82 @@
+"""Result as a notebook reads it: summary, table, drivers, DataFrame, report, repr and HTML view."""
+
+from __future__ import annotations
+
+import builtins
+from pathlib import Path
+
+import pytest
+
+import sim
+from sim.summary import summary
+
+CHAIN = """
+    name: Two steps <b>&</b>
+    start: 2030-01-01
+    seed: 3
+    milestones:
+      a: {title: "First <i>", duration: 10d, target: 2030-01-11}
+      b: {title: Second, duration: 20d, after: [a]}
+"""
+
+
+@pytest.fixture
+def result(scenario):
+    return sim.simulate(scenario(CHAIN), 50)
+
+
+def test_table_is_one_plain_record_per_milestone_in_plan_order(result):
+    # Fixed durations: a finishes at the end of day 10 (2030-01-11), b 20 days later.
+    assert result.table() == [
+        {"milestone": "a", "title": "First <i>", "headline": False, "p10": "2030-01-11",
+         "p50": "2030-01-11", "p90": "2030-01-11", "target": "2030-01-11", "p_target": 1.0, "done": 1.0},
+        {"milestone": "b", "title": "Second", "headline": True, "p10": "2030-01-31",
+         "p50": "2030-01-31", "p90": "2030-01-31", "target": None, "p_target": None, "done": 1.0},
+    ]  # fmt: skip
+
+
+def test_summary_and_drivers_are_the_summary_json(result):
+    assert result.summary() == summary(result)
+    assert result.drivers() == summary(result)["drivers"]
+    assert result.headline == "b" == result.summary()["headline"]  # the plan finishes b last
+
+
+def test_to_pandas_wraps_the_table(result):
+    pd = pytest.importorskip("pandas")
+    frame = result.to_pandas()
+    assert isinstance(frame, pd.DataFrame)
+    assert list(frame.index) == ["a", "b"]
+    assert frame.loc["b", "p50"] == "2030-01-31"
+
+
+def test_to_pandas_without_pandas_says_how_to_install_it(result, monkeypatch):
+    real = builtins.__import__
+
+    def no_pandas(name, *args, **kwargs):
+        if name == "pandas":
+            raise ImportError("No module named 'pandas'")
+        return real(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_pandas)
+    with pytest.raises(ImportError, match=r"pip install 'lunarsim\[pandas\]'"):
+        result.to_pandas()
+
+
+def test_write_report_returns_the_written_path(result, tmp_path: Path):
+    path = result.write_report(tmp_path / "out")
+    assert path == tmp_path / "out" / "scenario.html"
+    assert path.stat().st_size > 10_000
+
+
+def test_repr_is_one_short_line(result):
+    assert repr(result) == (
+        "<Result 'Two steps <b>&</b>': 2 milestones, 50 iterations, seed 3, vector engine, 1 worker; "
+        "headline 'b'>"
+    )
+
+
+def test_html_view_escapes_user_text(result):
+    html = result._repr_html_()
+    assert "<i>" not in html and "First &lt;i&gt;" in html
+    assert "Two steps &lt;b&gt;&amp;&lt;/b&gt;" in html
+    assert html.count("<tr>") == 3  # the header and one row per milestone
