@@ -8,35 +8,11 @@ id the page's template places it in. A page's figures are those of its registry,
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from sim.results import RandomInput, Result
+from sim.report.charts.inputs import ComparisonInputs, Figure, ReportInputs
 
-Figure = dict[str, Any]
-
-
-@dataclass(frozen=True)
-class ReportInputs:
-    """What the charts of one scenario's report read: the run and the analyses done once for it.
-
-    `order` lists the milestones with the headline first; `ranked` is the tornado's inputs by
-    strength (`sim.sensitivity.tornado`); `shares` the headline's criticality per milestone.
-    """
-
-    result: Result
-    order: list[str]
-    ranked: list[tuple[RandomInput, float]]
-    shares: dict[str, float]
-
-
-@dataclass(frozen=True)
-class ComparisonInputs:
-    """What the charts of a comparison read: the runs and their names, escaped for Plotly."""
-
-    results: list[Result]
-    names: list[str]
+__all__ = ["ComparisonInputs", "Figure", "ReportInputs", "comparison_charts", "figures_of", "report_charts"]
 
 
 def report_charts() -> Sequence[Callable[[ReportInputs], dict[str, Figure]]]:

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import plotly.graph_objects as go
 
 from sim.aggregates import cdf
-from sim.report.charts import ComparisonInputs
+from sim.report.charts.inputs import ComparisonInputs
 from sim.report.style import (
     SERIES,
     Dates,

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import plotly.graph_objects as go
 
-from sim.report.charts import ComparisonInputs
+from sim.report.charts.inputs import ComparisonInputs
 from sim.report.charts.timeline import milestone_hover
 from sim.report.style import (
     SERIES,

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import plotly.graph_objects as go
 
 from sim.aggregates import histogram as calendar_histogram
-from sim.report.charts import ReportInputs
+from sim.report.charts.inputs import ReportInputs
 from sim.report.headline import month_text, percent
 from sim.report.style import (
     BLUE,

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import plotly.graph_objects as go
 
 from sim.aggregates import cdf
-from sim.report.charts import ReportInputs
+from sim.report.charts.inputs import ReportInputs
 from sim.report.headline import percent
 from sim.report.style import (
     BLUE,

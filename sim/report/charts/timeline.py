@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import plotly.graph_objects as go
 
-from sim.report.charts import ReportInputs
+from sim.report.charts.inputs import ReportInputs
 from sim.report.headline import day_text, percent
 from sim.report.style import (
     BLUE,

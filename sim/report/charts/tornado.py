@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import plotly.graph_objects as go
 
-from sim.report.charts import ReportInputs
+from sim.report.charts.inputs import ReportInputs
 from sim.report.style import (
     BLUE,
     KIND_NAMES,
