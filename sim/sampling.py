@@ -11,7 +11,7 @@ scenarios differ.
 from __future__ import annotations
 
 import zlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -187,6 +187,31 @@ def draw(plan: Plan, seq: np.random.SeedSequence, n: int, out: np.ndarray | None
     )
     _apply_effects(plan, draws, amounts)
     return draws
+
+
+def with_inputs(
+    plan: Plan,
+    draws: Draws,
+    risk_occurred: dict[str, np.ndarray] | None = None,
+    outcome: dict[str, np.ndarray] | None = None,
+) -> Draws:
+    """The same draws with some risks' occurrences or decisions' outcomes replaced.
+
+    Every other draw (durations, lags, amounts, attempts, holds) is shared, so the difference
+    between running the two is due to the replaced inputs alone. Effects are folded in again.
+    """
+    changed = replace(
+        draws,
+        duration=draws.duration.copy(),  # the engine fills in status-date-conditioned rows
+        risk_occurred={**draws.risk_occurred, **(risk_occurred or {})},
+        outcome={**draws.outcome, **(outcome or {})},
+        scale={},
+        add={},
+        cancel={},
+        success={},
+    )
+    _apply_effects(plan, changed, [draws.amount.get(k) for k in range(len(plan.effect_sources))])
+    return changed
 
 
 def input_values(plan: Plan, draws: Draws) -> dict[str, np.ndarray]:
