@@ -29,10 +29,11 @@ def _iso(d: Any) -> str | None:
     return None if d is None else d.isoformat()
 
 
-def summary(result: Result, path: str | None = None, *, with_impacts: bool = True) -> dict[str, Any]:
+def summary(result: Result, path: str | None = None, *, with_impacts: bool = False) -> dict[str, Any]:
     """The summary document of `outputs.md`; identical for identical (scenario, seed, iterations)
-    but for run.seconds, run.engine and run.workers. `with_impacts=False` leaves out `impacts`
-    (which re-runs the model once per risk and decision outcome)."""
+    but for run.seconds, run.engine and run.workers. `with_impacts=True` adds `impacts`, which
+    re-runs the model once per risk and per decision outcome (on SimPy-only scenarios, several
+    times the run's own time)."""
     sc = result.scenario
     milestones: dict[str, Any] = {}
     for mid in sc.milestones:

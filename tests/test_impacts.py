@@ -92,7 +92,9 @@ def test_forcing_a_decision_uses_the_same_draws(scenario):
 
 
 def test_summary_lists_impacts_for_the_headline(scenario):
-    doc = summary(sim.simulate(scenario(CHAIN), 2000))
+    result = sim.simulate(scenario(CHAIN), 2000)
+    assert "impacts" not in summary(result)
+    doc = summary(result, with_impacts=True)
     assert doc["impacts"]["milestone"] == "c"
     assert [row["input"] for row in doc["impacts"]["items"]] == ["elsewhere", "strike"]
     assert "bootstrap" in doc["impacts"]["method"]
