@@ -106,14 +106,16 @@ def serve(
     rebuild()
     server = ThreadingHTTPServer(("127.0.0.1", port), _handler(state, stop))
     server.daemon_threads = True
+    ready = threading.Event()
     threads = [
         threading.Thread(target=server.serve_forever, name="lunarsim-watch-http", daemon=True),
         threading.Thread(
-            target=_watch_files, args=(state, stop, rebuild), name="lunarsim-watch-files", daemon=True
+            target=_watch_files, args=(state, stop, rebuild, ready), name="lunarsim-watch-files", daemon=True
         ),
     ]
     for thread in threads:
         thread.start()
+    ready.wait(timeout=10)  # so that a save right after this returns is seen
     bound = server.server_address[1]
     return Watch(f"http://127.0.0.1:{bound}/", server, state, stop, threads)
 
@@ -136,17 +138,21 @@ def _build(path: Path, iterations: int | None, seed: int | None) -> tuple[str | 
     return report_html(result), [], {Path(f).resolve() for f in scenario.files}
 
 
-def _watch_files(state: _State, stop: threading.Event, rebuild: Callable[[], None]) -> None:
+def _watch_files(
+    state: _State, stop: threading.Event, rebuild: Callable[[], None], ready: threading.Event
+) -> None:
     """Re-run on every save of a watched file. Folders are watched, not files, so that an editor
-    that saves by writing a new file and renaming it over the old one is still seen."""
+    that saves by writing a new file and renaming it over the old one is still seen. `ready` is
+    set once the folders are watched (the first, possibly empty, batch of changes)."""
     import watchfiles
 
     while not stop.is_set():
         folders = sorted({str(f.parent) for f in state.files})
         watched = set(state.files)
         for changes in watchfiles.watch(
-            *folders, stop_event=stop, debounce=200, step=50, rust_timeout=500, yield_on_timeout=False
+            *folders, stop_event=stop, debounce=200, step=50, rust_timeout=200, yield_on_timeout=True
         ):
+            ready.set()
             if any(Path(p).resolve() in watched for _, p in changes):
                 rebuild()
                 if state.files != watched:  # the scenario now extends another file: watch it too
