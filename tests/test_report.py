@@ -572,7 +572,7 @@ def test_user_text_is_escaped_everywhere(tmp_path: Path) -> None:
     names = {tag for tag, _ in parser.tags}
     assert "img" not in names
     scripts = [dict(attrs).get("id") for tag, attrs in parser.tags if tag == "script"]
-    assert scripts == ["lunarsim-figures", "lunarsim-render"]  # plotly-js removed above
+    assert scripts == ["lunarsim-figures", "lunarsim-render", "lunarsim-watch"]  # plotly-js removed above
     for tag, attrs in parser.tags:
         for name, value in attrs:
             assert not name.startswith("on"), (tag, name)
