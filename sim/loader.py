@@ -34,8 +34,12 @@ def load(path: str | Path) -> Scenario:
     `sim.simulate` (or `sim.validate`) picks the milestone the deterministic plan finishes last.
     Raises ScenarioError listing every problem found, each with file, line, column and key path.
     """
-    path = Path(path)
-    source, chain = read_chain(path)
+    source, chain = read_chain(Path(path))
+    return from_source(source, chain)
+
+
+def from_source(source: Source, chain: list[Path]) -> Scenario:
+    """Check and resolve an already read (and overlaid) document, such as one a sweep changed."""
     spec = check(source)
     return _resolve(spec, source, chain)
 

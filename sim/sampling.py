@@ -1,12 +1,17 @@
 """Draws: every random input for a chunk of iterations, sampled up front and vectorised.
 
 All randomness of a run comes from here, so results depend only on (scenario, seed, iterations):
-never on the engine, the number of workers or the order in which chunks are run.
+never on the engine, the number of workers or the order in which chunks are run. Each random
+input draws from a stream of its own, keyed by the seed, the chunk and a stable hash of the
+input's id (common random numbers): adding, removing or changing one milestone, risk or decision
+leaves every other input's draws as they were, so variants run at one seed differ only where the
+scenarios differ.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import zlib
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -50,6 +55,8 @@ class Draws:
     cond_shape: dict[int, tuple[int, int]] = field(default_factory=dict)
     # The chunks these iterations came from, in order: (seed sequence, iterations).
     streams: tuple[tuple[np.random.SeedSequence, int], ...] = ()
+    # Milestone id of each row, for the streams drawn on demand (keyed by id, not by row).
+    ids: tuple[str, ...] = ()
 
     def condition_rounds(self, row: int) -> np.ndarray:
         """The proposal uniforms (rounds, width, n) of a milestone conditioned with attempts.
@@ -59,9 +66,8 @@ class Draws:
         chunks were merged.
         """
         rounds, width = self.cond_shape[row]
-        parts = [
-            _stream(seq, 2_000_000 + row).random((rounds, width, size)) for seq, size in self.streams
-        ]
+        key = ("condition", self.ids[row])
+        parts = [input_stream(seq, *key).random((rounds, width, size)) for seq, size in self.streams]
         return parts[0] if len(parts) == 1 else np.concatenate(parts, axis=-1)
 
     def scale_of(self, row: int) -> np.ndarray | float:
@@ -77,7 +83,6 @@ def draw(plan: Plan, seq: np.random.SeedSequence, n: int, out: np.ndarray | None
     `out`, if given, is an (M, n) array (a view into a whole run's array) that receives the
     drawn durations, so that nothing is copied afterwards.
     """
-    rng = np.random.default_rng(seq)
     sc = plan.scenario
     ms = plan.milestones
     m_count = len(ms)
@@ -87,51 +92,63 @@ def draw(plan: Plan, seq: np.random.SeedSequence, n: int, out: np.ndarray | None
     risk_u: dict[str, np.ndarray] = {}
     for group, corr in zip(sc.correlations, plan.copulas, strict=True):
         rows = [plan.index[mid] for mid in group.milestones]
-        joint = _copula(rng, corr, n)
+        members = ",".join([*group.milestones, *group.risks])
+        joint = _copula(input_stream(seq, "correlation", members), corr, n)
         for row, u in zip(rows, joint):
             uniforms[row] = u
         for rid, u in zip(group.risks, joint[len(rows) :]):
             risk_u[rid] = u
     for row, m in enumerate(ms):
         if plan.conditioned[row]:
-            duration_u[row] = uniforms[row] if row in uniforms else rng.random(n)
+            own = uniforms.get(row)
+            duration_u[row] = own if own is not None else input_stream(seq, "duration", m.id).random(n)
             duration[row] = np.nan
         elif row in uniforms:
             duration[row] = m.duration.ppf(uniforms[row])
         else:
-            duration[row] = m.duration.sample(rng, n)
+            duration[row] = m.duration.sample(input_stream(seq, "duration", m.id), n)
     lag = np.empty((len(plan.lags), n))
     for slot, (row, pos) in enumerate(plan.lags):
-        dist = ms[row].after[pos].lag
-        assert dist is not None
-        lag[slot] = dist.sample(rng, n)
+        link = ms[row].after[pos]
+        assert link.lag is not None
+        lag[slot] = link.lag.sample(input_stream(seq, "lag", ms[row].id, link.id), n)
     outcome: dict[str, np.ndarray] = {}
     for m in ms:
         if m.branches:
             cum = np.cumsum([b.probability for b in m.branches])
-            outcome[m.id] = np.minimum(
-                np.searchsorted(cum, rng.random(n), side="right"), len(m.branches) - 1
-            ).astype(np.int32)
-    # A correlated risk occurs when its uniform is in the top `probability`, so that a positive
-    # rho means "occurs together with longer durations and with the group's other risks".
+            u = input_stream(seq, "decision", m.id).random(n)
+            outcome[m.id] = np.minimum(np.searchsorted(cum, u, side="right"), len(m.branches) - 1).astype(
+                np.int32
+            )
+    # Occurrence is a uniform below the probability, so raising a probability only ever adds
+    # occurrences. A correlated risk occurs when its uniform is in the top `probability`, so that
+    # a positive rho means "occurs together with longer durations and with the group's other risks".
     occurred = {
-        rid: risk_u[rid] > 1.0 - r.probability if rid in risk_u else rng.random(n) < r.probability
+        rid: risk_u[rid] > 1.0 - r.probability
+        if rid in risk_u
+        else input_stream(seq, "risk", rid).random(n) < r.probability
         for rid, r in sc.risks.items()
     }
-    amounts = [e.amount.sample(rng, n) if e.amount is not None else None for _, _, e in plan.effect_sources]
+    amounts: list[np.ndarray | None] = []
+    position: dict[str, int] = {}
+    for _, owner, effect in plan.effect_sources:
+        k = position[owner] = position.get(owner, -1) + 1
+        stream = input_stream(seq, "amount", owner, str(k))
+        amounts.append(effect.amount.sample(stream, n) if effect.amount is not None else None)
     attempt_u: dict[int, np.ndarray] = {}
     retry_after: dict[int, np.ndarray] = {}
     for row, m in enumerate(ms):
         if plan.needs_attempts[row]:
             retries = m.retry.max if m.retry else 0
-            attempt_u[row] = rng.random((1 + retries, n))
+            attempt_u[row] = input_stream(seq, "attempts", m.id).random((1 + retries, n))
             if m.retry and retries:
-                retry_after[row] = np.stack([m.retry.after.sample(rng, n) for _ in range(retries)])
+                rebuild = input_stream(seq, "retry", m.id)
+                retry_after[row] = np.stack([m.retry.after.sample(rebuild, n) for _ in range(retries)])
     hold: dict[tuple[int, int], np.ndarray] = {}
     for row, m in enumerate(ms):
         for k, use in enumerate(m.uses):
             if use.hold is not None:
-                hold[(row, k)] = use.hold.sample(rng, n)
+                hold[(row, k)] = use.hold.sample(input_stream(seq, "hold", m.id, use.resource, str(k)), n)
     cond_shape: dict[int, tuple[int, int]] = {}
     for row, m in enumerate(ms):
         if plan.conditioned[row] and plan.needs_attempts[row]:
@@ -151,9 +168,35 @@ def draw(plan: Plan, seq: np.random.SeedSequence, n: int, out: np.ndarray | None
         amount={k: a for k, a in enumerate(amounts) if a is not None},
         cond_shape=cond_shape,
         streams=((seq, n),),
+        ids=plan.ids,
     )
     _apply_effects(plan, draws, amounts)
     return draws
+
+
+def with_inputs(
+    plan: Plan,
+    draws: Draws,
+    risk_occurred: dict[str, np.ndarray] | None = None,
+    outcome: dict[str, np.ndarray] | None = None,
+) -> Draws:
+    """The same draws with some risks' occurrences or decisions' outcomes replaced.
+
+    Every other draw (durations, lags, amounts, attempts, holds) is shared, so the difference
+    between running the two is due to the replaced inputs alone. Effects are folded in again.
+    """
+    changed = replace(
+        draws,
+        duration=draws.duration.copy(),  # the engine fills in status-date-conditioned rows
+        risk_occurred={**draws.risk_occurred, **(risk_occurred or {})},
+        outcome={**draws.outcome, **(outcome or {})},
+        scale={},
+        add={},
+        cancel={},
+        success={},
+    )
+    _apply_effects(plan, changed, [draws.amount.get(k) for k in range(len(plan.effect_sources))])
+    return changed
 
 
 def input_values(plan: Plan, draws: Draws) -> dict[str, np.ndarray]:
@@ -215,14 +258,24 @@ def fallback_rng(draws: Draws, row: int, i: int) -> np.random.Generator:
     """
     for seq, size in draws.streams:
         if i < size:
-            return _stream(seq, 1_000_000 + row, i)
+            return input_stream(seq, "fallback", draws.ids[row], i)
         i -= size
     raise IndexError("iteration outside these draws")
 
 
-def _stream(seq: np.random.SeedSequence, *key: int) -> np.random.Generator:
-    """A generator independent of the chunk's own stream and of every other key's."""
-    return np.random.default_rng(np.random.SeedSequence(seq.entropy, spawn_key=(*seq.spawn_key, *key)))
+def input_stream(seq: np.random.SeedSequence, kind: str, *key: str | int) -> np.random.Generator:
+    """The stream of one random input in one chunk: (seed, chunk, kind, input id, ...).
+
+    Ids are hashed with CRC-32, which is the same in every process and on every machine
+    (Python's `hash` of a string is salted per process). Independent of every other key's stream.
+    """
+    words = [stable_hash(kind), *(stable_hash(k) if isinstance(k, str) else k for k in key)]
+    return np.random.default_rng(np.random.SeedSequence(seq.entropy, spawn_key=(*seq.spawn_key, *words)))
+
+
+def stable_hash(text: str) -> int:
+    """A 32-bit hash of `text` that never changes between runs, processes or machines."""
+    return zlib.crc32(text.encode("utf-8"))
 
 
 def merge(parts: list[Draws], duration: np.ndarray) -> Draws:
@@ -253,6 +306,7 @@ def merge(parts: list[Draws], duration: np.ndarray) -> Draws:
         forced_fails=joined("forced_fails"),
         cond_shape=parts[0].cond_shape,
         streams=tuple(s for p in parts for s in p.streams),
+        ids=parts[0].ids,
     )
 
 

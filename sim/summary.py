@@ -32,9 +32,11 @@ def _iso(d: Any) -> str | None:
     return None if d is None else d.isoformat()
 
 
-def summary(result: Result, path: str | None = None) -> dict[str, Any]:
+def summary(result: Result, path: str | None = None, *, with_impacts: bool = False) -> dict[str, Any]:
     """The summary document of `outputs.md`; identical for identical (scenario, seed, iterations)
-    but for run.seconds, run.engine and run.workers."""
+    but for run.seconds, run.engine and run.workers. `with_impacts=True` adds `impacts`, which
+    re-runs the model once per risk and per decision outcome (on SimPy-only scenarios, several
+    times the run's own time)."""
     sc = result.scenario
     milestones: dict[str, Any] = {}
     for mid in sc.milestones:
@@ -53,7 +55,7 @@ def summary(result: Result, path: str | None = None) -> dict[str, Any]:
             "target": target.isoformat() if target else None,
             "p_target": result.p_by(mid, m.target) if m.target is not None else None,
         }
-    return {
+    doc = {
         "format": FORMAT,
         "tool": {"name": "lunarsim", "version": tool_version()},
         "scenario": {
@@ -76,6 +78,17 @@ def summary(result: Result, path: str | None = None) -> dict[str, Any]:
         "risks": result.risk_frequencies(),
         "drivers": drivers(result),
     }
+    if with_impacts:
+        doc["impacts"] = impact_section(result)
+    return doc
+
+
+def impact_section(result: Result) -> dict[str, Any]:
+    """`impacts` of the summary: each risk switched off and each decision outcome forced, on the
+    run's own draws (`sim.impacts`)."""
+    from sim.impacts import METHOD, impacts
+
+    return {"milestone": result.scenario.headline, "method": METHOD, "items": impacts(result)}
 
 
 def drivers(result: Result) -> dict[str, Any]:

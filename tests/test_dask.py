@@ -54,3 +54,13 @@ def test_cli_scheduler_option(cluster):
     for doc in (a, b):
         doc.pop("run")
     assert a == b
+
+
+def test_a_sweep_on_dask_gives_the_same_table(cluster):
+    from sim.sweep import parse_setting, sweep
+
+    path = ROOT / "scenarios" / "ilrs-2026-status.yaml"
+    settings = [parse_setting("milestones.luna-26-orbit.success=0.6,0.9")]
+    with distributed.Client(cluster) as client:
+        remote = sweep(path, settings, 1000, seed=3, client=client)
+    assert remote == sweep(path, settings, 1000, seed=3, workers=1)

@@ -573,7 +573,7 @@ def test_user_text_is_escaped_everywhere(tmp_path: Path) -> None:
     names = {tag for tag, _ in parser.tags}
     assert "img" not in names
     scripts = [dict(attrs).get("id") for tag, attrs in parser.tags if tag == "script"]
-    assert scripts == ["lunarsim-figures", "lunarsim-render"]  # plotly-js removed above
+    assert scripts == ["lunarsim-figures", "lunarsim-render", "lunarsim-watch"]  # plotly-js removed above
     for tag, attrs in parser.tags:
         for name, value in attrs:
             assert not name.startswith("on"), (tag, name)
@@ -596,8 +596,11 @@ def test_content_security_policy_allows_only_the_page_scripts(report_html: str) 
     policy = dict(part.strip().split(" ", 1) for part in text.split(";"))
     assert policy["default-src"] == "'none'"
     hashes = policy["script-src"].split()
-    assert len(hashes) == 2 and all(h.startswith("'sha256-") for h in hashes)
+    # plotly.js, the figure renderer and the live-reload script of `sim.watch`, each by hash.
+    assert len(hashes) == 3 and all(h.startswith("'sha256-") for h in hashes)
     assert "unsafe" not in policy["script-src"]
+    # The page may connect only to where it came from (the watch server's event stream).
+    assert policy["connect-src"] == "'self'"
 
 
 def test_comparison_contains_both_scenarios(tmp_path: Path) -> None:

@@ -61,14 +61,27 @@ def script_json(data: Any) -> Markup:
     return Markup(BIDI.sub(lambda m: f"\\\\u{ord(m.group(0)):04x}", text))
 
 
+# Live reload for `sim.watch`: does nothing unless the watch server marked the page with a
+# <meta name="lunarsim-watch"> holding the report's version; then it reloads on a newer one.
+WATCH_JS = """(function () {
+  "use strict";
+  var mark = document.querySelector('meta[name="lunarsim-watch"]');
+  if (!mark || !window.EventSource) { return; }
+  var shown = Number(mark.getAttribute("content"));
+  new EventSource("/events").onmessage = function (event) {
+    if (JSON.parse(event.data).version > shown) { window.location.reload(); }
+  };
+})();"""
+
+
 def _csp_hash(script: str) -> str:
     digest = hashlib.sha256(script.encode("utf-8")).digest()
     return "'sha256-" + base64.b64encode(digest).decode("ascii") + "'"
 
 
 def content_security_policy() -> str:
-    scripts = " ".join(_csp_hash(s) for s in (plotly_js(), RENDER_JS))
+    scripts = " ".join(_csp_hash(s) for s in (plotly_js(), RENDER_JS, WATCH_JS))
     return (
-        f"default-src 'none'; script-src {scripts}; style-src 'unsafe-inline'; "
+        f"default-src 'none'; script-src {scripts}; connect-src 'self'; style-src 'unsafe-inline'; "
         "img-src data: blob:; font-src data:; base-uri 'none'; form-action 'none'"
     )

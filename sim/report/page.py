@@ -23,7 +23,7 @@ from sim.report.charts import (
     figures_of,
     report_charts,
 )
-from sim.report.embedding import RENDER_JS, content_security_policy, plotly_js, script_json
+from sim.report.embedding import RENDER_JS, WATCH_JS, content_security_policy, plotly_js, script_json
 from sim.report.headline import headlines, percent
 from sim.report.markdown import linkify, render
 from sim.report.views import (
@@ -105,6 +105,7 @@ def _page(template: str, context: dict[str, Any], figs: dict[str, Any]) -> str:
             figure_ids=list(figs),
             plotly_js=Markup(plotly_js()),
             render_js=Markup(RENDER_JS),
+            watch_js=Markup(WATCH_JS),
             csp=content_security_policy(),
         )
     )

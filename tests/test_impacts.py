@@ -1,0 +1,100 @@
+"""Exact risk impacts: each risk switched off, or decision forced, on the run's own draws."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import sim
+from sim.impacts import impacts
+from sim.summary import summary
+
+CHAIN = """
+    name: impacts
+    start: 2030-01-01
+    seed: 3
+    headline: c
+    milestones:
+      a: {duration: 100d}
+      b: {after: [a], duration: 50d}
+      c: {after: [b], duration: 30d, target: 2030-07-01}
+      side: {duration: {uniform: [10d, 400d]}}
+    risks:
+      elsewhere:
+        probability: 0.4
+        effects: [{milestones: [side], add: {uniform: [10d, 90d]}}]
+      strike:
+        probability: 0.5
+        effects: [{milestones: [b], add: 40d}]
+"""
+
+
+def _by_input(rows):
+    return {r["input"]: r for r in rows}
+
+
+def test_a_risk_that_cannot_reach_the_headline_has_exactly_zero_impact(scenario):
+    rows = _by_input(impacts(sim.simulate(scenario(CHAIN), 4000)))
+    zero = rows["elsewhere"]
+    assert zero["p50_change_days"] == 0.0 and zero["p80_change_days"] == 0.0
+    assert zero["p50_interval"] == [0.0, 0.0] and zero["p80_interval"] == [0.0, 0.0]
+    assert zero["p_target_change"] == 0.0 and zero["p_target_interval"] == [0.0, 0.0]
+
+
+def test_a_fixed_delay_on_a_fixed_chain_shifts_by_the_analytic_amount(scenario):
+    r = sim.simulate(scenario(CHAIN), 4000)
+    strike = _by_input(impacts(r))["strike"]
+    # c finishes on day 180 without the strike, 220 with it. Switched off, every iteration ends on
+    # day 180. With it, c's P50 is 180 when at most half the iterations were struck, else 220.
+    struck = r.risk_occurred["strike"]
+    k50 = 2000  # ceil(0.5 * 4000): the inverted-CDF rank
+    p50 = 180.0 if np.count_nonzero(~struck) >= k50 else 220.0
+    assert strike["p50_change_days"] == 180.0 - p50
+    assert strike["p80_change_days"] == -40.0  # P80 is 220 unless under 20 % were struck
+    # The target (2030-07-01, day 181) is met exactly where the strike did not happen, so
+    # switching it off raises P(target) by the share of iterations it struck, exactly.
+    assert strike["p_target_change"] == pytest.approx(round(float(struck.mean()), 4), abs=1e-12)
+    lo, hi = strike["p_target_interval"]
+    # Paired indicator differences are 1 where struck: the normal interval is mean +- 1.96 sd/sqrt(n).
+    sd = float(struck.std(ddof=1))
+    assert lo == pytest.approx(struck.mean() - 1.959964 * sd / np.sqrt(4000), abs=1e-4)
+    assert hi == pytest.approx(struck.mean() + 1.959964 * sd / np.sqrt(4000), abs=1e-4)
+    assert strike["p80_interval"] == [-40.0, -40.0]
+
+
+def test_forcing_a_decision_uses_the_same_draws(scenario):
+    sc = scenario("""
+        name: decision
+        start: 2030-01-01
+        seed: 5
+        headline: b
+        milestones:
+          choose:
+            duration: 10d
+            branches:
+              quick: {probability: 0.7}
+              late: {probability: 0.3, effects: [{milestones: [b], add: 100d}]}
+          b: {after: [choose], duration: {uniform: [20d, 60d]}, target: 2030-03-01}
+    """)
+    r = sim.simulate(sc, 3000)
+    rows = _by_input(impacts(r))
+    late = r.outcome["choose"] == 1
+    b = r.finish_of("b")
+    # Forcing "quick" removes the 100 days exactly where "late" was drawn; nothing else moves.
+    quick = b - np.where(late, 100.0, 0.0)
+    assert rows["choose=quick"]["p50_change_days"] == pytest.approx(
+        sim.results.percentile_of(quick, 50) - r.percentile_days("b", 50), abs=0.005  # rounded to 0.01 day
+    )
+    forced_late = b + np.where(late, 0.0, 100.0)
+    assert rows["choose=late"]["p80_change_days"] == pytest.approx(
+        sim.results.percentile_of(forced_late, 80) - r.percentile_days("b", 80), abs=0.005
+    )
+
+
+def test_summary_lists_impacts_for_the_headline(scenario):
+    result = sim.simulate(scenario(CHAIN), 2000)
+    assert "impacts" not in summary(result)
+    doc = summary(result, with_impacts=True)
+    assert doc["impacts"]["milestone"] == "c"
+    assert [row["input"] for row in doc["impacts"]["items"]] == ["elsewhere", "strike"]
+    assert "bootstrap" in doc["impacts"]["method"]

@@ -1,0 +1,124 @@
+"""Sweeps: `--set` parsing and validation, the grid, common random numbers across variants, tables."""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+
+import pytest
+
+from sim.errors import ScenarioError
+from sim.sweep import parse_setting, sweep, variants, write_table
+
+N = 4000
+CHAIN = """
+    name: sweep
+    start: 2030-01-01
+    seed: 11
+    milestones:
+      a: {duration: 100d}
+      b: {after: [a], duration: 50d, target: 2030-05-31}
+      other: {duration: {triangular: [10d, 40d, 200d]}, target: 2030-03-01}
+    risks:
+      strike:
+        probability: 0.1
+        effects: [{milestones: [b], add: 40d}]
+"""
+
+
+def test_parse_setting_reads_yaml_values_and_keeps_commas_in_brackets():
+    s = parse_setting("milestones.a.duration=2y,{uniform: [1y, 3y]},100d")
+    assert s.key == ("milestones", "a", "duration")
+    assert s.values == ("2y", {"uniform": ["1y", "3y"]}, "100d")
+    assert parse_setting("risks.x.probability=0.1, 0.5").values == (0.1, 0.5)
+
+
+@pytest.mark.parametrize("text", ["risks.x.probability", "=0.1", "risks..probability=0.1", "risks.x.p="])
+def test_malformed_settings_name_the_set(text):
+    with pytest.raises(ScenarioError, match="--set"):
+        parse_setting(text)
+
+
+def test_a_sweep_over_a_risk_probability_moves_only_what_it_can_reach(write):
+    path = write(CHAIN)
+    probabilities = (0.0, 0.25, 0.5, 0.75)
+    rows = sweep(path, [parse_setting("risks.strike.probability=0,0.25,0.5,0.75")], N, workers=1)
+    assert [r["variant"] for r in rows] == [v for v in (1, 2, 3, 4) for _ in range(3)]
+    by = {(r["risks.strike.probability"], r["milestone"]): r for r in rows}
+    # The risk cannot reach `other`: every statistic is identical in every variant (same draws).
+    shared = ("variant", "risks.strike.probability")
+    others = [{k: v for k, v in by[(p, "other")].items() if k not in shared} for p in probabilities]
+    assert all(o == others[0] for o in others)
+    # b ends on day 150, or 190 where struck. The target (2030-05-31) is day 150, met exactly where
+    # not struck: P(target) = 1 - p within 4 standard errors, sqrt(p (1 - p) / N), and since a
+    # higher probability only adds occurrences, it never rises from one variant to the next.
+    previous = 1.0
+    for p in probabilities:
+        b = by[(p, "b")]
+        se = math.sqrt(p * (1 - p) / N)
+        assert abs(b["p_target"] - (1 - p)) <= 4 * se + 1e-12
+        assert b["p_target"] <= previous
+        previous = b["p_target"]
+        assert b["done_fraction"] == 1.0
+        # The struck share is exactly 1 - P(target): P50 is 190 once over half are struck, P80
+        # once over a fifth are (inverted CDF), P10 only past nine tenths.
+        struck = 1 - b["p_target"]
+        assert b["p50_days"] == (190.0 if struck > 0.5 else 150.0)
+        assert b["p80_days"] == (190.0 if struck > 0.2 else 150.0)
+        assert b["p10_days"] == 150.0
+    assert by[(0.0, "b")]["p_target"] == 1.0
+    assert by[(0.0, "b")]["p90_days"] == 150.0
+
+
+def test_the_grid_is_the_product_of_the_settings(write):
+    path = write(CHAIN)
+    settings = [
+        parse_setting("risks.strike.probability=0.2,0.4"),
+        parse_setting("milestones.a.duration=10d,20d,30d"),
+    ]
+    grid = variants(path, settings)
+    assert [v.values for v in grid] == [(p, d) for p in (0.2, 0.4) for d in ("10d", "20d", "30d")]
+    assert grid[4].scenario.milestones["a"].duration.mode == 20.0
+    assert grid[4].scenario.risks["strike"].probability == 0.4
+
+
+def test_a_bad_value_is_a_located_error_naming_the_set(write):
+    path = write(CHAIN)
+    with pytest.raises(ScenarioError) as err:
+        variants(path, [parse_setting("risks.strike.probability=0.5,1.5")])
+    text = str(err.value)
+    assert str(path) in text and "risks.strike.probability" in text
+    assert "--set risks.strike.probability=1.5" in text
+    assert ":10:18 " in text  # the line and column of the probability in the file
+
+
+def test_a_bad_path_names_the_set(write):
+    path = write(CHAIN)
+    expected = r"--set risks\.strikes\.probability=0\.5: there is no 'risks\.strikes'"
+    with pytest.raises(ScenarioError, match=expected):
+        variants(path, [parse_setting("risks.strikes.probability=0.5")])
+
+
+def test_workers_do_not_change_the_table(write):
+    path = write(CHAIN)
+    setting = [parse_setting("risks.strike.probability=0.2,0.6")]
+    assert sweep(path, setting, 1000, workers=2) == sweep(path, setting, 1000, workers=1)
+
+
+def test_tables_in_csv_and_parquet(write, tmp_path, capsys):
+    rows = sweep(write(CHAIN), [parse_setting("risks.strike.probability=0.2,0.6")], 500, workers=1)
+    out = write_table(rows, tmp_path / "t.csv")
+    assert out is not None
+    read = list(csv.DictReader(out.open()))
+    stats = ["milestone", "done_fraction", "p10_days", "p50_days", "p80_days", "p90_days", "p_target"]
+    assert list(read[0]) == ["variant", "risks.strike.probability", *stats]
+    assert len(read) == 6 and float(read[1]["p50_days"]) == rows[1]["p50_days"]
+    assert write_table(rows, "-") is None
+    assert list(csv.DictReader(io.StringIO(capsys.readouterr().out))) == read
+    pq = pytest.importorskip("pyarrow.parquet")
+    table = pq.read_table(write_table(rows, tmp_path / "t.parquet"))
+    assert table.to_pylist() == rows
+    assert not list(tmp_path.glob("*.tmp*"))
+    with pytest.raises(ValueError, match="--table"):
+        write_table(rows, tmp_path / "t.txt")

@@ -1,0 +1,110 @@
+"""Watch mode without a browser: the served page, its event stream, re-runs on save, broken saves."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import re
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from sim.watch import Watch, serve
+
+BASE = """
+    name: watched
+    start: 2030-01-01
+    seed: 1
+    milestones:
+      a: {duration: 100d, target: 2030-06-30}
+"""
+
+
+@pytest.fixture
+def watched(write) -> Iterator[tuple[Watch, Path]]:
+    path = write(BASE, "base.yaml")
+    child = write("extends: base.yaml\nname: child\n", "child.yaml")
+    handle = serve(child, 200)
+    try:
+        yield handle, path
+    finally:
+        handle.stop()
+
+
+def _get(url: str) -> str:
+    with urllib.request.urlopen(url, timeout=10) as response:
+        assert response.headers["Cache-Control"] == "no-store"
+        return response.read().decode("utf-8")
+
+
+def _events(url: str) -> Iterator[dict]:
+    """Read the server-sent events of `url` + "events" one data line at a time."""
+    host, port = re.match(r"http://([\d.]+):(\d+)/", url).groups()
+    conn = http.client.HTTPConnection(host, int(port), timeout=10)
+    conn.request("GET", "/events")
+    response = conn.getresponse()
+    assert response.status == 200
+    assert response.getheader("Content-Type") == "text/event-stream"
+    try:
+        while True:
+            line = response.fp.readline().decode("utf-8")
+            if line.startswith("data: "):
+                yield json.loads(line[len("data: ") :])
+    finally:
+        conn.close()
+
+
+def test_serves_the_report_on_localhost_marked_for_live_reload(watched):
+    handle, _ = watched
+    assert re.fullmatch(r"http://127\.0\.0\.1:\d+/", handle.url)
+    page = _get(handle.url)
+    assert '<meta name="lunarsim-watch" content="1">' in page
+    assert 'id="lunarsim-watch"' in page and "new EventSource(\"/events\")" in page
+    assert "child" in page and "lunarsim-watch-errors" not in page
+
+
+def test_a_save_of_an_extended_file_reruns_and_is_pushed(watched):
+    handle, base = watched
+    events = _events(handle.url)
+    assert next(events) == {"version": 1, "errors": []}
+    base.write_text(base.read_text().replace("100d", "150d"), encoding="utf-8")
+    assert next(events) == {"version": 2, "errors": []}
+    page = _get(handle.url)
+    assert '<meta name="lunarsim-watch" content="2">' in page
+    # 150 days from 2030-01-01 end on 2030-05-31: 100 % by the 2030-06-30 target.
+    assert "2030-05-31" in page
+
+
+def test_a_broken_save_shows_located_errors_over_the_last_good_report(watched):
+    handle, base = watched
+    events = _events(handle.url)
+    next(events)
+    base.write_text(base.read_text().replace("100d", "<b>soon</b>"), encoding="utf-8")
+    event = next(events)
+    assert event["version"] == 2 and len(event["errors"]) == 1
+    assert re.match(rf"{re.escape(str(base))}:5:\d+ milestones\.a\.duration: ", event["errors"][0])
+    page = _get(handle.url)
+    banner = re.search(r'<div id="lunarsim-watch-errors".*?</div>', page, re.S)
+    assert banner is not None and "the last good report is shown below" in banner.group(0)
+    assert "&lt;b&gt;soon&lt;/b&gt;" in banner.group(0) and "<b>soon" not in page  # escaped
+    assert 'id="lunarsim-figures"' in page  # the last good report is still there
+    base.write_text(BASE.replace("\n    ", "\n").lstrip("\n"), encoding="utf-8")
+    assert next(events) == {"version": 3, "errors": []}
+    assert "lunarsim-watch-errors" not in _get(handle.url)
+
+
+def test_stop_frees_the_port(write):
+    handle = serve(write(BASE), 100)
+    url = handle.url
+    handle.stop()
+    with pytest.raises(OSError):
+        urllib.request.urlopen(url, timeout=2)
+
+
+def test_a_page_not_served_by_watch_does_not_connect(write):
+    from sim.report.embedding import WATCH_JS
+
+    # Without the server's mark the script returns before opening any connection.
+    assert WATCH_JS.index("if (!mark") < WATCH_JS.index("new EventSource")
