@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -12,8 +12,10 @@ from sim.doneby import done_by
 from sim.executor import chunk_seeds, chunk_sizes
 from sim.percentiles import percentile_of
 from sim.plan import Plan, compile_plan
-from sim.results import Result
 from sim.sampling import Draws, draw, stable_hash, with_inputs
+
+if TYPE_CHECKING:
+    from sim.results import Result
 
 CONFIDENCE = 0.95
 _Z = 1.959963984540054  # the standard normal's 97.5th percentile, for a 95 % interval

@@ -11,16 +11,18 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
 from sim.errors import Problem, ScenarioError
 from sim.extends import read_chain
 from sim.loader import from_source
-from sim.results import Result
 from sim.scenario import Scenario
 from sim.yamlsource import Source
+
+if TYPE_CHECKING:
+    from sim.results import Result
 
 STAT_COLUMNS = ("milestone", "done_fraction", "p10_days", "p50_days", "p80_days", "p90_days", "p_target")
 FORMATS = (".csv", ".parquet")

@@ -355,11 +355,11 @@ def test_sigterm_during_a_write_leaves_no_temporary_file(tmp_path):
 
 def test_ctrl_c_with_two_workers_stops_within_a_second(tmp_path):
     proc = subprocess.Popen(
-        [sys.executable, "-m", "sim", "run", "ilrs-2022-announced", "-n", "2000000", "--seed", "1",
+        [sys.executable, "-m", "sim", "run", "ilrs-2026-status", "-n", "200000", "--seed", "1",
          "--workers", "2", "--engine", "simpy", "-q", "--no-report"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT,
     )
-    time.sleep(6)  # loaded and simulating
+    time.sleep(6)  # loaded and simulating (SimPy with a shared pad: minutes of work, under 2 GB)
     assert proc.poll() is None
     began = time.monotonic()
     proc.send_signal(signal.SIGINT)
