@@ -37,6 +37,7 @@ class _Row:
     add: np.ndarray | None
     attempts: int  # 1 unless the milestone needs attempts
     conditioned: bool
+    simple: bool  # no actual, resources, attempts or condition: `_Iteration.simple` runs it
 
 
 def run(plan: Plan, draws: Draws, out: EngineOutput) -> None:
@@ -62,6 +63,7 @@ def run(plan: Plan, draws: Draws, out: EngineOutput) -> None:
             draws.add.get(row),
             draws.attempt_u[row].shape[0] if plan.needs_attempts[row] else 1,
             plan.conditioned[row],
+            m.actual is None and not m.uses and not plan.needs_attempts[row] and not plan.conditioned[row],
         )
         for row, m in enumerate(ms)
     )
@@ -122,12 +124,62 @@ class _Iteration:
         self.released_by: dict[str, int] = {}
         # How many leading attempts a status date makes fail, per conditioned row.
         self.fails: dict[int, int] = {}
+        self.horizon_end = end_of_day(sc.horizon_days)
+        self.direct = not plan.uses_resources
 
     def run(self) -> None:
-        process, milestone = self.env.process, self.milestone
-        for row in range(len(self.rows)):
-            process(milestone(row))
+        process, milestone, simple = self.env.process, self.milestone, self.simple
+        for row, r in enumerate(self.rows):
+            process(simple(row) if r.simple else milestone(row))
         self.env.run()
+
+    def simple(self, row: int) -> Generator[Any, Any, None]:
+        """`milestone` for one that has no actual, resources, attempts or status-date condition.
+
+        Without resources in the plan the order of same-time events changes no number, so the
+        predecessors' events are waited for one after the other rather than through a condition
+        (which costs SimPy an event of its own and a callback per predecessor).
+        """
+        r = self.rows[row]
+        env, finish, i = self.env, self.finish, self.i
+        preds = r.preds
+        ready = 0.0
+        if preds:
+            done = self.done
+            if self.direct:
+                for p in preds:
+                    if done[p].callbacks is not None:  # not yet processed
+                        yield done[p]
+            else:
+                yield env.all_of([done[p] for p in preds])
+            lag = self.lag
+            pick = 0
+            for k, p in enumerate(preds):
+                slot = r.lags[k]
+                arrival = finish[p] + lag[slot] if slot >= 0 else finish[p]
+                if k == 0 or arrival > ready:  # the first of equal arrivals drives
+                    ready, pick = arrival, k
+            self.driver[row] = preds[pick]
+        if ready > env.now:
+            yield env.timeout(ready - env.now)
+        if r.cancel is not None and r.cancel[i]:
+            return
+        base = self.duration[row]
+        if r.scale is not None or r.add is not None:
+            scale = float(r.scale[i]) if r.scale is not None else 1.0
+            add = float(r.add[i]) if r.add is not None else 0.0
+            end = ready + float(work(base, scale, add))
+        else:
+            end = ready + base
+        m = r.m
+        if m.not_before is not None and end <= m.not_before:
+            self.driver[row] = -1
+        completion = _complete(end, m.not_before, m.window)
+        if completion > env.now:
+            yield env.timeout(completion - env.now)
+        if completion < self.horizon_end:
+            finish[row] = completion
+            self.done[row].succeed()
 
     def wait_until(self, t: float) -> simpy.Timeout:
         return self.env.timeout(max(0.0, t - self.env.now))
