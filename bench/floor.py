@@ -145,6 +145,8 @@ def main() -> None:
     net = work / "floor.yaml"
     net.write_text(network_yaml())
     print(f"network: {MILESTONES} milestones, triangular [1d, 2d, 5d]; one run each; cpus {os.cpu_count()}")
+    # Other work on the machine shows in every ratio, most in the two-worker speed-up.
+    print("load average (1, 5, 15 min) at start: " + ", ".join(f"{x:.1f}" for x in os.getloadavg()))
 
     t_bare = timed(lambda: bare_numpy(n, 1))
     peak_bare = peak_of(lambda: bare_numpy(n, 1))
