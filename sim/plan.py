@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -32,9 +33,10 @@ class Plan:
     conditioned: tuple[bool, ...]  # drawn conditional on not being done by as_of
     copulas: tuple[np.ndarray, ...] = ()  # per correlation group: the Gaussian copula's matrix
 
-    @property
-    def milestones(self) -> list[Milestone]:
-        return [self.scenario.milestones[i] for i in self.ids]
+    @cached_property
+    def milestones(self) -> tuple[Milestone, ...]:
+        """The milestones in row order (built once: engines read it per iteration)."""
+        return tuple(self.scenario.milestones[i] for i in self.ids)
 
 
 def compile_plan(scenario: Scenario) -> Plan:

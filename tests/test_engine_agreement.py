@@ -137,3 +137,36 @@ def test_a_resource_with_room_for_everyone_changes_nothing(
     y = run_engine("simpy", plan_b, draw(plan_b, seq, 100))
     # Drivers may differ: a resource release can be the recorded driver at an equal time.
     assert_same_finish(x, y, drivers=False)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    text=scenarios(),
+    seed=st.integers(0, 2**32 - 1),
+    users=st.lists(st.booleans(), min_size=7, max_size=7).filter(any),
+)
+def test_plain_milestones_beside_resource_users_agree(
+    tmp_path: Path, text: str, seed: int, users: list[bool]
+) -> None:
+    """In a plan with resources the SimPy engine runs plain milestones by their lean process,
+    waiting through SimPy conditions; with a resource that never binds, every milestone
+    (users of the resource or not) finishes as in the vector engine without it."""
+    doc = yaml.safe_load(text)
+    ids = list(doc["milestones"])
+    chosen = [mid for mid, use in zip(ids, users) if use]
+    if not chosen:
+        chosen = ids[:1]
+    need = sum(1 + (doc["milestones"][mid].get("retry") or {}).get("max", 0) for mid in chosen)
+    doc["resources"] = {"pad": {"capacity": need}}
+    for mid in chosen:
+        doc["milestones"][mid]["uses"] = {"pad": {}}
+    free = tmp_path / "free.yaml"
+    free.write_text(text, encoding="utf-8")
+    shared = tmp_path / "shared.yaml"
+    shared.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
+    plan_a, plan_b = compile_plan(sim.load(free)), compile_plan(sim.load(shared))
+    assert plan_b.uses_resources
+    seq = np.random.SeedSequence(seed)
+    x = run_engine("vector", plan_a, draw(plan_a, seq, 100))
+    y = run_engine("simpy", plan_b, draw(plan_b, seq, 100))
+    assert_same_finish(x, y, drivers=False)

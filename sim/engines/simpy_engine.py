@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Generator
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -21,7 +22,22 @@ from sim.engines.pool import Pool
 from sim.engines.timing import complete, late_after, work
 from sim.plan import Plan
 from sim.sampling import Draws
-from sim.scenario import Milestone
+from sim.scenario import Milestone, Window
+
+
+@dataclass(frozen=True)
+class _Row:
+    """What a milestone's process needs, looked up once per chunk rather than per iteration."""
+
+    m: Milestone
+    preds: tuple[int, ...]
+    lags: tuple[int, ...]  # lag slot per predecessor, -1 for none
+    cancel: np.ndarray | None
+    scale: np.ndarray | None
+    add: np.ndarray | None
+    attempts: int  # 1 unless the milestone needs attempts
+    conditioned: bool
+    simple: bool  # no actual, resources, attempts or condition: `_Iteration.simple` runs it
 
 
 def run(plan: Plan, draws: Draws, out: EngineOutput) -> None:
@@ -37,27 +53,55 @@ def run(plan: Plan, draws: Draws, out: EngineOutput) -> None:
         for row in draws.duration_u
         if as_of is not None
     }
+    rows = tuple(
+        _Row(
+            m,
+            tuple(link.pred for link in plan.links[row]),
+            tuple(link.lag for link in plan.links[row]),
+            draws.cancel.get(row),
+            draws.scale.get(row),
+            draws.add.get(row),
+            draws.attempt_u[row].shape[0] if plan.needs_attempts[row] else 1,
+            plan.conditioned[row],
+            m.actual is None and not m.uses and not plan.needs_attempts[row] and not plan.conditioned[row],
+        )
+        for row, m in enumerate(ms)
+    )
     rounds: dict[int, np.ndarray] = {}  # filled the first time a milestone needs them
     for row in draws.duration_u:
         if plan.needs_attempts[row]:
             draws.forced_fails[row] = np.zeros(draws.n, dtype=np.int64)
+    has_lags = draws.lag.shape[0] > 0
     for i in range(draws.n):
-        _Iteration(plan, ms, draws, i, out.finish, out.driver, free, late, rounds).run()
+        it = _Iteration(plan, rows, draws, i, free, late, rounds)
+        # The iteration's draws as Python floats: one NumPy call per iteration, not per milestone.
+        it.duration = draws.duration[:, i].tolist()
+        it.lag = draws.lag[:, i].tolist() if has_lags else []
+        it.run()
+        out.finish[:, i] = it.finish
+        out.driver[:, i] = it.driver
 
 
 def _one(x: float) -> np.ndarray:
     return np.array([x], dtype=float)
 
 
+def _complete(end: float, not_before: float | None, window: Window | None) -> float:
+    """timing.complete on one moment: the same comparisons, so the same bits."""
+    if window is not None:
+        return float(complete(_one(end), not_before, window)[0])
+    if not_before is not None and not_before > end:
+        return not_before
+    return end
+
+
 class _Iteration:
     def __init__(
         self,
         plan: Plan,
-        ms: list[Milestone],
+        rows: tuple[_Row, ...],
         draws: Draws,
         i: int,
-        finish: np.ndarray,
-        driver: np.ndarray,
         free: dict[int, np.ndarray],
         late: dict[int, float],
         rounds: dict[int, np.ndarray],
@@ -65,19 +109,19 @@ class _Iteration:
         self.free = free
         self.late = late
         self.rounds = rounds
-        self.ms = ms
-
+        self.rows = rows
         self.plan = plan
         self.d = draws
         self.i = i
-        self.finish = finish
-        self.driver = driver
+        m_count = len(rows)
+        self.finish = [math.inf] * m_count
+        self.driver = [-1] * m_count
+        self.duration: list[float] = []
+        self.lag: list[float] = []
         self.env = simpy.Environment()
         sc = plan.scenario
-        self.resources = {
-            rid: Pool(self.env, r.capacity) for rid, r in sc.resources.items()
-        }
-        self.done = [self.env.event() for _ in plan.ids]
+        self.resources = {rid: Pool(self.env, r.capacity) for rid, r in sc.resources.items()}
+        self.done = [self.env.event() for _ in rows]
         # The row that last gave back a unit of each resource: whoever made a waiting
         # milestone's start possible, for the driving path.
         self.released_by: dict[str, int] = {}
@@ -85,10 +129,13 @@ class _Iteration:
         self.fails: dict[int, int] = {}
         # Conditioned rows whose draws this iteration has made.
         self.reached: set[int] = set()
+        self.horizon_end = end_of_day(sc.horizon_days)
+        self.direct = not plan.uses_resources
 
     def run(self) -> None:
-        for row in range(len(self.plan.ids)):
-            self.env.process(self.milestone(row))
+        process, milestone, simple = self.env.process, self.milestone, self.simple
+        for row, r in enumerate(self.rows):
+            process(simple(row) if r.simple else milestone(row))
         self.env.run()
         for row in self.d.duration_u:
             if row not in self.reached and self.plan.conditioned[row]:
@@ -96,38 +143,92 @@ class _Iteration:
                 # as the vector engine's conditioning gives them for a start that never comes.
                 self.conditioned(row, math.inf)
 
+    def simple(self, row: int) -> Generator[Any, Any, None]:
+        """`milestone` for one that has no actual, resources, attempts or status-date condition.
+
+        Without resources in the plan the order of same-time events changes no number, so the
+        predecessors' events are waited for one after the other rather than through a condition
+        (which costs SimPy an event of its own and a callback per predecessor).
+        """
+        r = self.rows[row]
+        env, finish, i = self.env, self.finish, self.i
+        preds = r.preds
+        ready = 0.0
+        if preds:
+            done = self.done
+            if self.direct:
+                for p in preds:
+                    if done[p].callbacks is not None:  # not yet processed
+                        yield done[p]
+            else:
+                yield env.all_of([done[p] for p in preds])
+            lag = self.lag
+            pick = 0
+            for k, p in enumerate(preds):
+                slot = r.lags[k]
+                arrival = finish[p] + lag[slot] if slot >= 0 else finish[p]
+                if k == 0 or arrival > ready:  # the first of equal arrivals drives
+                    ready, pick = arrival, k
+            self.driver[row] = preds[pick]
+        if ready > env.now:
+            yield env.timeout(ready - env.now)
+        if r.cancel is not None and r.cancel[i]:
+            return
+        base = self.duration[row]
+        if r.scale is not None or r.add is not None:
+            scale = float(r.scale[i]) if r.scale is not None else 1.0
+            add = float(r.add[i]) if r.add is not None else 0.0
+            end = ready + float(work(base, scale, add))
+        else:
+            end = ready + base
+        m = r.m
+        if m.not_before is not None and end <= m.not_before:
+            self.driver[row] = -1
+        completion = _complete(end, m.not_before, m.window)
+        if completion > env.now:
+            yield env.timeout(completion - env.now)
+        if completion < self.horizon_end:
+            finish[row] = completion
+            self.done[row].succeed()
+
     def wait_until(self, t: float) -> simpy.Timeout:
         return self.env.timeout(max(0.0, t - self.env.now))
 
     def milestone(self, row: int) -> Generator[Any, Any, None]:
         plan, d, i = self.plan, self.d, self.i
-        m = self.ms[row]
+        r = self.rows[row]
+        m = r.m
         sc = plan.scenario
+        finish = self.finish
         if m.actual is not None:
             yield self.wait_until(m.actual)
-            self.finish[row, i] = m.actual
+            finish[row] = m.actual
             self.done[row].succeed()
             return
-        links = plan.links[row]
+        preds = r.preds
         ready = 0.0
-        if links:
-            yield self.env.all_of([self.done[link.pred] for link in links])
-            arrivals = [
-                self.finish[link.pred, i] + (d.lag[link.lag, i] if link.lag >= 0 else 0.0) for link in links
-            ]
-            pick = max(range(len(arrivals)), key=arrivals.__getitem__)
-            ready = arrivals[pick]
-            self.driver[row, i] = links[pick].pred
+        if preds:
+            done = self.done
+            yield self.env.all_of([done[p] for p in preds])
+            lag = self.lag
+            pick = 0
+            for k, p in enumerate(preds):
+                slot = r.lags[k]
+                arrival = finish[p] + lag[slot] if slot >= 0 else finish[p]
+                if k == 0 or arrival > ready:  # the first of equal arrivals drives
+                    ready, pick = arrival, k
+            self.driver[row] = preds[pick]
         if ready > self.env.now:
             yield self.wait_until(ready)
-        if row in d.cancel and d.cancel[row][i]:
-            if plan.conditioned[row]:
+        if r.cancel is not None and r.cancel[i]:
+            if r.conditioned:
                 # Cancelled, but its inputs are drawn as if it had started, as the vector engine
                 # draws them: the same inputs for the sensitivity whatever the engine.
                 self.conditioned(row, ready)
             return
-        attempts = d.attempt_u[row].shape[0] if plan.needs_attempts[row] else 1
+        attempts = r.attempts
         t = ready
+        end = ready
         for k in range(attempts):
             held = []
             waited_for = -1
@@ -142,28 +243,30 @@ class _Iteration:
             if k == 0 and start > t and waited_for >= 0:
                 # The work started late because a resource was busy: the milestone that freed it,
                 # not the predecessor, set the start.
-                self.driver[row, i] = waited_for
+                self.driver[row] = waited_for
             if k == 0:
-                scale = d.scale[row][i] if row in d.scale else 1.0
-                add = d.add[row][i] if row in d.add else 0.0
-                if plan.conditioned[row]:
+                scale = float(r.scale[i]) if r.scale is not None else 1.0
+                add = float(r.add[i]) if r.add is not None else 0.0
+                if r.conditioned:
                     assert sc.as_of_days is not None
                     self.conditioned(row, start)
-                base = d.duration[row, i]
+                    base = float(d.duration[row, i])
+                else:
+                    base = self.duration[row]
                 if math.isnan(base):
                     # Nothing it could draw completes after the status day (see the vector engine).
                     end = end_of_day(sc.as_of_days) if sc.as_of_days is not None else start
                 else:
                     end = start + float(work(base, scale, add))
                 if m.not_before is not None and end <= m.not_before:
-                    self.driver[row, i] = -1
+                    self.driver[row] = -1
             else:
-                end = start + d.retry_after[row][k - 1, i]
-            completion = float(complete(_one(end), m.not_before, m.window)[0])
+                end = start + float(d.retry_after[row][k - 1, i])
+            completion = _complete(end, m.not_before, m.window)
             for j, use in held:
                 hold = d.hold.get((row, j))
                 if hold is not None:
-                    self.env.process(self.release(use.resource, use.amount, start + hold[i], row))
+                    self.env.process(self.release(use.resource, use.amount, start + float(hold[i]), row))
             if completion > self.env.now:
                 yield self.wait_until(completion)
             for j, use in held:
@@ -171,12 +274,12 @@ class _Iteration:
                     self.released_by[use.resource] = row
                     self.resources[use.resource].release(use.amount)
             t = completion
-            ok = (not plan.needs_attempts[row]) or (
+            ok = not plan.needs_attempts[row] or (
                 k >= self.fails.get(row, 0) and d.attempt_u[row][k, i] < d.success[row][i]
             )
             if ok:
                 if t < end_of_day(sc.horizon_days):
-                    self.finish[row, i] = t
+                    finish[row] = t
                     self.done[row].succeed()
                 return
 
@@ -189,7 +292,7 @@ class _Iteration:
         # timing.threshold_of_base on one iteration, in the same IEEE arithmetic.
         bound = scale > 0 and math.isfinite(start)
         threshold = (self.late[row] - start - add) / scale if bound else -math.inf
-        if threshold < self.ms[row].duration.low:
+        if threshold < self.rows[row].m.duration.low:
             # Every draw completes after the status day: the free draw is the conditioned one,
             # and no attempt is forced to fail (condition's proposal takes that branch surely).
             d.duration[row, i] = self.free[row][i]

@@ -1,7 +1,9 @@
 """The timing rules both engines share, written once so that they agree to the last bit.
 
-Each function works elementwise on NumPy arrays; the SimPy engine calls them with one-element
-arrays, the vector engine with whole chunks.
+Each function works elementwise on NumPy arrays, the vector engine's whole chunks; the SimPy
+engine calls `work` with Python floats and the others with one-element arrays, except that it
+applies `complete`'s not_before rule to a float itself (simpy_engine._complete, the same
+comparison) when the milestone has no window.
 """
 
 from __future__ import annotations
