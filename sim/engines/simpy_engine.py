@@ -162,14 +162,7 @@ class _Iteration:
                         yield done[p]
             else:
                 yield env.all_of([done[p] for p in preds])
-            lag = self.lag
-            pick = 0
-            for k, p in enumerate(preds):
-                slot = r.lags[k]
-                arrival = finish[p] + lag[slot] if slot >= 0 else finish[p]
-                if k == 0 or arrival > ready:  # the first of equal arrivals drives
-                    ready, pick = arrival, k
-            self.driver[row] = preds[pick]
+            ready = self.arrival(r, row)
         if ready > env.now:
             yield env.timeout(ready - env.now)
         if r.cancel is not None and r.cancel[i]:
@@ -191,6 +184,18 @@ class _Iteration:
             finish[row] = completion
             self.done[row].succeed()
 
+    def arrival(self, r: _Row, row: int) -> float:
+        """When the last predecessor (plus its lag) arrives, once all are done; that one drives."""
+        finish, lag = self.finish, self.lag
+        ready, pick = 0.0, 0
+        for k, p in enumerate(r.preds):
+            slot = r.lags[k]
+            arrival = finish[p] + lag[slot] if slot >= 0 else finish[p]
+            if k == 0 or arrival > ready:  # the first of equal arrivals drives
+                ready, pick = arrival, k
+        self.driver[row] = r.preds[pick]
+        return ready
+
     def wait_until(self, t: float) -> simpy.Timeout:
         return self.env.timeout(max(0.0, t - self.env.now))
 
@@ -210,14 +215,7 @@ class _Iteration:
         if preds:
             done = self.done
             yield self.env.all_of([done[p] for p in preds])
-            lag = self.lag
-            pick = 0
-            for k, p in enumerate(preds):
-                slot = r.lags[k]
-                arrival = finish[p] + lag[slot] if slot >= 0 else finish[p]
-                if k == 0 or arrival > ready:  # the first of equal arrivals drives
-                    ready, pick = arrival, k
-            self.driver[row] = preds[pick]
+            ready = self.arrival(r, row)
         if ready > self.env.now:
             yield self.wait_until(ready)
         if r.cancel is not None and r.cancel[i]:
