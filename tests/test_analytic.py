@@ -12,15 +12,12 @@ import math
 import numpy as np
 import pytest
 from scipy import stats
+from stats import mean_se, proportion_se, within
 
 import sim
 
 N = 40_000
-K = 4.0
 
-
-def within(observed: float, expected: float, se: float) -> None:
-    assert abs(observed - expected) <= K * se, f"{observed} vs {expected} (SE {se:.4g})"
 
 
 def test_serial_chain_of_triangulars_sums_means_and_variances(scenario):
@@ -38,7 +35,7 @@ def test_serial_chain_of_triangulars_sums_means_and_variances(scenario):
     mean = sum((a + m + b) / 3 for a, m, b in tri)
     var = sum((a * a + m * m + b * b - a * m - a * b - m * b) / 18 for a, m, b in tri)
     x = r.finish_of("c")
-    within(x.mean(), mean, math.sqrt(var / N))
+    within(x.mean(), mean, mean_se(var, N))
     # SE of the sample sd is about sqrt((mu4 - sigma^4) / N) / (2 sigma); mu4 from the sample.
     mu4 = float(np.mean((x - x.mean()) ** 4))
     within(x.std(ddof=1), math.sqrt(var), math.sqrt((mu4 - var * var) / N) / (2 * math.sqrt(var)))
@@ -59,7 +56,7 @@ def test_parallel_merge_of_uniforms_has_product_cdf(scenario):
     for t in (60.0, 75.0, 90.0, 110.0, 140.0):
         # P(max <= t) = product of the uniforms' CDFs.
         p = np.prod([np.clip((t - lo) / (hi - lo), 0, 1) for lo, hi in ((0, 100), (50, 150), (20, 80))])
-        within((x <= t).mean(), p, math.sqrt(max(p * (1 - p), 1e-12) / N))
+        within((x <= t).mean(), p, proportion_se(p, N))
 
 
 def test_decision_branches_make_a_mixture(scenario):
@@ -79,10 +76,10 @@ def test_decision_branches_make_a_mixture(scenario):
     # Mixture mean: 25 + 0.3*100 + 0.2*300; variance: E[Var] + Var[E].
     mean = 25 + 0.3 * 100 + 0.2 * 300
     var = 50**2 / 12 + (0.5 * 0**2 + 0.3 * 100**2 + 0.2 * 300**2 - (0.3 * 100 + 0.2 * 300) ** 2)
-    within(x.mean(), mean, math.sqrt(var / N))
+    within(x.mean(), mean, mean_se(var, N))
     freq = r.branch_frequencies()["choose"]
     for outcome, p in (("fast", 0.5), ("slow", 0.3), ("stop", 0.2)):
-        within(freq[outcome], p, math.sqrt(p * (1 - p) / N))
+        within(freq[outcome], p, proportion_se(p, N))
     # Every iteration of the 'slow' outcome lies in [100, 150].
     slow = r.outcome["choose"] == 1
     assert ((x[slow] >= 100) & (x[slow] <= 150)).all()
@@ -102,7 +99,7 @@ def test_risk_that_cancels_lowers_done_fraction_and_nulls_high_percentiles(scena
     """)
     r = sim.simulate(sc, N, seed=4)
     p_done = 0.75
-    within(r.done_fraction("b"), p_done, math.sqrt(p_done * (1 - p_done) / N))
+    within(r.done_fraction("b"), p_done, proportion_se(p_done, N))
     assert r.percentile_days("b", 50) == 110.0
     assert r.percentile_days("b", 80) is None
     assert r.percentile_days("b", 95) is None
@@ -123,7 +120,7 @@ def test_not_before_puts_probability_mass_on_the_date(scenario):
     x = r.finish_of("a")
     assert x.min() == nb
     p = 100 / 400  # P(uniform work ends before the date) all lands on the date
-    within((x == nb).mean(), p, math.sqrt(p * (1 - p) / N))
+    within((x == nb).mean(), p, proportion_se(p, N))
     # Above the date the uniform is untouched.
     within((x <= 300).mean(), 0.75, math.sqrt(0.75 * 0.25 / N))
 
@@ -143,9 +140,9 @@ def test_retries_make_geometric_attempts(scenario):
     q = 0.4
     for k in range(4):  # attempt k+1 succeeds with probability q^k p and completes at 10 + 100k
         p = q**k * 0.6
-        within((x == 10 + 100 * k).mean(), p, math.sqrt(p * (1 - p) / N))
+        within((x == 10 + 100 * k).mean(), p, proportion_se(p, N))
     p_never = q**4
-    within(1 - r.done_fraction("land"), p_never, math.sqrt(p_never * (1 - p_never) / N))
+    within(1 - r.done_fraction("land"), p_never, proportion_se(p_never, N))
 
 
 @pytest.mark.parametrize(
@@ -180,7 +177,7 @@ def test_duration_quantiles_match_theory(scenario, spec, dist):
     x = r.finish_of("a")
     for q in (0.05, 0.25, 0.5, 0.75, 0.95):
         # The empirical CDF at the true quantile is q within sqrt(q(1-q)/N).
-        within((x <= dist.ppf(q)).mean(), q, math.sqrt(q * (1 - q) / N))
+        within((x <= dist.ppf(q)).mean(), q, proportion_se(q, N))
 
 
 def test_p_target_counts_the_whole_target_day(scenario):

@@ -6,17 +6,14 @@ import math
 
 import numpy as np
 import pytest
+from stats import proportion_se, within
 
 import sim
 import sim.doneby
 from sim.summary import summary
 
 N = 40_000
-K = 4.0
 
-
-def within(observed: float, expected: float, se: float) -> None:
-    assert abs(observed - expected) <= K * se, f"{observed} vs {expected} (SE {se:.4g})"
 
 
 RESOURCE = """
@@ -303,7 +300,7 @@ def test_correlated_risks_occur_together_as_the_copula_says(scenario):
     # Two 50/50 occurrences: their Spearman (with ties) is the phi coefficient 4 P(both) - 1, so
     # rank correlation 0.6 means P(both) = (1 + 0.6) / 4 = 0.4.
     p = (1 + 0.6) / 4
-    within(both, p, math.sqrt(p * (1 - p) / N))
+    within(both, p, proportion_se(p, N))
     for rid in ("sanctions", "budget-cut"):
         within(r.risk_occurred[rid].mean(), 0.5, math.sqrt(0.25 / N))
 
@@ -416,7 +413,7 @@ def test_as_of_conditions_the_completion_after_a_window_wait(scenario, engine):
     assert (x >= 111.0).all() and not sim.doneby.done_by(x, 110.0).any()
     within(x.mean(), mean, math.sqrt((second - mean**2) / N))
     p = 20 / 300
-    within(float((x == 120.0).mean()), p, math.sqrt(p * (1 - p) / N))
+    within(float((x == 120.0).mean()), p, proportion_se(p, N))
     # Cross-check of the closed form with the window rule applied to exact uniform quantiles.
     grid = [_window_completion(100.0 + 300.0 * (k + 0.5) / 30_000) for k in range(30_000)]
     assert abs(sum(grid) / len(grid) - mean) < 0.01
@@ -442,7 +439,7 @@ def test_as_of_conditions_the_completion_after_failed_attempts(scenario, engine)
     z = 99 + 25 + 12.75
     p_never = (99 * 0.25 + 25 * 0.5 + 12.75) / z
     never = float(np.isinf(x).mean())
-    within(never, p_never, math.sqrt(p_never * (1 - p_never) / N))
+    within(never, p_never, proportion_se(p_never, N))
     # Finish given done: from B >= 101, B (1/2) or B + 50 (1/4); from 51 <= B < 101, B + 50 (1/2).
     parts = [(99 * 0.5, 150.5), (99 * 0.25, 200.5), (25 * 0.5, 126.0)]
     mass = sum(w for w, _ in parts)
@@ -533,12 +530,12 @@ def test_as_of_weighs_each_attempt_that_would_be_over_by_its_failure(scenario):
     ) / total
     mean, second = mean / done_mass, second / done_mass
     done = x[np.isfinite(x)]
-    within(done.size / N, done_mass, math.sqrt(done_mass * (1 - done_mass) / N))
+    within(done.size / N, done_mass, proportion_se(done_mass, N))
     within(done.mean(), mean, math.sqrt((second - mean**2) / done.size))
     # Finish in [101, 106): the first attempt with B there (5 of B's 120 days), the second with
     # 96 <= B < 101 or the third with 91 <= B < 96, each succeeding with 0.9.
     p_second = 0.9 * (5 / 120 + 5 / 120 * 0.1 + 5 / 120 * 0.01) / total
-    within(float(((x >= 101) & (x < 106)).mean()), p_second, math.sqrt(p_second * (1 - p_second) / N))
+    within(float(((x >= 101) & (x < 106)).mean()), p_second, proportion_se(p_second, N))
 
 
 def test_status_date_conditioning_is_the_same_for_every_engine_and_worker_count(scenario):
