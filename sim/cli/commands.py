@@ -161,7 +161,11 @@ def run(
     ] = None,
     samples: Annotated[
         Path | None,
-        typer.Option("--samples", help="Write every iteration's finish days to PATH (.csv or .parquet)."),
+        typer.Option(
+            "--samples",
+            help="Write every iteration to PATH (.csv or .parquet): each milestone's finish (days and "
+            "date), which risks occurred, which decision outcomes were taken.",
+        ),
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar and no table.")] = False,
     scheduler: Annotated[
