@@ -20,11 +20,26 @@ if TYPE_CHECKING:  # the executor imports the engines, which loading never needs
 
 
 def load(path: str | Path) -> Scenario:
-    """Read and check a scenario file; no engine runs. Raises sim.ScenarioError listing every problem.
+    """Read and check a scenario file, or a bundled scenario by name (`"ilrs-2022-announced"`, as
+    `lunarsim scenarios` lists them); no engine runs. Raises sim.ScenarioError listing every problem.
 
     A scenario without a `headline` has an empty one here; `simulate` and `validate` choose it.
     """
-    return _load(path)
+    return _load(_located(path))
+
+
+def _located(path: str | Path) -> Path:
+    """`path` as given when it exists; else the bundled scenario of that name, if there is one."""
+    from sim.bundled import find
+    from sim.errors import ScenarioError
+
+    given = Path(path)
+    if given.exists():
+        return given
+    try:
+        return find(str(path))
+    except ScenarioError:
+        return given  # reading it then reports "no such file" at the path the user gave
 
 
 def validate(path: str | Path) -> Scenario:
@@ -32,7 +47,7 @@ def validate(path: str | Path) -> Scenario:
     plan's warnings (such as a milestone the plan finishes before `as_of` without an actual)."""
     from sim.deterministic import resolved
 
-    return resolved(_load(path))
+    return resolved(load(path))
 
 
 def simulate(
@@ -109,9 +124,7 @@ def run(
     scenario's, the seed to the scenario's else a fresh one (`result.seed_fresh`).
     """
     if not isinstance(scenario, Scenario):
-        from sim.bundled import find
-
-        scenario = _load(find(str(scenario)))
+        scenario = load(scenario)
     return simulate(
         scenario, iterations, seed, engine=engine, workers=workers, progress=progress, executor=executor
     )

@@ -114,4 +114,32 @@ def _resolve(spec: schema.ScenarioSpec, source: Source, chain: list[Path]) -> Sc
         path=source.path,
         sha256=hashlib.sha256(source.text).hexdigest(),
         files=tuple(chain),
+        warnings=tuple(_warnings(spec, source)),
     )
+
+
+def _warnings(spec: schema.ScenarioSpec, source: Source) -> list[str]:
+    """Things a file may mean but probably does not: they run, with a one-line note each."""
+    horizon = spec.horizon or default_horizon(spec.start) or dt.date.max
+    out = []
+
+    def where(key: tuple[str, ...]) -> str:
+        mark = source.key_marks.get(key) or source.marks.get(key)
+        if mark is None:
+            return ".".join(key)
+        of = "" if mark.file == source.path else f" of {mark.file.name}"
+        return f"{'.'.join(key)} (line {mark.line}{of})"
+
+    for mid, m in spec.milestones.items():
+        if m.target is not None and m.target > horizon:
+            out.append(
+                f"{where(('milestones', mid, 'target'))}: target {m.target} is after the horizon "
+                f"{horizon}; the simulation stops at the horizon, so P(target) is the share done by "
+                "then (move the horizon past the target?)"
+            )
+        if m.duration is None and not m.branches and m.actual is None:
+            out.append(
+                f"{where(('milestones', mid))}: no duration, so it takes no time once its "
+                "predecessors are done (write duration: 0d if that is meant)"
+            )
+    return out

@@ -1,11 +1,12 @@
-"""Writing every iteration's finish days: one row per iteration, one column per milestone."""
+"""Writing every iteration's outcome: one row per iteration; finish days and dates, risks, decisions."""
 
 from __future__ import annotations
 
 import csv
-import math
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
 
 from sim.atomic import atomic_open
 
@@ -14,44 +15,95 @@ if TYPE_CHECKING:
 
 FORMATS = (".csv", ".parquet")
 
+# Finish times are kept to a hundredth of a day (about a quarter of an hour): every input is in
+# days or coarser, so further digits are arithmetic, not information. The date column is the
+# calendar day itself, by the same rule as targets ("done by a day" = by its end).
+DAY_DECIMALS = 2
+
+
+def sample_columns(result: Result) -> dict[str, np.ndarray]:
+    """The samples table as named columns, in this order:
+
+    - `iteration`: 0 to iterations - 1;
+    - `<milestone>`: finish in days since start, rounded to 0.01 day, NaN for never (one per
+      milestone, in file order);
+    - `date:<milestone>`: the calendar day of that finish (numpy datetime64[D], NaT for never);
+    - `risk:<risk>`: whether the risk occurred in that iteration (bool);
+    - `decision:<milestone>`: the id of the outcome the decision took (text).
+    """
+    scenario = result.scenario
+    ids = list(scenario.milestones)
+    days = {mid: np.round(result.finish_of(mid), DAY_DECIMALS) for mid in ids}
+    start = np.datetime64(scenario.start.isoformat(), "D")
+    columns: dict[str, np.ndarray] = {"iteration": np.arange(result.iterations)}
+    columns.update(days)
+    for mid in ids:
+        x = result.finish_of(mid)
+        finite = np.isfinite(x)
+        # The finish's day is the floor of its time (finish 10.5 is during day 10 after start).
+        whole = np.where(finite, np.floor(np.where(finite, x, 0.0)), 0).astype("int64")
+        dates = start + whole.astype("timedelta64[D]")
+        columns[f"date:{mid}"] = np.where(finite, dates, np.datetime64("NaT"))
+    for rid, occurred in result.risk_occurred.items():
+        columns[f"risk:{rid}"] = np.asarray(occurred, dtype=bool)
+    for mid, chosen in result.outcome.items():
+        names = np.array([b.id for b in scenario.milestones[mid].branches], dtype=object)
+        columns[f"decision:{mid}"] = names[np.asarray(chosen)]
+    return columns
+
 
 def write_samples(result: Result, path: Path) -> Path:
-    """Write `path` (.csv or .parquet) atomically: columns in file order, days since start,
-    empty (CSV) or null (Parquet) for never. A Parquet file also records the scenario name,
-    start, seed and iterations in its schema metadata. Raises ValueError for another suffix."""
+    """Write `path` (.csv or .parquet) atomically with the columns of `sample_columns`. In CSV,
+    never is an empty cell and a risk is `true`/`false`; in Parquet, never is null and dates are
+    date32. A Parquet file also records the scenario name, start, seed and iterations in its
+    schema metadata. Raises ValueError for another suffix."""
     path = Path(path)
     suffix = path.suffix.lower()
-    ids = list(result.scenario.milestones)
-    rows = [result.index(m) for m in ids]
-    if suffix == ".csv":
-        with atomic_open(path, "w") as handle:
-            out = csv.writer(handle, lineterminator="\n")
-            out.writerow(["iteration", *ids])
-            data = result.finish[rows].T
-            for i, values in enumerate(data):
-                out.writerow([i, *(repr(float(v)) if math.isfinite(v) else "" for v in values)])
-        return path
+    if suffix not in FORMATS:
+        raise ValueError(f"--samples must end in .csv or .parquet, got {path.name!r}")
     if suffix == ".parquet":
         try:
             import pyarrow as pa
             import pyarrow.parquet as pq
         except ImportError:
             raise ValueError("writing .parquet needs pyarrow: pip install 'lunarsim[parquet]'") from None
-        import numpy as np
-
-        columns = {"iteration": pa.array(np.arange(result.iterations))}
-        for mid, row in zip(ids, rows):
-            x = result.finish[row]
-            columns[mid] = pa.array(x, mask=~np.isfinite(x))
-        table = pa.table(columns).replace_schema_metadata(
-            {
-                "lunarsim.scenario": result.scenario.name,
-                "lunarsim.start": result.scenario.start.isoformat(),
-                "lunarsim.seed": str(result.seed),
-                "lunarsim.iterations": str(result.iterations),
-            }
-        )
-        with atomic_open(path, "wb") as handle:
-            pq.write_table(table, handle)
+    columns = sample_columns(result)
+    if suffix == ".csv":
+        texts = [_csv_texts(values) for values in columns.values()]
+        with atomic_open(path, "w") as handle:
+            out = csv.writer(handle, lineterminator="\n")
+            out.writerow(list(columns))
+            out.writerows(zip(*texts))
         return path
-    raise ValueError(f"--samples must end in .csv or .parquet, got {path.name!r}")
+    arrays = {}
+    for name, values in columns.items():
+        if values.dtype.kind == "f":
+            arrays[name] = pa.array(values, mask=~np.isfinite(values))
+        elif values.dtype.kind == "M":
+            arrays[name] = pa.array(values, mask=np.isnat(values)).cast(pa.date32())
+        elif values.dtype == object:
+            arrays[name] = pa.array(values.tolist(), type=pa.string()).dictionary_encode()
+        else:
+            arrays[name] = pa.array(values)
+    table = pa.table(arrays).replace_schema_metadata(
+        {
+            "lunarsim.scenario": result.scenario.name,
+            "lunarsim.start": result.scenario.start.isoformat(),
+            "lunarsim.seed": str(result.seed),
+            "lunarsim.iterations": str(result.iterations),
+        }
+    )
+    with atomic_open(path, "wb") as handle:
+        pq.write_table(table, handle)
+    return path
+
+
+def _csv_texts(values: np.ndarray) -> list[Any]:
+    """One column's cells as CSV text."""
+    if values.dtype.kind == "f":
+        return ["" if not np.isfinite(v) else f"{v:.{DAY_DECIMALS}f}".rstrip("0").rstrip(".") for v in values]
+    if values.dtype.kind == "M":
+        return ["" if np.isnat(v) else str(v) for v in values]
+    if values.dtype.kind == "b":
+        return ["true" if v else "false" for v in values]
+    return [str(v) for v in values.tolist()]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import re
 from typing import Annotated, Any, Literal
@@ -88,6 +89,13 @@ def _number(value: object) -> object:
 
 
 def _probability(value: object) -> object:
+    if isinstance(value, str) and value.strip().endswith("%"):
+        try:
+            share = float(value.strip()[:-1]) / 100.0
+        except ValueError:
+            share = None
+        if share is not None and 0.0 <= share <= 1.0:
+            raise ValueError(f"write a probability as a number between 0 and 1: {share:.6g}, not {value!r}")
     p = _number(value)
     if not 0.0 <= p <= 1.0:  # type: ignore[operator]
         raise ValueError(f"must be a probability between 0 and 1, got {value}")
@@ -279,5 +287,37 @@ class ScenarioSpec(Model):
 
 
 def json_schema() -> dict[str, Any]:
-    """The JSON Schema of the scenario format, for editors (`lunarsim schema`)."""
-    return ScenarioSpec.model_json_schema()
+    """The JSON Schema of the scenario format, for editors (`lunarsim schema`).
+
+    A file with `extends` is an overlay: it needs no other key, and a risk or resource it lists
+    may give only the keys it changes (the rest come from the base). Without `extends`, name,
+    start and milestones are required and every risk and resource is complete.
+    """
+    out = ScenarioSpec.model_json_schema()
+    defs = out["$defs"]
+    props = out["properties"]
+    complete: dict[str, Any] = {}
+    for section, model in (("risks", "RiskSpec"), ("resources", "ResourceSpec")):
+        partial = copy.deepcopy(defs[model])
+        partial.pop("required", None)
+        partial["title"] = f"{partial.get('title', model)} (overlay)"
+        defs[f"{model}Overlay"] = partial
+        items = props[section]["patternProperties"]
+        complete[section] = {"patternProperties": {key: {"$ref": f"#/$defs/{model}"} for key in items}}
+        props[section]["patternProperties"] = {key: {"$ref": f"#/$defs/{model}Overlay"} for key in items}
+    required = out.pop("required")
+    out["if"] = {"required": ["extends"]}
+    out["else"] = {"required": required, "properties": complete}
+    return out
+
+
+def schema_text() -> str:
+    """The JSON Schema as the text `lunarsim schema` prints and docs/scenario.schema.json holds."""
+    import json
+
+    return json.dumps(json_schema(), indent=2) + "\n"
+
+
+def schema_comment(location: str) -> str:
+    """The first line of a scenario file that tells YAML editors where its schema is."""
+    return f"# yaml-language-server: $schema={location}\n"

@@ -123,10 +123,7 @@ def parse(text: str, path: Path, raw: bytes | None = None) -> Source:
     except RecursionError:
         raise ScenarioError(Problem("invalid YAML: lists or mappings are nested too deep", path)) from None
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        what = exc.problem or exc.context or "invalid YAML"
-        line, col = (mark.line + 1, mark.column + 1) if mark else (None, None)
-        raise ScenarioError(Problem(f"invalid YAML: {what}", path, line, col)) from None
+        raise ScenarioError(_syntax_problem(exc, text, path)) from None
     except yaml.YAMLError as exc:
         what = " ".join(str(exc).replace('in "<unicode string>",', "at").split())
         raise ScenarioError(Problem(f"invalid YAML: {what}", path)) from None
@@ -156,6 +153,61 @@ def parse(text: str, path: Path, raw: bytes | None = None) -> Source:
     if builder.problems:
         raise ScenarioError(builder.problems)
     return source
+
+
+_OPENERS = {"flow sequence": ("[", "]", "list"), "flow mapping": ("{", "}", "mapping")}
+
+
+def _syntax_problem(exc: yaml.MarkedYAMLError, text: str, path: Path) -> Problem:
+    """PyYAML's complaint in the words of what to change, placed where the fix goes."""
+    problem = exc.problem or ""
+    context = exc.context or ""
+    mark = exc.problem_mark or exc.context_mark
+    tab = _tab_near(text, mark.line) if mark is not None else None
+    if tab is not None:
+        line, col = tab
+        return Problem(
+            "invalid YAML: a tab character; YAML indents with spaces only, so replace the tab with spaces",
+            path,
+            line,
+            col,
+        )
+    if context.startswith("while parsing a flow ") and exc.context_mark is not None:
+        opener, closer, noun = _OPENERS.get(context.removeprefix("while parsing a "), ("[", "]", "list"))
+        # The fix belongs where the bracket opened; where PyYAML gave up may be lines further on.
+        end = exc.problem_mark
+        found = _char_at(text, end.line, end.column) if end is not None else ""
+        if end is not None and found in "]}" and found and found != closer:
+            what = (
+                f"this {opener!r} is closed with {found!r} (line {end.line + 1}, column "
+                f"{end.column + 1}); a {noun} ends with {closer!r}"
+            )
+        else:
+            still = f" (by line {end.line + 1} it was still open)" if end is not None else ""
+            what = f"this {opener!r} is never closed; end the {noun} with {closer!r}{still}"
+        mark = exc.context_mark
+    else:
+        what = problem or context or "invalid YAML"
+    if mark is None:
+        return Problem(f"invalid YAML: {what}", path)
+    return Problem(f"invalid YAML: {what}", path, mark.line + 1, mark.column + 1)
+
+
+def _char_at(text: str, line: int, column: int) -> str:
+    lines = text.splitlines()
+    return lines[line][column : column + 1] if 0 <= line < len(lines) else ""
+
+
+def _tab_near(text: str, index: int) -> tuple[int, int] | None:
+    """(line, column) of a tab in the indentation of line `index` (0-based) or the line before,
+    where PyYAML stops when a tab indents a line; None if neither has one."""
+    lines = text.splitlines()
+    for i in (index, index - 1):
+        if 0 <= i < len(lines):
+            indent = lines[i][: len(lines[i]) - len(lines[i].lstrip(" \t"))]
+            if "\t" in indent:
+                return i + 1, indent.index("\t") + 1
+    return None
 
 
 def _kind(node: yaml.Node) -> str:

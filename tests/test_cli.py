@@ -103,10 +103,46 @@ def test_samples_csv_has_one_row_per_iteration(tmp_path):
     out = tmp_path / "samples.csv"
     r = lunarsim("run", str(TUTORIAL), "-n", "500", "--seed", "1", "--samples", str(out), "--no-report", "-q")
     assert r.returncode == 0, r.stderr
-    rows = list(csv.reader(out.open()))
-    assert len(rows) == 501
-    assert rows[0][0] == "iteration"
-    assert all(cell == "" or float(cell) >= 0 for row in rows[1:] for cell in row[1:])
+    rows = list(csv.DictReader(out.open()))
+    assert len(rows) == 500
+    import sim
+
+    result = sim.run(TUTORIAL, 500, 1, workers=1)
+    sc = result.scenario
+    assert list(rows[0]) == [
+        "iteration",
+        *sc.milestones,
+        *(f"date:{m}" for m in sc.milestones),
+        *(f"risk:{r}" for r in result.risk_occurred),
+        *(f"decision:{m}" for m in result.outcome),
+    ]
+    assert result.risk_occurred  # the tutorial has risks, so the risk columns are exercised
+    for i, row in enumerate(rows):
+        assert row["iteration"] == str(i)
+        for mid in sc.milestones:
+            x = float(result.finish_of(mid)[i])
+            if x == float("inf"):
+                assert row[mid] == "" and row[f"date:{mid}"] == ""
+                continue
+            # Days to a hundredth; the date is the day the finish falls on.
+            assert float(row[mid]) == round(x, 2)
+            assert len(row[mid].partition(".")[2]) <= 2
+            assert row[f"date:{mid}"] == sc.date_of(x).isoformat()
+        for rid, occurred in result.risk_occurred.items():
+            assert row[f"risk:{rid}"] == ("true" if occurred[i] else "false")
+
+
+def test_samples_carry_the_decision_outcome_taken(tmp_path):
+    import sim
+
+    result = sim.run(ROOT / "scenarios" / "ilrs-2022-announced.yaml", 400, 3, workers=1)
+    out = result.write_samples(tmp_path / "s.csv") or tmp_path / "s.csv"
+    rows = list(csv.DictReader(out.open()))
+    assert result.outcome
+    for mid, chosen in result.outcome.items():
+        ids = [b.id for b in result.scenario.milestones[mid].branches]
+        assert [row[f"decision:{mid}"] for row in rows] == [ids[k] for k in chosen]
+        assert len(set(row[f"decision:{mid}"] for row in rows)) > 1  # outcomes do vary
 
 
 def test_samples_parquet(tmp_path):
@@ -117,6 +153,17 @@ def test_samples_parquet(tmp_path):
     table = pq.read_table(out)
     assert table.num_rows == 300
     assert table.schema.metadata[b"lunarsim.seed"] == b"1"
+    import pyarrow as pa
+
+    import sim
+
+    result = sim.run(TUTORIAL, 300, 1, workers=1)
+    launch = next(iter(reversed(result.scenario.milestones)))
+    assert table.schema.field(f"date:{launch}").type == pa.date32()
+    rid = next(iter(result.risk_occurred))
+    assert table.column(f"risk:{rid}").to_pylist() == result.risk_occurred[rid].tolist()
+    dates = table.column(f"date:{launch}").to_pylist()
+    assert dates == [result.scenario.date_of(float(x)) for x in result.finish_of(launch)]
 
 
 def test_bad_scenario_exits_2_with_one_line_and_no_traceback(tmp_path):
@@ -171,17 +218,54 @@ def test_schema_is_json_schema_covering_the_format():
         assert key in props
 
 
-def test_bundled_scenarios_validate_against_the_schema():
+def test_every_bundled_scenario_validates_against_the_schema_overlays_included():
     jsonschema = pytest.importorskip("jsonschema")
     schema = json.loads(lunarsim("schema").stdout)
-    checked = 0
+    paths = sorted((ROOT / "scenarios").glob("*.yaml"))
+    for path in paths:
+        jsonschema.validate(_textual_dates(path), schema)
+    assert sum("extends" in _textual_dates(p) for p in paths) >= 2  # overlays are among them
+
+
+def test_schema_lets_an_overlay_leave_out_keys_but_not_a_complete_file():
+    jsonschema = pytest.importorskip("jsonschema")
+    validator = jsonschema.Draft202012Validator(json.loads(lunarsim("schema").stdout))
+    assert validator.is_valid({"extends": "base.yaml"})
+    assert validator.is_valid({"extends": "base.yaml", "risks": {"sanctions": {"probability": 0.3}}})
+    # Without extends, name, start and milestones are required and a risk is complete.
+    assert not validator.is_valid({"risks": {"sanctions": {"probability": 0.3}}})
+    base = {"name": "x", "start": "2026", "milestones": {"a": {"duration": "1y"}}}
+    assert validator.is_valid(base)
+    assert not validator.is_valid({**base, "risks": {"sanctions": {"probability": 0.3}}})
+    assert not validator.is_valid({"extends": "base.yaml", "risks": {"sanctions": {"probability": 2}}})
+
+
+def test_shipped_schema_file_is_what_lunarsim_schema_prints():
+    # Regenerate with: lunarsim schema --out docs/scenario.schema.json
+    assert (ROOT / "docs" / "scenario.schema.json").read_text() == lunarsim("schema").stdout
+
+
+def test_bundled_scenarios_name_the_shipped_schema_on_their_first_line():
     for path in sorted((ROOT / "scenarios").glob("*.yaml")):
-        doc = _textual_dates(path)
-        if "extends" in doc:
-            continue  # a file that extends another may leave out keys its base provides
-        jsonschema.validate(doc, schema)
-        checked += 1
-    assert checked >= 2
+        first = path.read_text().splitlines()[0]
+        assert first == "# yaml-language-server: $schema=../docs/scenario.schema.json", path.name
+        assert (path.parent / "../docs/scenario.schema.json").resolve().is_file()
+
+
+def test_schema_out_writes_the_file(tmp_path):
+    r = lunarsim("schema", "--out", str(tmp_path / "s.json"))
+    assert r.returncode == 0, r.stderr
+    assert (tmp_path / "s.json").read_text() == lunarsim("schema").stdout
+
+
+def test_library_load_accepts_bundled_names_as_the_cli_does():
+    import sim
+
+    scenario = sim.load("ilrs-2022-announced")
+    assert scenario.path == ROOT / "scenarios" / "ilrs-2022-announced.yaml"
+    assert sim.validate("tutorial-launch-campaign").name == sim.load(TUTORIAL).name
+    with pytest.raises(sim.ScenarioError, match="no such file"):
+        sim.load("no-such-scenario-anywhere")
 
 
 def _textual_dates(path: Path) -> dict:
@@ -205,6 +289,10 @@ def test_new_writes_a_runnable_starter(tmp_path):
     r = lunarsim("new", "mine", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     assert (tmp_path / "mine.yaml").exists()
+    # Editors find the schema from the first line; it is written beside the scenario.
+    first = (tmp_path / "mine.yaml").read_text().splitlines()[0]
+    assert first == "# yaml-language-server: $schema=lunarsim.schema.json"
+    assert (tmp_path / "lunarsim.schema.json").read_text() == lunarsim("schema").stdout
     again = lunarsim("new", "mine", cwd=tmp_path)
     assert again.returncode == 2
     v = subprocess.run(
@@ -333,3 +421,52 @@ def test_a_run_too_big_for_memory_is_refused_up_front():
         "10 values each) need about 256000.3 GB of memory and "
     )
     assert "use at most about" in line
+
+
+def test_version_prints_the_version():
+    from sim.summary import tool_version
+
+    r = lunarsim("--version")
+    assert r.returncode == 0
+    assert r.stdout == f"lunarsim {tool_version()}\n"
+
+
+def test_help_shows_the_dask_extra_and_no_type_after_flags():
+    r = lunarsim("run", "--help")
+    assert r.returncode == 0
+    text = " ".join(r.stdout.replace("│", " ").split())
+    assert "lunarsim[dask]" in text
+    assert "<bool>" not in r.stdout
+    assert "<str>" in r.stdout  # options that take a value still show its type
+    assert "<bool>" not in lunarsim("--help").stdout
+
+
+def test_validate_says_1_milestone_in_the_singular(tmp_path):
+    one = tmp_path / "one.yaml"
+    one.write_text("name: x\nstart: 2026\nmilestones:\n  a: {duration: 1y}\n")
+    r = lunarsim("validate", str(one))
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == f"ok: {one} (1 milestone, 0 risks, headline a)\n"
+
+
+def test_table_rounds_percentages_as_the_report_does_and_explains_its_columns(tmp_path):
+    path = tmp_path / "shares.yaml"
+    path.write_text(
+        "name: shares\nstart: 2026-01-01\nhorizon: 2036-01-01\nmilestones:\n"
+        "  almost-sure: {duration: {uniform: [0d, 1000d]}, target: 2028-09-24}\n"
+        "  almost-never: {duration: {uniform: [0d, 1000d]}, target: 2026-01-03}\n"
+    )
+    r = lunarsim("run", str(path), "-n", "10000", "--seed", "1", "--no-report")
+    assert r.returncode == 0, r.stderr
+    # Day 997 and day 2 after start: P(target) = 0.998 and 0.003 (finishes uniform over 1000
+    # days, done by the end of the day). At n = 10000 the standard error is about 0.0005, so
+    # > 0.995 and < 0.005 hold by over 4 standard errors: they print as "> 99 %" and "< 1 %"
+    # where ":.0%" printed "100%" and "0%".
+    rows = {line.split("│")[1].strip(): line for line in r.stdout.splitlines() if line.count("│") > 5}
+    assert "> 99 %" in rows["almost-sure"]
+    assert "< 1 %" in rows["almost-never"]
+    assert "100 %" in rows["almost-never"]  # done by the horizon in every iteration
+    assert "100%" not in r.stdout and "0%" not in r.stdout
+    legend = " ".join(r.stdout.split())
+    assert "done: share of futures in which the milestone is done by the horizon 2036-01-01" in legend
+    assert "P(target): chance of being done by the end of the target day" in legend

@@ -23,6 +23,26 @@ app = typer.Typer(
 )
 
 
+def _flags_without_types() -> None:
+    """Recent Typer prints a type after flags in help (`--quiet <bool>`), but a flag takes no
+    value: show none for flags, the type for options that take one."""
+    from typer import core
+
+    option = getattr(core, "TyperOption", None)
+    shown = getattr(option, "display_type_rich", None)
+    if option is None or shown is None or getattr(shown, "_flags_plain", False):
+        return
+
+    def display_type_rich(self: Any, ctx: Any) -> str | None:
+        return None if getattr(self, "is_flag", False) else shown(self, ctx)
+
+    display_type_rich._flags_plain = True  # type: ignore[attr-defined]
+    option.display_type_rich = display_type_rich
+
+
+_flags_without_types()
+
+
 class Engine(str, Enum):
     auto = "auto"
     simpy = "simpy"
@@ -30,6 +50,26 @@ class Engine(str, Enum):
 
 
 Debug = Annotated[bool, typer.Option("--debug", help="Show the Python traceback of unexpected errors.")]
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from sim.summary import tool_version
+
+        print(f"lunarsim {tool_version()}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_print_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Schedule-risk simulation: when will the milestones likely be done, and what drives the delay?"""
 
 
 def _err(message: str) -> None:
@@ -121,13 +161,17 @@ def run(
     ] = None,
     samples: Annotated[
         Path | None,
-        typer.Option("--samples", help="Write every iteration's finish days to PATH (.csv or .parquet)."),
+        typer.Option(
+            "--samples",
+            help="Write every iteration to PATH (.csv or .parquet): each milestone's finish (days and "
+            "date), which risks occurred, which decision outcomes were taken.",
+        ),
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar and no table.")] = False,
     scheduler: Annotated[
         str | None,
         typer.Option(
-            "--scheduler", help="Run the chunks on a Dask cluster at this address (needs lunarsim[dask])."
+            "--scheduler", help="Run the chunks on a Dask cluster at this address (needs lunarsim\\[dask])."
         ),
     ] = None,
     debug: Debug = False,
@@ -488,14 +532,18 @@ def validate(
             for warning in scenario.warnings:
                 _err(f"warning: {path}: {warning}")
             _say(
-                f"ok: {path} ({len(scenario.milestones)} milestones, {len(scenario.risks)} risks, "
-                f"headline {scenario.headline})",
+                f"ok: {path} ({_count(len(scenario.milestones), 'milestone')}, "
+                f"{_count(len(scenario.risks), 'risk')}, headline {scenario.headline})",
                 False,
             )
         if failed:
             raise typer.Exit(2)
 
     _guard(debug, act)
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 @app.command()
@@ -561,14 +609,30 @@ def list_scenarios() -> None:
 
 
 @app.command()
-def schema() -> None:
+def schema(
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Write the schema to this file instead of printing it.")
+    ] = None,
+) -> None:
     """Print the JSON Schema of the scenario format (point your editor's YAML plugin at it).
 
-    Example: [bold]lunarsim schema > lunarsim.schema.json[/bold]
-    """
-    from sim.schema import json_schema
+    Scenario files name it on their first line, `# yaml-language-server: $schema=PATH`, which the
+    YAML extension of VS Code and other editors read. Files with `extends` validate too.
 
-    print(json.dumps(json_schema(), indent=2))
+    Example: [bold]lunarsim schema --out lunarsim.schema.json[/bold]
+    """
+    from sim.schema import schema_text
+
+    if out is None:
+        sys.stdout.write(schema_text())
+        return
+    from sim.atomic import write_text
+
+    _guard(False, lambda: write_text(out, schema_text()))
+    _say(f"wrote {out}", False)
+
+
+SCHEMA_FILE = "lunarsim.schema.json"
 
 
 @app.command()
@@ -576,20 +640,24 @@ def new(
     name: Annotated[str, typer.Argument(help="File to create (.yaml added if missing).")],
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
 ) -> None:
-    """Write a commented starter scenario to edit.
+    """Write a commented starter scenario to edit, and the format's JSON Schema beside it
+    (lunarsim.schema.json, named on the scenario's first line) so that editors complete and check keys.
 
     Example: [bold]lunarsim new my-programme[/bold]
     """
     from importlib.resources import files
 
     from sim.atomic import write_text
+    from sim.schema import schema_comment, schema_text
 
     path = Path(name if name.endswith((".yaml", ".yml")) else f"{name}.yaml")
     if path.exists() and not force:
         _fail(2, f"error: {path} already exists; use --force to overwrite it")
     text = files("sim").joinpath("starter.yaml").read_text(encoding="utf-8")
-    _guard(False, lambda: write_text(path, text))
-    _say(f"wrote {path}; run it with: lunarsim run {path}", False)
+    schema_path = path.parent / SCHEMA_FILE
+    _guard(False, lambda: write_text(path, schema_comment(SCHEMA_FILE) + text))
+    _guard(False, lambda: write_text(schema_path, schema_text()))
+    _say(f"wrote {path} (and {schema_path} for editors); run it with: lunarsim run {path}", False)
 
 
 class Terminated(KeyboardInterrupt):

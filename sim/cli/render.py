@@ -20,6 +20,8 @@ def print_table(result: Result, file: IO[str] | None = None) -> None:
     from rich.console import Console
     from rich.table import Table
 
+    from sim.report.headline import percent
+
     sc = result.scenario
     console = Console(
         file=file, soft_wrap=False, width=140 if file is not None and not file.isatty() else None
@@ -38,11 +40,18 @@ def print_table(result: Result, file: IO[str] | None = None) -> None:
         cells = [row[k] or "never" for k in ("p10", "p50", "p90")]
         if wide:
             cells.append(row["target"] or "")
-        cells.append("" if row["p_target"] is None else f"{row['p_target']:.0%}")
-        cells.append(f"{row['done']:.0%}")
+        cells.append("" if row["p_target"] is None else percent(row["p_target"]))
+        cells.append(percent(row["done"]))
         name = _escape(row["title"])
         table.add_row(f"[bold]{name}[/bold]" if row["headline"] else name, *cells)
     console.print(table)
+    console.print(
+        f"P10/P50/P90: dates by which 10/50/90 % of the {result.iterations} simulated futures are done "
+        "(never: not that share by the horizon). P(target): chance of being done by the end of the "
+        f"target day. done: share of futures in which the milestone is done by the horizon "
+        f"{sc.horizon.isoformat()}.",
+        highlight=False,
+    )
     drivers = result.top_drivers()
     if drivers:
         title = _escape(sc.milestones[result.headline].title)
@@ -68,6 +77,8 @@ def print_backtest(scores: Backtest, file: IO[str] | None = None) -> None:
     from rich.console import Console
     from rich.table import Table
 
+    from sim.report.headline import percent
+
     console = Console(file=file, soft_wrap=False, width=None if (file or sys.stdout).isatty() else 120)
     table = Table(
         title=f"{_escape(scores.forecast)} scored against {_escape(scores.outcome)}, as of {scores.as_of}",
@@ -85,7 +96,7 @@ def print_backtest(scores: Backtest, file: IO[str] | None = None) -> None:
         table.add_row(
             _escape(r.title),
             r.median.isoformat() if r.median else "never",
-            f"{r.p_done:.0%}",
+            percent(r.p_done),
             "done" if r.plan_done else "not done",
             happened,
             "" if r.pit is None else f"{r.pit:.2f}",
@@ -98,7 +109,9 @@ def print_backtest(scores: Backtest, file: IO[str] | None = None) -> None:
         "not scored. Brier score of the forecast: "
         f"{scores.brier:.3f}; of the plan taken as certain: {scores.plan_brier:.3f} (0 is perfect). "
         f"CRPS over the window to {scores.as_of}: {scores.crps:.0f} days per milestone; the plan's: "
-        f"{scores.plan_crps:.0f} (0 is perfect). PIT: spread evenly over 0-1 when the forecast is "
+        f"{scores.plan_crps:.0f} (0 is perfect). PIT (probability integral transform): where what "
+        "happened falls in the forecast, from 0 (earlier than every simulated future) to 1 (later "
+        "than every one); over many milestones spread evenly over 0-1 when the forecast is "
         "calibrated, near 1 when it was optimistic.",
         highlight=False,
     )

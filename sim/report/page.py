@@ -23,6 +23,7 @@ from sim.report.charts import (
     figures_of,
     report_charts,
 )
+from sim.report.deltas import deltas, side_by_side
 from sim.report.embedding import RENDER_JS, WATCH_JS, content_security_policy, plotly_js, script_json
 from sim.report.headline import headlines, percent
 from sim.report.markdown import linkify, render
@@ -172,6 +173,8 @@ def comparison_html(results: list[Result], title: str | None = None, when: dt.da
     context = {
         "title": heading,
         "scenarios": compared,
+        "deltas": deltas(results, names),
+        "side_by_side": side_by_side(results),
         "percentile_names": [f"P{p}" for p in PERCENTILES],
         "csv_uri": csv_data_uri("".join(csv_parts)),
         "csv_name": f"{comparison_name(results)}-milestones.csv",

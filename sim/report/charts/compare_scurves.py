@@ -14,6 +14,7 @@ from sim.report.style import (
     Figure,
     cdf_xy,
     date_range,
+    esc,
     figure,
     in_template,
     menu,
@@ -21,12 +22,22 @@ from sim.report.style import (
     reference_lines,
     scurve_buttons,
     scurve_title,
+    short,
     view,
     vline_trace,
 )
 
 if TYPE_CHECKING:
     from sim.results import Result
+
+
+NO_SHARED_TITLE = (
+    "The scenarios share no milestone: how likely is each one's headline to be done by each date?"
+)
+
+
+def spec_title(result: Result, milestone: str) -> str:
+    return result.scenario.milestones[milestone].title
 
 
 def compare_scurves(results: list[Result], names: list[str]) -> Figure:
@@ -43,7 +54,8 @@ def compare_scurves(results: list[Result], names: list[str]) -> Figure:
     views: list[tuple[str, list[str]]] = [
         (first.scenario.milestones[m].title, [m] * len(results)) for m in common
     ]
-    if not views:
+    shared = bool(views)
+    if not shared:
         views = [("Headline milestones", [r.scenario.headline for r in results])]
     traces = []
     owner = []
@@ -60,7 +72,7 @@ def compare_scurves(results: list[Result], names: list[str]) -> Figure:
                     x=x,
                     y=y,
                     mode="lines",
-                    name=names[j],
+                    name=names[j] if shared else f"{names[j]}: {esc(short(spec_title(result, mid), 50))}",
                     visible=k == 0,
                     line={"color": color, "width": 2.5, "shape": "hv"},
                     hovertemplate=f"{in_template(names[j])}<br>%{{x|%Y-%m-%d}}: %{{y:.0%}}<extra></extra>",
@@ -71,13 +83,26 @@ def compare_scurves(results: list[Result], names: list[str]) -> Figure:
             if target is not None:
                 t = dates(target)
                 assert t is not None
-                traces.append(vline_trace(t, f"Target {t} ({names[j]})", color, "dash", k == 0))
-                traces[-1].showlegend = False
+                label = f"{names[j]} target {t}"
+                line = vline_trace(t, label, color, "dash", k == 0)
+                # Labelled on the chart itself, staggered so that equal targets do not overprint.
+                label_y = 0.97 - 0.08 * j
+                line.update(
+                    x=[t, t, t],
+                    y=[0, label_y, 1],
+                    mode="lines+text",
+                    text=["", f"{names[j]} target ", ""],
+                    textposition="middle left",
+                    textfont={"color": color, "size": 11},
+                    cliponaxis=False,
+                    showlegend=False,
+                )
+                traces.append(line)
                 owner.append(k)
     buttons = scurve_buttons([title for title, _ in views], owner, ranges)
     layout = {
         "title": {
-            "text": scurve_title(views[0][0]),
+            "text": scurve_title(views[0][0]) if shared else NO_SHARED_TITLE,
             "x": 0,
             "xanchor": "left",
             "y": 0.97,
@@ -88,7 +113,9 @@ def compare_scurves(results: list[Result], names: list[str]) -> Figure:
         "xaxis": {"type": "date", "range": ranges[0], "autorange": False},
         "yaxis": probability_axis(),
         "shapes": reference_lines(),
+        "showlegend": True,
         "legend": {
+            "title": {"text": "Scenario "},
             "orientation": "h",
             "x": 0,
             "y": -0.09,
