@@ -10,7 +10,7 @@ from typing import Any, Literal
 import numpy as np
 
 from sim.doneby import done_by
-from sim.percentiles import percentile_of
+from sim.percentiles import PERCENTILES, percentile_of, percentiles_of
 from sim.scenario import Scenario
 
 InputKind = Literal["duration", "lag", "attempts", "retry", "effect", "hold", "risk", "decision"]
@@ -72,7 +72,13 @@ class Result:
     workers: int = 1
     seconds: float = 0.0
     finished_at: dt.datetime | None = None
+    _percentiles: dict[int, dict[float, float | None]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
     _sorted: dict[int, np.ndarray] = field(default_factory=dict, repr=False, compare=False)
+    # Analyses computed once per result and reused by the summary, the terminal and the report
+    # (`sim.sensitivity` keys them by what they are and the milestone).
+    _memo: dict[tuple[str, str], Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def iterations(self) -> int:
@@ -108,6 +114,13 @@ class Result:
         is a never-done iteration.
         """
         row = self.index(milestone)
+        # The standard percentiles (every one the summary, the terminal and the report show) come
+        # from one partition per milestone; any other p sorts that milestone once.
+        known = self._percentiles.get(row)
+        if known is None:
+            known = self._percentiles[row] = percentiles_of(self.finish[row], PERCENTILES)
+        if p in known:
+            return known[p]
         if row not in self._sorted:
             self._sorted[row] = np.sort(self.finish[row])
         return percentile_of(self._sorted[row], p, presorted=True)
