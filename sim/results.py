@@ -99,7 +99,7 @@ class Result:
         return float(self.plan_days[self.index(milestone)])
 
     def done_fraction(self, milestone: str) -> float:
-        return float(np.isfinite(self.finish_of(milestone)).mean())
+        return self._moments(milestone)[0]
 
     def p_by(self, milestone: str, days: float) -> float:
         """P(done by the date on which `days` falls): the share of iterations finished before the
@@ -126,15 +126,24 @@ class Result:
         return percentile_of(self._sorted[row], p, presorted=True)
 
     def mean_days(self, milestone: str) -> float | None:
-        x = self.finish_of(milestone)
-        done = x[np.isfinite(x)]
-        return float(done.mean()) if done.size else None
+        return self._moments(milestone)[1]
 
     def sd_days(self, milestone: str) -> float | None:
         """Sample standard deviation (ddof=1) over completed iterations; None with fewer than 2."""
-        x = self.finish_of(milestone)
-        done = x[np.isfinite(x)]
-        return float(done.std(ddof=1)) if done.size > 1 else None
+        return self._moments(milestone)[2]
+
+    def _moments(self, milestone: str) -> tuple[float, float | None, float | None]:
+        """Share done, mean and sd of a milestone's completed iterations, from one pass, kept."""
+        key = ("moments", milestone)
+        if key not in self._memo:
+            x = self.finish_of(milestone)
+            done = x[np.isfinite(x)]
+            self._memo[key] = (
+                done.size / x.size if x.size else float("nan"),
+                float(done.mean()) if done.size else None,
+                float(done.std(ddof=1)) if done.size > 1 else None,
+            )
+        return self._memo[key]
 
     def branch_frequencies(self) -> dict[str, dict[str, float]]:
         out: dict[str, dict[str, float]] = {}
