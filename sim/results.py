@@ -73,12 +73,12 @@ class Result:
     seconds: float = 0.0
     finished_at: dt.datetime | None = None
     _percentiles: dict[int, dict[float, float | None]] = field(
-        default_factory=dict, repr=False, compare=False
+        default_factory=dict, init=False, repr=False, compare=False
     )
-    _sorted: dict[int, np.ndarray] = field(default_factory=dict, repr=False, compare=False)
+    _sorted: dict[int, np.ndarray] = field(default_factory=dict, init=False, repr=False, compare=False)
     # Analyses computed once per result and reused by the summary, the terminal and the report
     # (`sim.sensitivity` keys them by what they are and the milestone).
-    _memo: dict[tuple[str, str], Any] = field(default_factory=dict, repr=False, compare=False)
+    _memo: dict[tuple[str, str], Any] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @property
     def iterations(self) -> int:

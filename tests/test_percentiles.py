@@ -57,7 +57,7 @@ def test_agrees_with_numpy_inverted_cdf_and_the_claim_holds(seed: int) -> None:
 
 
 @pytest.mark.parametrize("n", [0, 1, 7, 10, 1000])
-def test_one_partition_gives_exactly_the_sorted_percentiles(n: int) -> None:
+def test_partial_sorts_give_exactly_the_sorted_percentiles(n: int) -> None:
     rng = np.random.default_rng(n)
     # Ties (whole days) and nevers, unsorted: the partitioned k-th value must be the sorted one.
     x = np.where(rng.random(n) < 0.2, INF, rng.integers(0, 30, n).astype(float))
