@@ -10,7 +10,7 @@ from typing import Any, Literal
 import numpy as np
 
 from sim.doneby import done_by
-from sim.percentiles import percentile_of
+from sim.percentiles import PERCENTILES, percentile_of, percentiles_of
 from sim.scenario import Scenario
 
 InputKind = Literal["duration", "lag", "attempts", "retry", "effect", "hold", "risk", "decision"]
@@ -72,7 +72,13 @@ class Result:
     workers: int = 1
     seconds: float = 0.0
     finished_at: dt.datetime | None = None
-    _sorted: dict[int, np.ndarray] = field(default_factory=dict, repr=False, compare=False)
+    _percentiles: dict[int, dict[float, float | None]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+    _sorted: dict[int, np.ndarray] = field(default_factory=dict, init=False, repr=False, compare=False)
+    # Analyses computed once per result and reused by the summary, the terminal and the report
+    # (`sim.sensitivity` keys them by what they are and the milestone).
+    _memo: dict[tuple[str, str], Any] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @property
     def iterations(self) -> int:
@@ -93,7 +99,7 @@ class Result:
         return float(self.plan_days[self.index(milestone)])
 
     def done_fraction(self, milestone: str) -> float:
-        return float(np.isfinite(self.finish_of(milestone)).mean())
+        return self._moments(milestone)[0]
 
     def p_by(self, milestone: str, days: float) -> float:
         """P(done by the date on which `days` falls): the share of iterations finished before the
@@ -108,20 +114,36 @@ class Result:
         is a never-done iteration.
         """
         row = self.index(milestone)
+        # The standard percentiles (every one the summary, the terminal and the report show) come
+        # from one partition per milestone; any other p sorts that milestone once.
+        known = self._percentiles.get(row)
+        if known is None:
+            known = self._percentiles[row] = percentiles_of(self.finish[row], PERCENTILES)
+        if p in known:
+            return known[p]
         if row not in self._sorted:
             self._sorted[row] = np.sort(self.finish[row])
         return percentile_of(self._sorted[row], p, presorted=True)
 
     def mean_days(self, milestone: str) -> float | None:
-        x = self.finish_of(milestone)
-        done = x[np.isfinite(x)]
-        return float(done.mean()) if done.size else None
+        return self._moments(milestone)[1]
 
     def sd_days(self, milestone: str) -> float | None:
         """Sample standard deviation (ddof=1) over completed iterations; None with fewer than 2."""
-        x = self.finish_of(milestone)
-        done = x[np.isfinite(x)]
-        return float(done.std(ddof=1)) if done.size > 1 else None
+        return self._moments(milestone)[2]
+
+    def _moments(self, milestone: str) -> tuple[float, float | None, float | None]:
+        """Share done, mean and sd of a milestone's completed iterations, from one pass, kept."""
+        key = ("moments", milestone)
+        if key not in self._memo:
+            x = self.finish_of(milestone)
+            done = x[np.isfinite(x)]
+            self._memo[key] = (
+                done.size / x.size if x.size else float("nan"),
+                float(done.mean()) if done.size else None,
+                float(done.std(ddof=1)) if done.size > 1 else None,
+            )
+        return self._memo[key]
 
     def branch_frequencies(self) -> dict[str, dict[str, float]]:
         out: dict[str, dict[str, float]] = {}

@@ -320,6 +320,21 @@ def test_cli_start_up_does_not_import_heavy_libraries():
     assert r.stdout.strip() == "[]", r.stdout + r.stderr
 
 
+def test_help_imports_neither_numpy_nor_pydantic_nor_any_heavy_library():
+    # What `lunarsim --help` imports: the CLI must load the library only inside the command run.
+    code = (
+        "import sys; sys.argv = ['lunarsim', '--help']\n"
+        "from sim.cli import main\n"
+        "try:\n    main()\nexcept SystemExit as exc:\n    code = exc.code\n"
+        "heavy = {'numpy', 'pydantic', 'scipy', 'simpy', 'plotly', 'sim.api'}\n"
+        "print(code, sorted(heavy & {m.split('.')[0] if m != 'sim.api' else m for m in sys.modules}), "
+        "file=sys.stderr)"
+    )
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert "Usage" in r.stdout and "run" in r.stdout
+    assert r.stderr.strip().splitlines()[-1] == "0 []", r.stderr
+
+
 def test_validating_a_scenario_without_resources_imports_no_heavy_library():
     code = (
         f"import sys, sim; sim.load({str(TUTORIAL)!r}); "

@@ -11,7 +11,7 @@ import pytest
 import sim
 from sim.backtest import backtest
 from sim.cli.render import print_table
-from sim.percentiles import PERCENTILES, percentile_of
+from sim.percentiles import PERCENTILES, percentile_of, percentiles_of
 from sim.report.headline import headline
 from sim.summary import summary
 
@@ -54,6 +54,17 @@ def test_agrees_with_numpy_inverted_cdf_and_the_claim_holds(seed: int) -> None:
         # "p % likely by v" is true of the sample, and no earlier sample value makes it true.
         assert (x <= v).mean() >= p / 100
         assert (x < v).mean() < p / 100
+
+
+@pytest.mark.parametrize("n", [0, 1, 7, 10, 1000])
+def test_partial_sorts_give_exactly_the_sorted_percentiles(n: int) -> None:
+    rng = np.random.default_rng(n)
+    # Ties (whole days) and nevers, unsorted: the partitioned k-th value must be the sorted one.
+    x = np.where(rng.random(n) < 0.2, INF, rng.integers(0, 30, n).astype(float))
+    before = x.copy()
+    ps = (*PERCENTILES, 1, 33, 99, 100)
+    assert percentiles_of(x, ps) == {p: percentile_of(x, p) for p in ps}
+    assert np.array_equal(x, before)  # partitioned a copy, not the caller's array
 
 
 TWO_POINT = """
