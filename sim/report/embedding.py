@@ -71,7 +71,7 @@ RENDER_JS = r"""(function () {
     if (whole.length <= chars) { return text; }
     var part = whole.slice(0, chars - 1), space = part.lastIndexOf(" ");
     if (space > chars / 2) { part = part.slice(0, space); }
-    return escapeText(part.replace(/[\s,;:(–-]+$/, "")) + "…";
+    return escapeText(part.replace(/[\s,;:(–.…-]+$/, "")) + "…";
   }
 
   function charsFor(width) { return Math.max(24, Math.floor((width - 20) / 7.4)); }
@@ -110,6 +110,10 @@ RENDER_JS = r"""(function () {
       data.forEach(function (trace) { if (Array.isArray(trace.y)) { trace.y.forEach(add); } });
       order.forEach(function (key) { firsts[key] = key; });
     }
+    // Thin bars, so that each row's label fits above its bar.
+    data.forEach(function (trace) {
+      if (trace.type === "bar" && trace.orientation === "h") { trace.width = 0.4; }
+    });
     layout.yaxis = Object.assign(axis, {
       type: "category", categoryorder: "array", categoryarray: order, showticklabels: false
     });
@@ -117,7 +121,7 @@ RENDER_JS = r"""(function () {
       return firsts[key] !== undefined;
     }).map(function (key) {
       return {
-        xref: "paper", x: 0, xanchor: "left", yref: "y", y: key, yanchor: "bottom", yshift: 7,
+        xref: "paper", x: 0, xanchor: "left", yref: "y", y: key, yanchor: "bottom", yshift: 11,
         text: cut(String(firsts[key]), chars), showarrow: false, align: "left",
         font: {size: 12, color: "#222222"}
       };
@@ -144,7 +148,7 @@ RENDER_JS = r"""(function () {
     var top = margin.t === undefined ? 56 : margin.t;
     if (layout.updatemenus && layout.updatemenus.length) {
       delete layout.updatemenus;  // a native <select> above the chart takes its place
-      top -= 28;
+      top -= 20;
       // The height a desktop chart has to show its menu's every entry is not needed here.
       if (layout.height && layout.height > 480) { extra -= layout.height - 480; }
     }
@@ -152,8 +156,8 @@ RENDER_JS = r"""(function () {
       var wrapped = wrap(layout.title.text, Math.floor(chars * 0.95));
       var lines = wrapped.split("<br>").length;
       layout.title = Object.assign(layout.title, {text: wrapped, font: {size: 14}});
-      top += 17 * (lines - 1);
-      extra += 17 * (lines - 1);
+      top += 20 * (lines - 1);
+      extra += 20 * (lines - 1);
     }
     var right = Math.min(margin.r === undefined ? 24 : margin.r, 90);
     layout.margin = Object.assign(margin, {l: 8, r: right, t: top});
@@ -166,11 +170,21 @@ RENDER_JS = r"""(function () {
         extra += 15 * (title.text.split("<br>").length - 1);
       }
     });
-    var entries = data.filter(function (t) { return t.showlegend !== false && t.name; });
-    entries.forEach(function (t) { t.name = cut(t.name, chars - 6); });
+    data.forEach(function (t) { if (t.name) { t.name = cut(t.name, chars - 6); } });
+    // Only the traces on show have legend entries (a menu hides the other views' traces).
+    var entries = data.filter(function (t) {
+      return t.showlegend !== false && t.name && t.visible !== false;
+    });
     if (layout.showlegend !== false && data.length > 1) {
-      var perRow = Math.max(1, Math.floor(width / 190));
-      var rowsOfLegend = Math.ceil(entries.length / perRow);
+      // Rows the horizontal legend takes: entries packed by their text's width (about 7 px a
+      // character after a 40 px symbol); one row spare where a menu can show a view with more.
+      var rowsOfLegend = 1, used = 0;
+      entries.forEach(function (t) {
+        var w = 46 + 7 * shownLength(String(t.name));
+        if (used && used + w > width - 16) { rowsOfLegend += 1; used = 0; }
+        used += w;
+      });
+      if (figure.layout.updatemenus && figure.layout.updatemenus.length) { rowsOfLegend += 1; }
       // Below the plot, in the container's bottom margin, where it covers nothing.
       layout.legend = Object.assign(layout.legend || {}, {
         orientation: "h", x: 0, xanchor: "left", y: 0, yanchor: "bottom", yref: "container",
@@ -180,7 +194,9 @@ RENDER_JS = r"""(function () {
       layout.margin.b = (margin.b === undefined ? 48 : margin.b) + legendHeight + 24;
       extra += legendHeight + 24;
     }
-    if (layout.height) { layout.height += extra; }
+    if (layout.height) {
+      layout.height += extra;
+    }
     return {data: data, layout: layout};
   }
 

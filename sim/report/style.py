@@ -106,7 +106,7 @@ def short_words(text: str, width: int = 44) -> str:
     space = cut.rfind(" ")
     if space >= width // 2:
         cut = cut[:space]
-    return cut.rstrip(" ,;:-–(") + "…"
+    return cut.rstrip(" ,;:-–(.…") + "…"
 
 
 def signed(value: float, digits: int = 2) -> str:
