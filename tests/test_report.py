@@ -710,3 +710,68 @@ def test_bundled_scenarios_compare(simulated: dict[str, Result], tmp_path: Path)
     html = write_comparison(results, tmp_path).read_text(encoding="utf-8")
     for r in results:
         assert html_module.escape(r.scenario.name, quote=True) in html
+
+
+# --- labels, settled decisions, branch titles --------------------------------------------------
+
+
+def test_signed_numbers_never_read_minus_zero() -> None:
+    from sim.report.style import signed
+
+    shown = [signed(v) for v in (-0.004, 0.004, 0.0, -0.006, 0.456)]
+    assert shown == ["0.00", "0.00", "0.00", "-0.01", "+0.46"]
+    assert signed(-0.0004, 3) == "0.000"
+
+
+def test_short_words_cuts_at_a_word_boundary() -> None:
+    from sim.report.style import short_words
+
+    text = "Chang'e-8 lands at the ILRS site: failed attempts before it works"
+    assert short_words(text, 44) == "Chang'e-8 lands at the ILRS site: failed…"
+    assert short_words("short", 44) == "short"
+
+
+def test_a_decision_settled_in_every_run_is_a_sentence_not_a_chart(tmp_path: Path) -> None:
+    result = build_result(400)
+    decision = result.milestone_ids[0]
+    settled = dataclasses.replace(result, outcome={decision: np.zeros(400, dtype=np.int32)})
+    html = write_report(settled, tmp_path).read_text(encoding="utf-8")
+    assert "fig-decision-0" not in figures_of(html)
+    assert "Settled: in every simulated future this decision went <strong>leave-early</strong>" in html
+    # The open decision of the unsettled run still has its chart.
+    assert "fig-decision-0" in figures_of(write_report(result, tmp_path / "open").read_text(encoding="utf-8"))
+
+
+def test_branch_titles_name_decision_outcomes(write) -> None:
+    import sim
+    from sim.report.views import decisions
+
+    path = write(
+        """
+        name: Titles
+        start: 2030-01-01
+        milestones:
+          pick:
+            duration: 10d
+            branches:
+              a: {title: Go ahead now, probability: 0.5, effects: []}
+              b: {probability: 0.5, effects: []}
+          done: {after: [pick], duration: {uniform: [10d, 20d]}}
+        """
+    )
+    result = sim.simulate(sim.load(path), iterations=200, seed=1)
+    assert [b.name for b in result.scenario.milestones["pick"].branches] == ["Go ahead now", "b"]
+    assert [row.label for row in decisions(result)[0].rows] == ["Go ahead now", "b"]
+
+
+def test_scurve_marks_p50_and_p80_and_histogram_starts_at_the_data(report_html: str, result: Result) -> None:
+    figs = figures_of(report_html)
+    head = result.scenario.headline
+    marks = next(t for t in figs["fig-scurve"]["data"] if t.get("name") == "P50 and P80")
+    p50 = result.scenario.date_of(result.percentile_days(head, 50))
+    assert marks["y"] == [0.5, 0.8] and marks["text"][0] == f"P50 {p50.isoformat()} "
+    assert figs["fig-scurve"]["layout"]["xaxis"]["title"]["text"] == "Completion date"
+    low = dt.date.fromisoformat(figs["fig-histogram"]["layout"]["xaxis"]["range"][0])
+    first = result.scenario.date_of(float(np.nanmin(result.finish_of(head))))
+    # date_range pads by at least 60 days and 3 % of the span; the bins start at most a year early.
+    assert first - dt.timedelta(days=800) < low < first
