@@ -775,3 +775,15 @@ def test_scurve_marks_p50_and_p80_and_histogram_starts_at_the_data(report_html: 
     first = result.scenario.date_of(float(np.nanmin(result.finish_of(head))))
     # date_range pads by at least 60 days and 3 % of the span; the bins start at most a year early.
     assert first - dt.timedelta(days=800) < low < first
+
+
+def test_scurve_legend_stays_clear_of_the_status_date() -> None:
+    from sim.report.charts.scurves import legend_corner
+
+    shown = ["2026-01-01", "2046-01-01"]
+    # Status date in the left half: the legend goes bottom right, away from its line.
+    assert legend_corner(dt.date(2026, 11, 25), shown)["xanchor"] == "right"
+    assert legend_corner(dt.date(2026, 11, 25), shown)["yanchor"] == "bottom"
+    # No status date, or one in the right half: top left, where a rising curve leaves room.
+    assert legend_corner(None, shown)["xanchor"] == "left"
+    assert legend_corner(dt.date(2040, 1, 1), shown)["xanchor"] == "left"
