@@ -177,14 +177,14 @@ RENDER_JS = r"""(function () {
     });
     if (layout.showlegend !== false && data.length > 1) {
       // Rows the horizontal legend takes: entries packed by their text's width (about 7 px a
-      // character after a 40 px symbol); one row spare where a menu can show a view with more.
+      // character after a 40 px symbol); two rows spare where a menu can show a view with more.
       var rowsOfLegend = 1, used = 0;
       entries.forEach(function (t) {
-        var w = 46 + 7 * shownLength(String(t.name));
+        var w = 52 + 7.5 * shownLength(String(t.name));
         if (used && used + w > width - 16) { rowsOfLegend += 1; used = 0; }
         used += w;
       });
-      if (figure.layout.updatemenus && figure.layout.updatemenus.length) { rowsOfLegend += 1; }
+      if (figure.layout.updatemenus && figure.layout.updatemenus.length) { rowsOfLegend += 2; }
       // Below the plot, in the container's bottom margin, where it covers nothing.
       layout.legend = Object.assign(layout.legend || {}, {
         orientation: "h", x: 0, xanchor: "left", y: 0, yanchor: "bottom", yref: "container",
