@@ -33,6 +33,7 @@ RENDER_JS = r"""(function () {
     toImageButtonOptions: {format: "png", scale: 2}
   };
   var shownNarrow = {};
+  var heights = {};
 
   function clone(value) { return JSON.parse(JSON.stringify(value)); }
 
@@ -228,6 +229,8 @@ RENDER_JS = r"""(function () {
           var chars = Math.floor(charsFor(element.clientWidth) * 0.95);
           relayout["title.text"] = wrap(relayout["title.text"], chars);
         }
+        // The narrow layout's height, which a resize by Plotly's own handler can drop.
+        if (heights[element.id]) { relayout.height = heights[element.id]; }
         Plotly.update(element, button.args[0], relayout);
       });
       row.appendChild(label);
@@ -246,6 +249,7 @@ RENDER_JS = r"""(function () {
     shownNarrow[id] = narrow;
     var figure = figures[id];
     var shown = shaped(figure, width);
+    heights[id] = shown.layout.height;
     nativeMenu(element, figure, narrow);
     Plotly.react(element, shown.data, shown.layout, config);
   }
