@@ -78,7 +78,8 @@ def _resolve(spec: schema.ScenarioSpec, source: Source, chain: list[Path]) -> Sc
             not_before=days(m.not_before),
             target=days(m.target),
             branches=tuple(
-                Branch(bid, b.probability, _effects(b.effects)) for bid, b in (m.branches or {}).items()
+                Branch(bid, b.probability, _effects(b.effects), b.title)
+                for bid, b in (m.branches or {}).items()
             ),
             success=m.success,
             retry=Retry(m.retry.after, m.retry.max) if m.retry else None,

@@ -43,6 +43,12 @@ class Branch:
     id: str
     probability: float
     effects: tuple[Effect, ...] = ()
+    title: str | None = None
+
+    @property
+    def name(self) -> str:
+        """What readers see for this outcome: its title, or its id when it has none."""
+        return self.title or self.id
 
 
 @dataclass(frozen=True)

@@ -187,6 +187,7 @@ class EffectSpec(Model):
 
 
 class BranchSpec(Model):
+    title: OneLine | None = None
     probability: Probability
     effects: list[EffectSpec] = []
 

@@ -360,3 +360,159 @@ def test_nested_link_payload_in_every_user_text_injects_nothing(browser, tmp_pat
     assert new_links and all(h.startswith(("http://", "https://", "mailto:")) for h in new_links)
     assert not any('"' in h or " " in h for h in new_links)
     assert "\u202e" not in evil_html and "\\u202eevil" in evil_text
+
+
+# --- every bundled scenario, on a phone and on a desktop ----------------------------------------
+
+SCENARIOS = sorted((ROOT / "scenarios").glob("*.yaml"))
+VIEWPORTS = {
+    "phone": {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True},
+    "desktop": {"viewport": {"width": 1366, "height": 900}},
+}
+# Per chart: its width, and the width of its (first) plot area, Plotly's drag rectangle over it.
+PLOT_AREAS = """() => Array.from(document.querySelectorAll('.js-plotly-plot')).map(gd => {
+  const drag = gd.querySelector('.draglayer .xy .nsewdrag') || gd.querySelector('.nsewdrag');
+  return {id: gd.id, width: gd.getBoundingClientRect().width,
+          plot: drag ? drag.getBoundingClientRect().width : 0};
+})"""
+# Text drawn by a chart that pokes out of the chart's own box (clipped by the page or the SVG).
+CLIPPED_TEXT = """() => Array.from(document.querySelectorAll('.js-plotly-plot')).flatMap(gd => {
+  const box = gd.getBoundingClientRect();
+  return Array.from(gd.querySelectorAll('.main-svg text, .main-svg .annotation-text'))
+    .filter(t => t.textContent.trim() && getComputedStyle(t).display !== 'none')
+    .map(t => ({id: gd.id, text: t.textContent, r: t.getBoundingClientRect()}))
+    .filter(t => t.r.width > 0 && (t.r.left < box.left - 1 || t.r.right > box.right + 1))
+    .map(t => gd.id + ': ' + t.text);
+})"""
+# Whether the element drawn at the centre of `box` is `selector` (or inside it): a tap there hits it.
+HIT = """([x, y, selector]) => {
+  const e = document.elementFromPoint(x, y);
+  return !!(e && e.closest(selector));
+}"""
+
+
+@pytest.fixture(scope="module")
+def bundled(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Result, Path]]:
+    import sim
+
+    out = {}
+    folder = tmp_path_factory.mktemp("bundled")
+    for path in SCENARIOS:
+        result = sim.simulate(sim.load(path), iterations=2000, seed=7)
+        out[path.stem] = (result, write_report(result, folder))
+    return out
+
+
+def _visit(browser, kind: str) -> tuple[object, Visit]:
+    context = browser.new_context(**VIEWPORTS[kind])
+    page = context.new_page()
+    seen = Visit(page)
+    page.route(
+        "**/*",
+        lambda r: (
+            r.continue_()
+            if r.request.url.startswith(("file:", "data:", "blob:"))
+            else (seen.blocked.append(r.request.url), r.abort())
+        ),
+    )
+    page.on("console", lambda m: seen.console_errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda error: seen.page_errors.append(str(error)))
+    return context, seen
+
+
+def _assert_fits(page: object, kind: str) -> None:
+    """No sideways scrolling; every chart's plot area at least half the chart; no clipped text."""
+    assert page.evaluate(NO_SIDEWAYS_SCROLL), "the page scrolls sideways"
+    areas = page.evaluate(PLOT_AREAS)
+    assert areas
+    narrow = [
+        f"{a['id']}: {a['plot']:.0f} of {a['width']:.0f} px" for a in areas if a["plot"] < 0.5 * a["width"]
+    ]
+    assert not narrow, f"plot areas under half their chart's width on the {kind}: " + "; ".join(narrow)
+    clipped = page.evaluate(CLIPPED_TEXT)
+    assert not clipped, "text cut off at a chart's edge: " + "; ".join(clipped)
+
+
+def _assert_menus_reachable(page: object, kind: str, expected: int) -> None:
+    """Every entry of the S-curve's milestone menu can be tapped (phone) or clicked (desktop)."""
+    figure = "#fig-scurve" if page.locator("#fig-scurve").count() else "#fig-compare-scurve"
+    if expected < 2:
+        return
+    if kind == "phone":
+        select = page.locator(figure + "-menu")
+        assert select.is_visible()
+        box = select.bounding_box()
+        assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 390
+        assert page.locator(figure + " .updatemenu-header-group").count() == 0
+        options = select.locator("option")
+        assert options.count() == expected
+        titles = set()
+        for k in range(expected):
+            select.select_option(str(k))
+            titles.add(page.evaluate(f"() => document.querySelector('{figure}').layout.title.text"))
+        assert len(titles) == expected  # each entry shows its own milestone
+        return
+    page.locator(figure + " .updatemenu-header-group").click()
+    buttons = page.locator(figure + " .updatemenu-dropdown-button")
+    assert buttons.count() == expected
+    for k in range(expected):
+        button = buttons.nth(k)
+        button.scroll_into_view_if_needed()
+        box = button.bounding_box()
+        assert box is not None
+        centre = [box["x"] + box["width"] / 2, box["y"] + box["height"] / 2]
+        assert 0 <= centre[0] <= 1366 and 0 <= centre[1] <= 900
+        assert page.evaluate(HIT, [*centre, ".updatemenu-dropdown-button"]), f"menu entry {k} is covered"
+
+
+@pytest.mark.parametrize("kind", list(VIEWPORTS))
+@pytest.mark.parametrize("stem", [p.stem for p in SCENARIOS])
+def test_bundled_report_on_phone_and_desktop(browser, bundled, stem: str, kind: str) -> None:
+    result, path = bundled[stem]
+    context, seen = _visit(browser, kind)
+    page = seen.page
+    seen.open(path)
+    ARTIFACTS.mkdir(exist_ok=True)
+    first = ARTIFACTS / f"{stem}-{kind}-first-screen.png"
+    page.screenshot(path=str(first))
+    page.screenshot(path=str(ARTIFACTS / f"{stem}-{kind}.png"), full_page=kind == "phone")
+    _assert_fits(page, kind)
+    _assert_menus_reachable(page, kind, len(result.milestone_ids))
+    # No dead controls: the tool bar is there, without Plotly's cloud buttons.
+    titles = page.evaluate(
+        "() => Array.from(document.querySelectorAll('.modebar-btn')).map(b => b.getAttribute('data-title'))"
+    )
+    assert "Download plot as a PNG" in titles
+    assert not [t for t in titles if t and ("Chart Studio" in t or "Cloud" in t or "Share" in t)]
+    seen.assert_clean()
+    context.close()
+    if os.environ.get("LUNARSIM_UPDATE_SCREENSHOT") and stem == "ilrs-2022-announced":
+        shutil.copyfile(first, ROOT / "docs" / "img" / f"report-{kind}.png")
+
+
+@pytest.mark.parametrize("kind", list(VIEWPORTS))
+def test_compare_report_on_phone_and_desktop(browser, bundled, tmp_path: Path, kind: str) -> None:
+    results = [bundled[s][0] for s in ("ilrs-2022-announced", "ilrs-2022-china-alone")]
+    path = write_comparison(results, tmp_path)
+    context, seen = _visit(browser, kind)
+    page = seen.page
+    seen.open(path)
+    ARTIFACTS.mkdir(exist_ok=True)
+    shot = ARTIFACTS / f"compare-{kind}-first-screen.png"
+    page.screenshot(path=str(shot))
+    page.screenshot(path=str(ARTIFACTS / f"compare-{kind}.png"), full_page=kind == "phone")
+    _assert_fits(page, kind)
+    shared = [m for m in results[0].milestone_ids if m in results[1].milestone_ids]
+    _assert_menus_reachable(page, kind, len(shared))
+    # Milestone names are shown (as tick labels on a desktop, above the rows on a phone).
+    shown = page.evaluate(
+        "() => Array.from(document.querySelectorAll('#fig-compare-timeline text'))"
+        ".map(t => t.textContent).join('|')"
+    )
+    for mid in shared:
+        title = results[0].scenario.milestones[mid].title
+        assert title[:20] in shown, title
+    seen.assert_clean()
+    context.close()
+    if os.environ.get("LUNARSIM_UPDATE_SCREENSHOT"):
+        shutil.copyfile(shot, ROOT / "docs" / "img" / f"compare-{kind}.png")

@@ -28,6 +28,7 @@ from sim.errors import OutputError
 from sim.percentiles import PERCENTILES
 from sim.report import views as report_views
 from sim.report import write_comparison, write_report
+from sim.report.charts.conditioned import settled_branch
 from sim.report.headline import headline, headlines, percent
 from sim.report.markdown import linkify, render
 from sim.results import RandomInput, Result
@@ -214,34 +215,53 @@ def without_plotly(html: str) -> str:
 TEN = [100.0 * k for k in range(1, 11)]  # 100, 200, ..., 1000 days after 2022-01-01
 
 
+# Ten runs pin nothing down, so these sentences carry the run's precision. The 95 % band of the
+# p-quantile is [X_(l), X_(u)], l, u = n p -/+ 1.96 sqrt(n p (1 - p)) (sim.aggregates.quantile_band):
+# median l = floor(1.90) = 1, u = ceil(8.10) = 9 -> [100, 900], ± 400 d = 13.1 months -> "± 13";
+# P80 l = floor(5.52) = 5, u = ceil(10.48) clipped to 10 -> [500, 1000], ± 250 d = 8.2 -> "± 8".
+PRECISION_OF_TEN = "median 2023-05 (± 13 months); 80 % likely by 2024-03 (± 8 months at 10 runs)"
+
+
 def test_headline_with_target_median_and_p80() -> None:
     # P(<= 450) = 4/10. Median: the 5th smallest (ceil(0.5*10)) = 500 days -> 2023-05-16.
     # P80: the 8th smallest = 800 days -> 2024-03-11. Target 450 d -> 2023-03-27.
-    text = headline(single(TEN, target=450.0), "fb").text
-    assert text == (
-        "Facilities built: 40 % likely by the 2023-03-27 target; median 2023-05; 80 % likely by 2024-03"
-    )
+    line = headline(single(TEN, target=450.0), "fb")
+    assert line.text == f"Facilities built: 40 % likely by the 2023-03-27 target; {PRECISION_OF_TEN}"
+    # Runs for a month either side: 10 (400 / (0.95 * 30.436875))^2 = 1,914 -> 2,000 (two figures).
+    assert line.advice == "About 2,000 runs would pin P50 and P80 down to within a month."
 
 
 def test_headline_without_target() -> None:
     text = headline(single(TEN), "fb").text
-    assert text == "Facilities built: median 2023-05; 80 % likely by 2024-03"
+    assert text == f"Facilities built: {PRECISION_OF_TEN}"
+
+
+def test_headline_leaves_out_a_precision_finer_than_a_month() -> None:
+    # 1,000 runs spread over 100 days: the bands are a few days wide, so no "±" and no advice.
+    x = list(np.linspace(100.0, 200.0, 1000))
+    line = headline(single(x), "fb")
+    assert "±" not in line.text and line.advice is None
+    assert line.text == "Facilities built: median 2022-05; 80 % likely by 2022-06"
 
 
 def test_headline_when_some_never_finish() -> None:
-    # One of ten never: the median (5th smallest) and P80 (8th smallest) are still dates.
+    # One of ten never: the median (5th smallest) and P80 (8th smallest) are still dates, but the
+    # P80 band reaches the never (X_(10)), so it is not pinned down.
     x = [*TEN[:9], INF]
-    assert headline(single(x, target=450.0), "fb").text == (
-        "Facilities built: 40 % likely by the 2023-03-27 target; median 2023-05; "
-        "80 % likely by 2024-03; 10 % never done by 2072-01-01"
+    line = headline(single(x, target=450.0), "fb")
+    assert line.text == (
+        "Facilities built: 40 % likely by the 2023-03-27 target; median 2023-05 (± 13 months); "
+        "80 % likely by 2024-03 (not pinned down at 10 runs); 10 % never done by 2072-01-01"
     )
+    assert line.advice is not None and "reaches past the horizon" in line.advice
 
 
 def test_headline_when_p80_is_never() -> None:
-    # Three of ten never: P80 is the 8th smallest, a never, so its clause is left out.
+    # Three of ten never: P80 is the 8th smallest, a never, so its clause is left out; the
+    # median's band reaches X_(9), a never too.
     x = [*TEN[:7], INF, INF, INF]
     assert headline(single(x), "fb").text == (
-        "Facilities built: median 2023-05; 30 % never done by 2072-01-01"
+        "Facilities built: median 2023-05 (not pinned down at 10 runs); 30 % never done by 2072-01-01"
     )
 
 
@@ -673,7 +693,9 @@ def test_bundled_scenario_report(stem: str, simulated: dict[str, Result], tmp_pa
     path = write_report(result, tmp_path)
     assert path.name == f"{stem}.html"
     html = path.read_text(encoding="utf-8")
-    assert len(figures_of(html)) == 5 + bool(result.inputs) + len(result.outcome)
+    # A decision that went one way in every run is a sentence, not a chart.
+    open_decisions = [c for c in result.outcome.values() if settled_branch(c) is None]
+    assert len(figures_of(html)) == 5 + bool(result.inputs) + len(open_decisions)
     assert lead_text(html) == headline(result, scenario.headline).text
     assert scenario.sha256 is not None and scenario.sha256 in html
     for p in (10, 50, 90):
@@ -688,3 +710,80 @@ def test_bundled_scenarios_compare(simulated: dict[str, Result], tmp_path: Path)
     html = write_comparison(results, tmp_path).read_text(encoding="utf-8")
     for r in results:
         assert html_module.escape(r.scenario.name, quote=True) in html
+
+
+# --- labels, settled decisions, branch titles --------------------------------------------------
+
+
+def test_signed_numbers_never_read_minus_zero() -> None:
+    from sim.report.style import signed
+
+    shown = [signed(v) for v in (-0.004, 0.004, 0.0, -0.006, 0.456)]
+    assert shown == ["0.00", "0.00", "0.00", "-0.01", "+0.46"]
+    assert signed(-0.0004, 3) == "0.000"
+
+
+def test_short_words_cuts_at_a_word_boundary() -> None:
+    from sim.report.style import short_words
+
+    text = "Chang'e-8 lands at the ILRS site: failed attempts before it works"
+    assert short_words(text, 44) == "Chang'e-8 lands at the ILRS site: failed…"
+    assert short_words("short", 44) == "short"
+
+
+def test_a_decision_settled_in_every_run_is_a_sentence_not_a_chart(tmp_path: Path) -> None:
+    result = build_result(400)
+    decision = result.milestone_ids[0]
+    settled = dataclasses.replace(result, outcome={decision: np.zeros(400, dtype=np.int32)})
+    html = write_report(settled, tmp_path).read_text(encoding="utf-8")
+    assert "fig-decision-0" not in figures_of(html)
+    assert "Settled: in every simulated future this decision went <strong>leave-early</strong>" in html
+    # The open decision of the unsettled run still has its chart.
+    assert "fig-decision-0" in figures_of(write_report(result, tmp_path / "open").read_text(encoding="utf-8"))
+
+
+def test_branch_titles_name_decision_outcomes(write) -> None:
+    import sim
+    from sim.report.views import decisions
+
+    path = write(
+        """
+        name: Titles
+        start: 2030-01-01
+        milestones:
+          pick:
+            duration: 10d
+            branches:
+              a: {title: Go ahead now, probability: 0.5, effects: []}
+              b: {probability: 0.5, effects: []}
+          done: {after: [pick], duration: {uniform: [10d, 20d]}}
+        """
+    )
+    result = sim.simulate(sim.load(path), iterations=200, seed=1)
+    assert [b.name for b in result.scenario.milestones["pick"].branches] == ["Go ahead now", "b"]
+    assert [row.label for row in decisions(result)[0].rows] == ["Go ahead now", "b"]
+
+
+def test_scurve_marks_p50_and_p80_and_histogram_starts_at_the_data(report_html: str, result: Result) -> None:
+    figs = figures_of(report_html)
+    head = result.scenario.headline
+    marks = next(t for t in figs["fig-scurve"]["data"] if t.get("name") == "P50 and P80")
+    p50 = result.scenario.date_of(result.percentile_days(head, 50))
+    assert marks["y"] == [0.5, 0.8] and marks["text"][0] == f"P50 {p50.isoformat()} "
+    assert figs["fig-scurve"]["layout"]["xaxis"]["title"]["text"] == "Completion date"
+    low = dt.date.fromisoformat(figs["fig-histogram"]["layout"]["xaxis"]["range"][0])
+    first = result.scenario.date_of(float(np.nanmin(result.finish_of(head))))
+    # date_range pads by at least 60 days and 3 % of the span; the bins start at most a year early.
+    assert first - dt.timedelta(days=800) < low < first
+
+
+def test_scurve_legend_stays_clear_of_the_status_date() -> None:
+    from sim.report.charts.scurves import legend_corner
+
+    shown = ["2026-01-01", "2046-01-01"]
+    # Status date in the left half: the legend goes bottom right, away from its line.
+    assert legend_corner(dt.date(2026, 11, 25), shown)["xanchor"] == "right"
+    assert legend_corner(dt.date(2026, 11, 25), shown)["yanchor"] == "bottom"
+    # No status date, or one in the right half: top left, where a rising curve leaves room.
+    assert legend_corner(None, shown)["xanchor"] == "left"
+    assert legend_corner(dt.date(2040, 1, 1), shown)["xanchor"] == "left"

@@ -7,9 +7,13 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+import numpy as np
+
+from sim.aggregates import quantile_band
+from sim.units import DAYS_PER_MONTH
+
 if TYPE_CHECKING:
     from sim.results import Result
-
 
 
 def percent(p: float) -> str:
@@ -41,10 +45,55 @@ class Headline:
     milestone: str
     title: str
     clauses: tuple[str, ...]
+    advice: str | None = None
 
     @property
     def text(self) -> str:
         return f"{self.title}: " + "; ".join(self.clauses)
+
+
+@dataclass(frozen=True)
+class Precision:
+    """How well a run pins one percentile down: half the width of its 95 % band, in days."""
+
+    percentile: int
+    half_days: float | None  # None: the band reaches "never"
+    iterations: int
+
+    @property
+    def months(self) -> int:
+        assert self.half_days is not None
+        return max(1, round(self.half_days / DAYS_PER_MONTH))
+
+    @property
+    def matters(self) -> bool:
+        """Worth saying in the sentence: the band is a month or more either side (or unbounded)."""
+        return self.half_days is None or self.half_days >= DAYS_PER_MONTH
+
+    def runs_for_a_month(self) -> int | None:
+        """Iterations that would bring the band under a month either side: its width shrinks as
+        1/sqrt(n), so n grows as the square of the ratio; rounded up to two significant figures."""
+        if self.half_days is None:
+            return None
+        need = self.iterations * (self.half_days / (0.95 * DAYS_PER_MONTH)) ** 2
+        step = 10 ** max(0, math.floor(math.log10(need)) - 1)
+        return int(math.ceil(need / step) * step)
+
+
+def precision(result: Result, milestone: str, percentile: int) -> Precision:
+    """The 95 % order-statistic band of a percentile of `milestone` (sim.aggregates.quantile_band)."""
+    x = np.sort(result.finish_of(milestone))
+    low, high = quantile_band(x, percentile / 100)
+    half = None if low is None or high is None else (high - low) / 2
+    return Precision(percentile, half, int(x.size))
+
+
+def _uncertainty(p: Precision, runs: bool) -> str:
+    at = f" at {p.iterations:,} runs" if runs else ""
+    if p.half_days is None:
+        return f" (not pinned down{at})"
+    unit = "month" if p.months == 1 else "months"
+    return f" (± {p.months} {unit}{at})"
 
 
 def headline(result: Result, milestone: str) -> Headline:
@@ -73,16 +122,36 @@ def headline(result: Result, milestone: str) -> Headline:
         clauses.append(f"never done by {scenario.horizon.isoformat()} in any simulated future")
         return Headline(milestone, spec.title, tuple(clauses))
     median = result.percentile_days(milestone, 50)
+    advice = None
     if median is None:
         clauses.append("more likely never than by the horizon")
     else:
-        clauses.append(f"median {month_text(scenario.date_of(median))}")
         p80 = result.percentile_days(milestone, 80)
+        # The run's own precision where it is a month or worse: the last such clause names the runs.
+        shown = [precision(result, milestone, 50)]
         if p80 is not None:
-            clauses.append(f"80 % likely by {month_text(scenario.date_of(p80))}")
+            shown.append(precision(result, milestone, 80))
+        loose = [p for p in shown if p.matters]
+        text = {50: f"median {month_text(scenario.date_of(median))}"}
+        if p80 is not None:
+            text[80] = f"80 % likely by {month_text(scenario.date_of(p80))}"
+        for p in shown:
+            note = _uncertainty(p, runs=p is loose[-1]) if p in loose else ""
+            clauses.append(text[p.percentile] + note)
+        worst = [p.runs_for_a_month() for p in loose]
+        if loose and None not in worst:
+            need = max(w for w in worst if w is not None)
+            which = " and ".join(f"P{p.percentile}" for p in loose)
+            advice = f"About {need:,} runs would pin {which} down to within a month."
+        elif loose:
+            which = " and ".join(f"P{p.percentile}" for p in loose)
+            advice = (
+                f"The 95 % band of {which} reaches past the horizon at this many runs; "
+                "more runs would narrow it."
+            )
     if done < 1.0:
         clauses.append(f"{percent(1.0 - done)} never done by {scenario.horizon.isoformat()}")
-    return Headline(milestone, spec.title, tuple(clauses))
+    return Headline(milestone, spec.title, tuple(clauses), advice)
 
 
 def headlines(result: Result) -> list[Headline]:

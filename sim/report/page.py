@@ -79,6 +79,7 @@ def environment() -> jinja2.Environment:
     env.filters["linkify"] = linkify
     env.filters["thousands"] = lambda n: f"{n:,}"
     env.filters["nbsp"] = keep_together
+    env.filters["signed"] = style.signed
     return env
 
 

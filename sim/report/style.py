@@ -98,6 +98,25 @@ def short(text: str, width: int = 60) -> str:
     return text if len(text) <= width else text[: width - 1].rstrip() + "…"
 
 
+def short_words(text: str, width: int = 44) -> str:
+    """Shorten at a word boundary (before escaping), so a label never ends mid-word."""
+    if len(text) <= width:
+        return text
+    cut = text[: width - 1]
+    space = cut.rfind(" ")
+    if space >= width // 2:
+        cut = cut[:space]
+    return cut.rstrip(" ,;:-–(.…") + "…"
+
+
+def signed(value: float, digits: int = 2) -> str:
+    """A signed number that never reads "-0.00": a value that rounds to zero has no sign."""
+    rounded = round(value, digits)
+    if rounded == 0:
+        return f"{0:.{digits}f}"
+    return f"{rounded:+.{digits}f}"
+
+
 def short_middle(text: str, width: int = 60) -> str:
     """Truncate in the middle, keeping the end (where "= outcome" or "(risk)" sits)."""
     if len(text) <= width:
@@ -272,6 +291,12 @@ def menu(buttons: list[dict[str, Any]], active: int) -> list[dict[str, Any]]:
             "font": {"size": 13},
         }
     ]
+
+
+def menu_height(entries: int, height: int) -> int:
+    """A chart tall enough that its dropdown's every entry shows without scrolling (Plotly draws
+    them 35 px apart, below a header about 80 px down), and never shorter than `height`."""
+    return max(height, 110 + 35 * entries) if entries > 1 else height
 
 
 def scurve_title(title: str) -> str:

@@ -18,7 +18,7 @@ from sim import summary
 from sim.aggregates import percentiles, quantile_band
 from sim.doneby import done_by
 from sim.percentiles import PERCENTILES
-from sim.report.charts.conditioned import figure_id
+from sim.report.charts.conditioned import figure_id, settled_branch
 from sim.report.headline import Headline, day_text
 from sim.scenario import Scenario
 from sim.units import DAYS_PER_MONTH
@@ -110,10 +110,13 @@ class OutcomeRow:
 
 @dataclass(frozen=True)
 class DecisionView:
+    """A decision's outcomes; `settled` names the outcome every run took (then there is no chart)."""
+
     id: str
     title: str
-    figure: str
+    figure: str | None
     rows: list[OutcomeRow]
+    settled: str | None = None
 
 
 def _group_row(result: Result, label: str, planned: float | None, mask: np.ndarray) -> OutcomeRow:
@@ -140,10 +143,14 @@ def decisions(result: Result) -> list[DecisionView]:
         spec = scenario.milestones[mid]
         chosen = np.asarray(chosen)
         rows = [
-            _group_row(result, branch.id, branch.probability, chosen == b)
+            _group_row(result, branch.name, branch.probability, chosen == b)
             for b, branch in enumerate(spec.branches)
         ]
-        views.append(DecisionView(mid, spec.title, figure_id(k), rows))
+        settled = settled_branch(chosen)
+        if settled is not None:
+            views.append(DecisionView(mid, spec.title, None, rows, spec.branches[settled].name))
+        else:
+            views.append(DecisionView(mid, spec.title, figure_id(k), rows))
     return views
 
 

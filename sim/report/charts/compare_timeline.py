@@ -78,7 +78,7 @@ def compare_timeline(results: list[Result], names: list[str]) -> Figure:
             "xanchor": "left",
         },
         "height": max(280, 120 + 22 * len(common) * len(results)),
-        "xaxis": {"type": "date", "side": "top"},
+        "xaxis": {"type": "date", "side": "top", "title": {"text": "Date"}},
         "yaxis": {"type": "multicategory", "autorange": "reversed"},
         "legend": {"orientation": "h", "x": 0, "y": 0, "xanchor": "left", "yanchor": "top"},
         "hovermode": "closest",

@@ -75,12 +75,21 @@ def conditioned(result: Result, headline: str, groups: list[tuple[str, np.ndarra
             "type": "date",
             "range": date_range(view(result, headline)),
             "autorange": False,
+            "title": {"text": "Completion date"},
         },
         "yaxis": probability_axis(),
         "shapes": shapes,
         "legend": {"x": 0.01, "y": 0.99, "xanchor": "left", "yanchor": "top"},
     }
     return figure(traces, layout)
+
+
+def settled_branch(chosen: np.ndarray) -> int | None:
+    """The branch every run took, when a decision went the same way in all of them."""
+    chosen = np.asarray(chosen)
+    if chosen.size and bool((chosen == chosen[0]).all()):
+        return int(chosen[0])
+    return None
 
 
 def figure_id(k: int) -> str:
@@ -97,11 +106,13 @@ def figures(page: ReportInputs) -> dict[str, Figure]:
     for k, (mid, chosen) in enumerate(result.outcome.items()):
         spec = scenario.milestones[mid]
         chosen = np.asarray(chosen)
+        if settled_branch(chosen) is not None:
+            continue  # one outcome in every run: the page says so in a sentence
         groups = []
         for b, branch in enumerate(spec.branches):
             mask = chosen == b
             share = float(mask.mean()) if mask.size else 0.0
-            groups.append((f"{esc(branch.id)} ({percent(share)} of runs)", mask))
+            groups.append((f"{esc(short(branch.name, 40))} ({percent(share)} of runs)", mask))
         title = (
             f"<b>{esc(short(scenario.milestones[head].title, 50))}</b> "
             f"by outcome of <b>{esc(short(spec.title, 50))}</b>"

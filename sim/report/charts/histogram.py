@@ -18,6 +18,7 @@ from sim.report.style import (
     VERMILLION,
     Dates,
     Figure,
+    date_range,
     esc,
     figure,
     short,
@@ -77,11 +78,18 @@ def histogram(result: Result, mid: str) -> Figure:
         if days is not None and math.isfinite(days)
     ]
     marks.sort(key=lambda mark: mark[0])
+    marked = [d for d in (scenario.date_of(m[0]) for m in marks) if d is not None]
+    axis_range = date_range([hist.starts[0], hist.ends[-1], *marked]) if hist.starts else None
     for k, (days, color, dash, label) in enumerate(marks):
         x = Dates(scenario)(days)
         shapes.append(vertical_line(x, color, dash))
-        # Two labels side by side: the earlier reads leftwards, the later rightwards.
+        # Two labels side by side: the earlier reads leftwards, the later rightwards; a label
+        # near either edge of the axis reads inwards, so it is never cut off.
         anchor = "right" if k == 0 and len(marks) > 1 else "left"
+        if axis_range is not None:
+            low, high = (dt.date.fromisoformat(d).toordinal() for d in axis_range)
+            at = (dt.date.fromisoformat(str(x)).toordinal() - low) / max(high - low, 1)
+            anchor = "left" if at < 0.3 else "right" if at > 0.7 else anchor
         text = f"{label} {x} " if anchor == "right" else f" {label} {x}"
         notes.append(
             {
@@ -126,7 +134,14 @@ def histogram(result: Result, mid: str) -> Figure:
         "margin": {"t": 80},
         "showlegend": False,
         "bargap": 0,
-        "xaxis": {"type": "date", "domain": [0, 0.86], "title": {"text": "Completion date"}},
+        # The range is the bins' (and the marks'): autorange would start at an empty axis's 1970.
+        "xaxis": {
+            "type": "date",
+            "domain": [0, 0.86],
+            "range": axis_range,
+            "autorange": not hist.starts,
+            "title": {"text": "Completion date"},
+        },
         "xaxis2": {
             "type": "category",
             "domain": [0.9, 1.0],

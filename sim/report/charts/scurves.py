@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import plotly.graph_objects as go
 
@@ -23,6 +24,7 @@ from sim.report.style import (
     date_range,
     figure,
     menu,
+    menu_height,
     probability_axis,
     reference_lines,
     scurve_buttons,
@@ -66,6 +68,27 @@ def scurves(result: Result, order: Sequence[str]) -> Figure:
             )
         )
         owner.append(k)
+        marks = [(p, result.percentile_days(mid, p)) for p in (50, 80)]
+        marks = [(p, d) for p, d in marks if d is not None]
+        if marks:
+            when = [dates(d) for _, d in marks]
+            traces.append(
+                go.Scatter(
+                    x=when,
+                    y=[p / 100 for p, _ in marks],
+                    mode="markers+text",
+                    marker={"color": BLUE, "size": 9, "line": {"color": "#ffffff", "width": 1.5}},
+                    # Left of the point: above a rising curve the plot is empty there.
+                    text=[f"P{p} {w} " for (p, _), w in zip(marks, when, strict=True)],
+                    textposition="middle left",
+                    textfont={"color": INK, "size": 12},
+                    name="P50 and P80",
+                    hovertemplate="%{text}<extra></extra>",
+                    visible=shown,
+                    cliponaxis=False,
+                )
+            )
+            owner.append(k)
         if spec.target is not None:
             target = dates(spec.target)
             p = percent(result.p_by(mid, spec.target))
@@ -109,18 +132,19 @@ def scurves(result: Result, order: Sequence[str]) -> Figure:
             "yanchor": "top",
             "pad": {"l": 4},
         },
-        "height": 450,
+        "height": menu_height(len(order), 450),
         "margin": {"t": 82, "b": 36},
-        "xaxis": {"type": "date", "range": ranges[0], "autorange": False},
+        "xaxis": {
+            "type": "date",
+            "range": ranges[0],
+            "autorange": False,
+            "title": {"text": "Completion date"},
+        },
         "yaxis": probability_axis(),
         "shapes": reference_lines() + shapes,
         "annotations": notes,
-        # Top left inside the plot: a rising curve leaves that corner empty.
         "legend": {
-            "x": 0.01,
-            "y": 0.99,
-            "xanchor": "left",
-            "yanchor": "top",
+            **legend_corner(scenario.as_of, ranges[0]),
             "traceorder": "normal",
             "bordercolor": "#dddddd",
             "borderwidth": 1,
@@ -130,6 +154,16 @@ def scurves(result: Result, order: Sequence[str]) -> Figure:
     if len(order) > 1:
         layout["updatemenus"] = menu(buttons, 0)
     return figure(traces, layout)
+
+
+def legend_corner(as_of: dt.date | None, shown: list[str]) -> dict[str, Any]:
+    """Where the legend sits inside the plot: top left, where a rising curve leaves room, unless
+    the status date's line runs through the left half; then bottom right, clear of it."""
+    if as_of is not None:
+        low, high = (dt.date.fromisoformat(d) for d in shown)
+        if (as_of - low).days < 0.5 * max((high - low).days, 1):
+            return {"x": 0.99, "y": 0.02, "xanchor": "right", "yanchor": "bottom"}
+    return {"x": 0.01, "y": 0.99, "xanchor": "left", "yanchor": "top"}
 
 
 def figures(page: ReportInputs) -> dict[str, Figure]:

@@ -210,7 +210,12 @@ def timeline(result: Result) -> Figure:
         },
         "height": max(260, 110 + 30 * len(mids)),
         "margin": {"t": 60, "r": 90},
-        "xaxis": {"type": "date", "side": "top", "range": [dates(low), dates(right)]},
+        "xaxis": {
+            "type": "date",
+            "side": "top",
+            "range": [dates(low), dates(right)],
+            "title": {"text": "Date"},
+        },
         "yaxis": {
             "type": "category",
             "autorange": "reversed",

@@ -15,7 +15,8 @@ from sim.report.style import (
     esc,
     figure,
     short,
-    short_middle,
+    short_words,
+    signed,
     wrap,
 )
 
@@ -23,10 +24,17 @@ if TYPE_CHECKING:
     from sim.results import RandomInput
 
 
+def _direction(rho: float) -> str:
+    """Which way an input moves the date, as the bar's two-decimal label shows it."""
+    shown = round(rho, 2)
+    return "higher → later" if shown > 0 else "higher → earlier" if shown < 0 else "no effect seen"
+
+
 def tornado(ranked: list[tuple[RandomInput, float]], title: str, top: int = 15) -> Figure:
     """Horizontal bars of Spearman's rho for the `top` inputs, the strongest at the top."""
     shown = ranked[:top]
-    labels = [esc(short_middle(item.label, 60)) for item, _ in shown]
+    # Cut at a word boundary; the hover box carries the full text.
+    labels = [esc(short_words(item.label, 44)) for item, _ in shown]
     # Repeated labels would merge on a category axis; the id keeps them apart.
     labels = [
         lab if labels.count(lab) == 1 else f"{lab} ({esc(item.id)})"
@@ -35,8 +43,8 @@ def tornado(ranked: list[tuple[RandomInput, float]], title: str, top: int = 15) 
     rho = [r for _, r in shown]
     hover = [
         f"<b>{wrap(item.label)}</b><br>{KIND_NAMES.get(item.kind, item.kind)}<br>"
-        f"Spearman rank correlation: {r:+.2f}<br>"
-        + ("higher → later" if r > 0 else "higher → earlier" if r < 0 else "no effect seen")
+        f"Spearman rank correlation: {signed(r)}<br>"
+        + _direction(r)
         for lab, (item, r) in zip(labels, shown, strict=True)
     ]
     data = [
@@ -45,7 +53,7 @@ def tornado(ranked: list[tuple[RandomInput, float]], title: str, top: int = 15) 
             y=labels,
             orientation="h",
             marker={"color": [VERMILLION if r > 0 else BLUE for r in rho]},
-            text=[f"{r:+.2f}" for r in rho],
+            text=[signed(r) for r in rho],
             textposition="outside",
             cliponaxis=False,
             customdata=hover,
