@@ -29,6 +29,32 @@ METHOD = (
     "interval) for P50 and P80"
 )
 
+# Below this many re-run iterations (the run's iterations times the risks and decision outcomes),
+# impacts are computed by default even when only the SimPy engine can run the scenario.
+SIMPY_BOUND = 200_000
+
+
+def variant_count(result: Result) -> int:
+    """How many re-runs `impacts` makes: one per risk and one per outcome of each decision."""
+    return sum(1 for _ in _variants(compile_plan(result.scenario)))
+
+
+def by_default(result: Result) -> bool:
+    """Whether `run`'s summary and report include the impacts when not told: always when the
+    vector engine can re-run the scenario (a fraction of a second per risk), else when the
+    re-runs total at most `SIMPY_BOUND` iterations; impacts already computed are always shown,
+    and never for a Result built by hand (its draws cannot be rebuilt)."""
+    from sim.engines import choose_engine
+
+    if result.impacts_computed:
+        return True
+    if not result.replayable:
+        return False
+    plan = compile_plan(result.scenario)
+    if choose_engine(plan, "auto") == "vector":
+        return True
+    return result.iterations * sum(1 for _ in _variants(plan)) <= SIMPY_BOUND
+
 
 def impacts(result: Result, *, resamples: int = RESAMPLES) -> list[dict[str, Any]]:
     """How the headline's P50, P80 and P(target) change when each risk is switched off and when
