@@ -139,7 +139,7 @@ def test_a_result_built_by_hand_has_no_impacts():
 
     result = build_result(n=200)
     assert not by_default(result) and "impacts" not in summary(result)
-    with pytest.raises(ValueError, match="sim.run"):
+    with pytest.raises(ValueError, match=r"sim\.run"):
         result.impacts()
 
 
@@ -149,7 +149,8 @@ def test_report_shows_the_paired_impacts_and_no_occurrence_split(scenario, tmp_p
     result = sim.simulate(scenario(CHAIN), 4000, seed=5)
     text = result.write_report(tmp_path).read_text(encoding="utf-8")
     table = text[text.index('id="impact-table"') : text.index("</table>", text.index('id="impact-table"'))]
-    rows = {m.group(1): m.group(0) for m in re.finditer(r'<span class="id">([^<]+)</span>.*?</tr>', table, re.S)}
+    found = re.finditer(r'<span class="id">([^<]+)</span>.*?</tr>', table, re.S)
+    rows = {m.group(1): m.group(0) for m in found}
     # `elsewhere` cannot reach c: exactly 0 in every column, never "no clear effect".
     assert re.findall(r'<td class="num">([^<]*)</td>', rows["elsewhere"])[2:] == ["0", "0", "0"]
     # `strike` adds 40 days to b in half the futures (c's P50 sits at the boundary, P80 at +40):

@@ -531,9 +531,13 @@ def sweep(
                 _fail(2, f"error: --table must end in {kinds} (or be -), got {Path(table).name!r}")
             files.append(Path(table))
         _check_outputs(files, None if no_report else out)
+        from sim.deterministic import resolved
+
         path = _resolve(scenario)
-        base = sim.load(path)
-        _check_fits(base, iterations)
+        loaded = sim.load(path)
+        _check_fits(loaded, iterations)
+        # The headline (when the file names none, the plan's last milestone) is the report's subject.
+        base = resolved(loaded)
         n = iterations if iterations is not None else base.iterations
         s = seed if seed is not None else (base.seed if base.seed is not None else 0)
         began = time.perf_counter()
