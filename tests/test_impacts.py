@@ -165,3 +165,19 @@ def test_report_says_when_impacts_were_not_computed(scenario, tmp_path):
     text = result.write_report(tmp_path, impacts=False).read_text(encoding="utf-8")
     assert 'id="impacts-not-computed"' in text and 'id="impact-table"' not in text
     assert "--impacts" in text
+
+
+def test_run_impacts_options_decide_the_summary_and_report(write, tmp_path):
+    import json
+
+    from test_cli import lunarsim
+
+    path = write(CHAIN)
+    for flag, present in (("--impacts", True), ("--no-impacts", False), (None, True)):
+        out = str(tmp_path / str(flag))
+        args = ["run", str(path), "-n", "500", "-q", "--summary-json", "-", "--out", out]
+        r = lunarsim(*args, *([flag] if flag else []))
+        assert r.returncode == 0, r.stderr
+        assert ("impacts" in json.loads(r.stdout)) is present
+        (report,) = (tmp_path / str(flag)).glob("*.html")
+        assert ('id="impact-table"' in report.read_text(encoding="utf-8")) is present
