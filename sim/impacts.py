@@ -29,9 +29,10 @@ METHOD = (
     "interval) for P50 and P80"
 )
 
-# Below this many re-run iterations (the run's iterations times the risks and decision outcomes),
-# impacts are computed by default even when only the SimPy engine can run the scenario.
+# Up to this many re-run iterations (the run's iterations times the risks and decision outcomes),
+# impacts are computed by default: a few seconds at most on one core, for each engine.
 SIMPY_BOUND = 200_000
+VECTOR_BOUND = 2_000_000
 
 
 def variant_count(result: Result) -> int:
@@ -40,10 +41,11 @@ def variant_count(result: Result) -> int:
 
 
 def by_default(result: Result) -> bool:
-    """Whether `run`'s summary and report include the impacts when not told: always when the
-    vector engine can re-run the scenario (a fraction of a second per risk), else when the
-    re-runs total at most `SIMPY_BOUND` iterations; impacts already computed are always shown,
-    and never for a Result built by hand (its draws cannot be rebuilt)."""
+    """Whether `run`'s summary and report include the impacts when not told: when the re-runs
+    (the run's iterations times the risks and decision outcomes) total at most `VECTOR_BOUND`
+    iterations where the vector engine can run the scenario, `SIMPY_BOUND` where only SimPy can;
+    impacts already computed are always shown, and never for a Result built by hand (its
+    draws cannot be rebuilt)."""
     from sim.engines import choose_engine
 
     if result.impacts_computed:
@@ -51,9 +53,8 @@ def by_default(result: Result) -> bool:
     if not result.replayable:
         return False
     plan = compile_plan(result.scenario)
-    if choose_engine(plan, "auto") == "vector":
-        return True
-    return result.iterations * sum(1 for _ in _variants(plan)) <= SIMPY_BOUND
+    bound = VECTOR_BOUND if choose_engine(plan, "auto") == "vector" else SIMPY_BOUND
+    return result.iterations * sum(1 for _ in _variants(plan)) <= bound
 
 
 def impacts(result: Result, *, resamples: int = RESAMPLES) -> list[dict[str, Any]]:

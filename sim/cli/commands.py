@@ -135,8 +135,8 @@ def run(
         typer.Option(
             "--impacts/--no-impacts",
             help="Include (or leave out) each risk's and decision's exact impact on the headline in "
-            "the summary JSON and the report (default: included unless the scenario needs the SimPy "
-            "engine and the re-runs would exceed 200000 iterations).",
+            "the summary JSON and the report (default: included when the re-runs, one per risk and "
+            "decision outcome, total at most 2000000 iterations, 200000 for SimPy-only scenarios).",
         ),
     ] = None,
     debug: Debug = False,

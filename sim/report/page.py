@@ -115,7 +115,7 @@ def report_html(result: Result, when: dt.datetime | None = None, *, impacts: boo
     """The full HTML of one scenario's report; `when` defaults to when the run finished.
     `impacts`: show the exact risk and decision impacts (True), not (False), or when
     `sim.impacts.by_default` says they are cheap or they are already computed (None)."""
-    from sim.impacts import METHOD, SIMPY_BOUND, by_default
+    from sim.impacts import METHOD, SIMPY_BOUND, VECTOR_BOUND, by_default
 
     when = when or result.finished_at or dt.datetime.now(dt.timezone.utc)
     wanted = by_default(result) if impacts is None else impacts
@@ -145,7 +145,7 @@ def report_html(result: Result, when: dt.datetime | None = None, *, impacts: boo
         "decisions": decisions(result),
         "impacts": None if section is None else impact_rows(result, section),
         "impact_method": METHOD,
-        "impact_bound": SIMPY_BOUND,
+        "impact_bounds": (VECTOR_BOUND, SIMPY_BOUND),
         "has_risks": bool(scenario.risks),
         "convergence": convergence_note(result),
         "provenance": provenance([result], when),
