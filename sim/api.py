@@ -105,6 +105,7 @@ def simulate(
         workers=arrays.workers,
         seconds=time.perf_counter() - began,
         finished_at=dt.datetime.now(dt.timezone.utc),
+        replayable=True,
     )
 
 

@@ -29,6 +29,33 @@ METHOD = (
     "interval) for P50 and P80"
 )
 
+# Up to this many re-run iterations (the run's iterations times the risks and decision outcomes),
+# impacts are computed by default: a few seconds at most on one core, for each engine.
+SIMPY_BOUND = 200_000
+VECTOR_BOUND = 2_000_000
+
+
+def variant_count(result: Result) -> int:
+    """How many re-runs `impacts` makes: one per risk and one per outcome of each decision."""
+    return sum(1 for _ in _variants(compile_plan(result.scenario)))
+
+
+def by_default(result: Result) -> bool:
+    """Whether `run`'s summary and report include the impacts when not told: when the re-runs
+    (the run's iterations times the risks and decision outcomes) total at most `VECTOR_BOUND`
+    iterations where the vector engine can run the scenario, `SIMPY_BOUND` where only SimPy can;
+    impacts already computed are always shown, and never for a Result built by hand (its
+    draws cannot be rebuilt)."""
+    from sim.engines import choose_engine
+
+    if result.impacts_computed:
+        return True
+    if not result.replayable:
+        return False
+    plan = compile_plan(result.scenario)
+    bound = VECTOR_BOUND if choose_engine(plan, "auto") == "vector" else SIMPY_BOUND
+    return result.iterations * sum(1 for _ in _variants(plan)) <= bound
+
 
 def impacts(result: Result, *, resamples: int = RESAMPLES) -> list[dict[str, Any]]:
     """How the headline's P50, P80 and P(target) change when each risk is switched off and when

@@ -50,7 +50,9 @@ class Result:
     the path that determined its date; when several predecessors arrived at that same moment,
     `driver` names the first listed and `sim.sensitivity.criticality` finds the others from
     `finish` and `lag`. `lag[s, i]` is the lag drawn for lag slot s (`sim.plan.Plan.lags`) in
-    iteration i. `finished_at` is when the run ended (UTC).
+    iteration i. `finished_at` is when the run ended (UTC). `replayable` is True when the run
+    came from `sim.simulate`, so that its draws can be rebuilt from (scenario, seed, iterations),
+    as `impacts()` needs; a Result built by hand is not.
 
     Everything a user asks of a run is a method here, and the command line prints exactly what
     these return: `summary()` (the summary JSON), `table()` (the terminal table's rows),
@@ -72,6 +74,7 @@ class Result:
     workers: int = 1
     seconds: float = 0.0
     finished_at: dt.datetime | None = None
+    replayable: bool = False
     _percentiles: dict[int, dict[float, float | None]] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
@@ -79,6 +82,7 @@ class Result:
     # Analyses computed once per result and reused by the summary, the terminal and the report
     # (`sim.sensitivity` keys them by what they are and the milestone).
     _memo: dict[tuple[str, str], Any] = field(default_factory=dict, init=False, repr=False, compare=False)
+    _impacts: dict[str, Any] | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def iterations(self) -> int:
@@ -161,11 +165,31 @@ class Result:
         """The milestone the run is about: the scenario's, else the one its plan finishes last."""
         return self.scenario.headline
 
-    def summary(self, path: str | None = None) -> dict[str, Any]:
-        """The summary JSON (format 1) as a dict; `path` is recorded as the scenario's path."""
+    def summary(self, path: str | None = None, *, impacts: bool | None = None) -> dict[str, Any]:
+        """The summary JSON (format 1) as a dict; `path` is recorded as the scenario's path.
+        `impacts`: include the exact risk and decision impacts (True), leave them out (False),
+        or include them when they are cheap (None: `sim.impacts.by_default`)."""
         from sim.summary import summary
 
-        return summary(self, path)
+        return summary(self, path, with_impacts=impacts)
+
+    @property
+    def impacts_computed(self) -> bool:
+        """Whether `impacts()` has been computed (and is kept) for this run."""
+        return self._impacts is not None
+
+    def impacts(self) -> dict[str, Any]:
+        """The `impacts` section of the summary (`sim.impacts`): how the headline's P50, P80 and
+        P(target) change when each risk is switched off or each decision outcome forced, on this
+        run's own draws. Computed once and kept. Raises ValueError for a Result not made by
+        `sim.simulate` (see `replayable`)."""
+        if self._impacts is None:
+            if not self.replayable:
+                raise ValueError("impacts re-run the model on the run's draws: use a Result from sim.run")
+            from sim.summary import impact_section
+
+            self._impacts = impact_section(self)
+        return self._impacts
 
     def table(self) -> list[dict[str, Any]]:
         """One plain record per milestone, in plan order: the rows of the terminal table.
@@ -218,11 +242,12 @@ class Result:
             ) from None
         return pd.DataFrame.from_records(self.table(), index="milestone")
 
-    def write_report(self, out_dir: str | Path = "reports") -> Path:
-        """Write the HTML report into `out_dir` (see `sim.report.write_report`); return its path."""
+    def write_report(self, out_dir: str | Path = "reports", *, impacts: bool | None = None) -> Path:
+        """Write the HTML report into `out_dir` (see `sim.report.write_report`); return its path.
+        `impacts` as for `summary`: the report shows the exact impacts whenever they are computed."""
         from sim.report import write_report
 
-        return write_report(self, Path(out_dir))
+        return write_report(self, Path(out_dir), impacts=impacts)
 
     def write_samples(self, path: str | Path) -> None:
         """Write every iteration's finish days to `path` (.csv, or .parquet with pyarrow)."""

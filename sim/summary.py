@@ -32,11 +32,15 @@ def _iso(d: Any) -> str | None:
     return None if d is None else d.isoformat()
 
 
-def summary(result: Result, path: str | None = None, *, with_impacts: bool = False) -> dict[str, Any]:
+def summary(result: Result, path: str | None = None, *, with_impacts: bool | None = None) -> dict[str, Any]:
     """The summary document of `outputs.md`; identical for identical (scenario, seed, iterations)
     but for run.seconds, run.engine and run.workers. `with_impacts=True` adds `impacts`, which
     re-runs the model once per risk and per decision outcome (on SimPy-only scenarios, several
-    times the run's own time)."""
+    times the run's own time); None adds it when `sim.impacts.by_default` says it is cheap."""
+    if with_impacts is None:
+        from sim.impacts import by_default
+
+        with_impacts = by_default(result)
     sc = result.scenario
     milestones: dict[str, Any] = {}
     for mid in sc.milestones:
@@ -79,7 +83,7 @@ def summary(result: Result, path: str | None = None, *, with_impacts: bool = Fal
         "drivers": drivers(result),
     }
     if with_impacts:
-        doc["impacts"] = impact_section(result)
+        doc["impacts"] = result.impacts()
     return doc
 
 

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import copy
-import csv
 import itertools
-import math
 import os
 import sys
 from collections.abc import Sequence
@@ -19,12 +17,12 @@ from sim.errors import Problem, ScenarioError
 from sim.extends import read_chain
 from sim.loader import from_source
 from sim.scenario import Scenario
+from sim.sweeptable import STAT_COLUMNS, write_csv
 from sim.yamlsource import Source
 
 if TYPE_CHECKING:
     from sim.results import Result
 
-STAT_COLUMNS = ("milestone", "done_fraction", "p10_days", "p50_days", "p80_days", "p90_days", "p_target")
 FORMATS = (".csv", ".parquet")
 
 
@@ -192,14 +190,14 @@ def write_table(rows: list[dict[str, Any]], path: str | Path) -> Path | None:
 
     columns = list(rows[0]) if rows else ["variant", *STAT_COLUMNS]
     if str(path) == "-":
-        _csv(rows, columns, sys.stdout)
+        write_csv(rows, columns, sys.stdout)
         sys.stdout.flush()
         return None
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix == ".csv":
         with atomic_open(path, "w") as handle:
-            _csv(rows, columns, handle)
+            write_csv(rows, columns, handle)
         return path
     if suffix == ".parquet":
         try:
@@ -212,16 +210,3 @@ def write_table(rows: list[dict[str, Any]], path: str | Path) -> Path | None:
             pq.write_table(table, handle)
         return path
     raise ValueError(f"--table must end in .csv or .parquet (or be -), got {path.name!r}")
-
-
-def _csv(rows: list[dict[str, Any]], columns: list[str], handle: Any) -> None:
-    out = csv.writer(handle, lineterminator="\n")
-    out.writerow(columns)
-    for row in rows:
-        out.writerow([_text(row[c]) for c in columns])
-
-
-def _text(value: Any) -> str:
-    if value is None or (isinstance(value, float) and not math.isfinite(value)):
-        return ""
-    return repr(value) if isinstance(value, float) else str(value)

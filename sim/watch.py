@@ -24,6 +24,7 @@ class _State:
 
     version: int = 0
     report: str | None = None
+    report_version: int = -1  # the version that made `report`
     errors: list[str] = field(default_factory=list)
     seconds: float = 0.0
     files: set[Path] = field(default_factory=set)
@@ -93,11 +94,12 @@ def serve(
         began = time.perf_counter()
         report, errors, files = _build(path, iterations, seed)
         with state.changed:
+            state.version += 1
             if report is not None:
                 state.report = report
+                state.report_version = state.version
             state.errors = errors
             state.files |= files
-            state.version += 1
             state.seconds = time.perf_counter() - began
             state.changed.notify_all()
         if on_update is not None:
@@ -135,7 +137,8 @@ def _build(path: Path, iterations: int | None, seed: int | None) -> tuple[str | 
         result = sim.simulate(scenario, n, s, workers=1)
     except ValueError as exc:
         return None, [f"{path}: {exc}"], {Path(f).resolve() for f in scenario.files}
-    return report_html(result), [], {Path(f).resolve() for f in scenario.files}
+    # Impacts re-run the model once per risk: left out, so that a re-run stays under a second.
+    return report_html(result, impacts=False), [], {Path(f).resolve() for f in scenario.files}
 
 
 def _watch_files(
@@ -160,7 +163,9 @@ def _watch_files(
 
 
 def page(state: _State) -> str:
-    """The page served: the last good report marked for live reload, errors (escaped) on top."""
+    """The page served: the last good report marked for live reload (its version and the
+    version of the report in it), errors (escaped) on top. An open page shows the errors of a
+    later broken save itself, without reloading the report."""
     banner = ""
     if state.errors:
         items = "".join(f"<li>{html.escape(e)}</li>" for e in state.errors)
@@ -170,7 +175,10 @@ def page(state: _State) -> str:
             'background:#fff0f0;color:#600;padding:8px 12px;margin:0 0 12px;font:14px/1.4 sans-serif">'
             f"<strong>The scenario does not load ({shown}):</strong><ul>{items}</ul></div>"
         )
-    mark = f'<meta name="lunarsim-watch" content="{state.version}">'
+    mark = (
+        f'<meta name="lunarsim-watch" content="{state.version}">'
+        f'<meta name="lunarsim-watch-report" content="{state.report_version}">'
+    )
     report = state.report
     if report is None:
         from sim.report.embedding import WATCH_JS, content_security_policy
@@ -227,11 +235,11 @@ def _handler(state: _State, stop: threading.Event) -> type[BaseHTTPRequestHandle
                 while not stop.is_set():
                     with state.changed:
                         state.changed.wait_for(news, _KEEPALIVE_SECONDS)
-                        version, errors = state.version, list(state.errors)
+                        version, errors, report = state.version, list(state.errors), state.report_version
                     if stop.is_set():
                         break
                     if version != sent[0]:
-                        data = json.dumps({"version": version, "errors": errors})
+                        data = json.dumps({"version": version, "errors": errors, "report": report})
                         self.wfile.write(f"data: {data}\n\n".encode())
                         sent[0] = version
                     else:

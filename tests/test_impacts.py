@@ -93,8 +93,91 @@ def test_forcing_a_decision_uses_the_same_draws(scenario):
 
 def test_summary_lists_impacts_for_the_headline(scenario):
     result = sim.simulate(scenario(CHAIN), 2000)
-    assert "impacts" not in summary(result)
+    assert "impacts" not in summary(result, with_impacts=False)
     doc = summary(result, with_impacts=True)
     assert doc["impacts"]["milestone"] == "c"
     assert [row["input"] for row in doc["impacts"]["items"]] == ["elsewhere", "strike"]
     assert "bootstrap" in doc["impacts"]["method"]
+
+
+PAD = """
+    name: pad
+    start: 2030-01-01
+    resources:
+      pad: {capacity: 1}
+    milestones:
+      first: {duration: {uniform: [5d, 15d]}, uses: {pad: {}}}
+      second: {duration: 10d, uses: {pad: {}}, target: 2030-01-20}
+    risks:
+      storm:
+        probability: 0.3
+        effects: [{milestones: [first], add: 5d}]
+"""
+
+
+def test_impacts_are_included_by_default_when_cheap(scenario, monkeypatch):
+    import sim.impacts
+    from sim.impacts import by_default
+
+    vector = sim.simulate(scenario(CHAIN), 500, seed=1)
+    assert vector.engine == "vector" and by_default(vector) and "impacts" in summary(vector)
+    pad = scenario(PAD, "pad.yaml")
+    small = sim.simulate(pad, 100, seed=1)
+    assert small.engine == "simpy" and by_default(small)  # 100 iterations x 1 risk <= 200000
+    monkeypatch.setattr(sim.impacts, "SIMPY_BOUND", 99)  # a SimPy run of the bound's size is slow
+    large = sim.simulate(pad, 100, seed=1)
+    assert not by_default(large) and "impacts" not in summary(large)
+    # Once computed (asked for), the impacts are kept and shown.
+    large.impacts()
+    assert by_default(large) and summary(large)["impacts"] == large.impacts()
+
+
+def test_a_result_built_by_hand_has_no_impacts():
+    from test_report import build_result
+
+    from sim.impacts import by_default
+
+    result = build_result(n=200)
+    assert not by_default(result) and "impacts" not in summary(result)
+    with pytest.raises(ValueError, match=r"sim\.run"):
+        result.impacts()
+
+
+def test_report_shows_the_paired_impacts_and_no_occurrence_split(scenario, tmp_path):
+    import re
+
+    result = sim.simulate(scenario(CHAIN), 4000, seed=5)
+    text = result.write_report(tmp_path).read_text(encoding="utf-8")
+    table = text[text.index('id="impact-table"') : text.index("</table>", text.index('id="impact-table"'))]
+    found = re.finditer(r'<span class="id">([^<]+)</span>.*?</tr>', table, re.S)
+    rows = {m.group(1): m.group(0) for m in found}
+    # `elsewhere` cannot reach c: exactly 0 in every column, never "no clear effect".
+    assert re.findall(r'<td class="num">([^<]*)</td>', rows["elsewhere"])[2:] == ["0", "0", "0"]
+    # `strike` adds 40 days to b in half the futures (c's P50 sits at the boundary, P80 at +40):
+    # switching it off moves P80 exactly 40 days earlier on the same draws, with a tight interval.
+    cells = re.findall(r'<td class="num">([^<]*)</td>', rows["strike"])
+    assert cells[3].startswith("-40 days")
+    assert "P80 with" not in text and "P80 shift" not in text  # the occurrence split is gone
+
+
+def test_report_says_when_impacts_were_not_computed(scenario, tmp_path):
+    result = sim.simulate(scenario(CHAIN), 500, seed=5)
+    text = result.write_report(tmp_path, impacts=False).read_text(encoding="utf-8")
+    assert 'id="impacts-not-computed"' in text and 'id="impact-table"' not in text
+    assert "--impacts" in text
+
+
+def test_run_impacts_options_decide_the_summary_and_report(write, tmp_path):
+    import json
+
+    from test_cli import lunarsim
+
+    path = write(CHAIN)
+    for flag, present in (("--impacts", True), ("--no-impacts", False), (None, True)):
+        out = str(tmp_path / str(flag))
+        args = ["run", str(path), "-n", "500", "-q", "--summary-json", "-", "--out", out]
+        r = lunarsim(*args, *([flag] if flag else []))
+        assert r.returncode == 0, r.stderr
+        assert ("impacts" in json.loads(r.stdout)) is present
+        (report,) = (tmp_path / str(flag)).glob("*.html")
+        assert ('id="impact-table"' in report.read_text(encoding="utf-8")) is present

@@ -122,3 +122,162 @@ def test_tables_in_csv_and_parquet(write, tmp_path, capsys):
     assert not list(tmp_path.glob("*.tmp*"))
     with pytest.raises(ValueError, match="--table"):
         write_table(rows, tmp_path / "t.txt")
+
+
+# The command line: `lunarsim sweep`, in process through the console script's main.
+
+
+def _figures(html: str) -> dict:
+    import json
+
+    start = html.index('id="lunarsim-figures">') + len('id="lunarsim-figures">')
+    return json.loads(html[start : html.index("</script>", start)])
+
+
+def test_cli_table_to_stdout_is_the_only_stdout(write, tmp_path):
+    from test_cli import lunarsim
+
+    path = write(CHAIN)
+    r = lunarsim(
+        "sweep",
+        str(path),
+        "--set",
+        "risks.strike.probability=0,0.5",
+        "-n",
+        "1000",
+        "--table",
+        "-",
+        "--out",
+        str(tmp_path / "out"),
+    )
+    assert r.returncode == 0, r.stderr
+    table = list(csv.DictReader(io.StringIO(r.stdout)))
+    assert list(table[0]) == ["variant", "risks.strike.probability", *STAT_COLUMNS_CLI]
+    assert [(row["variant"], row["milestone"]) for row in table] == [
+        (v, m) for v in ("1", "2") for m in ("a", "b", "other")
+    ]
+    # Common random numbers: the library's numbers at the scenario's seed (11), whatever the caller.
+    library = sweep(path, [parse_setting("risks.strike.probability=0,0.5")], 1000, 11, workers=1)
+    assert [row["p_target"] for row in table] == [
+        "" if x["p_target"] is None else repr(x["p_target"]) for x in library
+    ]
+    assert "report: " in r.stderr and (tmp_path / "out").is_dir()
+
+
+STAT_COLUMNS_CLI = ["milestone", "done_fraction", "p10_days", "p50_days", "p80_days", "p90_days", "p_target"]
+
+
+@pytest.mark.parametrize(
+    ("setting", "needle"),
+    [
+        ("risks.nothing.probability=0.1", "there is no 'risks.nothing'"),
+        ("risks.strike.probability=0.1,2", "--set"),
+        ("risks.strike.probability", "expected KEY.PATH=V1,V2"),
+    ],
+)
+def test_cli_bad_settings_exit_2_naming_the_set_and_write_nothing(write, tmp_path, setting, needle):
+    from test_cli import lunarsim
+
+    path = write(CHAIN)
+    out = tmp_path / "out"
+    r = lunarsim(
+        "sweep",
+        str(path),
+        "--set",
+        setting,
+        "-n",
+        "100",
+        "--out",
+        str(out),
+        "--table",
+        str(tmp_path / "t.csv"),
+    )
+    assert r.returncode == 2 and r.stdout == ""
+    assert needle in r.stderr and "--set" in r.stderr and "Traceback" not in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "t.csv").exists() and not any(out.glob("*.html")) if out.exists() else True
+
+
+def test_cli_bad_table_suffix_exits_2_before_running(write, tmp_path):
+    from test_cli import lunarsim
+
+    r = lunarsim(
+        "sweep",
+        str(write(CHAIN)),
+        "--set",
+        "risks.strike.probability=0.1",
+        "--table",
+        str(tmp_path / "t.xlsx"),
+    )
+    assert r.returncode == 2 and "--table must end in .csv or .parquet" in r.stderr
+
+
+def test_sweep_report_one_key_plots_the_headline_against_the_value(write, tmp_path):
+    from test_cli import lunarsim
+
+    path = write(CHAIN.replace("seed: 11", "seed: 11\n    headline: b"))
+    r = lunarsim(
+        "sweep",
+        str(path),
+        "--set",
+        "risks.strike.probability=0,0.25,0.75",
+        "-n",
+        "2000",
+        "--out",
+        str(tmp_path),
+        "--table",
+        str(tmp_path / "t.csv"),
+    )
+    assert r.returncode == 0, r.stderr
+    html = (tmp_path / "sweep-scenario-risks-strike-probability.html").read_text(encoding="utf-8")
+    figs = _figures(html)
+    assert list(figs) == ["fig-sweep-target", "fig-sweep-dates"]
+    rows = [x for x in csv.DictReader((tmp_path / "t.csv").open()) if x["milestone"] == "b"]
+    target = figs["fig-sweep-target"]["data"][0]
+    assert target["x"] == [0, 0.25, 0.75]
+    assert target["y"] == [float(x["p_target"]) for x in rows]
+    # b ends on day 150 (2030-05-31) or, struck, 190 (2030-07-10): P80 moves once over a fifth are struck.
+    p80 = next(t for t in figs["fig-sweep-dates"]["data"] if t["name"] == "P80")
+    assert p80["y"] == ["2030-05-31", "2030-07-10", "2030-07-10"]
+    assert html.count('<tr><td class="num">') == 3  # one table row per variant
+
+
+def test_sweep_report_two_keys_draws_heatmaps_and_escapes_values(write, tmp_path):
+    from test_cli import lunarsim
+
+    path = write(CHAIN.replace("seed: 11", "seed: 11\n    headline: b"))
+    r = lunarsim(
+        "sweep",
+        str(path),
+        "--set",
+        "risks.strike.probability=0,0.5",
+        "--set",
+        "milestones.b.title=<img src=x onerror=alert(1)>,plain",
+        "-n",
+        "500",
+        "--out",
+        str(tmp_path),
+        "--no-report",
+    )
+    assert r.returncode == 0 and not list(tmp_path.glob("*.html"))
+    r = lunarsim(
+        "sweep",
+        str(path),
+        "--set",
+        "risks.strike.probability=0,0.5",
+        "--set",
+        "milestones.b.title=<img src=x onerror=alert(1)>,plain",
+        "-n",
+        "500",
+        "--out",
+        str(tmp_path),
+    )
+    assert r.returncode == 0, r.stderr
+    (page,) = tmp_path.glob("sweep-*.html")
+    html = page.read_text(encoding="utf-8")
+    assert "<img src=x" not in html and "&lt;img src=x onerror=alert(1)&gt;" in html
+    figs = _figures(html)
+    assert list(figs) == ["fig-sweep-target", "fig-sweep-p50", "fig-sweep-p80"]
+    heat = figs["fig-sweep-target"]["data"][0]
+    assert heat["type"] == "heatmap" and len(heat["z"]) == 2 and len(heat["z"][0]) == 2
+    assert heat["x"][0] == "&lt;img src=x onerror=alert(1)&gt;"  # Plotly decodes it back to text

@@ -62,15 +62,15 @@ def test_serves_the_report_on_localhost_marked_for_live_reload(watched):
     page = _get(handle.url)
     assert '<meta name="lunarsim-watch" content="1">' in page
     assert 'id="lunarsim-watch"' in page and "new EventSource(\"/events\")" in page
-    assert "child" in page and "lunarsim-watch-errors" not in page
+    assert "child" in page and 'id="lunarsim-watch-errors"' not in page
 
 
 def test_a_save_of_an_extended_file_reruns_and_is_pushed(watched):
     handle, base = watched
     events = _events(handle.url)
-    assert next(events) == {"version": 1, "errors": []}
+    assert next(events) == {"version": 1, "errors": [], "report": 1}
     base.write_text(base.read_text().replace("100d", "150d"), encoding="utf-8")
-    assert next(events) == {"version": 2, "errors": []}
+    assert next(events) == {"version": 2, "errors": [], "report": 2}
     page = _get(handle.url)
     assert '<meta name="lunarsim-watch" content="2">' in page
     # 150 days from 2030-01-01 end on 2030-05-31: 100 % by the 2030-06-30 target.
@@ -83,7 +83,8 @@ def test_a_broken_save_shows_located_errors_over_the_last_good_report(watched):
     next(events)
     base.write_text(base.read_text().replace("100d", "<b>soon</b>"), encoding="utf-8")
     event = next(events)
-    assert event["version"] == 2 and len(event["errors"]) == 1
+    # The report is still version 1's: an open page shows the errors over it without reloading.
+    assert event["version"] == 2 and len(event["errors"]) == 1 and event["report"] == 1
     assert re.match(rf"{re.escape(str(base))}:5:\d+ milestones\.a\.duration: ", event["errors"][0])
     page = _get(handle.url)
     banner = re.search(r'<div id="lunarsim-watch-errors".*?</div>', page, re.S)
@@ -91,8 +92,8 @@ def test_a_broken_save_shows_located_errors_over_the_last_good_report(watched):
     assert "&lt;b&gt;soon&lt;/b&gt;" in banner.group(0) and "<b>soon" not in page  # escaped
     assert 'id="lunarsim-figures"' in page  # the last good report is still there
     base.write_text(BASE.replace("\n    ", "\n").lstrip("\n"), encoding="utf-8")
-    assert next(events) == {"version": 3, "errors": []}
-    assert "lunarsim-watch-errors" not in _get(handle.url)
+    assert next(events) == {"version": 3, "errors": [], "report": 3}
+    assert 'id="lunarsim-watch-errors"' not in _get(handle.url)
 
 
 def test_stop_frees_the_port(write):
@@ -108,3 +109,23 @@ def test_a_page_not_served_by_watch_does_not_connect(write):
 
     # Without the server's mark the script returns before opening any connection.
     assert WATCH_JS.index("if (!mark") < WATCH_JS.index("new EventSource")
+
+
+def test_cli_watch_prints_the_address_serves_and_stops_on_ctrl_c(write):
+    """The process is the point here (Ctrl-C), so a subprocess: `python -m sim watch`."""
+    import signal
+    import subprocess
+    import sys
+
+    path = write("name: cli\nstart: 2030-01-01\nmilestones:\n  a: {duration: 10d}\n")
+    command = [sys.executable, "-m", "sim", "watch", str(path), "-n", "200"]
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        line = proc.stdout.readline()
+        match = re.search(r"open (http://127\.0\.0\.1:\d+/) \(Ctrl-C stops\)", line)
+        assert match is not None, line
+        assert '<meta name="lunarsim-watch" content="1">' in _get(match.group(1))
+    finally:
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0 and "stopped" in err and "Traceback" not in err

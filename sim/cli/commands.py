@@ -174,6 +174,15 @@ def run(
             "--scheduler", help="Run the chunks on a Dask cluster at this address (needs lunarsim\\[dask])."
         ),
     ] = None,
+    impacts: Annotated[
+        bool | None,
+        typer.Option(
+            "--impacts/--no-impacts",
+            help="Include (or leave out) each risk's and decision's exact impact on the headline in "
+            "the summary JSON and the report (default: included when the re-runs, one per risk and "
+            "decision outcome, total at most 2000000 iterations, 200000 for SimPy-only scenarios).",
+        ),
+    ] = None,
     debug: Debug = False,
 ) -> None:
     """Simulate each scenario, print a table and write an HTML report.
@@ -194,6 +203,7 @@ def run(
             samples,
             quiet,
             scheduler,
+            impacts,
         ),
     )
 
@@ -210,6 +220,7 @@ def _run(
     samples: Path | None,
     quiet: bool,
     scheduler: str | None = None,
+    impacts: bool | None = None,
 ) -> None:
     from sim.cli.render import print_table
 
@@ -233,7 +244,7 @@ def _run(
         for warning in result.scenario.warnings:
             _err(f"warning: {path}: {warning}")
         _say_fresh_seed(result, str(path))
-        summaries.append(result.summary(str(path)))
+        summaries.append(result.summary(str(path), impacts=impacts))
         if not quiet:
             print_table(result, file=sys.stderr if to_stdout else sys.stdout)
         if samples is not None:
@@ -246,7 +257,7 @@ def _run(
             _say(f"samples: {target}", to_stdout)
         if no_report:
             continue
-        _say(f"report: {result.write_report(out)}", to_stdout)
+        _say(f"report: {result.write_report(out, impacts=impacts)}", to_stdout)
     if summary_json is not None:
         doc: Any = summaries[0] if len(summaries) == 1 else summaries
         text = json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
@@ -501,6 +512,151 @@ def backtest(
 
             path = write_backtest(result, scores, out, page.report_name(later))
             _say(f"report: {path}", to_stdout)
+
+    _guard(debug, act)
+
+
+@app.command()
+def sweep(
+    scenario: Annotated[str, typer.Argument(help="Scenario file (or bundled name).")],
+    settings: Annotated[
+        list[str],
+        typer.Option(
+            "--set",
+            help="KEY.PATH=V1,V2,… : values to try at a key path of the file, e.g. "
+            "risks.sanctions.probability=0.1,0.3 (repeatable; the grid is every combination).",
+        ),
+    ],
+    iterations: Annotated[
+        int | None, typer.Option("-n", "--iterations", min=1, help="Iterations of every variant.")
+    ] = None,
+    seed: Annotated[
+        int | None,
+        typer.Option("--seed", min=0, help="Seed of every variant (default: the scenario's, else 0)."),
+    ] = None,
+    table: Annotated[
+        str | None,
+        typer.Option(
+            "--table",
+            help="Write one row per variant and milestone to PATH (.csv or .parquet; '-' for CSV on "
+            "standard output, and nothing else goes there).",
+        ),
+    ] = None,
+    no_report: Annotated[bool, typer.Option("--no-report", help="Do not write the HTML report.")] = False,
+    out: Annotated[Path, typer.Option("--out", help="Folder for the HTML report.")] = Path("reports"),
+    scheduler: Annotated[
+        str | None,
+        typer.Option(
+            "--scheduler",
+            help="Run the variants as tasks on a Dask cluster at this address (needs lunarsim[dask]).",
+        ),
+    ] = None,
+    debug: Debug = False,
+) -> None:
+    """Run a scenario over a grid of changed values, every variant on the same random draws, and
+    chart the headline against the values.
+
+    Example: [bold]lunarsim sweep tutorial-launch-campaign --set risks.late-parts.probability=0,0.3,0.6[/bold]
+    """
+
+    def act() -> None:
+        import sim
+        from sim.sweep import FORMATS, parse_setting
+        from sim.sweep import sweep as run_sweep
+
+        to_stdout = table == "-"
+        parsed = [parse_setting(text) for text in settings]
+        files: list[Path] = []
+        if table is not None and not to_stdout:
+            if not table.strip():
+                _fail(2, "error: --table: the path is empty (give a file name, or - for standard output)")
+            if Path(table).suffix.lower() not in FORMATS:
+                kinds = " or ".join(FORMATS)
+                _fail(2, f"error: --table must end in {kinds} (or be -), got {Path(table).name!r}")
+            files.append(Path(table))
+        _check_outputs(files, None if no_report else out)
+        from sim.deterministic import resolved
+
+        path = _resolve(scenario)
+        loaded = sim.load(path)
+        _check_fits(loaded, iterations)
+        # The headline (when the file names none, the plan's last milestone) is the report's subject.
+        base = resolved(loaded)
+        n = iterations if iterations is not None else base.iterations
+        s = seed if seed is not None else (base.seed if base.seed is not None else 0)
+        began = time.perf_counter()
+        try:
+            rows = run_sweep(path, parsed, n, s, client=_executor(scheduler))
+        except ValueError as exc:
+            _fail(2, f"error: {path}: {exc}")
+        seconds = time.perf_counter() - began
+        keys = [p.column for p in parsed]
+        if table is not None:
+            from sim.sweep import write_table
+
+            written = write_table(rows, table)
+            if written is not None:
+                _say(f"table: {written}", False)
+        if not to_stdout:
+            from sim.cli.render import print_sweep
+
+            print_sweep(base, keys, rows, n, s)
+        if not no_report:
+            from sim.report import write_sweep
+
+            report = write_sweep(base, keys, rows, out, iterations=n, seed=s, seconds=seconds)
+            _say(f"report: {report}", to_stdout)
+
+    _guard(debug, act)
+
+
+@app.command()
+def watch(
+    scenario: Annotated[str, typer.Argument(help="Scenario file (or bundled name) to watch.")],
+    iterations: Annotated[
+        int | None, typer.Option("-n", "--iterations", min=1, help="Iterations of each re-run.")
+    ] = None,
+    seed: Annotated[
+        int | None,
+        typer.Option("--seed", min=0, help="Seed of every re-run (default: the scenario's, else 0)."),
+    ] = None,
+    port: Annotated[
+        int, typer.Option("--port", min=0, max=65535, help="Port on 127.0.0.1 (default: a free one).")
+    ] = 0,
+    debug: Debug = False,
+) -> None:
+    """Serve the scenario's report on 127.0.0.1 and re-run it whenever the file (or one it
+    extends) is saved; the open page updates itself. Ctrl-C stops.
+
+    Example: [bold]lunarsim watch my-programme.yaml[/bold]
+    """
+
+    def act() -> None:
+        from sim.watch import serve
+
+        path = _resolve(scenario)
+
+        def update(version: int, errors: list[str]) -> None:
+            stamp = time.strftime("%H:%M:%S")
+            if errors:
+                _err(f"{stamp} the scenario does not load; the page shows the errors:")
+                for line in errors:
+                    _err(f"error: {line}")
+            elif version > 1:
+                _err(f"{stamp} re-ran {path.name}; the page is updated")
+
+        try:
+            server = serve(path, iterations, seed, port=port, on_update=update)
+        except OSError as exc:
+            _fail(2, f"error: --port {port}: cannot serve there: {exc.strerror or exc}")
+        _say(f"watching {path}; open {server.url} (Ctrl-C stops)", False)
+        sys.stdout.flush()
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            server.stop()
+            _err("stopped")
 
     _guard(debug, act)
 

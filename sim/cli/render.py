@@ -6,12 +6,13 @@ Each function prints what a library call returns (`Result.table()`, `Result.top_
 from __future__ import annotations
 
 import sys
-from typing import IO, TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, Any
 
 from sim.results import Result
 
 if TYPE_CHECKING:
     from sim.backtest import Backtest
+    from sim.scenario import Scenario
 
 
 def print_table(result: Result, file: IO[str] | None = None) -> None:
@@ -196,3 +197,40 @@ def print_forecasts(name: str, file: IO[str] | None = None) -> None:
         "`lunarsim reference --json " + cls.name + "` gives every source.",
         highlight=False,
     )
+
+
+def print_sweep(
+    scenario: Scenario,
+    keys: list[str],
+    rows: list[dict[str, Any]],
+    iterations: int,
+    seed: int,
+    file: IO[str] | None = None,
+) -> None:
+    """Print the headline's P(target), P10, P50, P80 and P90 per variant of a sweep."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from sim.report.headline import day_text, percent
+
+    head = scenario.headline
+    wide = 140 if file is not None and not file.isatty() else None
+    console = Console(file=file, soft_wrap=False, width=wide)
+    table = Table(
+        title=f"{_escape(scenario.milestones[head].title)} — sweep of {_escape(scenario.name)}, "
+        f"{iterations} iterations per variant, seed {seed}",
+        title_justify="left",
+    )
+    table.add_column("#", justify="right")
+    for key in keys:
+        table.add_column(_escape(key), overflow="fold", min_width=min(len(key), 40))
+    for col in ("P(target)", "P10", "P50", "P80", "P90"):
+        table.add_column(col, justify="right", no_wrap=True, min_width=len(col))
+    for row in rows:
+        if row["milestone"] != head:
+            continue
+        cells = [str(row["variant"]), *(_escape(str(row[k])) for k in keys)]
+        cells.append("—" if row["p_target"] is None else percent(row["p_target"]))
+        cells += [day_text(scenario.date_of(row[f"p{p}_days"])) for p in (10, 50, 80, 90)]
+        table.add_row(*cells)
+    console.print(table)

@@ -7,28 +7,31 @@ command line starts quickly when it does not write one.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from sim.backtest import Backtest
     from sim.results import Result
+    from sim.scenario import Scenario
 
-__all__ = ["write_backtest", "write_comparison", "write_report"]
+__all__ = ["write_backtest", "write_comparison", "write_report", "write_sweep"]
 
 
-def write_report(result: Result, out_dir: Path) -> Path:
+def write_report(result: Result, out_dir: Path, *, impacts: bool | None = None) -> Path:
     """Write `result`'s report to `out_dir/<scenario file stem>.html` atomically; return its path.
 
     The file embeds plotly.js and every figure's data, so it opens from disk with no network.
     `out_dir` is created if missing (its parent must exist); an existing report of the same name
-    is replaced whole. Raises OutputError when the report cannot be written there.
+    is replaced whole. `impacts`: show the exact risk and decision impacts (True), not (False),
+    or when they are cheap to compute or already computed (None: `sim.impacts.by_default`).
+    Raises OutputError when the report cannot be written there.
     """
     from sim.atomic import make_folder
     from sim.report import page
 
     make_folder(out_dir)
     path = Path(out_dir) / f"{page.report_name(result.scenario)}.html"
-    return page.write(path, page.report_html(result))
+    return page.write(path, page.report_html(result, impacts=impacts))
 
 
 def write_comparison(results: list[Result], out_dir: Path, title: str | None = None) -> Path:
@@ -60,3 +63,27 @@ def write_backtest(result: Result, scores: Backtest, out_dir: Path, outcome_stem
     make_folder(out_dir)
     path = Path(out_dir) / f"{backtest.backtest_name(result, scores, outcome_stem)}.html"
     return page.write(path, backtest.backtest_html(result, scores))
+
+
+def write_sweep(
+    scenario: Scenario,
+    keys: list[str],
+    rows: list[dict[str, Any]],
+    out_dir: Path,
+    *,
+    iterations: int,
+    seed: int,
+    seconds: float,
+) -> Path:
+    """Write the page of a sweep (`sim.sweep.sweep`'s records over `scenario`, swept at the key
+    paths `keys`) to `out_dir/sweep-<scenario>-<keys>.html` atomically; return its path."""
+    from sim.atomic import make_folder
+    from sim.report import page, sweep
+    from sim.sweeptable import table_csv
+
+    make_folder(out_dir)
+    path = Path(out_dir) / f"{sweep.sweep_name(scenario, keys)}.html"
+    html = sweep.sweep_html(
+        scenario, keys, rows, iterations=iterations, seed=seed, seconds=seconds, csv_text=table_csv(rows)
+    )
+    return page.write(path, html)

@@ -33,10 +33,10 @@ from sim.report.views import (
     csv_data_uri,
     decisions,
     distinct_names,
+    impact_rows,
     milestone_csv,
     milestone_rows,
     provenance,
-    risks,
     sources,
 )
 from sim.scenario import Scenario
@@ -113,9 +113,15 @@ def _page(template: str, context: dict[str, Any], figs: dict[str, Any]) -> str:
     )
 
 
-def report_html(result: Result, when: dt.datetime | None = None) -> str:
-    """The full HTML of one scenario's report; `when` defaults to when the run finished."""
+def report_html(result: Result, when: dt.datetime | None = None, *, impacts: bool | None = None) -> str:
+    """The full HTML of one scenario's report; `when` defaults to when the run finished.
+    `impacts`: show the exact risk and decision impacts (True), not (False), or when
+    `sim.impacts.by_default` says they are cheap or they are already computed (None)."""
+    from sim.impacts import METHOD, SIMPY_BOUND, VECTOR_BOUND, by_default
+
     when = when or result.finished_at or dt.datetime.now(dt.timezone.utc)
+    wanted = by_default(result) if impacts is None else impacts
+    section = result.impacts() if wanted else None
     scenario = result.scenario
     head = scenario.headline
     order = [head, *[m for m in result.milestone_ids if m != head]]
@@ -139,7 +145,10 @@ def report_html(result: Result, when: dt.datetime | None = None) -> str:
             (scenario.milestones[m].title, m, shares[m]) for m in result.milestone_ids if shares[m] > 0
         ],
         "decisions": decisions(result),
-        "risks": risks(result),
+        "impacts": None if section is None else impact_rows(result, section),
+        "impact_method": METHOD,
+        "impact_bounds": (VECTOR_BOUND, SIMPY_BOUND),
+        "has_risks": bool(scenario.risks),
         "convergence": convergence_note(result),
         "provenance": provenance([result], when),
         "sources": sources(scenario),

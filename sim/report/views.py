@@ -155,55 +155,88 @@ def decisions(result: Result) -> list[DecisionView]:
 
 
 @dataclass(frozen=True)
-class RiskRow:
-    id: str
+class ImpactRow:
+    """One risk switched off, or one decision outcome forced, and what that does to the headline."""
+
+    input: str
+    kind: str
     title: str
     probability: float | None
-    fired: float
-    with_p50: str
-    without_p50: str
-    with_p80: str
-    without_p80: str
-    shift_p80: str
+    fired: float | None
+    p50: str
+    p80: str
+    p_target: str
     source: str | None
 
 
-def _shift(a: float | None, b: float | None) -> str:
-    """Difference between two percentile days, in months, for the risk table."""
-    if a is None and b is None:
+NO_CLEAR_EFFECT = "no clear effect"
+
+
+def _contains_zero(low: float | None, high: float | None) -> bool:
+    # A None bound is unbounded (the percentile reaches "never" in some resamples).
+    return (low is None or low <= 0.0) and (high is None or high >= 0.0)
+
+
+def _bound(x: float | None, unit: float, digits: int) -> str:
+    return "never" if x is None else f"{x / unit:+.{digits}f}"
+
+
+def day_change(change: float | None, interval: list[float | None] | None) -> str:
+    """A paired change of a percentile, in days (or months from 60 days on), with its 95 %
+    interval; exactly 0 when the input never moved it, "no clear effect" when the interval
+    holds 0, "to or from never" when the percentile is "never" on one side."""
+    low, high = interval if interval is not None else (None, None)
+    if change == 0.0 and low == 0.0 and high == 0.0:
+        return "0"
+    if _contains_zero(low, high):
+        return NO_CLEAR_EFFECT
+    if change is None:
+        return "to or from never"
+    unit, name, digits = (DAYS_PER_MONTH, "months", 1) if abs(change) >= 60 else (1.0, "days", 0)
+    return f"{change / unit:+.{digits}f} {name} ({_bound(low, unit, digits)} to {_bound(high, unit, digits)})"
+
+
+def share_change(change: float | None, interval: list[float | None] | None) -> str:
+    """A paired change of P(target) in percentage points with its 95 % interval."""
+    if change is None:
         return "—"
-    if a is None:
-        return "to never"
-    if b is None:
-        return "from never"
-    months = (a - b) / DAYS_PER_MONTH
-    return "none" if abs(months) < 0.05 else f"{months:+.1f} months"
+    low, high = interval if interval is not None else (None, None)
+    if change == 0.0 and low == 0.0 and high == 0.0:
+        return "0"
+    if _contains_zero(low, high):
+        return NO_CLEAR_EFFECT
+    digits = 0 if low is None or high is None or high - low >= 0.01 else 1
+    return (
+        f"{100 * change:+.{digits}f} pp ({_bound(low, 0.01, digits)} to {_bound(high, 0.01, digits)})"
+    )
 
 
-def risks(result: Result) -> list[RiskRow]:
+def impact_rows(result: Result, section: dict[str, Any]) -> list[ImpactRow]:
+    """The impacts section of the summary (`Result.impacts()`) as table rows, the inputs that move
+    the headline's P80 most first (one whose change is uncertain or zero ranks by its change)."""
     scenario = result.scenario
-    x = result.finish_of(scenario.headline)
     rows = []
-    for rid, occurred in result.risk_occurred.items():
-        occurred = np.asarray(occurred, dtype=bool)
-        spec = scenario.risks.get(rid)
-        with_ = percentiles(x[occurred], (50, 80)) if occurred.any() else None
-        without = percentiles(x[~occurred], (50, 80)) if (~occurred).any() else None
+    for item in section["items"]:
+        risk = scenario.risks.get(item["input"]) if item["kind"] == "risk" else None
+        fired = result.risk_occurred.get(item["input"]) if risk is not None else None
         rows.append(
-            RiskRow(
-                id=rid,
-                title=spec.title if spec is not None else rid,
-                probability=spec.probability if spec is not None else None,
-                fired=float(occurred.mean()) if occurred.size else 0.0,
-                with_p50="—" if with_ is None else _date(scenario, with_[50]),
-                without_p50="—" if without is None else _date(scenario, without[50]),
-                with_p80="—" if with_ is None else _date(scenario, with_[80]),
-                without_p80="—" if without is None else _date(scenario, without[80]),
-                shift_p80="—" if with_ is None or without is None else _shift(with_[80], without[80]),
-                source=spec.source if spec is not None else None,
+            (
+                -abs(item["p80_change_days"]) if item["p80_change_days"] is not None else -math.inf,
+                ImpactRow(
+                    input=item["input"],
+                    kind=item["kind"],
+                    title=item["label"],
+                    probability=risk.probability if risk is not None else None,
+                    fired=None if fired is None or not np.size(fired) else float(np.mean(fired)),
+                    p50=day_change(item["p50_change_days"], item["p50_interval"]),
+                    p80=day_change(item["p80_change_days"], item["p80_interval"]),
+                    p_target=share_change(item["p_target_change"], item["p_target_interval"]),
+                    source=risk.source if risk is not None else None,
+                ),
             )
         )
-    return rows
+    rows.sort(key=lambda pair: pair[0])
+    return [row for _, row in rows]
 
 
 def convergence_note(result: Result) -> list[str]:

@@ -1,0 +1,172 @@
+"""The sweep page's charts: the headline's P(target), P50 and P80 against the swept values (lines for
+one key, heatmaps for two)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import plotly.graph_objects as go
+
+from sim.report.headline import percent
+from sim.report.style import BLUE, ORANGE, VERMILLION, Dates, Figure, esc, figure, short
+
+if TYPE_CHECKING:
+    from sim.scenario import Scenario
+
+
+def value_text(value: Any) -> str:
+    """A swept value as the reader typed it (`2y`, `0.3`, `{uniform: [1y, 2y]}`)."""
+    return str(value)
+
+
+def _numeric(values: list[Any]) -> bool:
+    return all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values)
+
+
+def _distinct(values: list[Any]) -> list[Any]:
+    return list(dict.fromkeys(values))
+
+
+def sweep_figures(
+    scenario: Scenario, keys: list[str], rows: list[dict[str, Any]], head_title: str
+) -> dict[str, Figure]:
+    """Figures for the headline's rows of a sweep (one per variant): lines for one key, heatmaps
+    for two, none for three or more (the table shows them)."""
+    if len(keys) == 1:
+        return _lines(scenario, keys[0], rows, head_title)
+    if len(keys) == 2:
+        return _heatmaps(scenario, keys, rows, head_title)
+    return {}
+
+
+def _axis(key: str, values: list[Any]) -> dict[str, Any]:
+    axis: dict[str, Any] = {"title": {"text": esc(key)}}
+    if not _numeric(values):
+        axis.update(type="category", tickvals=[esc(value_text(v)) for v in values])
+    return axis
+
+
+def _lines(scenario: Scenario, key: str, rows: list[dict[str, Any]], head_title: str) -> dict[str, Figure]:
+    values = [r[key] for r in rows]
+    x = values if _numeric(values) else [esc(value_text(v)) for v in values]
+    dates = Dates(scenario)
+    title = esc(short(head_title, 50))
+    figs: dict[str, Figure] = {}
+    if any(r["p_target"] is not None for r in rows):
+        figs["fig-sweep-target"] = figure(
+            [
+                go.Scatter(
+                    x=x,
+                    y=[r["p_target"] for r in rows],
+                    mode="lines+markers",
+                    line={"color": BLUE, "width": 2.5},
+                    name="P(target)",
+                    text=["—" if r["p_target"] is None else percent(r["p_target"]) for r in rows],
+                    hovertemplate="%{x}: %{text}<extra>P(target)</extra>",
+                )
+            ],
+            {
+                "title": {"text": f"Likelihood <b>{title}</b> meets its target", "x": 0, "xanchor": "left"},
+                "height": 340,
+                "showlegend": False,
+                "xaxis": _axis(key, values),
+                "yaxis": {
+                    "title": {"text": "P(target)"},
+                    "tickformat": ".0%",
+                    "range": [0, 1.03],
+                    "dtick": 0.2,
+                },
+            },
+        )
+    data = []
+    for p, color, dash in ((50, BLUE, "solid"), (80, VERMILLION, "dash")):
+        shown = [dates(r[f"p{p}_days"]) for r in rows]
+        data.append(
+            go.Scatter(
+                x=x,
+                y=shown,
+                mode="lines+markers",
+                line={"color": color, "width": 2.5, "dash": dash},
+                name=f"P{p}",
+                text=[d or "never" for d in shown],
+                hovertemplate=f"%{{x}}: %{{text}}<extra>P{p}</extra>",
+            )
+        )
+    figs["fig-sweep-dates"] = figure(
+        data,
+        {
+            "title": {"text": f"Median (P50) and P80 date of <b>{title}</b>", "x": 0, "xanchor": "left"},
+            "height": 360,
+            "legend": {"orientation": "h", "y": -0.25, "x": 0},
+            "xaxis": _axis(key, values),
+            "yaxis": {"type": "date", "title": {"text": "Done by"}},
+        },
+    )
+    return figs
+
+
+def _heatmaps(
+    scenario: Scenario, keys: list[str], rows: list[dict[str, Any]], head_title: str
+) -> dict[str, Figure]:
+    """Rows vary the first key, columns the second (the grid's last key varies fastest)."""
+    ys = _distinct([r[keys[0]] for r in rows])
+    xs = _distinct([r[keys[1]] for r in rows])
+    cell = {(r[keys[0]], r[keys[1]]): r for r in rows}
+    x = [esc(value_text(v)) for v in xs]
+    y = [esc(value_text(v)) for v in ys]
+    dates = Dates(scenario)
+    title = esc(short(head_title, 50))
+    layout_axes = {
+        "xaxis": {"title": {"text": esc(keys[1])}, "type": "category", "side": "bottom"},
+        "yaxis": {"title": {"text": esc(keys[0])}, "type": "category"},
+    }
+    height = max(300, 140 + 44 * len(ys))
+    figs: dict[str, Figure] = {}
+    if any(r["p_target"] is not None for r in rows):
+        z = [[cell[(a, b)]["p_target"] for b in xs] for a in ys]
+        text = [["—" if v is None else percent(v) for v in line] for line in z]
+        figs["fig-sweep-target"] = figure(
+            [
+                go.Heatmap(
+                    x=x,
+                    y=y,
+                    z=z,
+                    zmin=0,
+                    zmax=1,
+                    text=text,
+                    texttemplate="%{text}",
+                    colorscale="Blues",
+                    colorbar={"tickformat": ".0%", "title": {"text": "P(target)"}},
+                    hovertemplate="%{y} · %{x}: %{text}<extra>P(target)</extra>",
+                )
+            ],
+            {
+                "title": {"text": f"Likelihood <b>{title}</b> meets its target", "x": 0, "xanchor": "left"},
+                "height": height,
+                **layout_axes,
+            },
+        )
+    for p in (50, 80):
+        days = [[cell[(a, b)][f"p{p}_days"] for b in xs] for a in ys]
+        text = [[dates(d) or "never" for d in line] for line in days]
+        figs[f"fig-sweep-p{p}"] = figure(
+            [
+                go.Heatmap(
+                    x=x,
+                    y=y,
+                    z=days,
+                    text=text,
+                    texttemplate="%{text}",
+                    colorscale=[[0, "#fff5eb"], [1, ORANGE]],
+                    showscale=False,
+                    hoverongaps=False,
+                    hovertemplate=f"%{{y}} · %{{x}}: %{{text}}<extra>P{p}</extra>",
+                )
+            ],
+            {
+                "title": {"text": f"P{p} date of <b>{title}</b> (darker: later)", "x": 0, "xanchor": "left"},
+                "height": height,
+                **layout_axes,
+            },
+        )
+    return figs
