@@ -172,6 +172,11 @@ RENDER_JS = r"""(function () {
       }
     });
     data.forEach(function (t) { if (t.name) { t.name = cut(t.name, chars - 6); } });
+    // Text written beside a line (a comparison's target labels) has no room at this width and
+    // would run off the chart: the line stays, its hover names it, the table beside gives it.
+    data.forEach(function (t) {
+      if (t.mode === "lines+text") { t.mode = "lines"; delete t.text; }
+    });
     // Only the traces on show have legend entries (a menu hides the other views' traces).
     var entries = data.filter(function (t) {
       return t.showlegend !== false && t.name && t.visible !== false;
@@ -191,6 +196,8 @@ RENDER_JS = r"""(function () {
         orientation: "h", x: 0, xanchor: "left", y: 0, yanchor: "bottom", yref: "container",
         bgcolor: "rgba(0,0,0,0)", borderwidth: 0
       });
+      // A legend title would sit beside the first row and push its entries off the screen.
+      delete layout.legend.title;
       var legendHeight = 22 * rowsOfLegend + 8;
       layout.margin.b = (margin.b === undefined ? 48 : margin.b) + legendHeight + 24;
       extra += legendHeight + 24;
