@@ -269,18 +269,8 @@ def test_backtest_report_renders_on_phone_and_desktop(browser, tmp_path: Path, w
     path = write_backtest(result, backtest(result, sim.load(outcome)), tmp_path / "out", "outcome")
 
     context = browser.new_context(viewport={"width": width, "height": 900})
-    page = context.new_page()
-    seen = Visit(page)
-    page.route(
-        "**/*",
-        lambda r: (
-            r.continue_()
-            if r.request.url.startswith(("file:", "data:", "blob:"))
-            else (seen.blocked.append(r.request.url), r.abort())
-        ),
-    )
-    page.on("console", lambda m: seen.console_errors.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda error: seen.page_errors.append(str(error)))
+    seen = _watched(context)
+    page = seen.page
     page.add_init_script("window.__xss = 0; window.alert = function () { window.__xss += 1; };")
     seen.open(path)
     # PIT histogram plus one S-curve per scored milestone, each drawn.
@@ -403,8 +393,8 @@ def bundled(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Result,
     return out
 
 
-def _visit(browser, kind: str) -> tuple[object, Visit]:
-    context = browser.new_context(**VIEWPORTS[kind])
+def _watched(context) -> Visit:
+    """A new page in `context` that may load only local files and records every error."""
     page = context.new_page()
     seen = Visit(page)
     page.route(
@@ -417,7 +407,12 @@ def _visit(browser, kind: str) -> tuple[object, Visit]:
     )
     page.on("console", lambda m: seen.console_errors.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda error: seen.page_errors.append(str(error)))
-    return context, seen
+    return seen
+
+
+def _visit(browser, kind: str) -> tuple[object, Visit]:
+    context = browser.new_context(**VIEWPORTS[kind])
+    return context, _watched(context)
 
 
 def _assert_fits(page: object, kind: str) -> None:
