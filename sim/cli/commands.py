@@ -17,30 +17,36 @@ app = typer.Typer(
     name="lunarsim",
     help="Schedule-risk simulation: when will the milestones likely be done, and what drives the delay?",
     no_args_is_help=True,
-    rich_markup_mode="rich",
+    rich_markup_mode=None,
     pretty_exceptions_enable=False,
     add_completion=True,
 )
 
 
-def _flags_without_types() -> None:
-    """Recent Typer prints a type after flags in help (`--quiet <bool>`), but a flag takes no
-    value: show none for flags, the type for options that take one."""
+def _names_without_types() -> None:
+    """Recent Typer prints a type after a parameter in help (`--quiet <bool>`, `SCENARIO <list[str]>`):
+    a flag takes no value and every other parameter here has a metavar that says what it takes
+    (`--seed SEED`), so print only the choices of an option that has them (`<auto|simpy|vector>`)."""
     from typer import core
 
-    option = getattr(core, "TyperOption", None)
-    shown = getattr(option, "display_type_rich", None)
-    if option is None or shown is None or getattr(shown, "_flags_plain", False):
-        return
+    for kind in ("TyperOption", "TyperArgument"):
+        cls = getattr(core, kind, None)
+        shown = getattr(cls, "display_type_rich", None)
+        if cls is None or shown is None or getattr(shown, "_names_plain", False):
+            continue
 
-    def display_type_rich(self: Any, ctx: Any) -> str | None:
-        return None if getattr(self, "is_flag", False) else shown(self, ctx)
+        def display_type_rich(self: Any, ctx: Any, shown: Any = shown) -> str | None:
+            if getattr(self, "is_flag", False):
+                return None
+            if isinstance(self, core.TyperArgument) and self.metavar:
+                return None  # the metavar already names it
+            return shown(self, ctx)
 
-    display_type_rich._flags_plain = True  # type: ignore[attr-defined]
-    option.display_type_rich = display_type_rich
+        display_type_rich._names_plain = True  # type: ignore[attr-defined]
+        cls.display_type_rich = display_type_rich
 
 
-_flags_without_types()
+_names_without_types()
 
 
 class Engine(str, Enum):
@@ -64,9 +70,7 @@ def _print_version(value: bool) -> None:
 def _main(
     version: Annotated[
         bool,
-        typer.Option(
-            "--version", callback=_print_version, is_eager=True, help="Print the version and exit."
-        ),
+        typer.Option("--version", callback=_print_version, is_eager=True, help="Print the version and exit."),
     ] = False,
 ) -> None:
     """Schedule-risk simulation: when will the milestones likely be done, and what drives the delay?"""
@@ -119,13 +123,16 @@ def _resolve(arg: str) -> Path:
 def run(
     scenarios: Annotated[
         list[str],
-        typer.Argument(help="Scenario files (or bundled names, see `lunarsim scenarios`)."),
+        typer.Argument(
+            metavar="SCENARIO", help="Scenario files (or bundled names, see `lunarsim scenarios`)."
+        ),
     ],
     iterations: Annotated[
         int | None,
         typer.Option(
             "-n",
             "--iterations",
+            metavar="N",
             min=1,
             help="Monte Carlo iterations (default: the scenario's, else 10000).",
         ),
@@ -134,6 +141,7 @@ def run(
         int | None,
         typer.Option(
             "--seed",
+            metavar="SEED",
             min=0,
             help="Seed (default: the scenario's, else a fresh one that is printed).",
         ),
@@ -146,16 +154,20 @@ def run(
         int | None,
         typer.Option(
             "--workers",
+            metavar="N",
             min=1,
             help="Worker processes (default: all cores). Results do not depend on it.",
         ),
     ] = None,
-    out: Annotated[Path, typer.Option("--out", help="Folder for HTML reports.")] = Path("reports"),
+    out: Annotated[Path, typer.Option("--out", metavar="DIR", help="Folder for HTML reports.")] = Path(
+        "reports"
+    ),
     no_report: Annotated[bool, typer.Option("--no-report", help="Do not write the HTML report.")] = False,
     summary_json: Annotated[
         str | None,
         typer.Option(
             "--summary-json",
+            metavar="PATH",
             help="Write the summary JSON to PATH ('-' for standard output, and nothing else goes there).",
         ),
     ] = None,
@@ -163,6 +175,7 @@ def run(
         Path | None,
         typer.Option(
             "--samples",
+            metavar="PATH",
             help="Write every iteration to PATH (.csv or .parquet): each milestone's finish (days and "
             "date), which risks occurred, which decision outcomes were taken.",
         ),
@@ -171,7 +184,9 @@ def run(
     scheduler: Annotated[
         str | None,
         typer.Option(
-            "--scheduler", help="Run the chunks on a Dask cluster at this address (needs lunarsim\\[dask])."
+            "--scheduler",
+            metavar="ADDRESS",
+            help="Run the chunks on a Dask cluster at this address (needs lunarsim[dask]).",
         ),
     ] = None,
     impacts: Annotated[
@@ -187,7 +202,9 @@ def run(
 ) -> None:
     """Simulate each scenario, print a table and write an HTML report.
 
-    Example: [bold]lunarsim run scenarios/ilrs-2022-announced.yaml -n 20000 --seed 7[/bold]
+    \b
+    Example:
+      lunarsim run scenarios/ilrs-2022-announced.yaml -n 20000 --seed 7
     """
     _guard(
         debug,
@@ -400,24 +417,34 @@ def _simulate_with_progress(
 
 @app.command()
 def compare(
-    scenarios: Annotated[list[str], typer.Argument(help="Two or more scenario files (or bundled names).")],
+    scenarios: Annotated[
+        list[str],
+        typer.Argument(metavar="SCENARIO", help="Two or more scenario files (or bundled names)."),
+    ],
     iterations: Annotated[
-        int | None, typer.Option("-n", "--iterations", min=1, help="Iterations for every scenario.")
+        int | None,
+        typer.Option("-n", "--iterations", metavar="N", min=1, help="Iterations for every scenario."),
     ] = None,
     seed: Annotated[
         int | None,
-        typer.Option("--seed", min=0, help="Seed for every scenario (default: each scenario's)."),
+        typer.Option(
+            "--seed", metavar="SEED", min=0, help="Seed for every scenario (default: each scenario's)."
+        ),
     ] = None,
     engine: Annotated[Engine, typer.Option("--engine")] = Engine.auto,
-    workers: Annotated[int | None, typer.Option("--workers", min=1)] = None,
-    out: Annotated[Path, typer.Option("--out", help="Folder for the report.")] = Path("reports"),
-    title: Annotated[str | None, typer.Option("--title", help="Report title.")] = None,
+    workers: Annotated[int | None, typer.Option("--workers", metavar="N", min=1)] = None,
+    out: Annotated[Path, typer.Option("--out", metavar="DIR", help="Folder for the report.")] = Path(
+        "reports"
+    ),
+    title: Annotated[str | None, typer.Option("--title", metavar="TEXT", help="Report title.")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
     debug: Debug = False,
 ) -> None:
     """Write one report that overlays the scenarios' S-curves and tables.
 
-    Example: [bold]lunarsim compare ilrs-2022-announced ilrs-2026-status[/bold]
+    \b
+    Example:
+      lunarsim compare ilrs-2022-announced ilrs-2026-status
     """
     if len(scenarios) < 2:
         _fail(2, "error: compare needs at least two scenarios")
@@ -447,25 +474,36 @@ def compare(
 
 @app.command()
 def backtest(
-    forecast: Annotated[str, typer.Argument(help="The earlier scenario (the forecast).")],
-    outcome: Annotated[str, typer.Argument(help="A later scenario with as_of and actual dates.")],
+    forecast: Annotated[str, typer.Argument(metavar="FORECAST", help="The earlier scenario (the forecast).")],
+    outcome: Annotated[
+        str, typer.Argument(metavar="OUTCOME", help="A later scenario with as_of and actual dates.")
+    ],
     iterations: Annotated[
-        int | None, typer.Option("-n", "--iterations", min=1, help="Iterations of the forecast.")
+        int | None, typer.Option("-n", "--iterations", metavar="N", min=1, help="Iterations of the forecast.")
     ] = None,
-    seed: Annotated[int | None, typer.Option("--seed", min=0, help="Seed of the forecast run.")] = None,
+    seed: Annotated[
+        int | None, typer.Option("--seed", metavar="SEED", min=0, help="Seed of the forecast run.")
+    ] = None,
     engine: Annotated[Engine, typer.Option("--engine", help="Engine of the forecast run.")] = Engine.auto,
     workers: Annotated[
-        int | None, typer.Option("--workers", min=1, help="Worker processes (default: all cores).")
+        int | None,
+        typer.Option("--workers", metavar="N", min=1, help="Worker processes (default: all cores)."),
     ] = None,
     json_path: Annotated[
-        str | None, typer.Option("--json", help="Write the scores as JSON to PATH ('-' for standard output).")
+        str | None,
+        typer.Option(
+            "--json", metavar="PATH", help="Write the scores as JSON to PATH ('-' for standard output)."
+        ),
     ] = None,
-    out: Annotated[Path, typer.Option("--out", help="Folder for the HTML report.")] = Path("reports"),
+    out: Annotated[Path, typer.Option("--out", metavar="DIR", help="Folder for the HTML report.")] = Path(
+        "reports"
+    ),
     no_report: Annotated[bool, typer.Option("--no-report", help="Do not write the HTML report.")] = False,
     not_done: Annotated[
         list[str] | None,
         typer.Option(
             "--not-done",
+            metavar="MILESTONE",
             help="A milestone the outcome leaves out that had not happened by its as_of: scored as not "
             "done (repeatable). Others left out are listed as unscored.",
         ),
@@ -475,7 +513,9 @@ def backtest(
     """Score an earlier scenario's forecast against what a later one says happened by its as_of,
     and write an HTML report of the scores, the calibration and each scored milestone.
 
-    Example: [bold]lunarsim backtest ilrs-2022-announced ilrs-2026-status[/bold]
+    \b
+    Example:
+      lunarsim backtest ilrs-2022-announced ilrs-2026-status
     """
 
     def act() -> None:
@@ -518,36 +558,44 @@ def backtest(
 
 @app.command()
 def sweep(
-    scenario: Annotated[str, typer.Argument(help="Scenario file (or bundled name).")],
+    scenario: Annotated[str, typer.Argument(metavar="SCENARIO", help="Scenario file (or bundled name).")],
     settings: Annotated[
         list[str],
         typer.Option(
             "--set",
+            metavar="KEY.PATH=V1,V2,…",
             help="KEY.PATH=V1,V2,… : values to try at a key path of the file, e.g. "
             "risks.sanctions.probability=0.1,0.3 (repeatable; the grid is every combination).",
         ),
     ],
     iterations: Annotated[
-        int | None, typer.Option("-n", "--iterations", min=1, help="Iterations of every variant.")
+        int | None,
+        typer.Option("-n", "--iterations", metavar="N", min=1, help="Iterations of every variant."),
     ] = None,
     seed: Annotated[
         int | None,
-        typer.Option("--seed", min=0, help="Seed of every variant (default: the scenario's, else 0)."),
+        typer.Option(
+            "--seed", metavar="SEED", min=0, help="Seed of every variant (default: the scenario's, else 0)."
+        ),
     ] = None,
     table: Annotated[
         str | None,
         typer.Option(
             "--table",
+            metavar="PATH",
             help="Write one row per variant and milestone to PATH (.csv or .parquet; '-' for CSV on "
             "standard output, and nothing else goes there).",
         ),
     ] = None,
     no_report: Annotated[bool, typer.Option("--no-report", help="Do not write the HTML report.")] = False,
-    out: Annotated[Path, typer.Option("--out", help="Folder for the HTML report.")] = Path("reports"),
+    out: Annotated[Path, typer.Option("--out", metavar="DIR", help="Folder for the HTML report.")] = Path(
+        "reports"
+    ),
     scheduler: Annotated[
         str | None,
         typer.Option(
             "--scheduler",
+            metavar="ADDRESS",
             help="Run the variants as tasks on a Dask cluster at this address (needs lunarsim[dask]).",
         ),
     ] = None,
@@ -556,7 +604,9 @@ def sweep(
     """Run a scenario over a grid of changed values, every variant on the same random draws, and
     chart the headline against the values.
 
-    Example: [bold]lunarsim sweep tutorial-launch-campaign --set risks.late-parts.probability=0,0.3,0.6[/bold]
+    \b
+    Example:
+      lunarsim sweep tutorial-launch-campaign --set risks.late-parts.probability=0,0.3,0.6
     """
 
     def act() -> None:
@@ -612,23 +662,32 @@ def sweep(
 
 @app.command()
 def watch(
-    scenario: Annotated[str, typer.Argument(help="Scenario file (or bundled name) to watch.")],
+    scenario: Annotated[
+        str, typer.Argument(metavar="SCENARIO", help="Scenario file (or bundled name) to watch.")
+    ],
     iterations: Annotated[
-        int | None, typer.Option("-n", "--iterations", min=1, help="Iterations of each re-run.")
+        int | None, typer.Option("-n", "--iterations", metavar="N", min=1, help="Iterations of each re-run.")
     ] = None,
     seed: Annotated[
         int | None,
-        typer.Option("--seed", min=0, help="Seed of every re-run (default: the scenario's, else 0)."),
+        typer.Option(
+            "--seed", metavar="SEED", min=0, help="Seed of every re-run (default: the scenario's, else 0)."
+        ),
     ] = None,
     port: Annotated[
-        int, typer.Option("--port", min=0, max=65535, help="Port on 127.0.0.1 (default: a free one).")
+        int,
+        typer.Option(
+            "--port", metavar="PORT", min=0, max=65535, help="Port on 127.0.0.1 (default: a free one)."
+        ),
     ] = 0,
     debug: Debug = False,
 ) -> None:
     """Serve the scenario's report on 127.0.0.1 and re-run it whenever the file (or one it
     extends) is saved; the open page updates itself. Ctrl-C stops.
 
-    Example: [bold]lunarsim watch my-programme.yaml[/bold]
+    \b
+    Example:
+      lunarsim watch my-programme.yaml
     """
 
     def act() -> None:
@@ -663,12 +722,14 @@ def watch(
 
 @app.command()
 def validate(
-    scenarios: Annotated[list[str], typer.Argument(help="Scenario files to check.")],
+    scenarios: Annotated[list[str], typer.Argument(metavar="SCENARIO", help="Scenario files to check.")],
     debug: Debug = False,
 ) -> None:
     """Check scenario files without simulating; reports every problem, not just the first.
 
-    Example: [bold]lunarsim validate scenarios/*.yaml[/bold]
+    \b
+    Example:
+      lunarsim validate scenarios/*.yaml
     """
     from sim.errors import ScenarioError
 
@@ -705,14 +766,18 @@ def _count(n: int, noun: str) -> str:
 @app.command()
 def reference(
     name: Annotated[
-        str | None, typer.Argument(help="A class to list forecast by forecast (default: all classes).")
+        str | None,
+        typer.Argument(metavar="NAME", help="A class to list forecast by forecast (default: all classes)."),
     ] = None,
     json_out: Annotated[bool, typer.Option("--json", help="Print the table as JSON instead.")] = False,
     debug: Debug = False,
 ) -> None:
     """List the reference classes with their slip-ratio quantiles, or one class's forecasts.
 
-    Example: [bold]lunarsim reference[/bold], [bold]lunarsim reference russian-lunar[/bold]
+    \b
+    Examples:
+      lunarsim reference
+      lunarsim reference russian-lunar
     """
 
     def act() -> None:
@@ -756,7 +821,9 @@ def reference(
 def list_scenarios() -> None:
     """List the bundled scenarios with their one-line names.
 
-    Example: [bold]lunarsim scenarios[/bold]
+    \b
+    Example:
+      lunarsim scenarios
     """
     from sim.bundled import bundled
 
@@ -767,7 +834,8 @@ def list_scenarios() -> None:
 @app.command()
 def schema(
     out: Annotated[
-        Path | None, typer.Option("--out", help="Write the schema to this file instead of printing it.")
+        Path | None,
+        typer.Option("--out", metavar="FILE", help="Write the schema to this file instead of printing it."),
     ] = None,
 ) -> None:
     """Print the JSON Schema of the scenario format (point your editor's YAML plugin at it).
@@ -775,7 +843,9 @@ def schema(
     Scenario files name it on their first line, `# yaml-language-server: $schema=PATH`, which the
     YAML extension of VS Code and other editors read. Files with `extends` validate too.
 
-    Example: [bold]lunarsim schema --out lunarsim.schema.json[/bold]
+    \b
+    Example:
+      lunarsim schema --out lunarsim.schema.json
     """
     from sim.schema import schema_text
 
@@ -793,13 +863,15 @@ SCHEMA_FILE = "lunarsim.schema.json"
 
 @app.command()
 def new(
-    name: Annotated[str, typer.Argument(help="File to create (.yaml added if missing).")],
+    name: Annotated[str, typer.Argument(metavar="NAME", help="File to create (.yaml added if missing).")],
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
 ) -> None:
     """Write a commented starter scenario to edit, and the format's JSON Schema beside it
     (lunarsim.schema.json, named on the scenario's first line) so that editors complete and check keys.
 
-    Example: [bold]lunarsim new my-programme[/bold]
+    \b
+    Example:
+      lunarsim new my-programme
     """
     from importlib.resources import files
 
