@@ -88,13 +88,15 @@ class Pools:
         self._due = False
         best: str | None = None
         for rid, queue in self._queue.items():
-            if queue and queue[0][2] <= self.free[rid] and (best is None or queue[0][0] < self._queue[best][0][0]):
+            if not queue or queue[0][2] > self.free[rid]:
+                continue
+            if best is None or queue[0][0] < self._queue[best][0][0]:
                 best = rid
         if best is None:
             return
-        _, _, amount, event = heapq.heappop(self._queue[best])
+        _, _, amount, granted = heapq.heappop(self._queue[best])
         self.free[best] -= amount
         grant = self._served[best]
         self._served[best] += 1
-        event.succeed(grant)
+        granted.succeed(grant)
         self._serve_later()

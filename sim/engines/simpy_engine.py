@@ -261,7 +261,8 @@ class _Iteration:
             for j, use, grant in held:
                 hold = d.hold.get((row, j))
                 if hold is not None:
-                    self.env.process(self.release(use.resource, use.amount, grant, start + float(hold[i]), row))
+                    at = start + float(hold[i])
+                    self.env.process(self.release(use.resource, use.amount, grant, at, row))
             if completion > self.env.now:
                 yield self.wait_until(completion)
             for j, use, grant in held:
@@ -304,6 +305,8 @@ class _Iteration:
             self.fails[row] = int(got.fails[0])
             d.forced_fails[row][i] = self.fails[row]
 
-    def release(self, resource: str, amount: int, grant: int, at: float, row: int) -> Generator[Any, Any, None]:
+    def release(
+        self, resource: str, amount: int, grant: int, at: float, row: int
+    ) -> Generator[Any, Any, None]:
         yield self.wait_until(at)
         self.pools.release(resource, amount, grant, row)
