@@ -84,7 +84,7 @@ class Pools:
             event.callbacks.append(self._serve)
             self.env.schedule(event, _AFTER_THE_MOMENT)  # type: ignore[arg-type]
 
-    def _serve(self, _: simpy.Event) -> None:
+    def _serve(self, _trigger: simpy.Event) -> None:
         self._due = False
         best: str | None = None
         for rid, queue in self._queue.items():
