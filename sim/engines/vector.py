@@ -1,4 +1,4 @@
-"""The vectorised engine: whole chunks of iterations at once, for scenarios without resources."""
+"""The vectorised engine: whole chunks of iterations at once, a milestone (row) at a time."""
 
 from __future__ import annotations
 
@@ -11,73 +11,127 @@ from sim.engines.timing import complete, work
 from sim.plan import Plan
 from sim.sampling import Draws
 
+# Every iteration of the chunk: indexing with it gives views, not copies.
+ALL = slice(None)
+Cols = slice | np.ndarray
+
 
 def run(plan: Plan, draws: Draws, out: EngineOutput) -> None:
     """Fill every row of `out` (finish days and drivers) for every iteration."""
-    sc = plan.scenario
-    n = draws.n
-    finish, driver = out.finish, out.driver
-    as_of = sc.as_of_days
-    horizon_end = end_of_day(sc.horizon_days)
-    for row, m in enumerate(plan.milestones):
-        if m.actual is not None:
-            finish[row] = m.actual
-            driver[row] = -1
-            continue
-        links = plan.links[row]
+    rows = Rows(plan, draws, out)
+    if plan.uses_resources:
+        from sim.engines.claims import run_claims
+
+        run_claims(rows)
+        return
+    for row in range(len(plan.ids)):
+        rows.settle(row, ALL)
+
+
+class Rows:
+    """Computes a milestone's finish days and drivers from its predecessors', for some iterations.
+
+    Every computation is elementwise over iterations, so a row computed for a few iterations at
+    a time (as the resource engine does) has the same bits as for all at once.
+    """
+
+    def __init__(self, plan: Plan, draws: Draws, out: EngineOutput) -> None:
+        self.plan = plan
+        self.draws = draws
+        self.out = out
+        self.n = draws.n
+        self.horizon_end = end_of_day(plan.scenario.horizon_days)
+        self.milestones = plan.milestones
+        self.pred_rows = tuple(np.array([x.pred for x in links], dtype=np.int16) for links in plan.links)
+        for row in draws.duration_u:
+            # Conditioning writes these per iteration: into arrays of this run's own, never into
+            # ones that other draws (sampling.with_inputs) share.
+            if plan.needs_attempts[row]:
+                draws.forced_fails[row] = np.zeros(draws.n, dtype=np.int64)
+            if row in draws.retry_after:
+                draws.retry_after[row] = draws.retry_after[row].copy()
+
+    def size(self, cols: Cols) -> int:
+        return self.n if isinstance(cols, slice) else cols.size
+
+    def arrival(self, row: int, cols: Cols) -> tuple[np.ndarray, np.ndarray | int]:
+        """When the last predecessor (plus its lag) arrives, and which one that is (the first of equals)."""
+        finish, lag = self.out.finish, self.draws.lag
+        links = self.plan.links[row]
         if len(links) == 1:
             (link,) = links
-            ready = finish[link.pred] + draws.lag[link.lag] if link.lag >= 0 else finish[link.pred]
-            driver[row] = link.pred
-        elif links:
-            arrivals = np.stack(
-                [finish[link.pred] + (draws.lag[link.lag] if link.lag >= 0 else 0.0) for link in links]
-            )
-            pick = np.argmax(arrivals, axis=0)
-            ready = np.take_along_axis(arrivals, pick[None, :], axis=0)[0]
-            ready = np.where(np.isinf(arrivals).any(axis=0), np.inf, ready)
-            driver[row] = np.array([link.pred for link in links], dtype=np.int16)[pick]
-        else:
-            ready = np.zeros(n)
-            driver[row] = -1
+            ready = finish[link.pred, cols]
+            return (ready + lag[link.lag, cols] if link.lag >= 0 else ready), link.pred
+        if not links:
+            return np.zeros(self.size(cols)), -1
+        arrivals = np.stack(
+            [finish[link.pred, cols] + (lag[link.lag, cols] if link.lag >= 0 else 0.0) for link in links]
+        )
+        pick = np.argmax(arrivals, axis=0)
+        ready = np.take_along_axis(arrivals, pick[None, :], axis=0)[0]
+        ready = np.where(np.isinf(arrivals).any(axis=0), np.inf, ready)
+        return ready, self.pred_rows[row][pick]
+
+    def first_attempt(
+        self, row: int, cols: Cols, start: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        """The end of the first attempt's work from `start`, and the attempts the status date fails.
+
+        For a milestone conditioned on the status date, its own draws are made here (given the start).
+        """
+        plan, draws = self.plan, self.draws
         scale, add = draws.scale_of(row), draws.add_of(row)
-        retry_after = draws.retry_after.get(row)
-        fails: np.ndarray | None = None
-        if plan.conditioned[row]:
-            assert as_of is not None
-            got = condition(plan, draws, row, np.arange(n), ready, scale, add)
-            draws.duration[row] = got.base
-            if got.retry is not None and got.retry.size:
-                retry_after = draws.retry_after[row] = got.retry
-            fails = got.fails
-            if fails is not None:
-                draws.forced_fails[row] = fails
-            impossible = np.isnan(got.base)
-            end = ready + work(np.where(impossible, 0.0, got.base), scale, add)
-            if impossible.any():
-                # Nothing the milestone could draw completes after the status day: it completes
-                # at the first moment it can, the start of the next day.
-                end = np.where(impossible & np.isfinite(ready), end_of_day(as_of), end)
-        else:
-            end = ready + work(draws.duration[row], scale, add)
+        scale_c = scale[cols] if isinstance(scale, np.ndarray) else scale
+        add_c = add[cols] if isinstance(add, np.ndarray) else add
+        if not plan.conditioned[row]:
+            return start + work(draws.duration[row, cols], scale_c, add_c), None
+        as_of = plan.scenario.as_of_days
+        assert as_of is not None
+        index = np.arange(self.n)[cols]
+        got = condition(plan, draws, row, index, start, scale, add)
+        draws.duration[row, cols] = got.base
+        if got.retry is not None and got.retry.size:
+            draws.retry_after[row][:, cols] = got.retry
+        if got.fails is not None:
+            draws.forced_fails[row][cols] = got.fails
+        impossible = np.isnan(got.base)
+        end = start + work(np.where(impossible, 0.0, got.base), scale_c, add_c)
+        if impossible.any():
+            # Nothing the milestone could draw completes after the status day: it completes
+            # at the first moment it can, the start of the next day.
+            end = np.where(impossible & np.isfinite(start), end_of_day(as_of), end)
+        return end, got.fails
+
+    def settle(self, row: int, cols: Cols) -> None:
+        """Finish days and drivers of a milestone that uses no resource, in iterations `cols`."""
+        plan, draws, out = self.plan, self.draws, self.out
+        m = self.milestones[row]
+        if m.actual is not None:
+            out.finish[row, cols] = m.actual
+            out.driver[row, cols] = -1
+            return
+        ready, driver = self.arrival(row, cols)
+        end, fails = self.first_attempt(row, cols, ready)
         t = complete(end, m.not_before, m.window)
         if plan.needs_attempts[row]:
-            ok = draws.attempt_u[row] < draws.success[row]
+            ok = draws.attempt_u[row][:, cols] < draws.success[row][cols]
             if fails is not None:
                 # Attempts that would complete by the status day failed (see condition).
                 ok = ok & (np.arange(ok.shape[0])[:, None] >= fails[None, :])
-            done: np.ndarray = np.full(n, np.inf)
-            pending = np.ones(n, dtype=bool)
+            done: np.ndarray = np.full(self.size(cols), np.inf)
+            pending = np.ones(self.size(cols), dtype=bool)
+            retry_after = draws.retry_after.get(row)
             for k in range(ok.shape[0]):
                 if k > 0:
                     assert retry_after is not None
-                    t = complete(t + retry_after[k - 1], m.not_before, m.window)
+                    t = complete(t + retry_after[k - 1, cols], m.not_before, m.window)
                 hit = pending & ok[k]
                 done = np.where(hit, t, done)
                 pending &= ~ok[k]
             t = done
         if row in draws.cancel:
-            t = np.where(draws.cancel[row], np.inf, t)
-        finish[row] = np.where(t >= horizon_end, np.inf, t)
+            t = np.where(draws.cancel[row][cols], np.inf, t)
+        out.finish[row, cols] = np.where(t >= self.horizon_end, np.inf, t)
         if m.not_before is not None:
-            driver[row] = np.where(end <= m.not_before, -1, driver[row])
+            driver = np.where(end <= m.not_before, -1, driver)
+        out.driver[row, cols] = driver
