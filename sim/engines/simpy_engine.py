@@ -45,8 +45,7 @@ def run(plan: Plan, draws: Draws, out: EngineOutput) -> None:
     ms = plan.milestones
     # Where the status date does not bind (the threshold lies below the support), the
     # conditioned draw equals the free one, computed here once for the chunk.
-    below = np.full(draws.n, -np.inf)
-    free = {row: ms[row].duration.ppf_above(u, below) for row, u in draws.duration_u.items()}
+    free = {row: draws.free_draw(row, ms[row].duration) for row in draws.duration_u}
     as_of = plan.scenario.as_of_days
     late = {
         row: late_after(end_of_day(as_of), ms[row].not_before, ms[row].window)

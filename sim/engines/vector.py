@@ -7,7 +7,7 @@ import numpy as np
 from sim.doneby import end_of_day
 from sim.engines.condition import condition
 from sim.engines.output import EngineOutput
-from sim.engines.timing import complete, work
+from sim.engines.timing import complete, late_after, threshold_of_base, work
 from sim.plan import Plan
 from sim.sampling import Draws
 
@@ -87,20 +87,33 @@ class Rows:
             return start + work(draws.duration[row, cols], scale_c, add_c), None
         as_of = plan.scenario.as_of_days
         assert as_of is not None
+        m = self.milestones[row]
         index = np.arange(self.n)[cols]
-        got = condition(plan, draws, row, index, start, scale, add)
-        draws.duration[row, cols] = got.base
-        if got.retry is not None and got.retry.size:
-            draws.retry_after[row][:, cols] = got.retry
-        if got.fails is not None:
-            draws.forced_fails[row][cols] = got.fails
-        impossible = np.isnan(got.base)
-        end = start + work(np.where(impossible, 0.0, got.base), scale_c, add_c)
+        late = late_after(end_of_day(as_of), m.not_before, m.window)
+        # Where the threshold lies below the support, every draw completes after the status
+        # day: the conditioned draw is the free one (made once per chunk), no attempt is
+        # forced to fail and the retry times keep their prior draws.
+        free = threshold_of_base(late, start, scale_c, add_c) < m.duration.low
+        base = draws.free_draw(row, m.duration)[index]
+        fails = np.zeros(index.size, dtype=np.int64) if row in draws.cond_shape else None
+        if not free.all():
+            bound = np.flatnonzero(~free)
+            got = condition(plan, draws, row, index[bound], start[bound], scale, add)
+            base[bound] = got.base
+            if got.retry is not None and got.retry.size:
+                draws.retry_after[row][:, index[bound]] = got.retry
+            if got.fails is not None and fails is not None:
+                fails[bound] = got.fails
+        draws.duration[row, cols] = base
+        if fails is not None:
+            draws.forced_fails[row][cols] = fails
+        impossible = np.isnan(base)
+        end = start + work(np.where(impossible, 0.0, base), scale_c, add_c)
         if impossible.any():
             # Nothing the milestone could draw completes after the status day: it completes
             # at the first moment it can, the start of the next day.
             end = np.where(impossible & np.isfinite(start), end_of_day(as_of), end)
-        return end, got.fails
+        return end, fails
 
     def settle(self, row: int, cols: Cols) -> None:
         """Finish days and drivers of a milestone that uses no resource, in iterations `cols`."""
