@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import yaml
 import pytest
+import yaml
 from engine_checks import assert_identical, assert_same_finish, assert_same_inputs
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -193,7 +193,9 @@ def test_every_bundled_scenario_is_identical_in_both_engines(path: Path) -> None
     capacity=st.integers(1, 2),
     pads=st.integers(1, 2),
     claims=st.lists(
-        st.tuples(st.integers(-1, 1), st.integers(1, 2), st.sampled_from(["", "hold: 0", "hold: 3d", "hold: 1y"])),
+        st.tuples(
+            st.integers(-1, 1), st.integers(1, 2), st.sampled_from(["", "hold: 0", "hold: 3d", "hold: 1y"])
+        ),
         min_size=7,
         max_size=7,
     ),
