@@ -25,7 +25,10 @@ def run(plan: Plan, draws: Draws, out: EngineOutput) -> None:
         run_claims(rows)
         return
     for row in range(len(plan.ids)):
-        rows.settle(row, ALL)
+        if rows.plain(row):
+            rows.settle_plain(row)
+        else:
+            rows.settle(row, ALL)
 
 
 class Rows:
@@ -58,19 +61,68 @@ class Rows:
         """When the last predecessor (plus its lag) arrives, and which one that is (the first of equals)."""
         finish, lag = self.out.finish, self.draws.lag
         links = self.plan.links[row]
-        if len(links) == 1:
-            (link,) = links
-            ready = finish[link.pred, cols]
-            return (ready + lag[link.lag, cols] if link.lag >= 0 else ready), link.pred
         if not links:
             return np.zeros(self.size(cols)), -1
-        arrivals = np.stack(
-            [finish[link.pred, cols] + (lag[link.lag, cols] if link.lag >= 0 else 0.0) for link in links]
+        first, rest = links[0], links[1:]
+        ready = finish[first.pred, cols]
+        if first.lag >= 0:
+            ready = ready + lag[first.lag, cols]
+        if not rest:
+            return ready, first.pred
+        driver = np.full(ready.shape, first.pred, dtype=np.int16)
+        ready = ready.copy()
+        for link in rest:
+            arrival = finish[link.pred, cols]
+            if link.lag >= 0:
+                arrival = arrival + lag[link.lag, cols]
+            # A running maximum, as argmax takes it: a later predecessor drives only when it
+            # arrives strictly later, so the first of equal arrivals drives.
+            later = arrival > ready
+            np.copyto(driver, link.pred, where=later)
+            np.maximum(ready, arrival, out=ready)
+        return ready, driver
+
+    def plain(self, row: int) -> bool:
+        """Whether a row is only its predecessors' latest arrival plus its own work, in every iteration."""
+        plan, draws = self.plan, self.draws
+        m = self.milestones[row]
+        return (
+            m.actual is None
+            and not plan.conditioned[row]
+            and not plan.needs_attempts[row]
+            and row not in draws.cancel
+            and row not in draws.scale
+            and row not in draws.add
+            and m.not_before is None
+            and m.window is None
         )
-        pick = np.argmax(arrivals, axis=0)
-        ready = np.take_along_axis(arrivals, pick[None, :], axis=0)[0]
-        ready = np.where(np.isinf(arrivals).any(axis=0), np.inf, ready)
-        return ready, self.pred_rows[row][pick]
+
+    def settle_plain(self, row: int) -> None:
+        """`settle` for a plain row in every iteration, written in place: no temporary arrays."""
+        finish, lag = self.out.finish, self.draws.lag
+        fr, dr = finish[row], self.out.driver[row]
+        base = self.draws.duration[row]
+        links = self.plan.links[row]
+        if not links:
+            np.add(base, 0.0, out=fr)  # ready (0) + work, the same bits
+            dr[...] = -1
+        else:
+            first = links[0]
+            dr[...] = first.pred
+            if first.lag >= 0:
+                np.add(finish[first.pred], lag[first.lag], out=fr)
+            elif len(links) == 1:
+                np.add(finish[first.pred], base, out=fr)
+            else:
+                np.copyto(fr, finish[first.pred])
+            for link in links[1:]:
+                arrival = finish[link.pred] if link.lag < 0 else finish[link.pred] + lag[link.lag]
+                np.copyto(dr, link.pred, where=arrival > fr)
+                np.maximum(fr, arrival, out=fr)
+            if first.lag >= 0 or len(links) > 1:
+                fr += base
+        if fr.max() >= self.horizon_end:  # a reduction, cheaper than a mask where none is cut
+            np.copyto(fr, np.inf, where=fr >= self.horizon_end)
 
     def first_attempt(
         self, row: int, cols: Cols, start: np.ndarray
