@@ -685,3 +685,22 @@ def test_a_status_date_that_leaves_almost_no_future_is_a_clear_error(scenario):
     """)
     with pytest.raises(ValueError, match="'a': almost every simulated future has it done by as_of"):
         sim.simulate(sc, 100, seed=17)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_milestone_done_before_the_status_date_claims_nothing(scenario, engine):
+    sc = scenario("""
+        name: actual with a pad
+        start: 2030-01-01
+        as_of: 2030-02-01
+        resources:
+          pad: {capacity: 1}
+        milestones:
+          done: {duration: 10d, actual: 2030-01-11, uses: {pad: {}}}
+          next: {after: [done], duration: 40d}
+    """)
+    r = sim.simulate(sc, 2, seed=1, engine=engine)
+    assert r.engine == engine
+    # done is on its actual date (day 10); next starts then and ends on day 50, after the status day.
+    assert r.finish_of("done").tolist() == [10.0] * 2
+    assert r.finish_of("next").tolist() == [50.0] * 2

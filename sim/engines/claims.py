@@ -46,11 +46,17 @@ def run_claims(rows: Rows) -> None:
         if any(affected[link.pred] for link in plan.links[row]):
             affected[row] = True
     for row in range(m_count):
-        if not affected[row]:
+        if affected[row]:
+            continue
+        if rows.plain(row):
+            rows.settle_plain(row)
+        else:
             rows.settle(row, ALL)
     later = [row for row in range(m_count) if affected[row]]
-    out.finish[later] = np.nan
     users = [row for row in later if user[row]]
+    if not users:  # every milestone that names a resource has an actual: no claims
+        return
+    out.finish[later] = np.nan
     resources = {
         rid: _Resource(np.full((r.capacity, n), -np.inf), np.full(n, -np.inf))
         for rid, r in plan.scenario.resources.items()
@@ -70,7 +76,7 @@ def run_claims(rows: Rows) -> None:
         if not active.any():
             break
         for res in resources.values():
-            res.served.append((np.full(n, np.nan), np.full(n, -1, dtype=np.int64)))
+            res.served.append((np.full(n, np.nan), np.full(n, -1, dtype=np.int16)))
         for j, row in enumerate(users):
             cols = np.flatnonzero(active & (pick == j))
             if cols.size:
@@ -156,7 +162,7 @@ def _serve(
             # start, not the predecessor.
             g = start[waited]
             when = np.full(waited.size, -np.inf)
-            who = np.full(waited.size, -1, dtype=np.int64)
+            who = np.full(waited.size, -1, dtype=np.int16)
             for rel, by in res.served[:-1]:
                 r = rel[cols[waited]]
                 later = r <= g
