@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from sim.engines.rows import ALL, Rows
 from sim.engines.timing import complete
-from sim.engines.vector import ALL, Rows
 
 
 @dataclass
