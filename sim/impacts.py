@@ -12,7 +12,7 @@ from sim.doneby import done_by
 from sim.executor import chunk_seeds, chunk_sizes
 from sim.percentiles import percentile_of
 from sim.plan import Plan, compile_plan
-from sim.sampling import Draws, draw, merge, stable_hash, with_inputs
+from sim.sampling import Draws, draw, stable_hash, with_inputs
 
 if TYPE_CHECKING:
     from sim.results import Result
@@ -33,10 +33,6 @@ METHOD = (
 # impacts are computed by default: a few seconds at most on one core, for each engine.
 SIMPY_BOUND = 200_000
 VECTOR_BOUND = 2_000_000
-# Consecutive chunks are re-run together up to about this many iterations: one engine call per
-# variant for them, not one per chunk (the numbers are the same; each chunk keeps its stream).
-_BATCH_ITERATIONS = 200_000
-_Chunk = tuple[np.random.SeedSequence, int]  # a chunk's seed and iterations
 
 
 def variant_count(result: Result) -> int:
@@ -84,14 +80,8 @@ def impacts(result: Result, *, resamples: int = RESAMPLES) -> list[dict[str, Any
     base = np.empty(n)
     finishes = {key: np.empty(n) for key, *_ in variants}
     start = 0
-    for batch in _batches(list(zip(chunk_seeds(result.seed, n), chunk_sizes(n)))):
-        size = sum(k for _, k in batch)
-        duration = np.empty((len(plan.ids), size))
-        parts, at = [], 0
-        for seq, k in batch:
-            parts.append(draw(plan, seq, k, duration[:, at : at + k]))
-            at += k
-        draws = parts[0] if len(parts) == 1 else merge(parts, duration)
+    for seq, size in zip(chunk_seeds(result.seed, n), chunk_sizes(n)):
+        draws = draw(plan, seq, size)
         part = slice(start, start + size)
         base[part] = _headline(run_engine, EngineOutput, engine, plan, draws, head)
         for key, _, _, risks, outcomes in variants:
@@ -106,20 +96,6 @@ def impacts(result: Result, *, resamples: int = RESAMPLES) -> list[dict[str, Any
         changes = _changes(base, finishes[key], target, rng, resamples)
         rows.append({"input": key, "kind": kind, "label": label, **changes})
     return rows
-
-
-def _batches(chunks: list[_Chunk]) -> Iterator[list[_Chunk]]:
-    """Consecutive chunks in groups of at most `_BATCH_ITERATIONS` iterations (at least one chunk)."""
-    batch: list[_Chunk] = []
-    total = 0
-    for chunk in chunks:
-        if batch and total + chunk[1] > _BATCH_ITERATIONS:
-            yield batch
-            batch, total = [], 0
-        batch.append(chunk)
-        total += chunk[1]
-    if batch:
-        yield batch
 
 
 def _variants(plan: Plan) -> Iterator[tuple[str, str, str, dict[str, bool], dict[str, int]]]:
