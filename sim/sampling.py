@@ -12,10 +12,14 @@ from __future__ import annotations
 
 import zlib
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from sim.plan import Plan
+
+if TYPE_CHECKING:
+    from sim.distributions import Distribution
 
 # Proposal rounds drawn for a milestone with retries conditioned on a status date (see
 # sim.engines.condition); the rare iteration none of them settles draws from its own stream.
@@ -57,6 +61,20 @@ class Draws:
     streams: tuple[tuple[np.random.SeedSequence, int], ...] = ()
     # Milestone id of each row, for the streams drawn on demand (keyed by id, not by row).
     ids: tuple[str, ...] = ()
+    # Conditioned rows' draws where the status date does not bind, made once (`free_draw`) and
+    # shared by the variants `with_inputs` makes of these draws.
+    free: dict[int, np.ndarray] = field(default_factory=dict)
+
+    def free_draw(self, row: int, dist: Distribution) -> np.ndarray:
+        """A conditioned row's draws for starts at which the status date does not bind.
+
+        The threshold lies below the support there, and the conditioned draw from `duration_u`
+        is the unconditioned one: `ppf_above` at -inf.
+        """
+        got = self.free.get(row)
+        if got is None:
+            got = self.free[row] = dist.ppf_above(self.duration_u[row], np.full(self.n, -np.inf))
+        return got
 
     def condition_rounds(self, row: int) -> np.ndarray:
         """The proposal uniforms (rounds, width, n) of a milestone conditioned with attempts.

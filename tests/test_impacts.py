@@ -105,8 +105,10 @@ PAD = """
     start: 2030-01-01
     resources:
       pad: {capacity: 1}
+      crew: {capacity: 1}
     milestones:
-      first: {duration: {uniform: [5d, 15d]}, uses: {pad: {}}}
+      # Two resources for one milestone: only the SimPy engine runs it.
+      first: {duration: {uniform: [5d, 15d]}, uses: {pad: {}, crew: {}}}
       second: {duration: 10d, uses: {pad: {}}, target: 2030-01-20}
     risks:
       storm:

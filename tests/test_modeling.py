@@ -13,6 +13,7 @@ import sim.doneby
 from sim.summary import summary
 
 N = 40_000
+ENGINES = ["simpy", "vector"]
 
 
 
@@ -27,20 +28,23 @@ RESOURCE = """
 """
 
 
-def test_capacity_one_resource_serialises_two_missions(scenario):
-    r = sim.simulate(scenario(RESOURCE.format(hold="")), 5, seed=1)
-    assert r.engine == "simpy"
+@pytest.mark.parametrize("engine", ENGINES)
+def test_capacity_one_resource_serialises_two_missions(scenario, engine):
+    r = sim.simulate(scenario(RESOURCE.format(hold="")), 5, seed=1, engine=engine)
+    assert r.engine == engine
     assert list(r.finish_of("first")) == [10.0] * 5
     assert list(r.finish_of("second")) == [20.0] * 5
 
 
-def test_hold_shorter_than_the_work_models_a_turnaround(scenario):
-    r = sim.simulate(scenario(RESOURCE.format(hold="hold: 5d")), 5, seed=1)
+@pytest.mark.parametrize("engine", ENGINES)
+def test_hold_shorter_than_the_work_models_a_turnaround(scenario, engine):
+    r = sim.simulate(scenario(RESOURCE.format(hold="hold: 5d")), 5, seed=1, engine=engine)
     assert list(r.finish_of("first")) == [10.0] * 5
     assert list(r.finish_of("second")) == [15.0] * 5
 
 
-def test_ties_go_in_plan_order_then_first_come_first_served(scenario):
+@pytest.mark.parametrize("engine", ENGINES)
+def test_ties_go_in_plan_order_then_first_come_first_served(scenario, engine):
     sc = scenario("""
         name: queue
         start: 2030-01-01
@@ -52,14 +56,118 @@ def test_ties_go_in_plan_order_then_first_come_first_served(scenario):
           b: {duration: 10d, uses: {pad: {}}}
           a: {duration: 10d, uses: {pad: {}}}
     """)
-    r = sim.simulate(sc, 1, seed=1)
+    r = sim.simulate(sc, 1, seed=1, engine=engine)
     # early, b and a all ask at t=0: file order early, b, a. late asks at 10 and queues behind a.
     assert [r.finish_of(m)[0] for m in ("early", "b", "a", "late")] == [10.0, 20.0, 30.0, 31.0]
 
 
-def test_vector_engine_refuses_resources(scenario):
-    with pytest.raises(ValueError, match="vector engine cannot run scenarios with resources"):
-        sim.simulate(scenario(RESOURCE.format(hold="")), 5, seed=1, engine="vector")
+def test_a_milestone_using_two_resources_runs_on_the_simpy_engine(scenario):
+    sc = scenario("""
+        name: two resources
+        start: 2030-01-01
+        resources:
+          pad: {capacity: 1}
+          crew: {capacity: 1}
+        milestones:
+          first: {duration: 10d, uses: {pad: {}, crew: {}}}
+          second: {duration: 10d, uses: {crew: {}}}
+    """)
+    with pytest.raises(ValueError, match="milestone uses several resources"):
+        sim.simulate(sc, 2, seed=1, engine="vector")
+    r = sim.simulate(sc, 2, seed=1)
+    assert r.engine == "simpy"
+    # first takes crew (id order) at 0, then pad; second asks for crew at 0 and queues behind it.
+    assert r.finish_of("first").tolist() == [10.0] * 2
+    assert r.finish_of("second").tolist() == [20.0] * 2
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_zero_length_claim_lets_its_successor_ask_at_the_same_moment(scenario, engine):
+    sc = scenario("""
+        name: same moment
+        start: 2030-01-01
+        resources:
+          pad: {capacity: 2}
+        milestones:
+          a: {duration: 0, uses: {pad: {}}}
+          d: {after: [a], duration: 10d, uses: {pad: {amount: 2}}}
+          b: {duration: 10d, uses: {pad: {}}}
+    """)
+    r = sim.simulate(sc, 2, seed=1, engine=engine)
+    # Plan order a, d, b. a takes a unit on day 0 and gives it back at once; d then asks on day 0
+    # too, and its key (day 0, row 1) comes before b's (day 0, row 2): d takes both units for
+    # ten days and b waits for them.
+    assert r.finish_of("a").tolist() == [0.0] * 2
+    assert r.finish_of("d").tolist() == [10.0] * 2
+    assert r.finish_of("b").tolist() == [20.0] * 2
+    assert r.driver[r.index("b")].tolist() == [r.index("d")] * 2
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_window_after_the_grant_keeps_the_resource_and_the_next_claim_waits(scenario, engine):
+    sc = scenario("""
+        name: window holds the pad
+        start: 2030-01-01
+        resources:
+          pad: {capacity: 1}
+        milestones:
+          a:
+            duration: 10d
+            window: {every: 30d, open: 5d, first: 2030-01-01}
+            uses: {pad: {}}
+          b: {duration: 10d, not_before: 2030-03-02, uses: {pad: {}}}
+          c: {duration: 1d, uses: {pad: {hold: 0}}}
+    """)
+    r = sim.simulate(sc, 2, seed=1, engine=engine)
+    # a's work ends on day 10, between windows: it completes when the next opens (day 30) and
+    # holds the pad until then. b starts on day 30, works to 40 and waits for not_before (day
+    # 60) with the pad; c, last in line, starts on day 60 and gives the pad back at once.
+    assert r.finish_of("a").tolist() == [30.0] * 2
+    assert r.finish_of("b").tolist() == [60.0] * 2
+    assert r.finish_of("c").tolist() == [61.0] * 2
+    assert r.driver[r.index("c")].tolist() == [r.index("b")] * 2
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_each_retry_claims_again_and_queues_behind_earlier_claims(scenario, engine):
+    sc = scenario("""
+        name: retries queue
+        start: 2030-01-01
+        resources:
+          pad: {capacity: 1}
+        milestones:
+          a: {duration: 10d, success: 0.5, retry: {after: 5d, max: 3}, uses: {pad: {}}}
+          b: {duration: 1d, uses: {pad: {}}}
+    """)
+    r = sim.simulate(sc, 400, seed=3, engine=engine)
+    # a's first attempt holds the pad over [0, 10]; b asked on day 0, before a's retry (asked on
+    # day 10), so b runs over [10, 11]; then each retry takes 5 days: 16, 21, 26; four failures
+    # in a row (1 in 16) never finish.
+    assert r.finish_of("b").tolist() == [11.0] * 400
+    a = r.finish_of("a")
+    assert set(a.tolist()) == {10.0, 16.0, 21.0, 26.0, math.inf}
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_claim_granted_before_the_status_date_still_completes_after_it(scenario, engine):
+    sc = scenario("""
+        name: status date and a pad
+        start: 2030-01-01
+        as_of: 2030-01-11
+        resources:
+          pad: {capacity: 1}
+        milestones:
+          a: {duration: 20d, uses: {pad: {hold: 2d}}}
+          b: {duration: 5d, uses: {pad: {}}}
+          c: {after: [b], duration: 3d, uses: {pad: {}}}
+    """)
+    r = sim.simulate(sc, 2, seed=1, engine=engine)
+    # as_of is day 10. a holds the pad for two days; b starts on day 2 and its fixed 5 days would
+    # end on day 7, so it completes at the first moment after the status day (day 11) and holds
+    # the pad until then; c asks on day 11, when b gives it back, and ends on day 14.
+    assert r.finish_of("a").tolist() == [20.0] * 2
+    assert r.finish_of("b").tolist() == [11.0] * 2
+    assert r.finish_of("c").tolist() == [14.0] * 2
 
 
 def test_window_turns_uniform_work_into_a_known_mixture(scenario):
@@ -324,7 +432,8 @@ def test_a_risk_and_a_duration_can_share_a_group(scenario):
     assert stats.spearmanr(x, occ).statistic > 0.5
 
 
-def test_waiting_for_a_resource_puts_its_holder_on_the_driving_path(scenario):
+@pytest.mark.parametrize("engine", ENGINES)
+def test_waiting_for_a_resource_puts_its_holder_on_the_driving_path(scenario, engine):
     from sim.sensitivity import criticality
 
     sc = scenario("""
@@ -337,7 +446,7 @@ def test_waiting_for_a_resource_puts_its_holder_on_the_driving_path(scenario):
           first: {duration: 10d, uses: {pad: {}}}
           second: {after: [design], duration: 10d, uses: {pad: {}}}
     """)
-    r = sim.simulate(sc, 3, seed=1)
+    r = sim.simulate(sc, 3, seed=1, engine=engine)
     # second is ready on day 5 but the pad is busy until day 10: first set its start.
     assert r.finish_of("second").tolist() == [20.0] * 3
     assert r.driver[r.index("second")].tolist() == [r.index("first")] * 3
@@ -345,8 +454,9 @@ def test_waiting_for_a_resource_puts_its_holder_on_the_driving_path(scenario):
     assert crit["first"] == 1.0 and crit["design"] == 0.0
 
 
+@pytest.mark.parametrize("engine", ENGINES)
 @pytest.mark.parametrize("order", [("big", "small"), ("small", "big")])
-def test_a_claim_takes_its_amount_of_units(scenario, order):
+def test_a_claim_takes_its_amount_of_units(scenario, order, engine):
     lines = {
         "big": "big: {duration: 100d, uses: {pad: {amount: 2}}}",
         "small": "small: {duration: 100d, uses: {pad: {amount: 1}}}",
@@ -355,7 +465,7 @@ def test_a_claim_takes_its_amount_of_units(scenario, order):
         "name: amounts\nstart: 2030-01-01\nresources:\n  pad: {capacity: 2}\nmilestones:\n"
         + "".join(f"  {lines[m]}\n" for m in order)
     )
-    r = sim.simulate(sc, 3, seed=1)
+    r = sim.simulate(sc, 3, seed=1, engine=engine)
     # Both ask at t=0; the first in plan order is served first and leaves too little room for
     # the other (2 + 1 > 2), which starts when it is done.
     first, second = order
@@ -363,7 +473,8 @@ def test_a_claim_takes_its_amount_of_units(scenario, order):
     assert r.finish_of(second).tolist() == [200.0] * 3
 
 
-def test_a_large_claim_is_not_overtaken_by_small_ones(scenario):
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_large_claim_is_not_overtaken_by_small_ones(scenario, engine):
     sc = scenario("""
         name: no overtaking
         start: 2030-01-01
@@ -376,7 +487,7 @@ def test_a_large_claim_is_not_overtaken_by_small_ones(scenario):
           pause: {duration: 20d}
           small: {after: [pause], duration: 100d, uses: {pad: {amount: 1}}}
     """)
-    r = sim.simulate(sc, 2, seed=1)
+    r = sim.simulate(sc, 2, seed=1, engine=engine)
     # x holds 1 unit over [0, 100]. big asks for 2 at day 10 and waits for x; small asks for 1 at
     # day 20, when a unit is free, but queues behind big (first come, first served).
     assert r.finish_of("x").tolist() == [100.0] * 2
@@ -574,3 +685,22 @@ def test_a_status_date_that_leaves_almost_no_future_is_a_clear_error(scenario):
     """)
     with pytest.raises(ValueError, match="'a': almost every simulated future has it done by as_of"):
         sim.simulate(sc, 100, seed=17)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_milestone_done_before_the_status_date_claims_nothing(scenario, engine):
+    sc = scenario("""
+        name: actual with a pad
+        start: 2030-01-01
+        as_of: 2030-02-01
+        resources:
+          pad: {capacity: 1}
+        milestones:
+          done: {duration: 10d, actual: 2030-01-11, uses: {pad: {}}}
+          next: {after: [done], duration: 40d}
+    """)
+    r = sim.simulate(sc, 2, seed=1, engine=engine)
+    assert r.engine == engine
+    # done is on its actual date (day 10); next starts then and ends on day 50, after the status day.
+    assert r.finish_of("done").tolist() == [10.0] * 2
+    assert r.finish_of("next").tolist() == [50.0] * 2

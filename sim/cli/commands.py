@@ -148,7 +148,7 @@ def run(
     ] = None,
     engine: Annotated[
         Engine,
-        typer.Option("--engine", help="auto picks vector unless the scenario uses resources."),
+        typer.Option("--engine", help="auto picks vector unless a milestone uses several resources."),
     ] = Engine.auto,
     workers: Annotated[
         int | None,

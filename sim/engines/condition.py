@@ -1,8 +1,8 @@
 """Status-date conditioning: a milestone's own draws given that it is not done by the as_of day.
 
 The condition is on the milestone's completion (after any window wait, `not_before` and
-retries), not on the end of its work. Both engines call `condition` with the same columns of the
-same draws, so they agree to the last bit.
+retries), not on the end of its work. Both engines call `condition` on the same draws, for any
+subset of the iterations (every step is elementwise), so they agree to the last bit.
 
 Without attempts, the completion is after the status day exactly when the drawn duration
 exceeds a threshold (`timing.late_after`), so the duration is drawn from its distribution

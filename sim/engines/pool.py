@@ -1,40 +1,102 @@
-"""A resource of several units that claims of any size take first come, first served, no overtaking."""
+"""Resources of several units that claims of any size take in the order of their keys, no overtaking."""
 
 from __future__ import annotations
 
 import heapq
 import itertools
+from typing import Any
 
 import simpy
+from simpy.events import NORMAL
+
+# Grants are made once everything else due at the same moment has happened (SimPy runs events
+# of a moment by priority, then in order of scheduling; URGENT is 0 and NORMAL 1).
+_AFTER_THE_MOMENT = 2
 
 
-class Pool:
-    """`capacity` units; a claim waits until its `amount` units are free and every earlier claim is served.
+class At(simpy.Event):
+    """An event at an absolute moment.
 
-    Claims queue by (request time, plan row): first come, first served, ties in plan order. The
-    claim at the head of the queue blocks those behind it even when they would fit (no
-    overtaking), so a large claim is never starved by a stream of small ones.
+    SimPy's timeouts are scheduled at `now + delay`, which can differ from the moment meant by
+    a unit in the last place; scheduling the moment itself keeps the clock equal to the model's
+    times, so that two things due at the same model time happen at the same clock time.
     """
 
-    def __init__(self, env: simpy.Environment, capacity: int) -> None:
+    def __init__(self, env: simpy.Environment, when: float, value: Any = None) -> None:
         self.env = env
-        self.free = capacity
-        self._queue: list[tuple[tuple[float, int], int, int, simpy.Event]] = []
-        self._order = itertools.count()
+        self.callbacks = []
+        self._value = value
+        self._ok = True
+        heapq.heappush(env._queue, (max(when, env.now), NORMAL, next(env._eid), self))
 
-    def request(self, amount: int, key: tuple[float, int]) -> simpy.Event:
-        """An event that fires when `amount` units are granted to the claim ordered by `key`."""
+
+class Pools:
+    """Every resource of one iteration; a claim waits until its units are free and every claim
+    ordered before it on that resource has been served.
+
+    Claims are ordered by key (request time, plan row): first come, first served, ties in plan
+    order. The claim at the head of a queue blocks those behind it even when they would fit (no
+    overtaking), so a large claim is never starved by a stream of small ones. Grants happen once
+    the moment's other events are over (releases and requests due then included), one at a time,
+    the smallest key first across all resources: whatever a grant sets off at the same moment (a
+    zero-length attempt's release, a successor's request) happens before the next grant, so the
+    claims on each resource are served exactly in the order of their keys.
+    """
+
+    def __init__(self, env: simpy.Environment, capacities: dict[str, int]) -> None:
+        self.env = env
+        self.free = dict(capacities)
+        self._queue: dict[str, list[tuple[tuple[float, int], int, int, simpy.Event]]] = {
+            rid: [] for rid in capacities
+        }
+        self._served = dict.fromkeys(capacities, 0)
+        # Per resource: (time, grant number, row) of the latest release, ties to the later grant.
+        self._last: dict[str, tuple[float, int, int]] = {}
+        self._order = itertools.count()
+        self._due = False
+
+    def request(self, resource: str, amount: int, key: tuple[float, int]) -> simpy.Event:
+        """An event that fires, with the claim's grant number on the resource, when it is served."""
         event = self.env.event()
-        heapq.heappush(self._queue, (key, next(self._order), amount, event))
-        self._grant()
+        heapq.heappush(self._queue[resource], (key, next(self._order), amount, event))
+        self._serve_later()
         return event
 
-    def release(self, amount: int) -> None:
-        self.free += amount
-        self._grant()
+    def release(self, resource: str, amount: int, grant: int, row: int) -> None:
+        """Give back the units of the `grant`-th claim served on `resource` (milestone `row`)."""
+        self.free[resource] += amount
+        mark = (self.env.now, grant, row)
+        last = self._last.get(resource)
+        if last is None or mark[:2] > last[:2]:
+            self._last[resource] = mark
+        self._serve_later()
 
-    def _grant(self) -> None:
-        while self._queue and self._queue[0][2] <= self.free:
-            _, _, amount, event = heapq.heappop(self._queue)
-            self.free -= amount
-            event.succeed()
+    def released_by(self, resource: str) -> int:
+        """The row whose release of `resource` came last (the later grant at equal times); -1: none."""
+        last = self._last.get(resource)
+        return -1 if last is None else last[2]
+
+    def _serve_later(self) -> None:
+        if not self._due:
+            self._due = True
+            event = self.env.event()
+            event._ok = True
+            event.callbacks.append(self._serve)
+            self.env.schedule(event, _AFTER_THE_MOMENT)  # type: ignore[arg-type]
+
+    def _serve(self, _trigger: simpy.Event) -> None:
+        self._due = False
+        best: str | None = None
+        for rid, queue in self._queue.items():
+            if not queue or queue[0][2] > self.free[rid]:
+                continue
+            if best is None or queue[0][0] < self._queue[best][0][0]:
+                best = rid
+        if best is None:
+            return
+        _, _, amount, granted = heapq.heappop(self._queue[best])
+        self.free[best] -= amount
+        grant = self._served[best]
+        self._served[best] += 1
+        granted.succeed(grant)
+        self._serve_later()

@@ -18,7 +18,7 @@ import simpy
 from sim.doneby import end_of_day
 from sim.engines.condition import condition
 from sim.engines.output import EngineOutput
-from sim.engines.pool import Pool
+from sim.engines.pool import At, Pools
 from sim.engines.timing import complete, late_after, work
 from sim.plan import Plan
 from sim.sampling import Draws
@@ -45,8 +45,7 @@ def run(plan: Plan, draws: Draws, out: EngineOutput) -> None:
     ms = plan.milestones
     # Where the status date does not bind (the threshold lies below the support), the
     # conditioned draw equals the free one, computed here once for the chunk.
-    below = np.full(draws.n, -np.inf)
-    free = {row: ms[row].duration.ppf_above(u, below) for row, u in draws.duration_u.items()}
+    free = {row: draws.free_draw(row, ms[row].duration) for row in draws.duration_u}
     as_of = plan.scenario.as_of_days
     late = {
         row: late_after(end_of_day(as_of), ms[row].not_before, ms[row].window)
@@ -120,11 +119,8 @@ class _Iteration:
         self.lag: list[float] = []
         self.env = simpy.Environment()
         sc = plan.scenario
-        self.resources = {rid: Pool(self.env, r.capacity) for rid, r in sc.resources.items()}
+        self.pools = Pools(self.env, {rid: r.capacity for rid, r in sc.resources.items()})
         self.done = [self.env.event() for _ in rows]
-        # The row that last gave back a unit of each resource: whoever made a waiting
-        # milestone's start possible, for the driving path.
-        self.released_by: dict[str, int] = {}
         # How many leading attempts a status date makes fail, per conditioned row.
         self.fails: dict[int, int] = {}
         # Conditioned rows whose draws this iteration has made.
@@ -164,7 +160,7 @@ class _Iteration:
                 yield env.all_of([done[p] for p in preds])
             ready = self.arrival(r, row)
         if ready > env.now:
-            yield env.timeout(ready - env.now)
+            yield At(env, ready)
         if r.cancel is not None and r.cancel[i]:
             return
         base = self.duration[row]
@@ -179,7 +175,7 @@ class _Iteration:
             self.driver[row] = -1
         completion = _complete(end, m.not_before, m.window)
         if completion > env.now:
-            yield env.timeout(completion - env.now)
+            yield At(env, completion)
         if completion < self.horizon_end:
             finish[row] = completion
             self.done[row].succeed()
@@ -196,8 +192,8 @@ class _Iteration:
         self.driver[row] = r.preds[pick]
         return ready
 
-    def wait_until(self, t: float) -> simpy.Timeout:
-        return self.env.timeout(max(0.0, t - self.env.now))
+    def wait_until(self, t: float) -> simpy.Event:
+        return At(self.env, t)
 
     def milestone(self, row: int) -> Generator[Any, Any, None]:
         plan, d, i = self.plan, self.d, self.i
@@ -232,11 +228,11 @@ class _Iteration:
             waited_for = -1
             for j, use in enumerate(m.uses):
                 # (request time, plan row): first come, first served, ties in plan order.
-                req = self.resources[use.resource].request(use.amount, (t, row))
-                yield req
+                grant = yield self.pools.request(use.resource, use.amount, (t, row))
                 if self.env.now > t:
-                    waited_for = self.released_by.get(use.resource, waited_for)
-                held.append((j, use))
+                    # The release that came last before the grant made the start possible.
+                    waited_for = self.pools.released_by(use.resource)
+                held.append((j, use, grant))
             start = t if not held else max(t, self.env.now)
             if k == 0 and start > t and waited_for >= 0:
                 # The work started late because a resource was busy: the milestone that freed it,
@@ -261,16 +257,16 @@ class _Iteration:
             else:
                 end = start + float(d.retry_after[row][k - 1, i])
             completion = _complete(end, m.not_before, m.window)
-            for j, use in held:
+            for j, use, grant in held:
                 hold = d.hold.get((row, j))
                 if hold is not None:
-                    self.env.process(self.release(use.resource, use.amount, start + float(hold[i]), row))
+                    at = start + float(hold[i])
+                    self.env.process(self.release(use.resource, use.amount, grant, at, row))
             if completion > self.env.now:
                 yield self.wait_until(completion)
-            for j, use in held:
+            for j, use, grant in held:
                 if (row, j) not in d.hold:
-                    self.released_by[use.resource] = row
-                    self.resources[use.resource].release(use.amount)
+                    self.pools.release(use.resource, use.amount, grant, row)
             t = completion
             ok = not plan.needs_attempts[row] or (
                 k >= self.fails.get(row, 0) and d.attempt_u[row][k, i] < d.success[row][i]
@@ -308,7 +304,8 @@ class _Iteration:
             self.fails[row] = int(got.fails[0])
             d.forced_fails[row][i] = self.fails[row]
 
-    def release(self, resource: str, amount: int, at: float, row: int) -> Generator[Any, Any, None]:
+    def release(
+        self, resource: str, amount: int, grant: int, at: float, row: int
+    ) -> Generator[Any, Any, None]:
         yield self.wait_until(at)
-        self.released_by[resource] = row
-        self.resources[resource].release(amount)
+        self.pools.release(resource, amount, grant, row)
