@@ -9,13 +9,16 @@ allows only its own two scripts (by hash), so even an injected tag could not run
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import functools
 import hashlib
 import json
+import math
+import pkgutil
 from typing import Any
 
+import numpy as np
 from markupsafe import Markup
-from plotly.utils import PlotlyJSONEncoder
 
 from sim.display import BIDI
 
@@ -273,15 +276,50 @@ RENDER_JS = r"""(function () {
 @functools.lru_cache(maxsize=1)
 def plotly_js() -> str:
     """The plotly.js bundle shipped with the plotly package, safe to inline in <script>."""
-    from plotly.offline import get_plotlyjs
-
+    # Read as plotly.offline.get_plotlyjs reads it, without loading plotly's figure modules.
+    bundle = pkgutil.get_data("plotly", "package_data/plotly.min.js")
+    if bundle is None:
+        raise FileNotFoundError("plotly.min.js is missing from the plotly package")
     # "<\/script" means the same to JavaScript but cannot close the element early.
-    return get_plotlyjs().replace("</script", "<\\/script")
+    return bundle.decode("utf-8").replace("</script", "<\\/script")
+
+
+def _plain(value: Any) -> Any:
+    """A NumPy array or number, or a date, as the JSON value plotly.js reads."""
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} cannot go into a figure")
+
+
+def _finite(value: Any) -> Any:
+    """`value` with every NaN or infinity (which JSON cannot hold) as null, as plotly.js reads a gap."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {key: _finite(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(item) for item in value]
+    if isinstance(value, (np.ndarray, np.generic, dt.date)):
+        return _finite(_plain(value))
+    return value
+
+
+def figure_json(data: Any) -> str:
+    """Figures as compact strict JSON: NumPy values as lists and numbers, dates as ISO text,
+    NaN and infinities as null."""
+    try:
+        return json.dumps(data, default=_plain, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    except ValueError:  # a NaN or infinity somewhere: the slower pass that nulls them
+        return json.dumps(_finite(data), default=_plain, separators=(",", ":"), ensure_ascii=False)
 
 
 def script_json(data: Any) -> Markup:
     """JSON for a <script type="application/json"> block: no raw <, > or & (so no `</`, `<!--`)."""
-    text = json.dumps(data, cls=PlotlyJSONEncoder, separators=(",", ":"), ensure_ascii=False)
+    text = figure_json(data)
     for char, code in (
         ("<", "\\u003c"),
         (">", "\\u003e"),

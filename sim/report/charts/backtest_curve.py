@@ -5,8 +5,6 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, Any
 
-import plotly.graph_objects as go
-
 from sim.aggregates import cdf
 from sim.report.headline import percent
 from sim.report.style import (
@@ -18,6 +16,7 @@ from sim.report.style import (
     date_range,
     esc,
     figure,
+    scatter,
     short,
     vertical_line,
     view,
@@ -34,7 +33,7 @@ def milestone_curve(result: Result, mid: str, row: dict[str, Any], as_of: dt.dat
     curve = cdf(result.finish_of(mid))
     x, y = cdf_xy(curve, dates, scenario.horizon_days)
     data: list[Any] = [
-        go.Scatter(
+        scatter(
             x=x,
             y=y,
             mode="lines",
@@ -47,7 +46,7 @@ def milestone_curve(result: Result, mid: str, row: dict[str, Any], as_of: dt.dat
     if actual is not None:
         gave = percent(row["p_by_actual"])
         data.append(
-            go.Scatter(
+            scatter(
                 x=[actual],
                 y=[row["p_by_actual"]],
                 mode="markers",

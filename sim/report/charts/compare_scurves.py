@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import plotly.graph_objects as go
-
 from sim.aggregates import cdf
 from sim.report.charts.inputs import ComparisonInputs
 from sim.report.style import (
@@ -21,6 +19,7 @@ from sim.report.style import (
     menu_height,
     probability_axis,
     reference_lines,
+    scatter,
     scurve_buttons,
     scurve_title,
     short,
@@ -69,7 +68,7 @@ def compare_scurves(results: list[Result], names: list[str]) -> Figure:
             x, y = cdf_xy(curve, dates, result.scenario.horizon_days)
             color = SERIES[j % len(SERIES)]
             traces.append(
-                go.Scatter(
+                scatter(
                     x=x,
                     y=y,
                     mode="lines",

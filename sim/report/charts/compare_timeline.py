@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import plotly.graph_objects as go
-
 from sim.report.charts.inputs import ComparisonInputs
 from sim.report.charts.timeline import milestone_hover
 from sim.report.style import (
@@ -14,6 +12,7 @@ from sim.report.style import (
     Figure,
     figure,
     milestone_labels,
+    scatter,
 )
 
 if TYPE_CHECKING:
@@ -48,7 +47,7 @@ def compare_timeline(results: list[Result], names: list[str]) -> Figure:
             dot_y[1].append(name)
             dot_text.append(f"<b>{name}</b><br>{milestone_hover(result, mid)}")
         traces.append(
-            go.Scatter(
+            scatter(
                 x=bar_x,
                 y=bar_y,
                 mode="lines",
@@ -60,7 +59,7 @@ def compare_timeline(results: list[Result], names: list[str]) -> Figure:
             )
         )
         traces.append(
-            go.Scatter(
+            scatter(
                 x=dot_x,
                 y=dot_y,
                 mode="markers",

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import plotly.graph_objects as go
-
 from sim.aggregates import convergence as running_percentiles
 from sim.report.charts.inputs import ReportInputs
 from sim.report.style import (
@@ -15,6 +13,7 @@ from sim.report.style import (
     Figure,
     esc,
     figure,
+    scatter,
     short,
 )
 
@@ -35,7 +34,7 @@ def convergence(result: Result, mid: str) -> Figure:
         points = runs[p]
         n = [pt.iterations for pt in points]
         traces.append(
-            go.Scatter(
+            scatter(
                 x=n,
                 y=dates.many([pt.low for pt in points]),
                 mode="lines",
@@ -46,7 +45,7 @@ def convergence(result: Result, mid: str) -> Figure:
             )
         )
         traces.append(
-            go.Scatter(
+            scatter(
                 x=n,
                 y=dates.many([pt.high for pt in points]),
                 mode="lines",
@@ -59,7 +58,7 @@ def convergence(result: Result, mid: str) -> Figure:
             )
         )
         traces.append(
-            go.Scatter(
+            scatter(
                 x=n,
                 y=dates.many([pt.estimate for pt in points]),
                 mode="lines+markers",

@@ -7,8 +7,6 @@ import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-import plotly.graph_objects as go
-
 from sim.aggregates import cdf
 from sim.report.charts.inputs import ReportInputs
 from sim.report.headline import percent
@@ -19,6 +17,7 @@ from sim.report.style import (
     VERMILLION,
     Dates,
     Figure,
+    Trace,
     as_of_marks,
     cdf_xy,
     date_range,
@@ -27,6 +26,7 @@ from sim.report.style import (
     menu_height,
     probability_axis,
     reference_lines,
+    scatter,
     scurve_buttons,
     scurve_title,
     view,
@@ -46,7 +46,7 @@ def scurves(result: Result, order: Sequence[str]) -> Figure:
     scenario = result.scenario
     dates = Dates(scenario)
     edge = scenario.horizon_days
-    traces: list[go.Scatter] = []
+    traces: list[Trace] = []
     owner: list[int] = []
     for k, mid in enumerate(order):
         spec = scenario.milestones[mid]
@@ -57,7 +57,7 @@ def scurves(result: Result, order: Sequence[str]) -> Figure:
         if curve.done < 1.0:
             name += f": {percent(curve.done)} by the horizon"
         traces.append(
-            go.Scatter(
+            scatter(
                 x=x,
                 y=y,
                 mode="lines",
@@ -73,7 +73,7 @@ def scurves(result: Result, order: Sequence[str]) -> Figure:
         if marks:
             when = [dates(d) for _, d in marks]
             traces.append(
-                go.Scatter(
+                scatter(
                     x=when,
                     y=[p / 100 for p, _ in marks],
                     mode="markers+text",
@@ -104,7 +104,7 @@ def scurves(result: Result, order: Sequence[str]) -> Figure:
         if spec.actual is not None:
             done = dates(spec.actual)
             traces.append(
-                go.Scatter(
+                scatter(
                     x=[done],
                     y=[1],
                     mode="markers",
