@@ -273,6 +273,20 @@ RENDER_JS = r"""(function () {
 })();"""
 
 
+class Script(Markup):
+    """Script text printed into a page as it is: our own scripts, or JSON `script_json` made safe.
+    The page's output filter (which shows bidi controls as code points) passes it by, so the
+    megabytes of plotly.js are not scanned on every page and each script keeps its CSP hash."""
+
+    __slots__ = ()
+
+
+@functools.lru_cache(maxsize=1)
+def scripts() -> tuple[Script, Script, Script]:
+    """plotly.js, the figure renderer and the live-reload script, ready to print."""
+    return Script(plotly_js()), Script(RENDER_JS), Script(WATCH_JS)
+
+
 @functools.lru_cache(maxsize=1)
 def plotly_js() -> str:
     """The plotly.js bundle shipped with the plotly package, safe to inline in <script>."""
@@ -317,7 +331,7 @@ def figure_json(data: Any) -> str:
         return json.dumps(_finite(data), default=_plain, separators=(",", ":"), ensure_ascii=False)
 
 
-def script_json(data: Any) -> Markup:
+def script_json(data: Any) -> Script:
     """JSON for a <script type="application/json"> block: no raw <, > or & (so no `</`, `<!--`)."""
     text = figure_json(data)
     for char, code in (
@@ -329,7 +343,7 @@ def script_json(data: Any) -> Markup:
     ):
         text = text.replace(char, code)
     # A bidi control in a label shows as the text "\u202e": in JSON, an escaped backslash then u202e.
-    return Markup(BIDI.sub(lambda m: f"\\\\u{ord(m.group(0)):04x}", text))
+    return Script(BIDI.sub(lambda m: f"\\\\u{ord(m.group(0)):04x}", text))
 
 
 # Live reload for `sim.watch`: does nothing unless the watch server marked the page with a
@@ -381,6 +395,7 @@ def _csp_hash(script: str) -> str:
     return "'sha256-" + base64.b64encode(digest).decode("ascii") + "'"
 
 
+@functools.lru_cache(maxsize=1)
 def content_security_policy() -> str:
     scripts = " ".join(_csp_hash(s) for s in (plotly_js(), RENDER_JS, WATCH_JS))
     return (
