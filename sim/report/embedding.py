@@ -175,10 +175,20 @@ RENDER_JS = r"""(function () {
       }
     });
     data.forEach(function (t) { if (t.name) { t.name = cut(t.name, chars - 6); } });
-    // Text written beside a line (a comparison's target labels) has no room at this width and
-    // would run off the chart: the line stays, its hover names it, the table beside gives it.
+    // Text written beside a line (a comparison's target labels) would run off the chart at this
+    // width: it gets the line's short label (`meta.narrow`, "target") and a legend entry below
+    // the chart gives the line in full (which scenario, which date).
     data.forEach(function (t) {
-      if (t.mode === "lines+text") { t.mode = "lines"; delete t.text; }
+      if (t.mode !== "lines+text") { return; }
+      if (t.meta && t.meta.narrow && Array.isArray(t.text)) {
+        t.text = t.text.map(function (s) { return s ? t.meta.narrow : s; });
+        t.showlegend = true;
+        var tail = " target " + t.meta.date;
+        t.name = cut(String(t.meta.scenario), Math.max(12, chars - 6 - tail.length)) + tail;
+      } else {
+        t.mode = "lines";
+        delete t.text;
+      }
     });
     // Only the traces on show have legend entries (a menu hides the other views' traces).
     var entries = data.filter(function (t) {
@@ -202,8 +212,10 @@ RENDER_JS = r"""(function () {
       // A legend title would sit beside the first row and push its entries off the screen.
       delete layout.legend.title;
       var legendHeight = 22 * rowsOfLegend + 8;
-      layout.margin.b = (margin.b === undefined ? 48 : margin.b) + legendHeight + 24;
-      extra += legendHeight + 24;
+      // The desktop's bottom margin may hold a legend of its own: at most the axis title's room.
+      var bottom = margin.b === undefined ? 48 : margin.b;
+      layout.margin.b = Math.min(bottom, 48) + legendHeight + 24;
+      extra += layout.margin.b - bottom;
     }
     if (layout.height) {
       layout.height += extra;
@@ -250,6 +262,34 @@ RENDER_JS = r"""(function () {
     select.parentNode.hidden = !narrow;
   }
 
+  // Plotly's toolbar sits at a chart's top right, over whatever is drawn there. A title that
+  // reaches under it (a long one on a desktop, any wrapped one on a phone) moves down below it,
+  // and the chart grows by as much, so nothing else moves.
+  function clearToolbar(element, attempt) {
+    attempt = attempt || 0;
+    var bar = element.querySelector(".modebar");
+    var title = element.querySelector(".g-gtitle .gtitle");
+    // The move's own redraws do not start another move; a move is re-measured until it clears.
+    if (!bar || !title || (attempt === 0 && element.__clearing)) { return; }
+    var b = bar.getBoundingClientRect(), t = title.getBoundingClientRect();
+    var box = element.getBoundingClientRect();
+    var apart = t.right <= b.left || t.left >= b.right || t.top >= b.bottom || t.bottom <= b.top;
+    if (!b.width || !t.width || apart || attempt > 3) { element.__clearing = false; return; }
+    element.__clearing = true;
+    var layout = element.layout, margin = layout.margin || {};
+    var shift = Math.ceil(b.bottom - t.top) + 6;
+    var height = (layout.height || box.height) + shift;
+    // Where the title's top is asked to be, from the chart's top (Plotly's anchor is not exactly
+    // the text's top, so later attempts move it by what the measurement still finds).
+    var at = (attempt === 0 ? t.top - box.top : element.__titleAt) + shift;
+    element.__titleAt = at;
+    heights[element.id] = height;
+    Plotly.relayout(element, {
+      "title.yref": "container", "title.yanchor": "top", "title.y": 1 - at / height,
+      "margin.t": (margin.t === undefined ? 56 : margin.t) + shift, height: height
+    }).then(function () { clearToolbar(element, attempt + 1); }, function () { element.__clearing = false; });
+  }
+
   function draw(id) {
     var element = document.getElementById(id);
     if (!element) { return; }
@@ -261,7 +301,14 @@ RENDER_JS = r"""(function () {
     var shown = shaped(figure, width);
     heights[id] = shown.layout.height;
     nativeMenu(element, figure, narrow);
-    Plotly.react(element, shown.data, shown.layout, config);
+    Plotly.react(element, shown.data, shown.layout, config).then(function () {
+      if (!element.__toolbarWatched) {
+        element.__toolbarWatched = true;
+        // After every redraw (a milestone picked, a resize): the new title may reach the toolbar.
+        element.on("plotly_afterplot", function () { clearToolbar(element); });
+      }
+      clearToolbar(element);
+    });
   }
 
   Object.keys(figures).forEach(draw);

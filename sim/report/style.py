@@ -221,6 +221,17 @@ def reference_lines() -> list[dict[str, Any]]:
     ]
 
 
+def minor_ticks(**props: Any) -> dict[str, Any]:
+    """Short unlabelled ticks between an axis's labelled ones (Plotly never labels minor ticks)."""
+    return {"ticks": "outside", "ticklen": 3, "tickcolor": "#bbbbbb", "showgrid": False, **props}
+
+
+def date_axis() -> dict[str, Any]:
+    """What every date x axis shares: minor ticks between the labelled ones (a year between
+    five-year labels, a quarter between years), so a reader can place a date between labels."""
+    return {"type": "date", "minor": minor_ticks()}
+
+
 def probability_axis() -> dict[str, Any]:
     """The y axis of a P(done by date) curve: 0 to 100 % in steps of 20 %."""
     return {

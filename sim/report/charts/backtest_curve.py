@@ -13,6 +13,7 @@ from sim.report.style import (
     VERMILLION,
     Dates,
     cdf_xy,
+    date_axis,
     date_range,
     esc,
     figure,
@@ -62,7 +63,7 @@ def milestone_curve(result: Result, mid: str, row: dict[str, Any], as_of: dt.dat
         data,
         {
             "title": {"text": esc(short(row["title"], 36)), "font": {"size": 14}},
-            "xaxis": {"type": "date", "range": date_range(points)},
+            "xaxis": {**date_axis(), "range": date_range(points)},
             "yaxis": {"range": [0, 1.02], "tickformat": ".0%"},
             # No label on the chart: near either edge it would be cut off; the caption names the line.
             "shapes": [vertical_line(as_of.isoformat(), GREEN, "longdash", 1.5)],

@@ -16,6 +16,7 @@ from sim.report.style import (
     Dates,
     Figure,
     cdf_xy,
+    date_axis,
     date_range,
     esc,
     figure,
@@ -72,7 +73,7 @@ def conditioned(result: Result, headline: str, groups: list[tuple[str, np.ndarra
         "height": 380,
         "margin": {"t": 60},
         "xaxis": {
-            "type": "date",
+            **date_axis(),
             "range": date_range(view(result, headline)),
             "autorange": False,
             "title": {"text": "Completion date"},

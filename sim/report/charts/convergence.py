@@ -13,6 +13,7 @@ from sim.report.style import (
     Figure,
     esc,
     figure,
+    minor_ticks,
     scatter,
     short,
 )
@@ -79,7 +80,16 @@ def convergence(result: Result, mid: str) -> Figure:
         },
         "height": 380,
         "margin": {"t": 60},
-        "xaxis": {"type": "log", "title": {"text": "Iterations so far"}},
+        # Labels at the powers of ten only; the ticks between them (200, 300, …) are unlabelled,
+        # where Plotly would otherwise print stray digits ("2", "5") that read as counts.
+        "xaxis": {
+            "type": "log",
+            "dtick": 1,
+            "exponentformat": "none",
+            "separatethousands": True,
+            "minor": minor_ticks(dtick="D1"),
+            "title": {"text": "Iterations so far"},
+        },
         "yaxis": {"type": "date", "title": {"text": "Date"}},
         "legend": {"orientation": "h", "x": 0, "y": -0.2, "xanchor": "left", "yanchor": "top"},
         "hovermode": "closest",

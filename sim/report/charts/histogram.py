@@ -17,6 +17,7 @@ from sim.report.style import (
     Dates,
     Figure,
     bar,
+    date_axis,
     date_range,
     esc,
     figure,
@@ -135,7 +136,7 @@ def histogram(result: Result, mid: str) -> Figure:
         "bargap": 0,
         # The range is the bins' (and the marks'): autorange would start at an empty axis's 1970.
         "xaxis": {
-            "type": "date",
+            **date_axis(),
             "domain": [0, 0.86],
             "range": axis_range,
             "autorange": not hist.starts,

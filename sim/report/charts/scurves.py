@@ -20,6 +20,7 @@ from sim.report.style import (
     Trace,
     as_of_marks,
     cdf_xy,
+    date_axis,
     date_range,
     figure,
     menu,
@@ -135,7 +136,7 @@ def scurves(result: Result, order: Sequence[str]) -> Figure:
         "height": menu_height(len(order), 450),
         "margin": {"t": 82, "b": 36},
         "xaxis": {
-            "type": "date",
+            **date_axis(),
             "range": ranges[0],
             "autorange": False,
             "title": {"text": "Completion date"},

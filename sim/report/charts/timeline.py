@@ -17,6 +17,7 @@ from sim.report.style import (
     Dates,
     Figure,
     as_of_marks,
+    date_axis,
     esc,
     figure,
     milestone_labels,
@@ -210,7 +211,7 @@ def timeline(result: Result) -> Figure:
         "height": max(260, 110 + 30 * len(mids)),
         "margin": {"t": 60, "r": 90},
         "xaxis": {
-            "type": "date",
+            **date_axis(),
             "side": "top",
             "range": [dates(low), dates(right)],
             "title": {"text": "Date"},
