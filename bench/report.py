@@ -1,4 +1,4 @@
-"""Benchmark: building one scenario's HTML report from a finished run, split by part."""
+"""Benchmark: building one scenario's HTML report from a finished run, as `lunarsim run` does."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 
 import sim
+from sim.impacts import by_default
 from sim.report.charts import ReportInputs, figures_of, report_charts
 from sim.report.page import report_html
 from sim.sensitivity import criticality, tornado
@@ -27,28 +28,33 @@ def main() -> None:
     t0 = time.perf_counter()
     result = sim.simulate(sim.load(path), args.iterations, args.seed)
     simulate = time.perf_counter() - t0
+    impacts = by_default(result)
     print(f"{args.scenario}, {args.iterations:,} iterations ({result.engine}): simulated in {simulate:.1f} s")
-    print(f"best of {args.repeat}:")
+    # The report `lunarsim run` writes: the sensitivity and criticality analyses (kept on the
+    # result afterwards), the figures, the page; the exact impacts only when they are cheap.
+    t0 = time.perf_counter()
+    report_html(result)
+    first = time.perf_counter() - t0
+    shown = "with impacts" if impacts else "impacts left out"
+    print(f"  report, as `lunarsim run` writes it ({shown}): {first:6.3f} s")
     head = result.scenario.headline
     order = [head, *[m for m in result.milestone_ids if m != head]]
     best: dict[str, float] = {}
-    for k in range(args.repeat):
+    for _ in range(args.repeat):
         t0 = time.perf_counter()
         ranked, shares = tornado(result, head), criticality(result, head)
         t1 = time.perf_counter()
         figures_of(report_charts(), ReportInputs(result, order, ranked, shares))
         t2 = time.perf_counter()
-        report_html(result, impacts=False)
+        report_html(result, impacts=impacts)
         t3 = time.perf_counter()
-        # The first pass computes the analyses the result then keeps; later passes reuse them.
-        label = "first" if k == 0 else "again"
-        stages = {f"analyses ({label})": t1 - t0, "figures": t2 - t1, f"report ({label})": t3 - t2}
+        stages = {"analyses (kept)": t1 - t0, "figures": t2 - t1, "report again": t3 - t2}
         for stage, seconds in stages.items():
             best[stage] = min(best.get(stage, float("inf")), seconds)
+    print(f"  then, best of {args.repeat}:")
     for stage, seconds in best.items():
-        print(f"  {stage:18s} {seconds:6.3f} s")
-    total = best["report (first)"]
-    print(f"goal: first report under {GOAL_SECONDS:.1f} s: {'met' if total < GOAL_SECONDS else 'NOT met'}")
+        print(f"    {stage:16s} {seconds:6.3f} s")
+    print(f"goal: report under {GOAL_SECONDS:.1f} s: {'met' if first < GOAL_SECONDS else 'NOT met'}")
 
 
 if __name__ == "__main__":
