@@ -6,6 +6,7 @@ file is blocked, so these tests also prove that a report renders with no network
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import os
@@ -282,6 +283,7 @@ def test_backtest_report_renders_on_phone_and_desktop(browser, tmp_path: Path, w
     )
     assert empty == []
     assert page.evaluate(NO_SIDEWAYS_SCROLL), "the page scrolls sideways"
+    _assert_toolbar_and_axes(page, f"{width} px backtest page")
     # The answer is on the first screen, and the user's text is shown, not run.
     lead = page.locator("p.lead").bounding_box()
     assert lead is not None and lead["y"] + lead["height"] < 900
@@ -483,6 +485,10 @@ def _overlapping(boxes: list[dict], vertical: bool) -> list[str]:
 def _assert_toolbar_and_axes(page: object, kind: str) -> None:
     """Plotly's toolbar covers no title; tick labels do not collide; a date axis has minor ticks
     and labels only dates; a log axis labels only powers of ten (no stray "2" or "5")."""
+    # A title is moved below the tool bar after the chart's first draw: give it that redraw
+    # (on a timeout the assertion below names the charts).
+    with contextlib.suppress(sync_api.TimeoutError):
+        page.wait_for_function(f"() => ({TOOLBAR_OVER_TITLE})().length === 0", timeout=5_000)
     covered = page.evaluate(TOOLBAR_OVER_TITLE)
     assert not covered, f"the toolbar covers the title on the {kind}: {covered}"
     problems = []
