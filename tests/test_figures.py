@@ -10,6 +10,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -155,3 +157,18 @@ def test_figure_json_is_strict_json():
     data = {"y": np.array([1.5, np.nan]), "x": [float("inf"), dt.date(2030, 1, 2)], "n": np.int64(3)}
     text = figure_json(data)
     assert json.loads(text) == {"y": [1.5, None], "x": [None, "2030-01-02"], "n": 3}
+
+
+def test_writing_a_report_loads_none_of_plotlys_python_figure_modules(tmp_path):
+    scenario = ROOT / "scenarios" / "tutorial-launch-campaign.yaml"
+    heavy = ("plotly.graph_obj", "plotly.io", "plotly.basedatatypes", "_plotly_utils.basevalidators")
+    code = (
+        "import pathlib, sys, sim\n"
+        "from sim.report import write_report\n"
+        f"result = sim.simulate(sim.load({str(scenario)!r}), 300, 1)\n"
+        f"write_report(result, pathlib.Path({str(tmp_path)!r}), impacts=False)\n"
+        f"print(sorted(m for m in sys.modules if m.startswith({heavy!r})))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+    assert (tmp_path / "tutorial-launch-campaign.html").stat().st_size > 4_000_000  # plotly.js inside
