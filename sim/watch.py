@@ -10,9 +10,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sim.errors import ScenarioError
+
+if TYPE_CHECKING:
+    from sim.results import Result
 
 # How long the event stream waits before a keep-alive comment, so a closed page is noticed.
 _KEEPALIVE_SECONDS = 10.0
@@ -122,10 +125,18 @@ def serve(
     return Watch(f"http://127.0.0.1:{bound}/", server, state, stop, threads)
 
 
+def render(result: Result) -> str:
+    """The report a re-run shows: the full report without the exact risk and decision impacts,
+    which re-run the model once per risk and outcome (the page says how to get them), so that a
+    re-run stays under a second."""
+    from sim.report.page import report_html
+
+    return report_html(result, impacts=False)
+
+
 def _build(path: Path, iterations: int | None, seed: int | None) -> tuple[str | None, list[str], set[Path]]:
     """(report HTML or None, errors, files read) for the scenario as it is now on disk."""
     import sim
-    from sim.report.page import report_html
 
     try:
         scenario = sim.load(path)
@@ -137,8 +148,7 @@ def _build(path: Path, iterations: int | None, seed: int | None) -> tuple[str | 
         result = sim.simulate(scenario, n, s, workers=1)
     except ValueError as exc:
         return None, [f"{path}: {exc}"], {Path(f).resolve() for f in scenario.files}
-    # Impacts re-run the model once per risk: left out, so that a re-run stays under a second.
-    return report_html(result, impacts=False), [], {Path(f).resolve() for f in scenario.files}
+    return render(result), [], {Path(f).resolve() for f in scenario.files}
 
 
 def _watch_files(

@@ -6,6 +6,8 @@ file is blocked, so these tests also prove that a report renders with no network
 
 from __future__ import annotations
 
+import contextlib
+import itertools
 import json
 import os
 import shutil
@@ -281,6 +283,7 @@ def test_backtest_report_renders_on_phone_and_desktop(browser, tmp_path: Path, w
     )
     assert empty == []
     assert page.evaluate(NO_SIDEWAYS_SCROLL), "the page scrolls sideways"
+    _assert_toolbar_and_axes(page, f"{width} px backtest page")
     # The answer is on the first screen, and the user's text is shown, not run.
     lead = page.locator("p.lead").bounding_box()
     assert lead is not None and lead["y"] + lead["height"] < 900
@@ -374,6 +377,50 @@ CLIPPED_TEXT = """() => Array.from(document.querySelectorAll('.js-plotly-plot'))
     .filter(t => t.r.width > 0 && (t.r.left < box.left - 1 || t.r.right > box.right + 1))
     .map(t => gd.id + ': ' + t.text);
 })"""
+# Charts whose title and Plotly's toolbar (top right) overlap.
+TOOLBAR_OVER_TITLE = """() => Array.from(document.querySelectorAll('.js-plotly-plot')).filter(gd => {
+  const bar = gd.querySelector('.modebar'), title = gd.querySelector('.g-gtitle .gtitle');
+  if (!bar || !title) { return false; }
+  const b = bar.getBoundingClientRect(), t = title.getBoundingClientRect();
+  if (!b.width || !t.width) { return false; }
+  return !(t.right <= b.left || t.left >= b.right || t.top >= b.bottom || t.bottom <= b.top);
+}).map(gd => gd.id)"""
+# The box of each shown text element matched by `selector` under `root`.
+BOXES = """const boxes = (root, selector) => Array.from(root.querySelectorAll(selector))
+    .filter(t => t.textContent.trim() && getComputedStyle(t).display !== 'none')
+    .map(t => {
+      const r = t.getBoundingClientRect();
+      return {text: t.textContent, l: r.left, r: r.right, t: r.top, b: r.bottom};
+    })
+    .filter(t => t.r - t.l > 0);"""
+# Every axis's shown tick labels, with the axis's type and whether it has minor ticks.
+AXIS_LABELS = (
+    "() => {"
+    + BOXES
+    + r"""
+  return Array.from(document.querySelectorAll('.js-plotly-plot')).flatMap(gd => {
+    const full = gd._fullLayout;
+    return Object.keys(full).filter(k => /^[xy]axis\d*$/.test(k) && full[k].visible !== false).map(k => {
+      const ax = full[k], layer = '.' + ax._id.charAt(0) + 'axislayer-above';
+      return {chart: gd.id, axis: k, type: ax.type, minor: !!(ax.minor && ax.minor.ticks),
+              labels: boxes(gd, layer + ' g.' + ax._id + 'tick text')};
+    });
+  });
+}"""
+)
+# A comparison's target labels (text beside the dashed lines) and the plot area they must stay in.
+TARGET_LABELS = (
+    "() => {"
+    + BOXES
+    + """
+  const gd = document.getElementById('fig-compare-scurve');
+  const area = gd.querySelector('.draglayer .xy .nsewdrag').getBoundingClientRect();
+  return {area: {l: area.left, r: area.right, t: area.top, b: area.bottom},
+          texts: boxes(gd, '.scatterlayer .textpoint text'),
+          legend: Array.from(gd.querySelectorAll('.legend .legendtext')).map(t => t.textContent)};
+}"""
+)
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 # Whether the element drawn at the centre of `box` is `selector` (or inside it): a tap there hits it.
 HIT = """([x, y, selector]) => {
   const e = document.elementFromPoint(x, y);
@@ -428,6 +475,46 @@ def _assert_fits(page: object, kind: str) -> None:
     assert not clipped, "text cut off at a chart's edge: " + "; ".join(clipped)
 
 
+def _overlapping(boxes: list[dict], vertical: bool) -> list[str]:
+    """Neighbouring labels (in reading order along their axis) whose boxes overlap."""
+    lo, hi = ("t", "b") if vertical else ("l", "r")
+    ordered = sorted(boxes, key=lambda b: b[lo])
+    return [f"{a['text']!r}/{b['text']!r}" for a, b in itertools.pairwise(ordered) if a[hi] > b[lo] + 0.5]
+
+
+def _assert_toolbar_and_axes(page: object, kind: str) -> None:
+    """Plotly's toolbar covers no title; tick labels do not collide; a date axis has minor ticks
+    and labels only dates; a log axis labels only powers of ten (no stray "2" or "5")."""
+    # A title is moved below the tool bar after the chart's first draw: give it that redraw
+    # (on a timeout the assertion below names the charts).
+    with contextlib.suppress(sync_api.TimeoutError):
+        page.wait_for_function(f"() => ({TOOLBAR_OVER_TITLE})().length === 0", timeout=5_000)
+    covered = page.evaluate(TOOLBAR_OVER_TITLE)
+    assert not covered, f"the toolbar covers the title on the {kind}: {covered}"
+    problems = []
+    for axis in page.evaluate(AXIS_LABELS):
+        where = f"{axis['chart']} {axis['axis']}"
+        labels = axis["labels"]
+        clash = _overlapping(labels, vertical=axis["axis"].startswith("y"))
+        if clash:
+            problems.append(f"{where}: labels collide: {clash}")
+        if axis["type"] == "date" and axis["axis"].startswith("x"):
+            if not axis["minor"]:
+                problems.append(f"{where}: no minor ticks")
+            stray = [
+                t["text"]
+                for t in labels
+                if not any(m in t["text"] for m in MONTHS) and not any(c.isdigit() for c in t["text"][-4:])
+            ]
+            if stray:
+                problems.append(f"{where}: labels that are not dates: {stray}")
+        if axis["type"] == "log":
+            counts = [int(t["text"].replace(",", "")) for t in labels]
+            if any(str(c).rstrip("0") != "1" for c in counts):
+                problems.append(f"{where}: labels between the powers of ten: {counts}")
+    assert not problems, f"on the {kind}: " + "; ".join(problems)
+
+
 def _assert_menus_reachable(page: object, kind: str, expected: int) -> None:
     """Every entry of the S-curve's milestone menu can be tapped (phone) or clicked (desktop)."""
     figure = "#fig-scurve" if page.locator("#fig-scurve").count() else "#fig-compare-scurve"
@@ -472,6 +559,7 @@ def test_bundled_report_on_phone_and_desktop(browser, bundled, stem: str, kind: 
     page.screenshot(path=str(first))
     page.screenshot(path=str(ARTIFACTS / f"{stem}-{kind}.png"), full_page=kind == "phone")
     _assert_fits(page, kind)
+    _assert_toolbar_and_axes(page, kind)
     _assert_menus_reachable(page, kind, len(result.milestone_ids))
     # No dead controls: the tool bar is there, without Plotly's cloud buttons.
     titles = page.evaluate(
@@ -497,6 +585,24 @@ def test_compare_report_on_phone_and_desktop(browser, bundled, tmp_path: Path, k
     page.screenshot(path=str(shot))
     page.screenshot(path=str(ARTIFACTS / f"compare-{kind}.png"), full_page=kind == "phone")
     _assert_fits(page, kind)
+    _assert_toolbar_and_axes(page, kind)
+    # Each scenario's target line is labelled inside the plot area, the labels apart; on a phone
+    # the label is short and the legend names each target line in full.
+    targets = page.evaluate(TARGET_LABELS)
+    area = targets["area"]
+    labels = [t for t in targets["texts"] if "target" in t["text"]]
+    assert len(labels) == 2, targets["texts"]
+    for label in labels:
+        assert area["l"] - 1 <= label["l"] and label["r"] <= area["r"] + 1, label
+        assert area["t"] - 1 <= label["t"] and label["b"] <= area["b"] + 1, label
+    assert not _overlapping(labels, vertical=True)
+    if kind == "phone":
+        assert [t["text"].strip() for t in labels] == ["target", "target"]
+        in_legend = [name for name in targets["legend"] if "target" in name]
+        head = results[0].scenario.milestones[results[0].scenario.headline]
+        assert len(in_legend) == 2 and all(
+            name.endswith(results[0].scenario.date_of(head.target).isoformat()) for name in in_legend
+        ), in_legend
     shared = [m for m in results[0].milestone_ids if m in results[1].milestone_ids]
     _assert_menus_reachable(page, kind, len(shared))
     # Milestone names are shown (as tick labels on a desktop, above the rows on a phone).

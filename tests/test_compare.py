@@ -100,10 +100,28 @@ def test_side_by_side_table_and_labelled_target_lines(tmp_path: Path) -> None:
         "2027-05 P10–P90 2027-05 – 2027-05 0 % by 2026-06-01 done 100 %"
     )
     fig = figures_of(html)["fig-compare-scurve"]
-    labels = [t["text"][1] for t in fig["data"] if t.get("mode") == "lines+text"]
-    assert labels == ["early target ", "late target "]
+    lines = [t for t in fig["data"] if t.get("mode") == "lines+text"]
+    # The shared target sits in the left quarter of the view (2026-06-01 against finishes from
+    # 2026-04 to 2027-05), so each label reads rightwards from its line, clear of the axis.
+    assert [t["text"][1] for t in lines] == [" early target", " late target"]
+    assert [t["textposition"] for t in lines] == ["middle right", "middle right"]
+    # On a phone: the short label, and a legend entry of the scenario and date (embedding.RENDER_JS).
+    assert [t["meta"] for t in lines] == [
+        {"narrow": " target", "scenario": "early", "date": "2026-06-01"},
+        {"narrow": " target", "scenario": "late", "date": "2026-06-01"},
+    ]
     assert fig["layout"]["showlegend"] is True
     assert [t["name"] for t in fig["data"] if t.get("showlegend", True)] == ["early", "late"]
+
+
+def test_a_target_label_reads_away_from_the_left_edge() -> None:
+    from sim.report.charts.compare_scurves import label_side
+
+    shown = ["2030-01-01", "2040-01-01"]
+    assert label_side("2030-06-01", shown) == "right"  # in the left quarter: the label reads right
+    assert label_side("2032-07-01", shown) == "right"  # 2.5 years of 10: still the left quarter
+    assert label_side("2032-08-01", shown) == "left"
+    assert label_side("2039-12-01", shown) == "left"  # near the right edge: left of the line
 
 
 def test_scenarios_sharing_no_milestone_get_a_true_title_and_caption(tmp_path: Path) -> None:

@@ -9,13 +9,16 @@ allows only its own two scripts (by hash), so even an injected tag could not run
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import functools
 import hashlib
 import json
+import math
+import pkgutil
 from typing import Any
 
+import numpy as np
 from markupsafe import Markup
-from plotly.utils import PlotlyJSONEncoder
 
 from sim.display import BIDI
 
@@ -172,10 +175,20 @@ RENDER_JS = r"""(function () {
       }
     });
     data.forEach(function (t) { if (t.name) { t.name = cut(t.name, chars - 6); } });
-    // Text written beside a line (a comparison's target labels) has no room at this width and
-    // would run off the chart: the line stays, its hover names it, the table beside gives it.
+    // Text written beside a line (a comparison's target labels) would run off the chart at this
+    // width: it gets the line's short label (`meta.narrow`, "target") and a legend entry below
+    // the chart gives the line in full (which scenario, which date).
     data.forEach(function (t) {
-      if (t.mode === "lines+text") { t.mode = "lines"; delete t.text; }
+      if (t.mode !== "lines+text") { return; }
+      if (t.meta && t.meta.narrow && Array.isArray(t.text)) {
+        t.text = t.text.map(function (s) { return s ? t.meta.narrow : s; });
+        t.showlegend = true;
+        var tail = " target " + t.meta.date;
+        t.name = cut(String(t.meta.scenario), Math.max(12, chars - 6 - tail.length)) + tail;
+      } else {
+        t.mode = "lines";
+        delete t.text;
+      }
     });
     // Only the traces on show have legend entries (a menu hides the other views' traces).
     var entries = data.filter(function (t) {
@@ -199,8 +212,10 @@ RENDER_JS = r"""(function () {
       // A legend title would sit beside the first row and push its entries off the screen.
       delete layout.legend.title;
       var legendHeight = 22 * rowsOfLegend + 8;
-      layout.margin.b = (margin.b === undefined ? 48 : margin.b) + legendHeight + 24;
-      extra += legendHeight + 24;
+      // The desktop's bottom margin may hold a legend of its own: at most the axis title's room.
+      var bottom = margin.b === undefined ? 48 : margin.b;
+      layout.margin.b = Math.min(bottom, 48) + legendHeight + 24;
+      extra += layout.margin.b - bottom;
     }
     if (layout.height) {
       layout.height += extra;
@@ -247,6 +262,34 @@ RENDER_JS = r"""(function () {
     select.parentNode.hidden = !narrow;
   }
 
+  // Plotly's toolbar sits at a chart's top right, over whatever is drawn there. A title that
+  // reaches under it (a long one on a desktop, any wrapped one on a phone) moves down below it,
+  // and the chart grows by as much, so nothing else moves.
+  function clearToolbar(element, attempt) {
+    attempt = attempt || 0;
+    var bar = element.querySelector(".modebar");
+    var title = element.querySelector(".g-gtitle .gtitle");
+    // The move's own redraws do not start another move; a move is re-measured until it clears.
+    if (!bar || !title || (attempt === 0 && element.__clearing)) { return; }
+    var b = bar.getBoundingClientRect(), t = title.getBoundingClientRect();
+    var box = element.getBoundingClientRect();
+    var apart = t.right <= b.left || t.left >= b.right || t.top >= b.bottom || t.bottom <= b.top;
+    if (!b.width || !t.width || apart || attempt > 3) { element.__clearing = false; return; }
+    element.__clearing = true;
+    var layout = element.layout, margin = layout.margin || {};
+    var shift = Math.ceil(b.bottom - t.top) + 6;
+    var height = (layout.height || box.height) + shift;
+    // Where the title's top is asked to be, from the chart's top (Plotly's anchor is not exactly
+    // the text's top, so later attempts move it by what the measurement still finds).
+    var at = (attempt === 0 ? t.top - box.top : element.__titleAt) + shift;
+    element.__titleAt = at;
+    heights[element.id] = height;
+    Plotly.relayout(element, {
+      "title.yref": "container", "title.yanchor": "top", "title.y": 1 - at / height,
+      "margin.t": (margin.t === undefined ? 56 : margin.t) + shift, height: height
+    }).then(function () { clearToolbar(element, attempt + 1); }, function () { element.__clearing = false; });
+  }
+
   function draw(id) {
     var element = document.getElementById(id);
     if (!element) { return; }
@@ -258,7 +301,14 @@ RENDER_JS = r"""(function () {
     var shown = shaped(figure, width);
     heights[id] = shown.layout.height;
     nativeMenu(element, figure, narrow);
-    Plotly.react(element, shown.data, shown.layout, config);
+    Plotly.react(element, shown.data, shown.layout, config).then(function () {
+      if (!element.__toolbarWatched) {
+        element.__toolbarWatched = true;
+        // After every redraw (a milestone picked, a resize): the new title may reach the toolbar.
+        element.on("plotly_afterplot", function () { clearToolbar(element); });
+      }
+      clearToolbar(element);
+    });
   }
 
   Object.keys(figures).forEach(draw);
@@ -270,18 +320,67 @@ RENDER_JS = r"""(function () {
 })();"""
 
 
+class Script(Markup):
+    """Script text printed into a page as it is: our own scripts, or JSON `script_json` made safe.
+    The page's output filter (which shows bidi controls as code points) passes it by, so the
+    megabytes of plotly.js are not scanned on every page and each script keeps its CSP hash."""
+
+    __slots__ = ()
+
+
+@functools.lru_cache(maxsize=1)
+def scripts() -> tuple[Script, Script, Script]:
+    """plotly.js, the figure renderer and the live-reload script, ready to print."""
+    return Script(plotly_js()), Script(RENDER_JS), Script(WATCH_JS)
+
+
 @functools.lru_cache(maxsize=1)
 def plotly_js() -> str:
     """The plotly.js bundle shipped with the plotly package, safe to inline in <script>."""
-    from plotly.offline import get_plotlyjs
-
+    # Read as plotly.offline.get_plotlyjs reads it, without loading plotly's figure modules.
+    bundle = pkgutil.get_data("plotly", "package_data/plotly.min.js")
+    if bundle is None:
+        raise FileNotFoundError("plotly.min.js is missing from the plotly package")
     # "<\/script" means the same to JavaScript but cannot close the element early.
-    return get_plotlyjs().replace("</script", "<\\/script")
+    return bundle.decode("utf-8").replace("</script", "<\\/script")
 
 
-def script_json(data: Any) -> Markup:
+def _plain(value: Any) -> Any:
+    """A NumPy array or number, or a date, as the JSON value plotly.js reads."""
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} cannot go into a figure")
+
+
+def _finite(value: Any) -> Any:
+    """`value` with every NaN or infinity (which JSON cannot hold) as null, as plotly.js reads a gap."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {key: _finite(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(item) for item in value]
+    if isinstance(value, (np.ndarray, np.generic, dt.date)):
+        return _finite(_plain(value))
+    return value
+
+
+def figure_json(data: Any) -> str:
+    """Figures as compact strict JSON: NumPy values as lists and numbers, dates as ISO text,
+    NaN and infinities as null."""
+    try:
+        return json.dumps(data, default=_plain, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    except ValueError:  # a NaN or infinity somewhere: the slower pass that nulls them
+        return json.dumps(_finite(data), default=_plain, separators=(",", ":"), ensure_ascii=False)
+
+
+def script_json(data: Any) -> Script:
     """JSON for a <script type="application/json"> block: no raw <, > or & (so no `</`, `<!--`)."""
-    text = json.dumps(data, cls=PlotlyJSONEncoder, separators=(",", ":"), ensure_ascii=False)
+    text = figure_json(data)
     for char, code in (
         ("<", "\\u003c"),
         (">", "\\u003e"),
@@ -291,7 +390,7 @@ def script_json(data: Any) -> Markup:
     ):
         text = text.replace(char, code)
     # A bidi control in a label shows as the text "\u202e": in JSON, an escaped backslash then u202e.
-    return Markup(BIDI.sub(lambda m: f"\\\\u{ord(m.group(0)):04x}", text))
+    return Script(BIDI.sub(lambda m: f"\\\\u{ord(m.group(0)):04x}", text))
 
 
 # Live reload for `sim.watch`: does nothing unless the watch server marked the page with a
@@ -343,6 +442,7 @@ def _csp_hash(script: str) -> str:
     return "'sha256-" + base64.b64encode(digest).decode("ascii") + "'"
 
 
+@functools.lru_cache(maxsize=1)
 def content_security_policy() -> str:
     scripts = " ".join(_csp_hash(s) for s in (plotly_js(), RENDER_JS, WATCH_JS))
     return (

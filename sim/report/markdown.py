@@ -73,6 +73,8 @@ def _text(text: str, limit: int, gap: str) -> str:
     return text
 
 
+# A report renders the same descriptions and sources again and again in watch mode and sweeps.
+@functools.lru_cache(maxsize=256)
 def render(text: str | None) -> Markup:
     """Markdown (CommonMark, bare URLs linked) to inert HTML; empty Markup for None."""
     if not text:
@@ -80,6 +82,7 @@ def render(text: str | None) -> Markup:
     return Markup(_parser().render(_text(text, MAX_CHARS, "\n\n")).strip())
 
 
+@functools.lru_cache(maxsize=256)
 def linkify(text: str | None) -> Markup:
     """A `source` (plain text with Markdown links and bare URLs) as inline HTML, without a <p>."""
     if not text:

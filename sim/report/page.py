@@ -24,7 +24,7 @@ from sim.report.charts import (
     report_charts,
 )
 from sim.report.deltas import deltas, side_by_side
-from sim.report.embedding import RENDER_JS, WATCH_JS, content_security_policy, plotly_js, script_json
+from sim.report.embedding import Script, content_security_policy, script_json, scripts
 from sim.report.headline import headlines, percent
 from sim.report.markdown import linkify, render
 from sim.report.views import (
@@ -57,7 +57,10 @@ def keep_together(text: str) -> Markup:
 
 
 def _shown(value: Any) -> Any:
-    """A template value with bidi controls shown as code points (Markup stays Markup)."""
+    """A template value with bidi controls shown as code points (Markup stays Markup; a page's
+    own scripts and its escaped figure JSON are printed as they are)."""
+    if isinstance(value, Script):
+        return value
     if isinstance(value, Markup):
         return Markup(without_bidi(str(value)))
     return without_bidi(value) if isinstance(value, str) else value
@@ -98,6 +101,7 @@ def comparison_name(results: list[Result]) -> str:
 
 
 def _page(template: str, context: dict[str, Any], figs: dict[str, Any]) -> str:
+    plotly, render_js, watch_js = scripts()
     return (
         environment()
         .get_template(template)
@@ -105,9 +109,9 @@ def _page(template: str, context: dict[str, Any], figs: dict[str, Any]) -> str:
             **context,
             figures_json=script_json(figs),
             figure_ids=list(figs),
-            plotly_js=Markup(plotly_js()),
-            render_js=Markup(RENDER_JS),
-            watch_js=Markup(WATCH_JS),
+            plotly_js=plotly,
+            render_js=render_js,
+            watch_js=watch_js,
             csp=content_security_policy(),
         )
     )

@@ -1,12 +1,15 @@
-"""The look every report chart shares: palette, fonts, escaping of user text, lines, axes and dates.
+"""The look every report chart shares: palette, fonts, escaping of user text, traces, lines, axes and dates.
 
-Plotly renders titles, legend names, tick labels and hover text as a small HTML dialect, so
-every user-supplied string goes through `esc` before it enters a figure. The palette is
-Okabe & Ito's (2008), which stays distinguishable under the common colour-vision deficiencies.
+Figures are built as the plain JSON plotly.js reads (no plotly Python objects, whose validation
+cost more than the rest of a report; tests/test_figures.py checks every figure against plotly's
+schema instead). Plotly renders titles, legend names, tick labels and hover text as a small HTML
+dialect, so every user-supplied string goes through `esc` before it enters a figure. The palette
+is Okabe & Ito's (2008), which stays distinguishable under the common colour-vision deficiencies.
 """
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import html
 import math
@@ -15,7 +18,6 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import plotly.graph_objects as go
 
 from sim.aggregates import Cdf
 from sim.percentiles import percentile_of
@@ -43,32 +45,31 @@ FONT = (
 DAY_MS = 86_400_000
 
 Figure = dict[str, Any]
+Trace = dict[str, Any]
 
-_TEMPLATE = go.layout.Template(
-    layout={
-        "font": {"family": FONT, "size": 13, "color": INK},
-        "paper_bgcolor": "#ffffff",
-        "plot_bgcolor": "#ffffff",
-        "colorway": list(SERIES),
-        "hoverlabel": {"font": {"family": FONT, "size": 13}, "align": "left"},
-        "xaxis": {
-            "gridcolor": GRID,
-            "linecolor": "#999999",
-            "ticks": "outside",
-            "tickcolor": "#999999",
-            "zeroline": False,
-            "automargin": True,
-        },
-        "yaxis": {
-            "gridcolor": GRID,
-            "linecolor": "#999999",
-            "zeroline": False,
-            "automargin": True,
-        },
-        "legend": {"bgcolor": "rgba(255,255,255,0.85)"},
-        "margin": {"l": 60, "r": 24, "t": 56, "b": 48},
-    }
-)
+_TEMPLATE_LAYOUT: dict[str, Any] = {
+    "font": {"family": FONT, "size": 13, "color": INK},
+    "paper_bgcolor": "#ffffff",
+    "plot_bgcolor": "#ffffff",
+    "colorway": list(SERIES),
+    "hoverlabel": {"font": {"family": FONT, "size": 13}, "align": "left"},
+    "xaxis": {
+        "gridcolor": GRID,
+        "linecolor": "#999999",
+        "ticks": "outside",
+        "tickcolor": "#999999",
+        "zeroline": False,
+        "automargin": True,
+    },
+    "yaxis": {
+        "gridcolor": GRID,
+        "linecolor": "#999999",
+        "zeroline": False,
+        "automargin": True,
+    },
+    "legend": {"bgcolor": "rgba(255,255,255,0.85)"},
+    "margin": {"l": 60, "r": 24, "t": 56, "b": 48},
+}
 
 # What the sensitivity analysis calls each kind of random input, in words for readers.
 KIND_NAMES = {
@@ -130,10 +131,35 @@ def wrap(text: str, width: int = 70) -> str:
     return "<br>".join(esc(line) for line in textwrap.wrap(text, width) or [""])
 
 
-def figure(data: list[Any], layout: dict[str, Any]) -> Figure:
+# Layout lists that plotly leaves out when empty (plotly.js reads a missing one as empty).
+_OMITTED_WHEN_EMPTY = ("annotations", "shapes", "images", "updatemenus", "sliders")
+
+
+def figure(data: list[Trace], layout: dict[str, Any]) -> Figure:
     """A figure as the plain JSON dict the page embeds, in the shared template."""
-    layout = {"template": _TEMPLATE, **layout}
-    return go.Figure(data=data, layout=layout).to_plotly_json()
+    kept = {k: v for k, v in layout.items() if not (k in _OMITTED_WHEN_EMPTY and v == [])}
+    return {"data": data, "layout": {"template": {"layout": copy.deepcopy(_TEMPLATE_LAYOUT)}, **kept}}
+
+
+def trace(kind: str, **props: Any) -> Trace:
+    """A trace of plotly.js type `kind`; a property given as None is left unset, as plotly's own
+    constructors leave it."""
+    return {"type": kind, **{key: value for key, value in props.items() if value is not None}}
+
+
+def scatter(**props: Any) -> Trace:
+    """A line, marker or text trace (plotly.js `scatter`)."""
+    return trace("scatter", **props)
+
+
+def bar(**props: Any) -> Trace:
+    """A bar trace (plotly.js `bar`)."""
+    return trace("bar", **props)
+
+
+def heatmap(**props: Any) -> Trace:
+    """A heatmap trace (plotly.js `heatmap`)."""
+    return trace("heatmap", **props)
 
 
 class Dates:
@@ -150,9 +176,9 @@ class Dates:
         return [self(d) for d in days]
 
 
-def vline_trace(x: str, name: str, color: str, dash: str, visible: bool) -> go.Scatter:
+def vline_trace(x: str, name: str, color: str, dash: str, visible: bool) -> Trace:
     """A vertical line from 0 to 1 on a probability axis, as a trace (so it has a legend entry)."""
-    return go.Scatter(
+    return scatter(
         x=[x, x],
         y=[0, 1],
         mode="lines",
@@ -193,6 +219,17 @@ def reference_lines() -> list[dict[str, Any]]:
         }
         for level in (0.5, 0.8)
     ]
+
+
+def minor_ticks(**props: Any) -> dict[str, Any]:
+    """Short unlabelled ticks between an axis's labelled ones (Plotly never labels minor ticks)."""
+    return {"ticks": "outside", "ticklen": 3, "tickcolor": "#bbbbbb", "showgrid": False, **props}
+
+
+def date_axis() -> dict[str, Any]:
+    """What every date x axis shares: minor ticks between the labelled ones (a year between
+    five-year labels, a quarter between years), so a reader can place a date between labels."""
+    return {"type": "date", "minor": minor_ticks()}
 
 
 def probability_axis() -> dict[str, Any]:

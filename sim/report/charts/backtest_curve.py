@@ -5,8 +5,6 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, Any
 
-import plotly.graph_objects as go
-
 from sim.aggregates import cdf
 from sim.report.headline import percent
 from sim.report.style import (
@@ -15,9 +13,11 @@ from sim.report.style import (
     VERMILLION,
     Dates,
     cdf_xy,
+    date_axis,
     date_range,
     esc,
     figure,
+    scatter,
     short,
     vertical_line,
     view,
@@ -34,7 +34,7 @@ def milestone_curve(result: Result, mid: str, row: dict[str, Any], as_of: dt.dat
     curve = cdf(result.finish_of(mid))
     x, y = cdf_xy(curve, dates, scenario.horizon_days)
     data: list[Any] = [
-        go.Scatter(
+        scatter(
             x=x,
             y=y,
             mode="lines",
@@ -47,7 +47,7 @@ def milestone_curve(result: Result, mid: str, row: dict[str, Any], as_of: dt.dat
     if actual is not None:
         gave = percent(row["p_by_actual"])
         data.append(
-            go.Scatter(
+            scatter(
                 x=[actual],
                 y=[row["p_by_actual"]],
                 mode="markers",
@@ -63,7 +63,7 @@ def milestone_curve(result: Result, mid: str, row: dict[str, Any], as_of: dt.dat
         data,
         {
             "title": {"text": esc(short(row["title"], 36)), "font": {"size": 14}},
-            "xaxis": {"type": "date", "range": date_range(points)},
+            "xaxis": {**date_axis(), "range": date_range(points)},
             "yaxis": {"range": [0, 1.02], "tickformat": ".0%"},
             # No label on the chart: near either edge it would be cut off; the caption names the line.
             "shapes": [vertical_line(as_of.isoformat(), GREEN, "longdash", 1.5)],

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import TYPE_CHECKING
-
-import plotly.graph_objects as go
 
 from sim.aggregates import cdf
 from sim.report.charts.inputs import ComparisonInputs
@@ -13,6 +12,7 @@ from sim.report.style import (
     Dates,
     Figure,
     cdf_xy,
+    date_axis,
     date_range,
     esc,
     figure,
@@ -21,6 +21,7 @@ from sim.report.style import (
     menu_height,
     probability_axis,
     reference_lines,
+    scatter,
     scurve_buttons,
     scurve_title,
     short,
@@ -35,6 +36,14 @@ if TYPE_CHECKING:
 NO_SHARED_TITLE = (
     "The scenarios share no milestone: how likely is each one's headline to be done by each date?"
 )
+
+
+def label_side(x: str, shown: list[str]) -> str:
+    """Which side of a vertical line at date `x` its label goes, in a view showing the dates
+    `shown` ([first, last]): "left", unless the line is in the left quarter, where a label
+    left of it would run into the axis."""
+    low, high, at = (dt.date.fromisoformat(d).toordinal() for d in (*shown, x))
+    return "left" if (at - low) > 0.25 * max(high - low, 1) else "right"
 
 
 def spec_title(result: Result, milestone: str) -> str:
@@ -69,7 +78,7 @@ def compare_scurves(results: list[Result], names: list[str]) -> Figure:
             x, y = cdf_xy(curve, dates, result.scenario.horizon_days)
             color = SERIES[j % len(SERIES)]
             traces.append(
-                go.Scatter(
+                scatter(
                     x=x,
                     y=y,
                     mode="lines",
@@ -86,17 +95,21 @@ def compare_scurves(results: list[Result], names: list[str]) -> Figure:
                 assert t is not None
                 label = f"{names[j]} target {t}"
                 line = vline_trace(t, label, color, "dash", k == 0)
-                # Labelled on the chart itself, staggered so that equal targets do not overprint.
+                # Labelled on the chart itself, staggered so that equal targets do not overprint,
+                # on the side of the line with room: left of it, unless it is near the left edge.
                 label_y = 0.97 - 0.08 * j
+                left = label_side(t, ranges[k]) == "left"
                 line.update(
                     x=[t, t, t],
                     y=[0, label_y, 1],
                     mode="lines+text",
-                    text=["", f"{names[j]} target ", ""],
-                    textposition="middle left",
+                    text=["", f"{names[j]} target " if left else f" {names[j]} target", ""],
+                    textposition="middle left" if left else "middle right",
                     textfont={"color": color, "size": 11},
                     cliponaxis=False,
                     showlegend=False,
+                    # On a phone the label is this word and the legend names the line in full.
+                    meta={"narrow": "target " if left else " target", "scenario": names[j], "date": t},
                 )
                 traces.append(line)
                 owner.append(k)
@@ -109,10 +122,11 @@ def compare_scurves(results: list[Result], names: list[str]) -> Figure:
             "y": 0.97,
             "yanchor": "top",
         },
-        "height": menu_height(len(views), 480),
-        "margin": {"t": 82, "b": 40},
+        "height": menu_height(len(views), 480) + 44,
+        # Room below the axis title for the legend, which sat on the title when inside the plot.
+        "margin": {"t": 82, "b": 84},
         "xaxis": {
-            "type": "date",
+            **date_axis(),
             "range": ranges[0],
             "autorange": False,
             "title": {"text": "Completion date"},
@@ -124,9 +138,10 @@ def compare_scurves(results: list[Result], names: list[str]) -> Figure:
             "title": {"text": "Scenario "},
             "orientation": "h",
             "x": 0,
-            "y": -0.09,
+            "y": 0,
+            "yref": "container",
             "xanchor": "left",
-            "yanchor": "top",
+            "yanchor": "bottom",
             "traceorder": "normal",
         },
     }

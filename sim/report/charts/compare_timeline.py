@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import plotly.graph_objects as go
-
 from sim.report.charts.inputs import ComparisonInputs
 from sim.report.charts.timeline import milestone_hover
 from sim.report.style import (
     SERIES,
     Dates,
     Figure,
+    date_axis,
     figure,
     milestone_labels,
+    scatter,
 )
 
 if TYPE_CHECKING:
@@ -48,7 +48,7 @@ def compare_timeline(results: list[Result], names: list[str]) -> Figure:
             dot_y[1].append(name)
             dot_text.append(f"<b>{name}</b><br>{milestone_hover(result, mid)}")
         traces.append(
-            go.Scatter(
+            scatter(
                 x=bar_x,
                 y=bar_y,
                 mode="lines",
@@ -60,7 +60,7 @@ def compare_timeline(results: list[Result], names: list[str]) -> Figure:
             )
         )
         traces.append(
-            go.Scatter(
+            scatter(
                 x=dot_x,
                 y=dot_y,
                 mode="markers",
@@ -78,7 +78,7 @@ def compare_timeline(results: list[Result], names: list[str]) -> Figure:
             "xanchor": "left",
         },
         "height": max(280, 120 + 22 * len(common) * len(results)),
-        "xaxis": {"type": "date", "side": "top", "title": {"text": "Date"}},
+        "xaxis": {**date_axis(), "side": "top", "title": {"text": "Date"}},
         "yaxis": {"type": "multicategory", "autorange": "reversed"},
         "legend": {"orientation": "h", "x": 0, "y": 0, "xanchor": "left", "yanchor": "top"},
         "hovermode": "closest",

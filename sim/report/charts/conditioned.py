@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
-import plotly.graph_objects as go
 
 from sim.aggregates import cdf
 from sim.report.charts.inputs import ReportInputs
@@ -17,12 +16,14 @@ from sim.report.style import (
     Dates,
     Figure,
     cdf_xy,
+    date_axis,
     date_range,
     esc,
     figure,
     in_template,
     probability_axis,
     reference_lines,
+    scatter,
     short,
     vertical_line,
     view,
@@ -43,7 +44,7 @@ def conditioned(result: Result, headline: str, groups: list[tuple[str, np.ndarra
         curve = cdf(x_all[mask])
         x, y = cdf_xy(curve, dates, edge)
         traces.append(
-            go.Scatter(
+            scatter(
                 x=x,
                 y=y,
                 mode="lines",
@@ -54,7 +55,7 @@ def conditioned(result: Result, headline: str, groups: list[tuple[str, np.ndarra
         )
     x, y = cdf_xy(cdf(x_all), dates, edge)
     traces.append(
-        go.Scatter(
+        scatter(
             x=x,
             y=y,
             mode="lines",
@@ -72,7 +73,7 @@ def conditioned(result: Result, headline: str, groups: list[tuple[str, np.ndarra
         "height": 380,
         "margin": {"t": 60},
         "xaxis": {
-            "type": "date",
+            **date_axis(),
             "range": date_range(view(result, headline)),
             "autorange": False,
             "title": {"text": "Completion date"},

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import plotly.graph_objects as go
-
 from sim.aggregates import convergence as running_percentiles
 from sim.report.charts.inputs import ReportInputs
 from sim.report.style import (
@@ -15,6 +13,8 @@ from sim.report.style import (
     Figure,
     esc,
     figure,
+    minor_ticks,
+    scatter,
     short,
 )
 
@@ -35,7 +35,7 @@ def convergence(result: Result, mid: str) -> Figure:
         points = runs[p]
         n = [pt.iterations for pt in points]
         traces.append(
-            go.Scatter(
+            scatter(
                 x=n,
                 y=dates.many([pt.low for pt in points]),
                 mode="lines",
@@ -46,7 +46,7 @@ def convergence(result: Result, mid: str) -> Figure:
             )
         )
         traces.append(
-            go.Scatter(
+            scatter(
                 x=n,
                 y=dates.many([pt.high for pt in points]),
                 mode="lines",
@@ -59,7 +59,7 @@ def convergence(result: Result, mid: str) -> Figure:
             )
         )
         traces.append(
-            go.Scatter(
+            scatter(
                 x=n,
                 y=dates.many([pt.estimate for pt in points]),
                 mode="lines+markers",
@@ -80,7 +80,16 @@ def convergence(result: Result, mid: str) -> Figure:
         },
         "height": 380,
         "margin": {"t": 60},
-        "xaxis": {"type": "log", "title": {"text": "Iterations so far"}},
+        # Labels at the powers of ten only; the ticks between them (200, 300, …) are unlabelled,
+        # where Plotly would otherwise print stray digits ("2", "5") that read as counts.
+        "xaxis": {
+            "type": "log",
+            "dtick": 1,
+            "exponentformat": "none",
+            "separatethousands": True,
+            "minor": minor_ticks(dtick="D1"),
+            "title": {"text": "Iterations so far"},
+        },
         "yaxis": {"type": "date", "title": {"text": "Date"}},
         "legend": {"orientation": "h", "x": 0, "y": -0.2, "xanchor": "left", "yanchor": "top"},
         "hovermode": "closest",

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import plotly.graph_objects as go
-
 from sim.report.charts.inputs import ReportInputs
 from sim.report.headline import percent
 from sim.report.style import (
     INK,
     ORANGE,
     Figure,
+    bar,
     esc,
     figure,
     milestone_labels,
@@ -29,7 +28,7 @@ def criticality(result: Result, shares: dict[str, float], headline: str) -> Figu
     labels = milestone_labels(scenario, mids)
     values = [shares[m] for m in mids]
     data = [
-        go.Bar(
+        bar(
             x=values,
             y=[labels[m] for m in mids],
             orientation="h",

@@ -6,8 +6,6 @@ import datetime as dt
 import math
 from typing import TYPE_CHECKING, Any
 
-import plotly.graph_objects as go
-
 from sim.aggregates import histogram as calendar_histogram
 from sim.report.charts.inputs import ReportInputs
 from sim.report.headline import month_text, percent
@@ -18,6 +16,8 @@ from sim.report.style import (
     VERMILLION,
     Dates,
     Figure,
+    bar,
+    date_axis,
     date_range,
     esc,
     figure,
@@ -45,7 +45,7 @@ def histogram(result: Result, mid: str) -> Figure:
     ]
     never_label = f"never by {scenario.horizon.isoformat()}"
     data = [
-        go.Bar(
+        bar(
             x=[m.isoformat() for m in middles],
             y=hist.shares,
             width=widths,
@@ -55,7 +55,7 @@ def histogram(result: Result, mid: str) -> Figure:
             textposition="none",
             hovertemplate="%{text}<extra></extra>",
         ),
-        go.Bar(
+        bar(
             x=[never_label],
             y=[hist.never],
             xaxis="x2",
@@ -121,7 +121,7 @@ def histogram(result: Result, mid: str) -> Figure:
                 "font": {"color": VERMILLION, "size": 12},
             }
         )
-        data[1].text = None
+        del data[1]["text"]
     else:
         top = max(top, hist.never)
     layout = {
@@ -136,7 +136,7 @@ def histogram(result: Result, mid: str) -> Figure:
         "bargap": 0,
         # The range is the bins' (and the marks'): autorange would start at an empty axis's 1970.
         "xaxis": {
-            "type": "date",
+            **date_axis(),
             "domain": [0, 0.86],
             "range": axis_range,
             "autorange": not hist.starts,

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import plotly.graph_objects as go
-
-from sim.report.style import BLUE, GREEN, esc, figure, short
+from sim.report.style import BLUE, GREEN, bar, esc, figure, scatter, short
 
 PIT_BINS = 5
 
@@ -24,7 +22,7 @@ def pit_histogram(rows: list[dict[str, Any]]) -> Any:
     expected = len(rows) / PIT_BINS
     hover = ["<br>".join(n) if n else "none" for n in names]
     data = [
-        go.Bar(
+        bar(
             x=centers,
             y=counts,
             width=[0.95 / PIT_BINS] * PIT_BINS,
@@ -33,7 +31,7 @@ def pit_histogram(rows: list[dict[str, Any]]) -> Any:
             customdata=hover,
             hovertemplate="PIT %{x:.1f} ± 0.1: %{y}<br>%{customdata}<extra></extra>",
         ),
-        go.Scatter(
+        scatter(
             x=[0, 1],
             y=[expected, expected],
             mode="lines",

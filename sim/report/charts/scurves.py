@@ -7,8 +7,6 @@ import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-import plotly.graph_objects as go
-
 from sim.aggregates import cdf
 from sim.report.charts.inputs import ReportInputs
 from sim.report.headline import percent
@@ -19,14 +17,17 @@ from sim.report.style import (
     VERMILLION,
     Dates,
     Figure,
+    Trace,
     as_of_marks,
     cdf_xy,
+    date_axis,
     date_range,
     figure,
     menu,
     menu_height,
     probability_axis,
     reference_lines,
+    scatter,
     scurve_buttons,
     scurve_title,
     view,
@@ -46,7 +47,7 @@ def scurves(result: Result, order: Sequence[str]) -> Figure:
     scenario = result.scenario
     dates = Dates(scenario)
     edge = scenario.horizon_days
-    traces: list[go.Scatter] = []
+    traces: list[Trace] = []
     owner: list[int] = []
     for k, mid in enumerate(order):
         spec = scenario.milestones[mid]
@@ -57,7 +58,7 @@ def scurves(result: Result, order: Sequence[str]) -> Figure:
         if curve.done < 1.0:
             name += f": {percent(curve.done)} by the horizon"
         traces.append(
-            go.Scatter(
+            scatter(
                 x=x,
                 y=y,
                 mode="lines",
@@ -73,7 +74,7 @@ def scurves(result: Result, order: Sequence[str]) -> Figure:
         if marks:
             when = [dates(d) for _, d in marks]
             traces.append(
-                go.Scatter(
+                scatter(
                     x=when,
                     y=[p / 100 for p, _ in marks],
                     mode="markers+text",
@@ -104,7 +105,7 @@ def scurves(result: Result, order: Sequence[str]) -> Figure:
         if spec.actual is not None:
             done = dates(spec.actual)
             traces.append(
-                go.Scatter(
+                scatter(
                     x=[done],
                     y=[1],
                     mode="markers",
@@ -135,7 +136,7 @@ def scurves(result: Result, order: Sequence[str]) -> Figure:
         "height": menu_height(len(order), 450),
         "margin": {"t": 82, "b": 36},
         "xaxis": {
-            "type": "date",
+            **date_axis(),
             "range": ranges[0],
             "autorange": False,
             "title": {"text": "Completion date"},

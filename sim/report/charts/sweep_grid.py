@@ -5,13 +5,25 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-import plotly.graph_objects as go
-
 from sim.report.headline import percent
-from sim.report.style import BLUE, ORANGE, VERMILLION, Dates, Figure, esc, figure, short
+from sim.report.style import BLUE, ORANGE, VERMILLION, Dates, Figure, esc, figure, heatmap, scatter, short
 
 if TYPE_CHECKING:
     from sim.scenario import Scenario
+
+
+# ColorBrewer's Blues, as plotly's Python names it (plotly.js's own "Blues" is another scale).
+BLUES = [
+    [0.0, "rgb(247,251,255)"],
+    [0.125, "rgb(222,235,247)"],
+    [0.25, "rgb(198,219,239)"],
+    [0.375, "rgb(158,202,225)"],
+    [0.5, "rgb(107,174,214)"],
+    [0.625, "rgb(66,146,198)"],
+    [0.75, "rgb(33,113,181)"],
+    [0.875, "rgb(8,81,156)"],
+    [1.0, "rgb(8,48,107)"],
+]
 
 
 def value_text(value: Any) -> str:
@@ -55,7 +67,7 @@ def _lines(scenario: Scenario, key: str, rows: list[dict[str, Any]], head_title:
     if any(r["p_target"] is not None for r in rows):
         figs["fig-sweep-target"] = figure(
             [
-                go.Scatter(
+                scatter(
                     x=x,
                     y=[r["p_target"] for r in rows],
                     mode="lines+markers",
@@ -82,7 +94,7 @@ def _lines(scenario: Scenario, key: str, rows: list[dict[str, Any]], head_title:
     for p, color, dash in ((50, BLUE, "solid"), (80, VERMILLION, "dash")):
         shown = [dates(r[f"p{p}_days"]) for r in rows]
         data.append(
-            go.Scatter(
+            scatter(
                 x=x,
                 y=shown,
                 mode="lines+markers",
@@ -127,7 +139,7 @@ def _heatmaps(
         text = [["—" if v is None else percent(v) for v in line] for line in z]
         figs["fig-sweep-target"] = figure(
             [
-                go.Heatmap(
+                heatmap(
                     x=x,
                     y=y,
                     z=z,
@@ -135,7 +147,7 @@ def _heatmaps(
                     zmax=1,
                     text=text,
                     texttemplate="%{text}",
-                    colorscale="Blues",
+                    colorscale=BLUES,
                     colorbar={"tickformat": ".0%", "title": {"text": "P(target)"}},
                     hovertemplate="%{y} · %{x}: %{text}<extra>P(target)</extra>",
                 )
@@ -151,7 +163,7 @@ def _heatmaps(
         text = [[dates(d) or "never" for d in line] for line in days]
         figs[f"fig-sweep-p{p}"] = figure(
             [
-                go.Heatmap(
+                heatmap(
                     x=x,
                     y=y,
                     z=days,

@@ -5,8 +5,6 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
-import plotly.graph_objects as go
-
 from sim.report.charts.inputs import ReportInputs
 from sim.report.headline import day_text, percent
 from sim.report.style import (
@@ -19,9 +17,11 @@ from sim.report.style import (
     Dates,
     Figure,
     as_of_marks,
+    date_axis,
     esc,
     figure,
     milestone_labels,
+    scatter,
     short,
     wrap,
 )
@@ -124,7 +124,7 @@ def timeline(result: Result) -> Figure:
             done_y.append(label)
             done_text.append(f"  {percent(done)} done")
     data = [
-        go.Scatter(
+        scatter(
             x=bar_x,
             y=bar_y,
             mode="lines",
@@ -132,7 +132,7 @@ def timeline(result: Result) -> Figure:
             line={"color": SKY, "width": 12},
             hoverinfo="skip",
         ),
-        go.Scatter(
+        scatter(
             x=open_x,
             y=open_y,
             mode="lines",
@@ -140,7 +140,7 @@ def timeline(result: Result) -> Figure:
             line={"color": "#b3dcf3", "width": 12},
             hoverinfo="skip",
         ),
-        go.Scatter(
+        scatter(
             x=plan_x,
             y=plan_y,
             mode="markers",
@@ -148,7 +148,7 @@ def timeline(result: Result) -> Figure:
             marker={"symbol": "diamond-open", "size": 11, "color": INK, "line": {"width": 2}},
             hovertemplate="plan %{x|%Y-%m-%d}<extra></extra>",
         ),
-        go.Scatter(
+        scatter(
             x=target_x,
             y=target_y,
             mode="markers",
@@ -161,7 +161,7 @@ def timeline(result: Result) -> Figure:
             },
             hovertemplate="target %{x|%Y-%m-%d}<extra></extra>",
         ),
-        go.Scatter(
+        scatter(
             x=mid_x,
             y=mid_y,
             mode="markers",
@@ -175,7 +175,7 @@ def timeline(result: Result) -> Figure:
             text=mid_text,
             hovertemplate="%{text}<extra></extra>",
         ),
-        go.Scatter(
+        scatter(
             x=actual_x,
             y=actual_y,
             mode="markers",
@@ -189,7 +189,7 @@ def timeline(result: Result) -> Figure:
             text=actual_text,
             hovertemplate="%{text}<extra></extra>",
         ),
-        go.Scatter(
+        scatter(
             x=done_x,
             y=done_y,
             mode="text",
@@ -211,7 +211,7 @@ def timeline(result: Result) -> Figure:
         "height": max(260, 110 + 30 * len(mids)),
         "margin": {"t": 60, "r": 90},
         "xaxis": {
-            "type": "date",
+            **date_axis(),
             "side": "top",
             "range": [dates(low), dates(right)],
             "title": {"text": "Date"},

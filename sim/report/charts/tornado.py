@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import plotly.graph_objects as go
-
 from sim.report.charts.inputs import ReportInputs
 from sim.report.style import (
     BLUE,
     KIND_NAMES,
     VERMILLION,
     Figure,
+    bar,
     esc,
     figure,
     short,
@@ -48,7 +47,7 @@ def tornado(ranked: list[tuple[RandomInput, float]], title: str, top: int = 15) 
         for lab, (item, r) in zip(labels, shown, strict=True)
     ]
     data = [
-        go.Bar(
+        bar(
             x=rho,
             y=labels,
             orientation="h",
