@@ -4,15 +4,17 @@ submit-based (concurrent.futures, Dask) strategies behind one `execute` call."""
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 import numpy as np
 
+from sim.daycounts import DayCounts
 from sim.engines import EngineOutput, run_engine
 from sim.plan import Plan
+from sim.reduction import Accumulator, Moments, Reduction, Sample
 from sim.sampling import draw, input_values, merge
 
 Progress = Callable[[int], None]
@@ -232,3 +234,113 @@ def _collect(
         if progress:
             progress(n)
     return chunks
+
+
+def execute_streamed(
+    plan: Plan,
+    engine: str,
+    seed: int,
+    iterations: int,
+    *,
+    head: int,
+    rows: np.ndarray,
+    workers: int | None = 1,
+    executor: Submitter | None = None,
+    progress: Progress | None = None,
+) -> tuple[Reduction, int]:
+    """Draw and run the same chunks as `execute`, but keep of each only its `sim.reduction`:
+    day counts, moments, the criticality counts of milestone row `head`, risk and outcome counts,
+    and the rows of the iterations listed in `rows` (sorted iteration numbers). Workers send
+    back these reductions, not their arrays, so memory does not grow with `iterations`.
+    Returns the merged reduction and the number of workers."""
+    sizes = chunk_sizes(iterations)
+    seqs = chunk_seeds(seed, iterations)
+    offsets = np.concatenate([[0], np.cumsum(sizes)]).tolist()
+    picks = [rows[(rows >= offsets[k]) & (rows < offsets[k + 1])] - offsets[k] for k in range(len(sizes))]
+    jobs = list(zip(seqs, sizes, picks))
+    n_workers = min(workers or os.cpu_count() or 1, len(sizes))
+    total = Accumulator(sizes, head)
+    if executor is not None:
+        n_workers = _submitter_size(executor, len(sizes))
+        futures = [executor.submit(_reduce_chunk, plan, engine, seq, n, pick, head) for seq, n, pick in jobs]
+        _accumulate(futures, sizes, total, progress)
+    elif n_workers <= 1:
+        for seq, n, pick in jobs:
+            total.add(_reduce_chunk(plan, engine, seq, n, pick, head))
+            if progress:
+                progress(n)
+    else:
+        _reduce_in_pool(plan, engine, jobs, head, n_workers, total, progress)
+    return total.total(), max(n_workers, 1)
+
+
+def _accumulate(futures: list[Any], sizes: list[int], total: Accumulator, progress: Progress | None) -> None:
+    """Add each chunk's reduction to `total` in chunk order as its future completes."""
+    for fut, n in zip(futures, sizes):
+        total.add(fut.result())
+        if progress:
+            progress(n)
+
+
+def _reduce_chunk(
+    plan: Plan, engine: str, seq: np.random.SeedSequence, n: int, pick: np.ndarray, head: int
+) -> Reduction:
+    """Run one chunk and reduce it (see `execute_streamed`)."""
+    from sim.sensitivity import critical_counts
+
+    c = _run_chunk(plan, engine, seq, n)
+    critical, critical_done = critical_counts(plan.links, c.finish, c.driver, c.lag, head)
+    sc = plan.scenario
+    days = [DayCounts.of(row) for row in c.finish]
+    return Reduction(
+        n=n,
+        days=days,
+        moments=[Moments.of(row) for row in c.finish],
+        critical=critical,
+        critical_done=critical_done,
+        risks={r: int(np.count_nonzero(occ)) for r, occ in c.risk_occurred.items()},
+        outcomes={
+            m: np.bincount(chosen, minlength=len(sc.milestones[m].branches)).astype(np.int64)
+            for m, chosen in c.outcome.items()
+        },
+        rows=pick,
+        head=head,
+        sample=Sample(
+            c.finish[:, pick],
+            c.driver[:, pick],
+            c.duration[:, pick],
+            c.lag[:, pick],
+            {r: v[pick] for r, v in c.risk_occurred.items()},
+            {m: v[pick] for m, v in c.outcome.items()},
+            {k: v[pick] for k, v in c.inputs.items()},
+        ),
+    )
+
+
+def _reduce_in_pool(
+    plan: Plan,
+    engine: str,
+    jobs: list[tuple[np.random.SeedSequence, int, np.ndarray]],
+    head: int,
+    n_workers: int,
+    total: Accumulator,
+    progress: Progress | None,
+) -> None:
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("fork" if hasattr(os, "fork") else "spawn")
+    pool = ProcessPoolExecutor(n_workers, mp_context=ctx, initializer=_ignore_interrupts)
+    try:
+        futures = [pool.submit(_reduce_chunk, plan, engine, seq, n, pick, head) for seq, n, pick in jobs]
+        _accumulate(futures, [n for _, n, _ in jobs], total, progress)
+    except BaseException:
+        _stop(pool)
+        raise
+    pool.shutdown()
+
+
+def replay_chunks(plan: Plan, engine: str, seed: int, iterations: int) -> Iterator[_Chunk]:
+    """The chunks of a run re-drawn and re-run one at a time, in order: the same iterations as
+    `execute` and `execute_streamed` give for (seed, iterations), in memory for one chunk."""
+    for seq, n in zip(chunk_seeds(seed, iterations), chunk_sizes(iterations)):
+        yield _run_chunk(plan, engine, seq, n)

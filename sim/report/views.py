@@ -15,7 +15,7 @@ from urllib.parse import quote
 import numpy as np
 
 from sim import summary
-from sim.aggregates import percentiles, quantile_band
+from sim.aggregates import ordered, percentiles, quantile_band
 from sim.doneby import done_by
 from sim.percentiles import PERCENTILES
 from sim.report.charts.conditioned import figure_id, settled_branch
@@ -241,7 +241,7 @@ def impact_rows(result: Result, section: dict[str, Any]) -> list[ImpactRow]:
 
 def convergence_note(result: Result) -> list[str]:
     """How precisely the headline's P50 and P80 are known after all iterations (95 % bands)."""
-    x = np.sort(result.finish_of(result.scenario.headline))
+    x = ordered(result.distribution(result.scenario.headline))
     notes = []
     for p in (50, 80):
         low, high = quantile_band(x, p / 100)

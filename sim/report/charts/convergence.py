@@ -6,7 +6,6 @@ from typing import TYPE_CHECKING
 
 import plotly.graph_objects as go
 
-from sim.aggregates import convergence as running_percentiles
 from sim.report.charts.inputs import ReportInputs
 from sim.report.style import (
     BLUE,
@@ -26,7 +25,7 @@ def convergence(result: Result, mid: str) -> Figure:
     """Running P50 and P80 of `mid` against iterations (log axis) with 95 % bands."""
     scenario = result.scenario
     dates = Dates(scenario)
-    runs = running_percentiles(result.finish_of(mid))
+    runs = result.convergence(mid)
     traces = []
     for p, color, fill in (
         (50, BLUE, "rgba(0,114,178,0.18)"),
