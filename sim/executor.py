@@ -3,6 +3,7 @@ submit-based (concurrent.futures, Dask) strategies behind one `execute` call."""
 
 from __future__ import annotations
 
+import mmap
 import os
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -89,11 +90,15 @@ def execute(
     seqs = chunk_seeds(seed, iterations)
     offsets = np.concatenate([[0], np.cumsum(sizes)]).tolist()
     m_count = len(plan.ids)
-    finish = np.empty((m_count, iterations))
-    driver = np.empty((m_count, iterations), dtype=np.int16)
-    duration = np.empty((m_count, iterations))
-    lag = np.empty((len(plan.lags), iterations))
     n_workers = min(workers or os.cpu_count() or 1, len(sizes))
+    # Forked workers write their chunks straight into the run's arrays when these are in memory
+    # shared with them: nothing is pickled back.
+    shared = executor is None and n_workers > 1 and _FORK
+    alloc = _shared_empty if shared else np.empty
+    finish = alloc((m_count, iterations), np.float64)
+    driver = alloc((m_count, iterations), np.int16)
+    duration = alloc((m_count, iterations), np.float64)
+    lag = alloc((len(plan.lags), iterations), np.float64)
     if executor is not None:
         n_workers = _submitter_size(executor, len(sizes))
         futures = [executor.submit(_run_chunk, plan, engine, seq, n) for seq, n in zip(seqs, sizes)]
@@ -124,7 +129,7 @@ def execute(
                 progress(n)
     else:
         whole = (finish, driver, duration, lag)
-        chunks = _in_pool(plan, engine, seqs, sizes, offsets, n_workers, whole, progress)
+        chunks = _in_pool(plan, engine, seqs, sizes, offsets, n_workers, whole, progress, shared)
     return Arrays(
         finish=finish,
         driver=driver,
@@ -165,6 +170,30 @@ def _run_chunk(
     )
 
 
+_FORK = hasattr(os, "fork")
+# The arrays of the run in progress, in memory shared with the workers forked to fill them.
+_SHARED: _Whole | None = None
+
+
+def _shared_empty(shape: tuple[int, int], dtype: type) -> np.ndarray:
+    """An uninitialised array in anonymous shared memory, which processes forked later write to."""
+    size = int(np.prod(shape)) * np.dtype(dtype).itemsize
+    if size == 0:
+        return np.empty(shape, dtype)
+    return np.frombuffer(mmap.mmap(-1, size), dtype=dtype).reshape(shape)
+
+
+def _run_chunk_shared(plan: Plan, engine: str, seq: np.random.SeedSequence, n: int, offset: int) -> _Chunk:
+    """In a forked worker: run one chunk into the shared arrays; send back only the rest."""
+    assert _SHARED is not None
+    finish, driver, duration, lag = _SHARED
+    part = slice(offset, offset + n)
+    chunk = _run_chunk(plan, engine, seq, n, finish[:, part], driver[:, part], duration[:, part])
+    lag[:, part] = chunk.lag
+    empty = np.empty((0, 0))
+    return _Chunk(empty, empty, empty, empty, chunk.risk_occurred, chunk.outcome, chunk.inputs)
+
+
 def _submitter_size(executor: Submitter, chunks: int) -> int:
     """How many workers an executor has, for the record: a Dask client knows its cluster's size."""
     info = getattr(executor, "scheduler_info", None)
@@ -180,19 +209,32 @@ def _in_pool(
     n_workers: int,
     whole: _Whole,
     progress: Progress | None,
+    shared: bool = False,
 ) -> list[_Chunk]:
+    """Run the chunks in a pool of `n_workers` processes; `shared`: `whole` is in shared memory
+    (`_shared_empty`) and the (forked) workers write into it."""
     import multiprocessing
 
-    ctx = multiprocessing.get_context("fork" if hasattr(os, "fork") else "spawn")
+    global _SHARED
+    ctx = multiprocessing.get_context("fork" if _FORK else "spawn")
+    _SHARED = whole if shared else None
     pool = ProcessPoolExecutor(n_workers, mp_context=ctx, initializer=_ignore_interrupts)
     try:
-        futures = [pool.submit(_run_chunk, plan, engine, seq, n) for seq, n in zip(seqs, sizes)]
-        chunks = _collect(futures, sizes, offsets, whole, progress)
+        if shared:
+            futures = [
+                pool.submit(_run_chunk_shared, plan, engine, seq, n, offsets[k])
+                for k, (seq, n) in enumerate(zip(seqs, sizes))
+            ]
+        else:
+            futures = [pool.submit(_run_chunk, plan, engine, seq, n) for seq, n in zip(seqs, sizes)]
+        chunks = _collect(futures, sizes, offsets, whole, progress, copy=not shared)
     except BaseException:
         # Ctrl-C or SIGTERM: drop the queued chunks and stop the running ones now, rather than
         # waiting for every chunk to finish as a plain shutdown would.
         _stop(pool)
         raise
+    finally:
+        _SHARED = None
     pool.shutdown()
     return chunks
 
@@ -220,16 +262,18 @@ def _collect(
     offsets: list[int],
     whole: _Whole,
     progress: Progress | None,
+    copy: bool = True,
 ) -> list[_Chunk]:
     """Copy each chunk's arrays into place in the run's (finish, driver, duration, lag), in chunk
-    order, as its future completes."""
+    order, as its future completes (unless the workers wrote them there: `copy` False)."""
     finish, driver, duration, lag = whole
     chunks = []
     for k, (fut, n) in enumerate(zip(futures, sizes)):
         chunk = fut.result()
         part = slice(offsets[k], offsets[k] + n)
-        finish[:, part], driver[:, part], duration[:, part] = chunk.finish, chunk.driver, chunk.duration
-        lag[:, part] = chunk.lag
+        if copy:
+            finish[:, part], driver[:, part], duration[:, part] = chunk.finish, chunk.driver, chunk.duration
+            lag[:, part] = chunk.lag
         chunks.append(chunk)
         if progress:
             progress(n)
