@@ -246,7 +246,8 @@ def memory_needed(scenario: Scenario, iterations: int, *, streamed: bool | None 
     Kept whole: a cell per milestone, retry attempt and risk, per iteration. Streamed: the
     subsample's cells (`sim.sensitivity.SENSITIVITY_SAMPLE` iterations, analysed as a run that
     size would be), the cells of one chunk in each process that runs chunks, and the day counts:
-    a count per day up to the horizon for each milestone, and for the headline one per chunk.
+    a count per day up to the horizon for each milestone and for the running headline total.
+    None of it grows with `iterations` once chunks reach their largest size.
     """
     from sim.executor import chunk_size, chunk_sizes
     from sim.sensitivity import SENSITIVITY_SAMPLE
@@ -257,7 +258,7 @@ def memory_needed(scenario: Scenario, iterations: int, *, streamed: bool | None 
     processes = min(os.cpu_count() or 1, len(chunk_sizes(iterations)))
     rows = min(iterations, SENSITIVITY_SAMPLE) + chunk_size(iterations) * processes
     span = max(int(scenario.horizon_days), 1) + 1
-    counts = 8 * span * (len(scenario.milestones) + len(chunk_sizes(iterations)))
+    counts = 8 * span * (len(scenario.milestones) + 1)
     return _BASE_BYTES * processes + _BYTES_PER_CELL * cells * rows + counts
 
 
