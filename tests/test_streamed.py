@@ -186,3 +186,9 @@ def test_impacts_of_a_streamed_run_are_those_of_the_run_kept_whole(
 ) -> None:
     whole, streamed = pair
     assert streamed.impacts() == whole.impacts()
+
+
+def test_a_backtest_of_a_streamed_run_is_refused(pair: tuple[sim.Result, sim.Result]) -> None:
+    _, streamed = pair
+    with pytest.raises(ValueError, match=r"^a backtest scores every iteration's finish, and a run of 4,024 "):
+        sim.backtest(streamed, streamed.scenario)
