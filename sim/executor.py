@@ -171,8 +171,14 @@ def _run_chunk(
 
 
 _FORK = hasattr(os, "fork")
-# The arrays of the run in progress, in memory shared with the workers forked to fill them.
+# In a worker forked to fill them: the run's arrays, in memory shared with the parent.
 _SHARED: _Whole | None = None
+
+
+def _start_worker(shared: _Whole | None) -> None:
+    global _SHARED
+    _SHARED = shared
+    _ignore_interrupts()
 
 
 def _shared_empty(shape: tuple[int, int], dtype: type) -> np.ndarray:
@@ -215,10 +221,11 @@ def _in_pool(
     (`_shared_empty`) and the (forked) workers write into it."""
     import multiprocessing
 
-    global _SHARED
     ctx = multiprocessing.get_context("fork" if _FORK else "spawn")
-    _SHARED = whole if shared else None
-    pool = ProcessPoolExecutor(n_workers, mp_context=ctx, initializer=_ignore_interrupts)
+    # Forked workers inherit the initializer's arguments, not a pickled copy: the shared arrays.
+    pool = ProcessPoolExecutor(
+        n_workers, mp_context=ctx, initializer=_start_worker, initargs=(whole if shared else None,)
+    )
     try:
         if shared:
             futures = [
@@ -233,8 +240,6 @@ def _in_pool(
         # waiting for every chunk to finish as a plain shutdown would.
         _stop(pool)
         raise
-    finally:
-        _SHARED = None
     pool.shutdown()
     return chunks
 
