@@ -59,6 +59,7 @@ def simulate(
     workers: int | None = 1,
     progress: Progress | None = None,
     executor: Submitter | None = None,
+    stream: bool | None = None,
 ) -> Result:
     """Run the Monte Carlo simulation and return the Result.
 
@@ -71,6 +72,9 @@ def simulate(
     `sim.executor`). `progress` is called with the number of iterations just done. The
     deterministic plan is computed here, once: it gives `result.plan_of` and, when the scenario
     names none, the headline (the milestone the plan finishes last).
+    `stream` keeps reductions and a seeded subsample instead of every iteration (a streamed
+    Result, see `Result.streamed`), in memory that does not grow with `iterations`; None streams
+    exactly when `streams(scenario, iterations)` says the run is too big to keep whole.
     Raises ValueError for an engine that cannot run the scenario or a run too big for memory.
     """
     from sim.deterministic import deterministic_plan, resolved
@@ -86,11 +90,17 @@ def simulate(
     seed = seed_for(scenario, seed)
     plan = compile_plan(scenario)
     chosen = choose_engine(plan, engine)
-    check_fits(scenario, n_total)
+    streamed = streams(scenario, n_total) if stream is None else stream
+    check_fits(scenario, n_total, streamed=streamed)
     det = deterministic_plan(scenario, plan)
+    final = resolved(scenario, det)
+    if streamed:
+        return _streamed(
+            final, plan, det.finish, chosen, seed, fresh, n_total, workers, executor, progress, began
+        )
     arrays = execute(plan, chosen, seed, n_total, workers=workers, executor=executor, progress=progress)
     return Result(
-        scenario=resolved(scenario, det),
+        scenario=final,
         milestone_ids=plan.ids,
         finish=arrays.finish,
         driver=arrays.driver,
@@ -106,6 +116,60 @@ def simulate(
         seconds=time.perf_counter() - began,
         finished_at=dt.datetime.now(dt.timezone.utc),
         replayable=True,
+    )
+
+
+def _streamed(
+    scenario: Scenario,
+    plan: Plan,
+    plan_finish: dict[str, float],
+    engine: str,
+    seed: int,
+    fresh: bool,
+    iterations: int,
+    workers: int | None,
+    executor: Submitter | None,
+    progress: Progress | None,
+    began: float,
+) -> Result:
+    """`simulate`'s streamed run: chunks reduced as they finish (`sim.executor.execute_streamed`)."""
+    from sim.executor import execute_streamed
+    from sim.sensitivity import sample_rows
+
+    rows = sample_rows(iterations, seed)
+    if rows is None:
+        rows = np.arange(iterations)
+    head = plan.index[scenario.headline]
+    stats, n_workers = execute_streamed(
+        plan,
+        engine,
+        seed,
+        iterations,
+        head=head,
+        rows=rows,
+        workers=workers,
+        executor=executor,
+        progress=progress,
+    )
+    kept = stats.sample
+    return Result(
+        scenario=scenario,
+        milestone_ids=plan.ids,
+        finish=kept.finish,
+        driver=kept.driver,
+        lag=kept.lag,
+        plan_days=np.array([plan_finish[m] for m in plan.ids]),
+        inputs=_inputs(plan, kept.duration, kept.risk_occurred, kept.outcome, kept.inputs),
+        risk_occurred=kept.risk_occurred,
+        outcome=kept.outcome,
+        seed=seed,
+        seed_fresh=fresh,
+        engine=engine,
+        workers=n_workers,
+        seconds=time.perf_counter() - began,
+        finished_at=dt.datetime.now(dt.timezone.utc),
+        replayable=True,
+        stats=stats,
     )
 
 
@@ -152,39 +216,66 @@ def fresh_seed() -> int:
     return int(np.random.SeedSequence().entropy) >> (128 - 53)  # type: ignore[arg-type]
 
 
-# Peak memory per (milestone or retry attempt) and iteration, everything a run allocates counted:
-# finish, duration and driver arrays, the draws, sensitivity ranks, criticality and the report's
-# figures. Measured peak RSS of `lunarsim run` on a 2,000-milestone chain at 2,000 iterations was
-# 214 bytes per cell (857 MB); 256 leaves room for branching and resources.
+# Peak memory per (milestone or retry attempt) and iteration kept, everything a run allocates
+# counted: finish, duration and driver arrays, the draws, sensitivity ranks, criticality and the
+# report's figures. Measured peak RSS of `lunarsim run` on a 2,000-milestone chain at 2,000
+# iterations was 214 bytes per cell (857 MB); 256 leaves room for branching and resources.
 _BYTES_PER_CELL = 256
 _BASE_BYTES = 300_000_000  # the interpreter, numpy, plotly and the report template
+# Runs of more cells (iterations times milestones, retry attempts and risks) than this stream
+# (`streams`): about 1.3 GB by the measure above at the largest run kept whole, and a rule on the
+# run's size alone, so that the same run is kept whole or streamed on every machine.
+STREAM_CELLS = 50_000_000
 
 
-def memory_needed(scenario: Scenario, iterations: int) -> int:
-    """Bytes a run of `iterations` needs at its peak: per iteration, a cell for each milestone,
-    each retry attempt (an array of retry delays each) and each risk."""
+def _cells(scenario: Scenario) -> int:
+    """Values per iteration: one for each milestone, each retry attempt and each risk."""
     attempts = sum(m.retry.max for m in scenario.milestones.values() if m.retry)
-    cells = max(len(scenario.milestones) + attempts + len(scenario.risks), 1)
-    return _BASE_BYTES + _BYTES_PER_CELL * cells * iterations
+    return max(len(scenario.milestones) + attempts + len(scenario.risks), 1)
 
 
-def check_fits(scenario: Scenario, iterations: int | None = None) -> None:
+def streams(scenario: Scenario, iterations: int) -> bool:
+    """Whether `simulate` streams a run of `iterations` (see `Result.streamed`): when it would
+    keep more than `STREAM_CELLS` values."""
+    return _cells(scenario) * iterations > STREAM_CELLS
+
+
+def memory_needed(scenario: Scenario, iterations: int, *, streamed: bool | None = None) -> int:
+    """Bytes a run of `iterations` needs at its peak (`streamed` as `simulate` decides if None).
+
+    Kept whole: a cell per milestone, retry attempt and risk, per iteration. Streamed: the
+    subsample's cells (`sim.sensitivity.SENSITIVITY_SAMPLE` iterations, analysed as a run that
+    size would be), the cells of one chunk in each process that runs chunks, and the day counts:
+    a count per day up to the horizon for each milestone and for the running headline total.
+    None of it grows with `iterations` once chunks reach their largest size.
+    """
+    from sim.executor import chunk_size, chunk_sizes
+    from sim.sensitivity import SENSITIVITY_SAMPLE
+
+    cells = _cells(scenario)
+    if not (streams(scenario, iterations) if streamed is None else streamed):
+        return _BASE_BYTES + _BYTES_PER_CELL * cells * iterations
+    processes = min(os.cpu_count() or 1, len(chunk_sizes(iterations)))
+    rows = min(iterations, SENSITIVITY_SAMPLE) + chunk_size(iterations) * processes
+    span = max(int(scenario.horizon_days), 1) + 1
+    counts = 8 * span * (len(scenario.milestones) + 1)
+    return _BASE_BYTES * processes + _BYTES_PER_CELL * cells * rows + counts
+
+
+def check_fits(scenario: Scenario, iterations: int | None = None, *, streamed: bool | None = None) -> None:
     """Raise ValueError, with the numbers, if the run cannot fit in this machine's free memory
-    (`iterations` defaulting to the scenario's)."""
+    (`iterations` defaulting to the scenario's, `streamed` as `simulate` decides if None)."""
     iterations = iterations_for(scenario, iterations)
-    need = memory_needed(scenario, iterations)
-    cells = (need - _BASE_BYTES) // (_BYTES_PER_CELL * iterations)
+    need = memory_needed(scenario, iterations, streamed=streamed)
     try:
         free = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
     except (ValueError, OSError, AttributeError):  # not a POSIX system: no check
         return
     if need > free:
-        per_iteration = max((need - _BASE_BYTES) // iterations, 1)
-        fits = max((free - _BASE_BYTES) // per_iteration, 0)
         raise ValueError(
             f"{iterations:,} iterations of {len(scenario.milestones)} milestones "
-            f"(with retries and risks, {cells:,} values each) need about {need / 1e9:.1f} GB of memory "
-            f"and {free / 1e9:.1f} GB is free; use at most about {fits:,} iterations"
+            f"(with retries and risks, {_cells(scenario):,} values each) need about {need / 1e9:.1f} GB "
+            f"of memory and {free / 1e9:.1f} GB is free"
         )
 
 

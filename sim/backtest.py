@@ -140,8 +140,14 @@ def backtest(
     its status date, so the same pair gives the same scores. Raises ScenarioError when `outcome`
     has no status date, its status date is not after the forecast's start, the two share no
     milestone, or `not_done` names a milestone that is not a forecast milestone left out of
-    the outcome."""
+    the outcome. Raises ValueError for a streamed run (`Result.streamed`): the PIT and CRPS
+    read every iteration's finish time, which such a run does not keep."""
     forecast = result.scenario
+    if result.streamed:
+        raise ValueError(
+            f"a backtest scores every iteration's finish, and a run of {result.iterations:,} iterations "
+            "is streamed (it keeps counts per day): use fewer iterations"
+        )
     if outcome.as_of is None:
         raise ScenarioError(
             Problem(

@@ -3,16 +3,19 @@ submit-based (concurrent.futures, Dask) strategies behind one `execute` call."""
 
 from __future__ import annotations
 
+import mmap
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 import numpy as np
 
+from sim.daycounts import DayCounts
 from sim.engines import EngineOutput, run_engine
 from sim.plan import Plan
+from sim.reduction import Accumulator, Moments, Reduction, Sample
 from sim.sampling import draw, input_values, merge
 
 Progress = Callable[[int], None]
@@ -87,11 +90,15 @@ def execute(
     seqs = chunk_seeds(seed, iterations)
     offsets = np.concatenate([[0], np.cumsum(sizes)]).tolist()
     m_count = len(plan.ids)
-    finish = np.empty((m_count, iterations))
-    driver = np.empty((m_count, iterations), dtype=np.int16)
-    duration = np.empty((m_count, iterations))
-    lag = np.empty((len(plan.lags), iterations))
     n_workers = min(workers or os.cpu_count() or 1, len(sizes))
+    # Forked workers write their chunks straight into the run's arrays when these are in memory
+    # shared with them: nothing is pickled back.
+    shared = executor is None and n_workers > 1 and _FORK
+    alloc = _shared_empty if shared else np.empty
+    finish = alloc((m_count, iterations), np.float64)
+    driver = alloc((m_count, iterations), np.int16)
+    duration = alloc((m_count, iterations), np.float64)
+    lag = alloc((len(plan.lags), iterations), np.float64)
     if executor is not None:
         n_workers = _submitter_size(executor, len(sizes))
         futures = [executor.submit(_run_chunk, plan, engine, seq, n) for seq, n in zip(seqs, sizes)]
@@ -122,7 +129,7 @@ def execute(
                 progress(n)
     else:
         whole = (finish, driver, duration, lag)
-        chunks = _in_pool(plan, engine, seqs, sizes, offsets, n_workers, whole, progress)
+        chunks = _in_pool(plan, engine, seqs, sizes, offsets, n_workers, whole, progress, shared)
     return Arrays(
         finish=finish,
         driver=driver,
@@ -163,6 +170,36 @@ def _run_chunk(
     )
 
 
+_FORK = hasattr(os, "fork")
+# In a worker forked to fill them: the run's arrays, in memory shared with the parent.
+_SHARED: _Whole | None = None
+
+
+def _start_worker(shared: _Whole | None) -> None:
+    global _SHARED
+    _SHARED = shared
+    _ignore_interrupts()
+
+
+def _shared_empty(shape: tuple[int, int], dtype: type) -> np.ndarray:
+    """An uninitialised array in anonymous shared memory, which processes forked later write to."""
+    size = int(np.prod(shape)) * np.dtype(dtype).itemsize
+    if size == 0:
+        return np.empty(shape, dtype)
+    return np.frombuffer(mmap.mmap(-1, size), dtype=dtype).reshape(shape)
+
+
+def _run_chunk_shared(plan: Plan, engine: str, seq: np.random.SeedSequence, n: int, offset: int) -> _Chunk:
+    """In a forked worker: run one chunk into the shared arrays; send back only the rest."""
+    assert _SHARED is not None
+    finish, driver, duration, lag = _SHARED
+    part = slice(offset, offset + n)
+    chunk = _run_chunk(plan, engine, seq, n, finish[:, part], driver[:, part], duration[:, part])
+    lag[:, part] = chunk.lag
+    empty = np.empty((0, 0))
+    return _Chunk(empty, empty, empty, empty, chunk.risk_occurred, chunk.outcome, chunk.inputs)
+
+
 def _submitter_size(executor: Submitter, chunks: int) -> int:
     """How many workers an executor has, for the record: a Dask client knows its cluster's size."""
     info = getattr(executor, "scheduler_info", None)
@@ -178,14 +215,26 @@ def _in_pool(
     n_workers: int,
     whole: _Whole,
     progress: Progress | None,
+    shared: bool = False,
 ) -> list[_Chunk]:
+    """Run the chunks in a pool of `n_workers` processes; `shared`: `whole` is in shared memory
+    (`_shared_empty`) and the (forked) workers write into it."""
     import multiprocessing
 
-    ctx = multiprocessing.get_context("fork" if hasattr(os, "fork") else "spawn")
-    pool = ProcessPoolExecutor(n_workers, mp_context=ctx, initializer=_ignore_interrupts)
+    ctx = multiprocessing.get_context("fork" if _FORK else "spawn")
+    # Forked workers inherit the initializer's arguments, not a pickled copy: the shared arrays.
+    pool = ProcessPoolExecutor(
+        n_workers, mp_context=ctx, initializer=_start_worker, initargs=(whole if shared else None,)
+    )
     try:
-        futures = [pool.submit(_run_chunk, plan, engine, seq, n) for seq, n in zip(seqs, sizes)]
-        chunks = _collect(futures, sizes, offsets, whole, progress)
+        if shared:
+            futures = [
+                pool.submit(_run_chunk_shared, plan, engine, seq, n, offsets[k])
+                for k, (seq, n) in enumerate(zip(seqs, sizes))
+            ]
+        else:
+            futures = [pool.submit(_run_chunk, plan, engine, seq, n) for seq, n in zip(seqs, sizes)]
+        chunks = _collect(futures, sizes, offsets, whole, progress, copy=not shared)
     except BaseException:
         # Ctrl-C or SIGTERM: drop the queued chunks and stop the running ones now, rather than
         # waiting for every chunk to finish as a plain shutdown would.
@@ -218,17 +267,129 @@ def _collect(
     offsets: list[int],
     whole: _Whole,
     progress: Progress | None,
+    copy: bool = True,
 ) -> list[_Chunk]:
     """Copy each chunk's arrays into place in the run's (finish, driver, duration, lag), in chunk
-    order, as its future completes."""
+    order, as its future completes (unless the workers wrote them there: `copy` False)."""
     finish, driver, duration, lag = whole
     chunks = []
     for k, (fut, n) in enumerate(zip(futures, sizes)):
         chunk = fut.result()
         part = slice(offsets[k], offsets[k] + n)
-        finish[:, part], driver[:, part], duration[:, part] = chunk.finish, chunk.driver, chunk.duration
-        lag[:, part] = chunk.lag
+        if copy:
+            finish[:, part], driver[:, part], duration[:, part] = chunk.finish, chunk.driver, chunk.duration
+            lag[:, part] = chunk.lag
         chunks.append(chunk)
         if progress:
             progress(n)
     return chunks
+
+
+def execute_streamed(
+    plan: Plan,
+    engine: str,
+    seed: int,
+    iterations: int,
+    *,
+    head: int,
+    rows: np.ndarray,
+    workers: int | None = 1,
+    executor: Submitter | None = None,
+    progress: Progress | None = None,
+) -> tuple[Reduction, int]:
+    """Draw and run the same chunks as `execute`, but keep of each only its `sim.reduction`:
+    day counts, moments, the criticality counts of milestone row `head`, risk and outcome counts,
+    and the rows of the iterations listed in `rows` (sorted iteration numbers). Workers send
+    back these reductions, not their arrays, so memory does not grow with `iterations`.
+    Returns the merged reduction and the number of workers."""
+    sizes = chunk_sizes(iterations)
+    seqs = chunk_seeds(seed, iterations)
+    offsets = np.concatenate([[0], np.cumsum(sizes)]).tolist()
+    picks = [rows[(rows >= offsets[k]) & (rows < offsets[k + 1])] - offsets[k] for k in range(len(sizes))]
+    jobs = list(zip(seqs, sizes, picks))
+    n_workers = min(workers or os.cpu_count() or 1, len(sizes))
+    total = Accumulator(sizes, head)
+    if executor is not None:
+        n_workers = _submitter_size(executor, len(sizes))
+        futures = [executor.submit(_reduce_chunk, plan, engine, seq, n, pick, head) for seq, n, pick in jobs]
+        _accumulate(futures, sizes, total, progress)
+    elif n_workers <= 1:
+        for seq, n, pick in jobs:
+            total.add(_reduce_chunk(plan, engine, seq, n, pick, head))
+            if progress:
+                progress(n)
+    else:
+        _reduce_in_pool(plan, engine, jobs, head, n_workers, total, progress)
+    return total.total(), max(n_workers, 1)
+
+
+def _accumulate(futures: list[Any], sizes: list[int], total: Accumulator, progress: Progress | None) -> None:
+    """Add each chunk's reduction to `total` in chunk order as its future completes."""
+    for fut, n in zip(futures, sizes):
+        total.add(fut.result())
+        if progress:
+            progress(n)
+
+
+def _reduce_chunk(
+    plan: Plan, engine: str, seq: np.random.SeedSequence, n: int, pick: np.ndarray, head: int
+) -> Reduction:
+    """Run one chunk and reduce it (see `execute_streamed`)."""
+    from sim.sensitivity import critical_counts
+
+    c = _run_chunk(plan, engine, seq, n)
+    critical, critical_done = critical_counts(plan.links, c.finish, c.driver, c.lag, head)
+    sc = plan.scenario
+    days = [DayCounts.of(row) for row in c.finish]
+    return Reduction(
+        n=n,
+        days=days,
+        moments=[Moments.of(row) for row in c.finish],
+        critical=critical,
+        critical_done=critical_done,
+        risks={r: int(np.count_nonzero(occ)) for r, occ in c.risk_occurred.items()},
+        outcomes={
+            m: np.bincount(chosen, minlength=len(sc.milestones[m].branches)).astype(np.int64)
+            for m, chosen in c.outcome.items()
+        },
+        rows=pick,
+        head=head,
+        sample=Sample(
+            c.finish[:, pick],
+            c.driver[:, pick],
+            c.duration[:, pick],
+            c.lag[:, pick],
+            {r: v[pick] for r, v in c.risk_occurred.items()},
+            {m: v[pick] for m, v in c.outcome.items()},
+            {k: v[pick] for k, v in c.inputs.items()},
+        ),
+    )
+
+
+def _reduce_in_pool(
+    plan: Plan,
+    engine: str,
+    jobs: list[tuple[np.random.SeedSequence, int, np.ndarray]],
+    head: int,
+    n_workers: int,
+    total: Accumulator,
+    progress: Progress | None,
+) -> None:
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("fork" if hasattr(os, "fork") else "spawn")
+    pool = ProcessPoolExecutor(n_workers, mp_context=ctx, initializer=_ignore_interrupts)
+    try:
+        futures = [pool.submit(_reduce_chunk, plan, engine, seq, n, pick, head) for seq, n, pick in jobs]
+        _accumulate(futures, [n for _, n, _ in jobs], total, progress)
+    except BaseException:
+        _stop(pool)
+        raise
+    pool.shutdown()
+
+
+def replay_chunks(plan: Plan, engine: str, seed: int, iterations: int) -> Iterator[_Chunk]:
+    """The chunks of a run re-drawn and re-run one at a time, in order: the same iterations as
+    `execute` and `execute_streamed` give for (seed, iterations), in memory for one chunk."""
+    for seq, n in zip(chunk_seeds(seed, iterations), chunk_sizes(iterations)):
+        yield _run_chunk(plan, engine, seq, n)

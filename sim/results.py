@@ -5,13 +5,18 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
+from sim.daycounts import DayCounts
 from sim.doneby import done_by
 from sim.percentiles import PERCENTILES, percentile_of, percentiles_of
 from sim.scenario import Scenario
+
+if TYPE_CHECKING:
+    from sim.aggregates import ConvergencePoint
+    from sim.reduction import Reduction
 
 InputKind = Literal["duration", "lag", "attempts", "retry", "effect", "hold", "risk", "decision"]
 
@@ -54,6 +59,15 @@ class Result:
     came from `sim.simulate`, so that its draws can be rebuilt from (scenario, seed, iterations),
     as `impacts()` needs; a Result built by hand is not.
 
+    A streamed run (`streamed`; `sim.simulate` streams runs too big to keep every iteration, see
+    `sim.api.streams`) keeps `stats`, the whole run reduced chunk by chunk (`sim.reduction`):
+    per milestone the count of iterations finished on each day, the moments of the finish, the
+    headline's criticality counts, risk and decision counts. Then `finish`, `driver`, `lag`,
+    `inputs`, `risk_occurred` and `outcome` hold only a seeded subsample of iterations
+    (`sample_rows`, the same iterations the array path ranks sensitivity on), and percentiles are
+    exact to the day: `percentile_days` is the first moment of the day on which the exact
+    percentile falls, whose date is exact. Everything else stated per date is exact.
+
     Everything a user asks of a run is a method here, and the command line prints exactly what
     these return: `summary()` (the summary JSON), `table()` (the terminal table's rows),
     `drivers()`, `top_drivers()`, `to_pandas()`, `write_report()` and `write_samples()`.
@@ -75,6 +89,7 @@ class Result:
     seconds: float = 0.0
     finished_at: dt.datetime | None = None
     replayable: bool = False
+    stats: Reduction | None = None
     _percentiles: dict[int, dict[float, float | None]] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
@@ -84,9 +99,58 @@ class Result:
     _memo: dict[tuple[str, str], Any] = field(default_factory=dict, init=False, repr=False, compare=False)
     _impacts: dict[str, Any] | None = field(default=None, init=False, repr=False, compare=False)
 
+    def __post_init__(self) -> None:
+        if self.stats is not None:
+            # The headline's criticality was counted over every iteration while streaming.
+            n = max(self.stats.critical_done, 1)
+            shares = {m: float(c) / n for m, c in zip(self.milestone_ids, self.stats.critical, strict=True)}
+            shares[self.scenario.headline] = 1.0
+            self._memo[("criticality", self.scenario.headline)] = shares
+
     @property
     def iterations(self) -> int:
-        return int(self.finish.shape[1])
+        return self.stats.n if self.stats is not None else int(self.finish.shape[1])
+
+    @property
+    def streamed(self) -> bool:
+        """Whether this run kept reductions and a subsample rather than every iteration."""
+        return self.stats is not None
+
+    @property
+    def sample_rows(self) -> np.ndarray | None:
+        """For a streamed run, the iteration numbers of the rows `finish` and the other
+        per-iteration arrays hold (sorted); None when they hold every iteration."""
+        return self.stats.rows if self.stats is not None else None
+
+    def distribution(self, milestone: str) -> np.ndarray | DayCounts:
+        """A milestone's finish over all iterations, as the aggregates read it
+        (`sim.aggregates.cdf`, `histogram`, `quantile_band`): every finish time, or for a streamed
+        run its exact day counts."""
+        if self.stats is not None:
+            return self.stats.days[self.index(milestone)]
+        return self.finish_of(milestone)
+
+    def day_counts(self, milestone: str) -> DayCounts:
+        """How many iterations finished on each day (`sim.daycounts`), for either kind of run."""
+        if self.stats is not None:
+            return self.stats.days[self.index(milestone)]
+        return DayCounts.of(self.finish_of(milestone))
+
+    def convergence(
+        self, milestone: str, percentiles: tuple[int, ...] = (50, 80)
+    ) -> dict[int, list[ConvergencePoint]]:
+        """Running percentiles of `milestone` with 95 % bands against iterations done
+        (`sim.aggregates.convergence`). A streamed run has them for the headline only, at chunk
+        ends, exact to the day; another milestone raises KeyError."""
+        from sim.aggregates import convergence
+
+        if self.stats is None:
+            return convergence(self.finish_of(milestone), percentiles)
+        if milestone != self.scenario.headline or not set(percentiles) <= set(self.stats.convergence):
+            raise KeyError(
+                f"a streamed run keeps the running P50 and P80 of its headline only, not {milestone!r}"
+            )
+        return {p: self.stats.convergence[p] for p in percentiles}
 
     def index(self, milestone: str) -> int:
         try:
@@ -95,7 +159,8 @@ class Result:
             raise KeyError(f"no milestone {milestone!r} in this result") from None
 
     def finish_of(self, milestone: str) -> np.ndarray:
-        """Finish days of one milestone over all iterations (`inf` for never)."""
+        """Finish days of one milestone over all iterations (`inf` for never); for a streamed
+        run, over the subsample's iterations (`sample_rows`)."""
         return self.finish[self.index(milestone)]
 
     def plan_of(self, milestone: str) -> float:
@@ -108,6 +173,9 @@ class Result:
     def p_by(self, milestone: str, days: float) -> float:
         """P(done by the date on which `days` falls): the share of iterations finished before the
         end of that calendar day (`sim.doneby`), so that it agrees with `Scenario.date_of`."""
+        if self.stats is not None:
+            counts = self.stats.days[self.index(milestone)]
+            return counts.done_by(days) / counts.n
         return float(done_by(self.finish_of(milestone), days).mean())
 
     def percentile_days(self, milestone: str, p: float) -> float | None:
@@ -118,6 +186,8 @@ class Result:
         is a never-done iteration.
         """
         row = self.index(milestone)
+        if self.stats is not None:
+            return self.stats.days[row].percentile(p)
         # The standard percentiles (every one the summary, the terminal and the report show) come
         # from one partition per milestone; any other p sorts that milestone once.
         known = self._percentiles.get(row)
@@ -129,6 +199,28 @@ class Result:
             self._sorted[row] = np.sort(self.finish[row])
         return percentile_of(self._sorted[row], p, presorted=True)
 
+    def prepare(self) -> None:
+        """Compute every milestone's standard percentiles and moments now, on as many threads as
+        the run had workers (NumPy's partial sorts and reductions release the GIL), so that the
+        summary, the terminal and the report then read them. Same numbers as computing them one
+        by one: each milestone's are computed by the same operations, whichever thread runs them."""
+        if self.stats is not None:
+            return
+        todo = [m for m in self.milestone_ids if self.index(m) not in self._percentiles]
+
+        def one(mid: str) -> None:
+            self.percentile_days(mid, PERCENTILES[0])
+            self._moments(mid)
+
+        if self.workers > 1 and len(todo) > 1:
+            from concurrent.futures import ThreadPoolExecutor
+
+            with ThreadPoolExecutor(self.workers) as pool:
+                list(pool.map(one, todo))
+        else:
+            for mid in todo:
+                one(mid)
+
     def mean_days(self, milestone: str) -> float | None:
         return self._moments(milestone)[1]
 
@@ -139,9 +231,14 @@ class Result:
     def _moments(self, milestone: str) -> tuple[float, float | None, float | None]:
         """Share done, mean and sd of a milestone's completed iterations, from one pass, kept."""
         key = ("moments", milestone)
+        if key not in self._memo and self.stats is not None:
+            m = self.stats.moments[self.index(milestone)]
+            n = self.stats.n
+            self._memo[key] = (m.count / n, m.mean if m.count else None, m.sd)
         if key not in self._memo:
             x = self.finish_of(milestone)
-            done = x[np.isfinite(x)]
+            finite = np.isfinite(x)
+            done = x if finite.all() else x[finite]  # no copy when every iteration completed
             self._memo[key] = (
                 done.size / x.size if x.size else float("nan"),
                 float(done.mean()) if done.size else None,
@@ -151,6 +248,11 @@ class Result:
 
     def branch_frequencies(self) -> dict[str, dict[str, float]]:
         out: dict[str, dict[str, float]] = {}
+        if self.stats is not None:
+            for mid, counts in self.stats.outcomes.items():
+                branches = self.scenario.milestones[mid].branches
+                out[mid] = {b.id: float(c) / max(self.stats.n, 1) for b, c in zip(branches, counts)}
+            return out
         for mid, chosen in self.outcome.items():
             branches = self.scenario.milestones[mid].branches
             counts = np.bincount(chosen, minlength=len(branches)) / max(chosen.size, 1)
@@ -158,6 +260,8 @@ class Result:
         return out
 
     def risk_frequencies(self) -> dict[str, float]:
+        if self.stats is not None:
+            return {rid: count / self.stats.n for rid, count in self.stats.risks.items()}
         return {rid: float(occ.mean()) for rid, occ in self.risk_occurred.items()}
 
     @property

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -70,13 +70,15 @@ def tornado(result: Result, milestone: str) -> list[tuple[RandomInput, float]]:
 
     Runs of more than `SENSITIVITY_SAMPLE` iterations are ranked on a seeded subsample of that
     many (`sample_rows`); the coefficients then carry a standard error of at most 0.0033
-    (`spearman_se`). Runs up to that size use every iteration. Computed once per result.
+    (`spearman_se`). Runs up to that size use every iteration. A streamed run kept those same
+    rows, so its coefficients are those of the same run kept whole. Computed once per result.
     """
     key = ("tornado", milestone)
     if key in result._memo:
         return list(result._memo[key])
     finish = result.finish_of(milestone)
-    rows = sample_rows(finish.size, result.seed)
+    # A streamed run kept exactly these rows (`sample_rows` of its size) and nothing else.
+    rows = None if result.streamed else sample_rows(finish.size, result.seed)
     if rows is not None:
         finish = finish[rows]
     all_ranks = _centred(ranks(finish))
@@ -121,21 +123,33 @@ def criticality(result: Result, milestone: str) -> dict[str, float]:
     in plan order. If `milestone` never completed, the others are 0.0. Raises KeyError for an
     unknown milestone.
     """
-    from sim.plan import compile_plan
-
     row = result.index(milestone)
     key = ("criticality", milestone)
     if key in result._memo:
         return dict(result._memo[key])
+    from sim.plan import compile_plan
+
     links = compile_plan(result.scenario).links
-    done = np.flatnonzero(np.isfinite(result.finish[row]))
-    m_count = len(result.milestone_ids)
-    every = done.size == result.iterations  # then views, not copies of the whole arrays
-    finish = result.finish if every else result.finish[:, done]
-    driver = np.asarray(result.driver if every else result.driver[:, done])
-    lag = None
-    if result.lag is not None and result.lag.size:
-        lag = result.lag if every else result.lag[:, done]
+    count, done = critical_counts(links, result.finish, result.driver, result.lag, row)
+    n = max(done, 1)
+    shares = {mid: float(c) / n for mid, c in zip(result.milestone_ids, count, strict=True)}
+    shares[milestone] = 1.0
+    result._memo[key] = shares
+    return dict(shares)
+
+
+def critical_counts(
+    links: Any, finish: np.ndarray, driver: np.ndarray, lag: np.ndarray | None, row: int
+) -> tuple[np.ndarray, int]:
+    """For the iterations in which milestone `row` completed: how many had each milestone on the
+    path that drove its date (see `criticality`), and how many there were. Integer counts, so
+    those of consecutive chunks add up to the whole run's."""
+    done = np.flatnonzero(np.isfinite(finish[row]))
+    m_count = finish.shape[0]
+    every = done.size == finish.shape[1]  # then views, not copies of the whole arrays
+    finish = finish if every else finish[:, done]
+    driver = np.asarray(driver if every else driver[:, done])
+    lag = (lag if every else lag[:, done]) if lag is not None and lag.size else None
     on = np.zeros((m_count, done.size), dtype=bool)
     on[row] = True
     # Drivers precede in plan order except a resource's releaser, which may come later: then repeat
@@ -168,9 +182,4 @@ def criticality(result: Result, milestone: str) -> dict[str, float]:
             on[d[single], np.flatnonzero(single)] = True
         if int(on.sum()) == before:
             break
-    n = max(done.size, 1)
-    count = on.sum(axis=1)
-    shares = {mid: float(c) / n for mid, c in zip(result.milestone_ids, count, strict=True)}
-    shares[milestone] = 1.0
-    result._memo[key] = shares
-    return dict(shares)
+    return on.sum(axis=1).astype(np.int64), int(done.size)

@@ -42,6 +42,7 @@ def summary(result: Result, path: str | None = None, *, with_impacts: bool | Non
 
         with_impacts = by_default(result)
     sc = result.scenario
+    result.prepare()
     milestones: dict[str, Any] = {}
     for mid in sc.milestones:
         m = sc.milestones[mid]
@@ -90,9 +91,11 @@ def summary(result: Result, path: str | None = None, *, with_impacts: bool | Non
 def impact_section(result: Result) -> dict[str, Any]:
     """`impacts` of the summary: each risk switched off and each decision outcome forced, on the
     run's own draws (`sim.impacts`)."""
-    from sim.impacts import METHOD, impacts
+    from sim.impacts import METHOD, impacts, variant_count
 
-    return {"milestone": result.scenario.headline, "method": METHOD, "items": impacts(result)}
+    # Without risks or decisions there is nothing to switch: no re-run of the base at all.
+    items = impacts(result) if variant_count(result) else []
+    return {"milestone": result.scenario.headline, "method": METHOD, "items": items}
 
 
 def drivers(result: Result) -> dict[str, Any]:

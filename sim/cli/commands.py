@@ -310,11 +310,11 @@ def _load_all(args: list[str]) -> list[tuple[Path, Any]]:
     return loaded
 
 
-def _check_fits(scenario: Any, iterations: int | None) -> None:
+def _check_fits(scenario: Any, iterations: int | None, *, streamed: bool | None = None) -> None:
     from sim.api import check_fits
 
     try:
-        check_fits(scenario, iterations)
+        check_fits(scenario, iterations, streamed=streamed)
     except ValueError as exc:
         _fail(2, f"error: {scenario.path or scenario.name}: {exc}")
 
@@ -530,9 +530,12 @@ def backtest(
         if not no_report:
             _check_outputs([], out)
         (_, earlier), (_, later) = _load_all([forecast, outcome])
-        _check_fits(earlier, iterations)
+        # A backtest scores every iteration's finish: the run is kept whole, never streamed.
+        _check_fits(earlier, iterations, streamed=False)
         try:
-            result = sim.run(earlier, iterations, seed, engine=engine.value, workers=workers)
+            result = sim.simulate(
+                earlier, iterations, seed, engine=engine.value, workers=workers, stream=False
+            )
         except ValueError as exc:
             _fail(2, f"error: {forecast}: {exc}")
         _say_fresh_seed(result, forecast)

@@ -10,10 +10,7 @@ import datetime as dt
 import math
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
 from sim.backtest import Backtest
-from sim.doneby import done_by
 from sim.report.charts.backtest_curve import milestone_curve
 from sim.report.charts.pit import pit_histogram
 from sim.report.page import _page, report_name, slug
@@ -56,7 +53,7 @@ def _p_by(result: Result, mid: str, actual: str | None) -> float | None:
     if actual is None:
         return None
     day = math.floor(result.scenario.days_of(dt.date.fromisoformat(actual)))
-    return float(np.mean(done_by(result.finish_of(mid), day)))
+    return result.p_by(mid, day)
 
 
 def _crps_verdict(crps: float, plan: float) -> str:

@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.aggregates import quantile_band
+from sim.aggregates import ordered, quantile_band
+from sim.daycounts import DayCounts
 from sim.report.headline import day_text, month_text, percent
 from sim.units import DAYS_PER_MONTH
 
@@ -31,16 +32,18 @@ def shared_milestones(results: list[Result]) -> list[str]:
     return common
 
 
-def median_shift(a: np.ndarray, b: np.ndarray, months: tuple[str, str] | None = None) -> str:
-    """How the median finish moves from `a` to `b` (finish days of two runs), in words, with the
-    two medians' months when `months` gives them.
+def median_shift(
+    a: np.ndarray | DayCounts, b: np.ndarray | DayCounts, months: tuple[str, str] | None = None
+) -> str:
+    """How the median finish moves from `a` to `b` (finish days of two runs, or a streamed run's
+    day counts), in words, with the two medians' months when `months` gives them.
 
     The difference is "clear" only when the two medians' 95 % distribution-free bands do not
     overlap; overlapping bands mean the runs cannot tell the medians apart, whatever the point
     values say. (Runs sharing a seed use common random numbers, which makes their difference
     more precise than the bands credit: the test errs towards "no clear difference".)
     """
-    xa, xb = np.sort(a), np.sort(b)
+    xa, xb = ordered(a), ordered(b)
     ma, mb = _median(xa), _median(xb)
     shown = f" ({months[0]} → {months[1]})" if months is not None else ""
     if ma is None and mb is None:
@@ -56,7 +59,9 @@ def median_shift(a: np.ndarray, b: np.ndarray, months: tuple[str, str] | None = 
     return f"median {_span(mb - ma)}{shown}"
 
 
-def _median(sorted_x: np.ndarray) -> float | None:
+def _median(sorted_x: np.ndarray | DayCounts) -> float | None:
+    if isinstance(sorted_x, DayCounts):
+        return sorted_x.percentile(50)
     if not sorted_x.size:
         return None
     v = float(sorted_x[math.ceil(0.5 * sorted_x.size) - 1])
@@ -111,7 +116,7 @@ def deltas(results: list[Result], names: list[str]) -> list[Delta]:
         changes = []
         for result, name in zip(results[1:], names[1:]):
             months = (_median_month(base, mid), _median_month(result, mid))
-            parts = [median_shift(base.finish_of(mid), result.finish_of(mid), months)]
+            parts = [median_shift(base.distribution(mid), result.distribution(mid), months)]
             ta = base.scenario.milestones[mid].target
             tb = result.scenario.milestones[mid].target
             if ta is not None and tb is not None:

@@ -7,9 +7,7 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-import numpy as np
-
-from sim.aggregates import quantile_band
+from sim.aggregates import ordered, quantile_band
 from sim.units import DAYS_PER_MONTH
 
 if TYPE_CHECKING:
@@ -82,10 +80,9 @@ class Precision:
 
 def precision(result: Result, milestone: str, percentile: int) -> Precision:
     """The 95 % order-statistic band of a percentile of `milestone` (sim.aggregates.quantile_band)."""
-    x = np.sort(result.finish_of(milestone))
-    low, high = quantile_band(x, percentile / 100)
+    low, high = quantile_band(ordered(result.distribution(milestone)), percentile / 100)
     half = None if low is None or high is None else (high - low) / 2
-    return Precision(percentile, half, int(x.size))
+    return Precision(percentile, half, result.iterations)
 
 
 def _uncertainty(p: Precision, runs: bool) -> str:

@@ -17,10 +17,7 @@ import textwrap
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
-from sim.aggregates import Cdf
-from sim.percentiles import percentile_of
+from sim.aggregates import Cdf, completed_percentiles
 from sim.scenario import Scenario
 
 if TYPE_CHECKING:
@@ -280,15 +277,7 @@ def view(result: Result, mid: str) -> list[dt.date]:
     iteration decades out does not squash the curve; zooming out still shows it.
     """
     scenario = result.scenario
-    x = result.finish_of(mid)
-    finite = x[np.isfinite(x)]
-    days: list[float] = []
-    if finite.size:
-        finite.sort()
-        for p in (0.5, 99.5):
-            v = percentile_of(finite, p, presorted=True)
-            if v is not None:
-                days.append(v)
+    days = [v for v in completed_percentiles(result.distribution(mid), (0.5, 99.5)) if v is not None]
     spec = scenario.milestones[mid]
     for extra in (spec.target, result.plan_of(mid), spec.actual, scenario.as_of_days):
         if extra is not None and math.isfinite(extra):

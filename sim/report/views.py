@@ -15,7 +15,7 @@ from urllib.parse import quote
 import numpy as np
 
 from sim import summary
-from sim.aggregates import percentiles, quantile_band
+from sim.aggregates import ordered, percentiles, quantile_band
 from sim.doneby import done_by
 from sim.percentiles import PERCENTILES
 from sim.report.charts.conditioned import figure_id, settled_branch
@@ -119,7 +119,11 @@ class DecisionView:
     settled: str | None = None
 
 
-def _group_row(result: Result, label: str, planned: float | None, mask: np.ndarray) -> OutcomeRow:
+def _group_row(
+    result: Result, label: str, planned: float | None, observed: float, mask: np.ndarray
+) -> OutcomeRow:
+    """One outcome's row: its share of all iterations (`observed`) and the headline's dates in
+    the iterations of `mask` (for a streamed run, those of its subsample)."""
     scenario = result.scenario
     head = scenario.headline
     x = result.finish_of(head)[mask]
@@ -128,7 +132,7 @@ def _group_row(result: Result, label: str, planned: float | None, mask: np.ndarr
     return OutcomeRow(
         label=label,
         planned=planned,
-        observed=float(mask.mean()) if mask.size else 0.0,
+        observed=observed,
         p50=_date(scenario, pcts[50]) if x.size else "—",
         p80=_date(scenario, pcts[80]) if x.size else "—",
         p_target=None if target is None or not x.size else float(done_by(x, target).mean()),
@@ -142,8 +146,9 @@ def decisions(result: Result) -> list[DecisionView]:
     for k, (mid, chosen) in enumerate(result.outcome.items()):
         spec = scenario.milestones[mid]
         chosen = np.asarray(chosen)
+        shares = result.branch_frequencies()[mid]
         rows = [
-            _group_row(result, branch.name, branch.probability, chosen == b)
+            _group_row(result, branch.name, branch.probability, shares[branch.id], chosen == b)
             for b, branch in enumerate(spec.branches)
         ]
         settled = settled_branch(chosen)
@@ -218,7 +223,7 @@ def impact_rows(result: Result, section: dict[str, Any]) -> list[ImpactRow]:
     rows = []
     for item in section["items"]:
         risk = scenario.risks.get(item["input"]) if item["kind"] == "risk" else None
-        fired = result.risk_occurred.get(item["input"]) if risk is not None else None
+        fired = result.risk_frequencies().get(item["input"]) if risk is not None else None
         rows.append(
             (
                 -abs(item["p80_change_days"]) if item["p80_change_days"] is not None else -math.inf,
@@ -227,7 +232,7 @@ def impact_rows(result: Result, section: dict[str, Any]) -> list[ImpactRow]:
                     kind=item["kind"],
                     title=item["label"],
                     probability=risk.probability if risk is not None else None,
-                    fired=None if fired is None or not np.size(fired) else float(np.mean(fired)),
+                    fired=None if fired is None or not result.iterations else fired,
                     p50=day_change(item["p50_change_days"], item["p50_interval"]),
                     p80=day_change(item["p80_change_days"], item["p80_interval"]),
                     p_target=share_change(item["p_target_change"], item["p_target_interval"]),
@@ -241,7 +246,7 @@ def impact_rows(result: Result, section: dict[str, Any]) -> list[ImpactRow]:
 
 def convergence_note(result: Result) -> list[str]:
     """How precisely the headline's P50 and P80 are known after all iterations (95 % bands)."""
-    x = np.sort(result.finish_of(result.scenario.headline))
+    x = ordered(result.distribution(result.scenario.headline))
     notes = []
     for p in (50, 80):
         low, high = quantile_band(x, p / 100)

@@ -31,7 +31,7 @@ def milestone_curve(result: Result, mid: str, row: dict[str, Any], as_of: dt.dat
     """The forecast's P(done by date) for one milestone, the status date, and the actual date."""
     scenario = result.scenario
     dates = Dates(scenario)
-    curve = cdf(result.finish_of(mid))
+    curve = cdf(result.distribution(mid))
     x, y = cdf_xy(curve, dates, scenario.horizon_days)
     data: list[Any] = [
         scatter(

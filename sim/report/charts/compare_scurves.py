@@ -74,7 +74,7 @@ def compare_scurves(results: list[Result], names: list[str]) -> Figure:
         ranges.append(date_range([d for r, m in zip(results, per_result, strict=True) for d in view(r, m)]))
         for j, (result, mid) in enumerate(zip(results, per_result, strict=True)):
             dates = Dates(result.scenario)
-            curve = cdf(result.finish_of(mid))
+            curve = cdf(result.distribution(mid))
             x, y = cdf_xy(curve, dates, result.scenario.horizon_days)
             color = SERIES[j % len(SERIES)]
             traces.append(

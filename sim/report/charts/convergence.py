@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from sim.aggregates import convergence as running_percentiles
 from sim.report.charts.inputs import ReportInputs
 from sim.report.style import (
     BLUE,
@@ -26,7 +25,7 @@ def convergence(result: Result, mid: str) -> Figure:
     """Running P50 and P80 of `mid` against iterations (log axis) with 95 % bands."""
     scenario = result.scenario
     dates = Dates(scenario)
-    runs = running_percentiles(result.finish_of(mid))
+    runs = result.convergence(mid)
     traces = []
     for p, color, fill in (
         (50, BLUE, "rgba(0,114,178,0.18)"),

@@ -33,7 +33,7 @@ def histogram(result: Result, mid: str) -> Figure:
     """Completion dates of one milestone in calendar bins, with the never share as its own bar."""
     scenario = result.scenario
     spec = scenario.milestones[mid]
-    hist = calendar_histogram(result.finish_of(mid), scenario)
+    hist = calendar_histogram(result.distribution(mid), scenario)
     unit = {1: "month", 3: "quarter", 6: "half-year", 12: "year"}.get(
         hist.months_per_bin, f"{hist.months_per_bin // 12} years"
     )

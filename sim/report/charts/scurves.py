@@ -52,7 +52,7 @@ def scurves(result: Result, order: Sequence[str]) -> Figure:
     for k, mid in enumerate(order):
         spec = scenario.milestones[mid]
         shown = k == 0
-        curve = cdf(result.finish_of(mid))
+        curve = cdf(result.distribution(mid))
         x, y = cdf_xy(curve, dates, edge)
         name = "P(done by date)"
         if curve.done < 1.0:
