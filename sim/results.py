@@ -199,11 +199,13 @@ class Result:
             self._sorted[row] = np.sort(self.finish[row])
         return percentile_of(self._sorted[row], p, presorted=True)
 
-    def prepare(self) -> None:
+    def prepare(self, drivers: bool = False) -> None:
         """Compute every milestone's standard percentiles and moments now, on as many threads as
         the run had workers (NumPy's partial sorts and reductions release the GIL), so that the
         summary, the terminal and the report then read them. Same numbers as computing them one
-        by one: each milestone's are computed by the same operations, whichever thread runs them."""
+        by one: each milestone's are computed by the same operations, whichever thread runs them.
+        `drivers=True` also computes the headline's criticality and rank correlations (`drivers()`)
+        on those threads, started first since they are the longest tasks."""
         if self.stats is not None:
             return
         todo = [m for m in self.milestone_ids if self.index(m) not in self._percentiles]
@@ -212,14 +214,22 @@ class Result:
             self.percentile_days(mid, PERCENTILES[0])
             self._moments(mid)
 
-        if self.workers > 1 and len(todo) > 1:
+        tasks: list[Any] = []
+        if drivers:
+            from sim.sensitivity import criticality, tornado
+
+            head = self.scenario.headline
+            tasks += [lambda: criticality(self, head), lambda: tornado(self, head)]
+        tasks += [lambda mid=mid: one(mid) for mid in todo]
+        if self.workers > 1 and len(tasks) > 1:
             from concurrent.futures import ThreadPoolExecutor
 
             with ThreadPoolExecutor(self.workers) as pool:
-                list(pool.map(one, todo))
+                for future in [pool.submit(task) for task in tasks]:
+                    future.result()
         else:
-            for mid in todo:
-                one(mid)
+            for task in tasks:
+                task()
 
     def mean_days(self, milestone: str) -> float | None:
         return self._moments(milestone)[1]

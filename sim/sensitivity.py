@@ -157,29 +157,41 @@ def critical_counts(
     # reaches every driver.
     later = bool((driver > np.arange(m_count)[:, None]).any()) if done.size else False
     for _ in range(m_count if later else 1):
-        before = int(on.sum())
+        before = int(on.sum()) if later else 0
         for r in range(m_count - 1, -1, -1):
             reached = on[r]
             if not reached.any():
                 continue
             d = driver[r]
+            preds = [link.pred for link in links[r]]
             by_links = np.zeros(done.size, dtype=bool)
-            if len(links[r]) > 1:
-                arrival = np.stack(
-                    [
-                        finish[link.pred] + (lag[link.lag] if link.lag >= 0 and lag is not None else 0.0)
-                        for link in links[r]
-                    ]
-                )
-                tied = arrival == arrival.max(axis=0)
-                preds = np.array([link.pred for link in links[r]])
+            if len(preds) > 1:
+                arrival = [
+                    finish[link.pred] + lag[link.lag]
+                    if link.lag >= 0 and lag is not None
+                    else finish[link.pred]
+                    for link in links[r]
+                ]
+                latest = arrival[0]
+                for a in arrival[1:]:
+                    latest = np.maximum(latest, a)
+                tied = [a == latest for a in arrival]
                 # The recorded driver is a tied predecessor: the start was set by the links, so
                 # every tied one drove it; otherwise a resource (or nothing) did.
-                by_links = ((preds[:, None] == d[None, :]) & tied).any(axis=0)
-                for k, link in enumerate(links[r]):
-                    on[link.pred] |= reached & by_links & tied[k]
+                for p, t in zip(preds, tied, strict=True):
+                    by_links |= (d == p) & t
+                by_links &= reached
+                for p, t in zip(preds, tied, strict=True):
+                    on[p] |= by_links & t
             single = reached & ~by_links & (d >= 0)
-            on[d[single], np.flatnonzero(single)] = True
-        if int(on.sum()) == before:
+            # Most single drivers are a predecessor: boolean masks per predecessor, and a scatter
+            # only for the rest (a resource's releaser).
+            for p in dict.fromkeys(preds):
+                hit = single & (d == p)
+                on[p] |= hit
+                single &= ~hit
+            if single.any():
+                on[d[single], np.flatnonzero(single)] = True
+        if not later or int(on.sum()) == before:
             break
     return on.sum(axis=1).astype(np.int64), int(done.size)

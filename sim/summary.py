@@ -42,7 +42,7 @@ def summary(result: Result, path: str | None = None, *, with_impacts: bool | Non
 
         with_impacts = by_default(result)
     sc = result.scenario
-    result.prepare()
+    result.prepare(drivers=True)
     milestones: dict[str, Any] = {}
     for mid in sc.milestones:
         m = sc.milestones[mid]

@@ -260,3 +260,81 @@ def test_spearman_standard_error() -> None:
     assert spearman_se(0.0, sim.sensitivity.SENSITIVITY_SAMPLE) < 0.005
     assert spearman_se(0.5, 103) == pytest.approx(0.75 * math.sqrt(1.06 / 100))
     assert spearman_se(0.3, 3) == math.inf
+
+
+def _critical_counts_by_iteration(links, finish, driver, lag, row) -> tuple[np.ndarray, int]:
+    """`critical_counts` spelled out one iteration at a time, as `criticality` defines the path."""
+    count = np.zeros(finish.shape[0], dtype=np.int64)
+    done = 0
+    for i in range(finish.shape[1]):
+        if not np.isfinite(finish[row, i]):
+            continue
+        done += 1
+        on, todo = {row}, [row]
+        while todo:
+            r = todo.pop()
+            d = int(driver[r, i])
+            drove: list[int] = []
+            if len(links[r]) > 1:
+                arrival = [
+                    finish[link.pred, i] + (lag[link.lag, i] if link.lag >= 0 and lag is not None else 0.0)
+                    for link in links[r]
+                ]
+                tied = [link.pred for link, a in zip(links[r], arrival, strict=True) if a == max(arrival)]
+                if d in tied:
+                    drove = tied
+            if not drove and d >= 0:
+                drove = [d]
+            for p in drove:
+                if p not in on:
+                    on.add(p)
+                    todo.append(p)
+        count[list(on)] += 1
+    return count, done
+
+
+SHARED_PAD = """
+name: shared pad
+start: 2030-01-01
+resources:
+  pad: {title: Pad, capacity: 1}
+milestones:
+  x: {duration: {uniform: [30d, 60d]}}
+  a: {duration: {triangular: [10d, 20d, 60d]}, after: [x], uses: {pad: {hold: 15d}}}
+  b: {duration: {triangular: [40d, 45d, 50d]}, uses: {pad: {hold: 45d}}}
+  c: {duration: {uniform: [1d, 5d]}, after: [a, b]}
+  d: {duration: {uniform: [1d, 5d]}, after: [a]}
+  e: {duration: {uniform: [1d, 5d]}, after: [c, d]}
+"""
+
+
+@pytest.mark.parametrize("name", ["shared pad", "ilrs-2022-announced", "ilrs-2026-status"])
+def test_critical_counts_match_the_path_followed_per_iteration(scenario, name: str) -> None:
+    from sim.plan import compile_plan
+    from sim.sensitivity import critical_counts
+
+    sc = scenario(SHARED_PAD) if name == "shared pad" else sim.load(name)
+    result = sim.simulate(sc, 1000, seed=11, workers=1)
+    links = compile_plan(result.scenario).links
+    if name == "shared pad":
+        # The pad's queue: some starts were driven by a milestone later in plan order.
+        assert (result.driver > np.arange(result.driver.shape[0])[:, None]).any()
+    for row in range(result.finish.shape[0]):
+        got = critical_counts(links, result.finish, result.driver, result.lag, row)
+        want = _critical_counts_by_iteration(links, result.finish, result.driver, result.lag, row)
+        assert np.array_equal(got[0], want[0]) and got[1] == want[1], result.milestone_ids[row]
+
+
+def test_prepare_with_drivers_on_threads_gives_the_sequential_numbers(scenario) -> None:
+    from sim.summary import summary
+
+    sc = scenario(NETWORK)
+    threaded = sim.simulate(sc, 5000, seed=9, workers=2)
+    sequential = sim.simulate(sc, 5000, seed=9, workers=2)
+    sequential.workers = 1  # prepare then runs every task in this thread
+    threaded.prepare(drivers=True)
+    assert ("tornado", "c") in threaded._memo and ("criticality", "c") in threaded._memo
+    one, two = summary(threaded, "x"), summary(sequential, "x")
+    for doc in (one, two):
+        del doc["run"]
+    assert one == two
