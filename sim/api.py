@@ -17,6 +17,7 @@ from sim.scenario import Scenario
 
 if TYPE_CHECKING:  # the executor imports the engines, which loading never needs
     from sim.executor import Progress, Submitter
+    from sim.reduction import IterationArrays, Reduction
 
 
 def load(path: str | Path) -> Scenario:
@@ -99,23 +100,41 @@ def simulate(
             final, plan, det.finish, chosen, seed, fresh, n_total, workers, executor, progress, began
         )
     arrays = execute(plan, chosen, seed, n_total, workers=workers, executor=executor, progress=progress)
+    return _result(final, plan, det.finish, arrays, seed, fresh, chosen, arrays.workers, began)
+
+
+def _result(
+    scenario: Scenario,
+    plan: Plan,
+    plan_finish: dict[str, float],
+    kept: IterationArrays,
+    seed: int,
+    fresh: bool,
+    engine: str,
+    workers: int,
+    began: float,
+    stats: Reduction | None = None,
+) -> Result:
+    """The Result of a run from the iterations it keeps: every one, or a streamed run's subsample
+    beside `stats`, its reductions."""
     return Result(
-        scenario=final,
+        scenario=scenario,
         milestone_ids=plan.ids,
-        finish=arrays.finish,
-        driver=arrays.driver,
-        lag=arrays.lag,
-        plan_days=np.array([det.finish[m] for m in plan.ids]),
-        inputs=_inputs(plan, arrays.duration, arrays.risk_occurred, arrays.outcome, arrays.inputs),
-        risk_occurred=arrays.risk_occurred,
-        outcome=arrays.outcome,
+        finish=kept.finish,
+        driver=kept.driver,
+        lag=kept.lag,
+        plan_days=np.array([plan_finish[m] for m in plan.ids]),
+        inputs=_inputs(plan, kept.duration, kept.risk_occurred, kept.outcome, kept.inputs),
+        risk_occurred=kept.risk_occurred,
+        outcome=kept.outcome,
         seed=seed,
         seed_fresh=fresh,
-        engine=chosen,
-        workers=arrays.workers,
+        engine=engine,
+        workers=workers,
         seconds=time.perf_counter() - began,
         finished_at=dt.datetime.now(dt.timezone.utc),
         replayable=True,
+        stats=stats,
     )
 
 
@@ -151,26 +170,7 @@ def _streamed(
         executor=executor,
         progress=progress,
     )
-    kept = stats.sample
-    return Result(
-        scenario=scenario,
-        milestone_ids=plan.ids,
-        finish=kept.finish,
-        driver=kept.driver,
-        lag=kept.lag,
-        plan_days=np.array([plan_finish[m] for m in plan.ids]),
-        inputs=_inputs(plan, kept.duration, kept.risk_occurred, kept.outcome, kept.inputs),
-        risk_occurred=kept.risk_occurred,
-        outcome=kept.outcome,
-        seed=seed,
-        seed_fresh=fresh,
-        engine=engine,
-        workers=n_workers,
-        seconds=time.perf_counter() - began,
-        finished_at=dt.datetime.now(dt.timezone.utc),
-        replayable=True,
-        stats=stats,
-    )
+    return _result(scenario, plan, plan_finish, stats.sample, seed, fresh, engine, n_workers, began, stats)
 
 
 def run(

@@ -15,7 +15,7 @@ import numpy as np
 from sim.daycounts import DayCounts
 from sim.engines import EngineOutput, run_engine
 from sim.plan import Plan
-from sim.reduction import Accumulator, Moments, Reduction, Sample
+from sim.reduction import Accumulator, IterationArrays, Moments, Reduction
 from sim.sampling import draw, input_values, merge
 
 Progress = Callable[[int], None]
@@ -49,20 +49,7 @@ class Submitter(Protocol):
 
 
 @dataclass
-class _Chunk:
-    """One chunk's finish days, drivers and draws (iterations along the last axis)."""
-
-    finish: np.ndarray
-    driver: np.ndarray
-    duration: np.ndarray
-    lag: np.ndarray
-    risk_occurred: dict[str, np.ndarray]
-    outcome: dict[str, np.ndarray]
-    inputs: dict[str, np.ndarray]
-
-
-@dataclass
-class Arrays(_Chunk):
+class Arrays(IterationArrays):
     """Every iteration's finish days, drivers and draws of a whole run, in chunk order, and how
     many workers ran them."""
 
@@ -114,7 +101,7 @@ def execute(
         run_engine(engine, plan, merged, EngineOutput(finish, driver))
         lag = merged.lag
         extra = input_values(plan, merged)
-        chunks = [_Chunk(finish, driver, duration, lag, merged.risk_occurred, merged.outcome, extra)]
+        chunks = [IterationArrays(finish, driver, duration, lag, merged.risk_occurred, merged.outcome, extra)]
         if progress:
             progress(iterations)
     elif n_workers <= 1:
@@ -150,7 +137,7 @@ def _run_chunk(
     finish: np.ndarray | None = None,
     driver: np.ndarray | None = None,
     duration: np.ndarray | None = None,
-) -> _Chunk:
+) -> IterationArrays:
     """Draw and run one chunk, writing into the given (M, n) views when there are some."""
     draws = draw(plan, seq, n, duration)
     m_count = len(plan.ids)
@@ -159,7 +146,7 @@ def _run_chunk(
         driver if driver is not None else np.empty((m_count, n), dtype=np.int16),
     )
     run_engine(engine, plan, draws, out)
-    return _Chunk(
+    return IterationArrays(
         out.finish,
         out.driver,
         draws.duration,
@@ -189,7 +176,9 @@ def _shared_empty(shape: tuple[int, int], dtype: type) -> np.ndarray:
     return np.frombuffer(mmap.mmap(-1, size), dtype=dtype).reshape(shape)
 
 
-def _run_chunk_shared(plan: Plan, engine: str, seq: np.random.SeedSequence, n: int, offset: int) -> _Chunk:
+def _run_chunk_shared(
+    plan: Plan, engine: str, seq: np.random.SeedSequence, n: int, offset: int
+) -> IterationArrays:
     """In a forked worker: run one chunk into the shared arrays; send back only the rest."""
     assert _SHARED is not None
     finish, driver, duration, lag = _SHARED
@@ -197,7 +186,7 @@ def _run_chunk_shared(plan: Plan, engine: str, seq: np.random.SeedSequence, n: i
     chunk = _run_chunk(plan, engine, seq, n, finish[:, part], driver[:, part], duration[:, part])
     lag[:, part] = chunk.lag
     empty = np.empty((0, 0))
-    return _Chunk(empty, empty, empty, empty, chunk.risk_occurred, chunk.outcome, chunk.inputs)
+    return IterationArrays(empty, empty, empty, empty, chunk.risk_occurred, chunk.outcome, chunk.inputs)
 
 
 def _submitter_size(executor: Submitter, chunks: int) -> int:
@@ -216,7 +205,7 @@ def _in_pool(
     whole: _Whole,
     progress: Progress | None,
     shared: bool = False,
-) -> list[_Chunk]:
+) -> list[IterationArrays]:
     """Run the chunks in a pool of `n_workers` processes; `shared`: `whole` is in shared memory
     (`_shared_empty`) and the (forked) workers write into it."""
     import multiprocessing
@@ -268,7 +257,7 @@ def _collect(
     whole: _Whole,
     progress: Progress | None,
     copy: bool = True,
-) -> list[_Chunk]:
+) -> list[IterationArrays]:
     """Copy each chunk's arrays into place in the run's (finish, driver, duration, lag), in chunk
     order, as its future completes (unless the workers wrote them there: `copy` False)."""
     finish, driver, duration, lag = whole
@@ -354,7 +343,7 @@ def _reduce_chunk(
         },
         rows=pick,
         head=head,
-        sample=Sample(
+        sample=IterationArrays(
             c.finish[:, pick],
             c.driver[:, pick],
             c.duration[:, pick],
@@ -388,7 +377,7 @@ def _reduce_in_pool(
     pool.shutdown()
 
 
-def replay_chunks(plan: Plan, engine: str, seed: int, iterations: int) -> Iterator[_Chunk]:
+def replay_chunks(plan: Plan, engine: str, seed: int, iterations: int) -> Iterator[IterationArrays]:
     """The chunks of a run re-drawn and re-run one at a time, in order: the same iterations as
     `execute` and `execute_streamed` give for (seed, iterations), in memory for one chunk."""
     for seq, n in zip(chunk_seeds(seed, iterations), chunk_sizes(iterations)):

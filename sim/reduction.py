@@ -50,8 +50,9 @@ class Moments:
 
 
 @dataclass
-class Sample:
-    """The subsample's rows of every per-iteration array (iterations along the last axis)."""
+class IterationArrays:
+    """Every per-iteration array of some iterations (along the last axis): a chunk's, a whole
+    run's, or a streamed run's subsample rows."""
 
     finish: np.ndarray
     driver: np.ndarray
@@ -79,7 +80,7 @@ class Reduction:
     risks: dict[str, int]
     outcomes: dict[str, np.ndarray]
     rows: np.ndarray
-    sample: Sample
+    sample: IterationArrays
     head: int = 0
     convergence: dict[int, list[ConvergencePoint]] = field(default_factory=dict)
 
@@ -148,7 +149,7 @@ class Accumulator:
         def cats(get: Callable[[Reduction], dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
             return {k: np.concatenate([get(p)[k] for p in parts], axis=-1) for k in get(parts[0])}
 
-        sample = Sample(
+        sample = IterationArrays(
             cat(lambda p: p.sample.finish),
             cat(lambda p: p.sample.driver),
             cat(lambda p: p.sample.duration),
