@@ -7,6 +7,7 @@ import mmap
 import os
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -208,14 +209,7 @@ def _in_pool(
 ) -> list[IterationArrays]:
     """Run the chunks in a pool of `n_workers` processes; `shared`: `whole` is in shared memory
     (`_shared_empty`) and the (forked) workers write into it."""
-    import multiprocessing
-
-    ctx = multiprocessing.get_context("fork" if _FORK else "spawn")
-    # Forked workers inherit the initializer's arguments, not a pickled copy: the shared arrays.
-    pool = ProcessPoolExecutor(
-        n_workers, mp_context=ctx, initializer=_start_worker, initargs=(whole if shared else None,)
-    )
-    try:
+    with _pool(n_workers, whole if shared else None) as pool:
         if shared:
             futures = [
                 pool.submit(_run_chunk_shared, plan, engine, seq, n, offsets[k])
@@ -223,14 +217,26 @@ def _in_pool(
             ]
         else:
             futures = [pool.submit(_run_chunk, plan, engine, seq, n) for seq, n in zip(seqs, sizes)]
-        chunks = _collect(futures, sizes, offsets, whole, progress, copy=not shared)
+        return _collect(futures, sizes, offsets, whole, progress, copy=not shared)
+
+
+@contextmanager
+def _pool(n_workers: int, shared: _Whole | None = None) -> Iterator[ProcessPoolExecutor]:
+    """A pool of `n_workers` processes (forked where the system can) that leave Ctrl-C to this
+    one; `shared`: arrays in shared memory the forked workers write into (`_run_chunk_shared`).
+    On Ctrl-C, SIGTERM or any error the queued chunks are dropped and the running ones stopped
+    at once, rather than waited for as a plain shutdown would."""
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("fork" if _FORK else "spawn")
+    # Forked workers inherit the initializer's arguments, not a pickled copy: the shared arrays.
+    pool = ProcessPoolExecutor(n_workers, mp_context=ctx, initializer=_start_worker, initargs=(shared,))
+    try:
+        yield pool
     except BaseException:
-        # Ctrl-C or SIGTERM: drop the queued chunks and stop the running ones now, rather than
-        # waiting for every chunk to finish as a plain shutdown would.
         _stop(pool)
         raise
     pool.shutdown()
-    return chunks
 
 
 def _ignore_interrupts() -> None:
@@ -364,17 +370,9 @@ def _reduce_in_pool(
     total: Accumulator,
     progress: Progress | None,
 ) -> None:
-    import multiprocessing
-
-    ctx = multiprocessing.get_context("fork" if hasattr(os, "fork") else "spawn")
-    pool = ProcessPoolExecutor(n_workers, mp_context=ctx, initializer=_ignore_interrupts)
-    try:
+    with _pool(n_workers) as pool:
         futures = [pool.submit(_reduce_chunk, plan, engine, seq, n, pick, head) for seq, n, pick in jobs]
         _accumulate(futures, [n for _, n, _ in jobs], total, progress)
-    except BaseException:
-        _stop(pool)
-        raise
-    pool.shutdown()
 
 
 def replay_chunks(plan: Plan, engine: str, seed: int, iterations: int) -> Iterator[IterationArrays]:
