@@ -16,17 +16,22 @@ if TYPE_CHECKING:
 
 
 def print_table(result: Result, file: IO[str] | None = None) -> None:
-    """Print P10/P50/P90 dates, target, P(target) and done share per milestone, then the inputs
-    that move the headline's finish most."""
+    """Print the headline's one-sentence answer (the report's first line), then P10/P50/P90 dates,
+    target, P(target) and done share per milestone, then the inputs that move the headline's
+    finish most."""
     from rich.console import Console
     from rich.table import Table
 
-    from sim.report.headline import percent
+    from sim.report.headline import headline, percent
 
     sc = result.scenario
     console = Console(
         file=file, soft_wrap=False, width=140 if file is not None and not file.isatty() else None
     )
+    # The answer first, in the words the report opens with; it wraps rather than runs off.
+    answer = Console(file=file, width=console.width)
+    answer.print(_escape(headline(result, result.headline).text), highlight=False)
+    answer.print()
     # In a narrow terminal the target dates give way so that milestone names stay readable.
     wide = console.width >= 110
     columns = ["P10", "P50", "P90", *(["target"] if wide else []), "P(target)", "done"]
