@@ -190,3 +190,21 @@ def test_readme_variant_table_is_true():
             else:
                 clause = f": {cell} likely {what.replace('by ', 'by the ')} target"
                 assert clause in sentence, (name, column, sentence)
+
+
+def test_chang_e_7s_launch_date_is_one_line_as_the_readme_says(tmp_path):
+    """Uncommenting the `# actual:` line under change-7-launch, with a date, is the whole edit."""
+    from sim.report.headline import headline
+
+    assert "uncomment `# actual: 2026-MM-DD`" in " ".join(README.split())
+    shutil.copy(ROOT / "scenarios" / "ilrs-2022-announced.yaml", tmp_path)
+    text = (ROOT / "scenarios" / "ilrs-2026-status.yaml").read_text(encoding="utf-8")
+    block = text.split("  change-7-launch:\n", 1)[1].split("\n\n", 1)[0]
+    assert block.count("    # actual: 2026-MM-DD\n") == 1
+    edited = text.replace(block, block.replace("    # actual: 2026-MM-DD\n", "    actual: 2026-11-20\n"))
+    assert len(edited.splitlines()) == len(text.splitlines())
+    path = tmp_path / "ilrs-2026-status.yaml"
+    path.write_text(edited, encoding="utf-8")
+    sc = sim.load(path)
+    result = sim.simulate(sc, 200, seed=1, workers=1)
+    assert headline(result, "change-7-launch").text.endswith("done on 2026-11-20; the target was 2026-12-31")
