@@ -208,3 +208,15 @@ def test_chang_e_7s_launch_date_is_one_line_as_the_readme_says(tmp_path):
     sc = sim.load(path)
     result = sim.simulate(sc, 200, seed=1, workers=1)
     assert headline(result, "change-7-launch").text.endswith("done on 2026-11-20; the target was 2026-12-31")
+
+
+def test_cli_docs_compare_example_is_the_bundled_pairs():
+    from sim.report.deltas import deltas
+
+    cli_doc = " ".join((ROOT / "docs" / "cli.md").read_text(encoding="utf-8").split())
+    quoted = re.search(r'for the bundled 2022 file against the 2026 re-plan, "(.*?)"', cli_doc)
+    assert quoted is not None
+    names = ("ilrs-2022-announced", "ilrs-2026-status")
+    runs = [sim.simulate(sim.load(ROOT / "scenarios" / f"{n}.yaml")) for n in names]
+    changes = {d.id: d.changes[0][1] for d in deltas(runs, ["2022", "2026"])}
+    assert quoted.group(1) == changes["ilrs-basic-facilities"]
