@@ -429,6 +429,18 @@ def test_run_prints_the_table_and_the_headline_drivers():
     assert rhos == sorted(rhos, reverse=True) and min(rhos) >= 0.05
 
 
+def test_run_prints_the_reports_first_sentence_above_its_table():
+    import sim
+    from sim.report.headline import headline
+
+    r = lunarsim("run", str(TUTORIAL), "-n", "4000", "--seed", "1", "--no-report")
+    assert r.returncode == 0, r.stderr
+    sc = sim.load(TUTORIAL)
+    sentence = headline(sim.simulate(sc, 4000, seed=1), sc.headline).text
+    before_table = r.stdout.split(sc.name)[0]
+    assert " ".join(before_table.split()) == sentence
+
+
 def test_a_run_too_big_for_memory_is_refused_up_front(tmp_path):
     # Streamed, a run's memory does not grow with its iterations (tests/test_streamed.py), so only
     # a model with very many values per iteration is refused: 40 milestones of 1,000 retries.

@@ -86,18 +86,49 @@ def test_readme_first_command_works_in_a_fresh_virtualenv(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("VIRTUAL_ENV", "PYTHONPATH"))}
     r = subprocess.run(command, shell=True, cwd=copy, capture_output=True, text=True, timeout=900, env=env)
     assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
-    assert "report: reports/ilrs-2022-announced.html" in r.stdout
-    assert (copy / "reports" / "ilrs-2022-announced.html").stat().st_size > 10_000
+    assert "report: reports/ilrs-2026-status.html" in r.stdout
+    assert (copy / "reports" / "ilrs-2026-status.html").stat().st_size > 10_000
 
 
-def test_readme_quotes_the_bundled_headline_truly():
+def test_readme_opens_with_todays_answer_from_the_first_command():
+    """The first command runs today's re-plan, and the first quoted sentence is its headline's,
+    as `lunarsim run` prints it (the scenario's own seed and iterations)."""
     from sim.report.headline import headline
 
-    sc = sim.load(ROOT / "scenarios" / "ilrs-2022-announced.yaml")
-    text = headline(sim.simulate(sc), sc.headline).text  # the scenario's own seed and iterations
+    first = _blocks(README, "")[0].strip().splitlines()[0]
+    name = re.search(r"scenarios/([a-z0-9-]+)\.yaml", first).group(1)
+    assert name == "ilrs-2026-status"
+    sc = sim.load(ROOT / "scenarios" / f"{name}.yaml")
+    text = headline(sim.simulate(sc), sc.headline).text
     quoted = re.search(r'\*"(.*?)"\*', README, flags=re.S)
     assert quoted is not None
     assert " ".join(quoted.group(1).split()) == text
+    # And the 2022 forecast that follows it quotes that file's headline ("what we would have said then").
+    sc2022 = sim.load(ROOT / "scenarios" / "ilrs-2022-announced.yaml")
+    then = headline(sim.simulate(sc2022), sc2022.headline).text
+    assert then in " ".join(README.split())
+
+
+def _all_sentences() -> set[str]:
+    """Every milestone sentence of every bundled scenario, at its own seed and iterations."""
+    out: set[str] = set()
+    for path in sorted((ROOT / "scenarios").glob("*.yaml")):
+        out |= set(_headlines(path.stem).values())
+    return out
+
+
+def test_every_quoted_sentence_in_the_readme_and_docs_is_what_a_bundled_run_prints():
+    sentences = _all_sentences()
+    quotes = [" ".join(q.split()) for q in re.findall(r'\*"(.*?)"\*', README, flags=re.S)]
+    # docs/report.md's example: "> **Title**: clauses" over one or more quoted lines.
+    report = (ROOT / "docs" / "report.md").read_text(encoding="utf-8")
+    examples = re.findall(r"^> \*\*(.+?)\*\*: (.+?)\n(?!>)", report, flags=re.S | re.M)
+    assert examples, "docs/report.md has no example sentence"
+    for title, rest in examples:
+        quotes.append(" ".join(f"{title}: {rest.replace('> ', ' ')}".split()))
+    assert len(quotes) >= 5
+    for quote in quotes:
+        assert quote in sentences, quote
 
 
 def test_every_complete_example_in_the_format_reference_runs(tmp_path):
@@ -159,3 +190,33 @@ def test_readme_variant_table_is_true():
             else:
                 clause = f": {cell} likely {what.replace('by ', 'by the ')} target"
                 assert clause in sentence, (name, column, sentence)
+
+
+def test_chang_e_7s_launch_date_is_one_line_as_the_readme_says(tmp_path):
+    """Uncommenting the `# actual:` line under change-7-launch, with a date, is the whole edit."""
+    from sim.report.headline import headline
+
+    assert "uncomment `# actual: 2026-MM-DD`" in " ".join(README.split())
+    shutil.copy(ROOT / "scenarios" / "ilrs-2022-announced.yaml", tmp_path)
+    text = (ROOT / "scenarios" / "ilrs-2026-status.yaml").read_text(encoding="utf-8")
+    block = text.split("  change-7-launch:\n", 1)[1].split("\n\n", 1)[0]
+    assert block.count("    # actual: 2026-MM-DD\n") == 1
+    edited = text.replace(block, block.replace("    # actual: 2026-MM-DD\n", "    actual: 2026-11-20\n"))
+    assert len(edited.splitlines()) == len(text.splitlines())
+    path = tmp_path / "ilrs-2026-status.yaml"
+    path.write_text(edited, encoding="utf-8")
+    sc = sim.load(path)
+    result = sim.simulate(sc, 200, seed=1, workers=1)
+    assert headline(result, "change-7-launch").text.endswith("done on 2026-11-20; the target was 2026-12-31")
+
+
+def test_cli_docs_compare_example_is_the_bundled_pairs():
+    from sim.report.deltas import deltas
+
+    cli_doc = " ".join((ROOT / "docs" / "cli.md").read_text(encoding="utf-8").split())
+    quoted = re.search(r'for the bundled 2022 file against the 2026 re-plan, "(.*?)"', cli_doc)
+    assert quoted is not None
+    names = ("ilrs-2022-announced", "ilrs-2026-status")
+    runs = [sim.simulate(sim.load(ROOT / "scenarios" / f"{n}.yaml")) for n in names]
+    changes = {d.id: d.changes[0][1] for d in deltas(runs, ["2022", "2026"])}
+    assert quoted.group(1) == changes["ilrs-basic-facilities"]

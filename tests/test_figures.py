@@ -172,3 +172,22 @@ def test_writing_a_report_loads_none_of_plotlys_python_figure_modules(tmp_path):
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
     assert (tmp_path / "tutorial-launch-campaign.html").stat().st_size > 4_000_000  # plotly.js inside
+
+
+def test_tornado_labels_that_share_a_start_stay_short_and_apart():
+    """A risk and its effect share their first 44 characters: their labels keep their (different)
+    ends rather than growing by an id, so the axis stays narrow."""
+    import numpy as np
+
+    from sim.report.charts.tornado import tornado
+    from sim.results import RandomInput
+
+    risk = "A Long March 5 failure grounds China's heavy launcher (risk)"
+    none = np.zeros(1)
+    items = [
+        (RandomInput("lm5", risk, "risk", none), 0.3),
+        (RandomInput("lm5.add.3", risk + ": delay added (Chang'e-8 launches)", "effect", none), 0.2),
+    ]
+    labels = list(tornado(items, "t")["data"][0]["y"])
+    assert len(set(labels)) == 2
+    assert all(len(label) <= 44 for label in labels), labels

@@ -820,6 +820,66 @@ def reference(
     _guard(debug, act)
 
 
+@app.command()
+def landings(
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            "--as-of",
+            metavar="DATE",
+            help="Count only attempts made by this date (YYYY-MM-DD; default: every attempt in the data).",
+        ),
+    ] = None,
+    json_out: Annotated[bool, typer.Option("--json", help="Print the estimates as JSON instead.")] = False,
+    debug: Debug = False,
+) -> None:
+    """Show each operator's chance of landing its next lunar attempt, from every attempt since 2013.
+
+    \b
+    Examples:
+      lunarsim landings
+      lunarsim landings --as-of 2022-04-24
+    """
+
+    def act() -> None:
+        import datetime as dt
+
+        from sim.landings import attempts, estimate, operators
+
+        if as_of is None:
+            day = max(a.attempt_on for a in attempts())
+        else:
+            try:
+                day = dt.date.fromisoformat(as_of)
+            except ValueError:
+                _fail(2, f"error: --as-of: {as_of!r} is not a date (YYYY-MM-DD)")
+        if json_out:
+            rows = []
+            for op in operators():
+                e = estimate(op, day)
+                low, high = e.interval()
+                rows.append(
+                    {
+                        "operator": op,
+                        "as_of": day.isoformat(),
+                        "attempts": e.attempts,
+                        "score": e.score,
+                        "group": e.group,
+                        "group_rate": round(e.group_rate, 4),
+                        "probability": round(e.probability, 4),
+                        "success": e.rounded,
+                        "interval_90": [round(low, 4), round(high, 4)],
+                    }
+                )
+            sys.stdout.write(json.dumps(rows, indent=2, ensure_ascii=False) + "\n")
+            return
+        from sim.cli.render import print_landings
+
+        print_landings(day)
+
+    _guard(debug, act)
+
+
 @app.command("scenarios")
 def list_scenarios() -> None:
     """List the bundled scenarios with their one-line names.

@@ -16,17 +16,22 @@ if TYPE_CHECKING:
 
 
 def print_table(result: Result, file: IO[str] | None = None) -> None:
-    """Print P10/P50/P90 dates, target, P(target) and done share per milestone, then the inputs
-    that move the headline's finish most."""
+    """Print the headline's one-sentence answer (the report's first line), then P10/P50/P90 dates,
+    target, P(target) and done share per milestone, then the inputs that move the headline's
+    finish most."""
     from rich.console import Console
     from rich.table import Table
 
-    from sim.report.headline import percent
+    from sim.report.headline import headline, percent
 
     sc = result.scenario
     console = Console(
         file=file, soft_wrap=False, width=140 if file is not None and not file.isatty() else None
     )
+    # The answer first, in the words the report opens with; it wraps rather than runs off.
+    answer = Console(file=file, width=console.width)
+    answer.print(_escape(headline(result, result.headline).text), highlight=False)
+    answer.print()
     # In a narrow terminal the target dates give way so that milestone names stay readable.
     wide = console.width >= 110
     columns = ["P10", "P50", "P90", *(["target"] if wide else []), "P(target)", "done"]
@@ -234,3 +239,61 @@ def print_sweep(
         cells += [day_text(scenario.date_of(row[f"p{p}_days"])) for p in (10, 50, 80, 90)]
         table.add_row(*cells)
     console.print(table)
+
+
+def print_landings(as_of: Any, file: IO[str] | None = None) -> None:
+    """Print each operator's chance of landing its next lunar attempt, then the attempts counted."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from sim.landings import PRIOR_WEIGHT, estimate, known, operators
+    from sim.report.headline import percent
+
+    console = Console(
+        file=file, soft_wrap=False, width=140 if file is not None and not file.isatty() else None
+    )
+    table = Table(
+        title=f"Chance of landing the next lunar attempt, from attempts up to {as_of.isoformat()}",
+        title_justify="left",
+    )
+    table.add_column("operator", no_wrap=True)
+    for col in ("attempts", "score", "group", "group rate", "P(lands)", "90 % interval", "success:"):
+        table.add_column(col, justify="right", no_wrap=True)
+    for op in operators():
+        e = estimate(op, as_of)
+        low, high = e.interval()
+        table.add_row(
+            _escape(op),
+            str(e.attempts),
+            f"{e.score:g}",
+            e.group,
+            percent(e.group_rate),
+            percent(e.probability),
+            f"{percent(low)}–{percent(high)}",
+            f"{e.rounded:.2f}",
+        )
+    console.print(table)
+    rows = known(as_of)
+    attempts = Table(title="Attempts counted", title_justify="left")
+    for col in ("date", "mission", "operator", "outcome"):
+        attempts.add_column(col, no_wrap=col != "mission")
+    wide = console.width >= 120
+    if wide:
+        attempts.add_column("source", ratio=1, overflow="fold", min_width=40)
+    for a in rows:
+        attempts.add_row(
+            a.attempt_on.isoformat(),
+            _escape(a.mission),
+            _escape(a.operator),
+            a.outcome,
+            *([_escape(f"{a.outlet}, {a.published}, {a.url}")] if wide else []),
+        )
+    console.print(attempts)
+    console.print(
+        "score: landed 1, partial (down intact but on its side) 0.5, lost 0. group: newcomer until "
+        "the operator has come down intact once. P(lands) = (score + k × group rate) ÷ (attempts + "
+        f"k), k = {PRIOR_WEIGHT:g}: the group's record weighs as much as {PRIOR_WEIGHT:g} of the "
+        "operator's own attempts; each group's rate is pulled the same way towards the rate of all "
+        "attempts. success: the value a scenario dated then uses (docs/scenario-format.md).",
+        highlight=False,
+    )

@@ -14,6 +14,7 @@ from sim.report.style import (
     esc,
     figure,
     short,
+    short_middle,
     short_words,
     signed,
     wrap,
@@ -34,7 +35,12 @@ def tornado(ranked: list[tuple[RandomInput, float]], title: str, top: int = 15) 
     shown = ranked[:top]
     # Cut at a word boundary; the hover box carries the full text.
     labels = [esc(short_words(item.label, 44)) for item, _ in shown]
-    # Repeated labels would merge on a category axis; the id keeps them apart.
+    # Repeated labels would merge on a category axis. Keeping their ends (a risk and its effect
+    # differ there) usually tells them apart at the same width; else the id keeps them apart.
+    labels = [
+        lab if labels.count(lab) == 1 else esc(short_middle(item.label, 44))
+        for lab, (item, _) in zip(labels, shown, strict=True)
+    ]
     labels = [
         lab if labels.count(lab) == 1 else f"{lab} ({esc(item.id)})"
         for lab, (item, _) in zip(labels, shown, strict=True)
