@@ -70,8 +70,17 @@ def test_partial_dates_resolve_to_the_documented_days():
     by_line = {f.line: f for f in read_forecasts()}
     for line, raw in enumerate(_raw_rows(), start=2):
         f = by_line[line]
-        if len(raw["announced_launch"]) == 4:  # "in 2024" is kept by 31 December 2024
-            assert f.announced_launch == dt.date(int(raw["announced_launch"]), 12, 31)
+        said = dt.date.fromisoformat(raw["announced_on"]) if len(raw["announced_on"]) == 10 else None
+        if len(raw["announced_launch"]) == 4 and said is not None and said.year < int(raw["announced_launch"]):
+            # "in 2024" is some day of 2024: its middle for Kaplan-Meier, the whole year for the fit.
+            year = int(raw["announced_launch"])
+            assert f.announced_launch == dt.date(year, 7, 1 if calendar.isleap(year) else 2)
+            assert f.announced_launch_period == (dt.date(year, 1, 1), dt.date(year, 12, 31))
+        if "/" in raw["announced_launch"]:  # a range "2026/2027" spans both years
+            first, last = raw["announced_launch"].split("/")
+            assert f.announced_launch_period is not None
+            assert f.announced_launch_period[0].isoformat().startswith(first)
+            assert f.announced_launch_period[1].isoformat().startswith(last)
         if len(raw["announced_on"]) == 7:  # a month stands for its middle day
             year, month = map(int, raw["announced_on"].split("-"))
             assert f.announced_on.year == year and f.announced_on.month == month
@@ -81,11 +90,21 @@ def test_partial_dates_resolve_to_the_documented_days():
 
 def test_the_slip_ratio_is_elapsed_over_announced_time():
     luna25 = next(f for f in read_forecasts() if f.mission == "Luna-25" and f.announced_on.year == 2014)
-    # Announced 3 Oct 2014 for 2018 (31 Dec 2018); launched 10 Aug 2023.
+    # Announced 3 Oct 2014 for 2018 (its middle day, 2 Jul 2018); launched 10 Aug 2023.
     expected = (dt.date(2023, 8, 10) - dt.date(2014, 10, 3)).days / (
-        dt.date(2018, 12, 31) - dt.date(2014, 10, 3)
+        dt.date(2018, 7, 2) - dt.date(2014, 10, 3)
     ).days
     assert luna25.ratio == expected
+    # The fit sees any instant of 2018 (and of each day named): a late ratio grows with the
+    # announcement and launch instants and shrinks with the announced one, so its range runs
+    # from (start of launch day, start of announcement day, end of 2018) to (end of launch day,
+    # end of announcement day, start of 2018).
+    lo, hi = luna25.ratio_bounds
+    low = (dt.date(2023, 8, 10) - dt.date(2014, 10, 3)).days / (dt.date(2019, 1, 1) - dt.date(2014, 10, 3)).days
+    high = (dt.date(2023, 8, 11) - dt.date(2014, 10, 4)).days / (dt.date(2018, 1, 1) - dt.date(2014, 10, 4)).days
+    assert lo == pytest.approx(low, rel=1e-12)
+    assert hi == pytest.approx(high, rel=1e-12)
+    assert lo < luna25.ratio < hi
     waiting = next(f for f in read_forecasts() if f.mission == "Luna-28" and f.announced_on.year == 2019)
     assert waiting.censored
     assert waiting.ratio == (DATA_AS_OF - waiting.announced_on).days / waiting.horizon_days
@@ -156,7 +175,7 @@ def test_a_tie_counts_the_launch_before_the_censoring():
 
 
 def test_reference_form_scales_the_class_ratios_by_the_planned_duration():
-    d = parse_distribution({"reference": "russian-lunar", "planned": "2y"})
+    d = parse_distribution({"reference": "russian-lunar", "planned": "2y", "method": "empirical"})
     assert isinstance(d, ReferenceSlip)
     planned = 2 * 365.25
     values, probs = reference_classes()["russian-lunar"].support()
@@ -165,7 +184,7 @@ def test_reference_form_scales_the_class_ratios_by_the_planned_duration():
     assert d.var == pytest.approx(second - d.mean**2, rel=1e-12)
     median, _ = reference_classes()["russian-lunar"].quantile(0.5)
     assert d.mode == planned * median  # the deterministic plan uses the median
-    assert d.describe() == "reference(russian-lunar, planned 2y)"
+    assert d.describe() == "reference(russian-lunar, planned 2y, empirical)"
 
 
 @pytest.mark.parametrize("name", usable_classes())
@@ -239,7 +258,7 @@ def test_a_scenario_with_a_reference_runs_and_its_errors_are_located(write):
         milestones:
           luna26:
             title: Luna-26 launch
-            duration: {reference: russian-lunar, planned: 2y}
+            duration: {reference: russian-lunar, planned: 2y, method: empirical}
           after:
             title: After
             after: [luna26]
@@ -284,23 +303,35 @@ def _lunarsim(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_reference_command_lists_every_class_with_its_quantiles():
+def test_reference_command_lists_every_class_with_its_fitted_percentiles():
+    from sim.referenceview import classes_table
+
     r = _lunarsim("reference")
     assert r.returncode == 0, r.stderr
-    for row in reference_table():
+    for row in classes_table():
         line = next(ln for ln in r.stdout.splitlines() if ln.strip("│ ").startswith(f"{row['class']} "))
         cells = [c.strip() for c in line.strip("│").split("│")]
-        assert cells[1:4] == [str(row["forecasts"]), str(row["missions"]), str(row["censored"])]
-        for cell, key in zip(cells[4:7], ("p10", "p50", "p90"), strict=True):
-            q = row[key]
-            assert cell == ("—" if q is None else f"{'≥' if q['at_least'] else ''}{q['ratio']:.2f}")
+        assert cells[1:3] == [str(row["flown"]), str(row["waiting"])]
+        fitted = row["fitted"]
+        if fitted is None:
+            assert cells[3:] == ["—"] * (len(cells) - 3)
+            continue
+        assert cells[3] == f"{round(100 * row['pooling'])} %"
+        p50 = fitted["p50"]
+        assert cells[4] == f"{p50['ratio']:.2f} ({p50['interval'][0]:.2f}–{p50['interval'][1]:.2f})"
+        assert p50["interval"][0] <= p50["ratio"] <= p50["interval"][1]
     assert "Kaplan–Meier" in " ".join(r.stdout.split())
 
 
 def test_reference_command_json_is_the_library_table():
-    r = _lunarsim("reference", "--json")
+    from sim.referenceview import classes_table
+
+    r = _lunarsim("reference", "--json", "--planned", "5y")
     assert r.returncode == 0, r.stderr
-    assert json.loads(r.stdout) == json.loads(json.dumps(reference_table()))
+    assert json.loads(r.stdout) == json.loads(json.dumps(classes_table(5 * 365.25)))
+    bad = _lunarsim("reference", "--planned", "soon")
+    assert bad.returncode == 2 and bad.stderr.startswith("error: --planned: ")
+    assert "Traceback" not in bad.stderr
 
 
 def test_reference_command_lists_a_class_forecast_by_forecast():
@@ -348,7 +379,7 @@ def test_a_reference_duration_under_way_at_as_of_is_conditioned_on_not_being_don
         milestones:
           luna:
             title: Luna launches
-            duration: {reference: russian-lunar, planned: 1.2y}
+            duration: {reference: russian-lunar, planned: 1.2y, method: empirical}
         """
     )
     scenario = sim.load(path)
