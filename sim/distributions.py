@@ -13,7 +13,7 @@ from typing import Any, ClassVar, Literal
 import numpy as np
 
 from sim.messages import and_list, did_you_mean, show
-from sim.reference import slip_class
+from sim.reference import EXTRA_ROWS, Forecast, slip_class
 from sim.units import UNIT_NAMES, _parse_days_signed, format_days, parse_duration, parse_number
 
 Unit = Literal["days", "number"]
@@ -340,6 +340,8 @@ class ReferenceSlip(_Atoms):
     class_name: str
     planned: float
     unit: Unit = "days"
+    # Rows the scenario's `reference_data` adds to the bundled record (sim.reference.EXTRA_ROWS).
+    extra: tuple[Forecast, ...] = field(default_factory=EXTRA_ROWS.get, repr=False)
     _support: np.ndarray = field(init=False, repr=False, compare=False)
     _probs: np.ndarray = field(init=False, repr=False, compare=False)
     _cum: np.ndarray = field(init=False, repr=False, compare=False)
@@ -349,7 +351,7 @@ class ReferenceSlip(_Atoms):
             raise ValueError(f"reference is a duration form, {_REFERENCE_FORM}; not a scale")
         if not self.planned > 0:
             raise ValueError(f"planned {format_days(self.planned)} must be more than 0")
-        ratios, probs = slip_class(self.class_name).support()
+        ratios, probs = slip_class(self.class_name, self.extra).support()
         self._set_atoms(ratios * self.planned, probs)
 
     @property
@@ -373,19 +375,21 @@ class ReferenceFit(Distribution):
     class_name: str
     planned: float
     unit: Unit = "days"
+    # Rows the scenario's `reference_data` adds to the bundled record (sim.reference.EXTRA_ROWS).
+    extra: tuple[Forecast, ...] = field(default_factory=EXTRA_ROWS.get, repr=False)
 
     def __post_init__(self) -> None:
         if self.unit != "days":
             raise ValueError(f"reference is a duration form, {_REFERENCE_FORM}; not a scale")
         if not self.planned > 0:
             raise ValueError(f"planned {format_days(self.planned)} must be more than 0")
-        slip_class(self.class_name)  # the same names and size rule as the empirical form
+        slip_class(self.class_name, self.extra)  # the same names and size rule as the empirical form
 
     @property
     def fit(self) -> Any:
         from sim.slipfit import class_fit
 
-        return class_fit(self.class_name)
+        return class_fit(self.class_name, self.extra)
 
     @functools.cached_property
     def _table(self) -> tuple[np.ndarray, np.ndarray]:

@@ -24,6 +24,7 @@ import csv
 import datetime as dt
 import functools
 import math
+from contextvars import ContextVar
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -47,6 +48,10 @@ ALL = "all"
 
 class ReferenceDataError(ValueError):
     """A bad row of a reference-data CSV: `path:line: column: what is wrong`."""
+
+    def __init__(self, file: Path, line: int, column: str, why: str) -> None:
+        self.file, self.line, self.column, self.why = file, line, column, why
+        super().__init__(f"{file}:{line}: {column}: {why}")
 
 CLASSES: dict[str, str] = {
     ALL: "every forecast in the dataset",
@@ -206,8 +211,7 @@ def read_forecasts(path: Path | None = None, *, extra_classes: bool = False) -> 
         missing = [c for c in COLUMNS if c not in header]
         if missing:
             raise ReferenceDataError(
-                f"{source}:1: missing column{'s' if len(missing) > 1 else ''} {', '.join(missing)} "
-                f"(the columns are {', '.join(COLUMNS)})"
+                source, 1, ", ".join(missing), f"missing (the columns are {', '.join(COLUMNS)})"
             )
         for raw in reader:
             rows.append(_forecast_of(raw, source, reader.line_num, extra_classes))
@@ -216,7 +220,7 @@ def read_forecasts(path: Path | None = None, *, extra_classes: bool = False) -> 
 
 def _forecast_of(raw: dict[str, str], source: Path, line: int, extra_classes: bool) -> Forecast:
     def bad(column: str, why: str) -> ReferenceDataError:
-        return ReferenceDataError(f"{source}:{line}: {column}: {why}")
+        return ReferenceDataError(source, line, column, why)
 
     if None in raw or any(raw.get(c) is None for c in COLUMNS):
         raise bad("(row)", f"expected {len(COLUMNS)} comma-separated values ({', '.join(COLUMNS)})")
@@ -357,9 +361,15 @@ class SlipClass:
         return self.tail_at, True
 
 
+# Rows a scenario's `reference_data` file adds to the bundled record while that scenario is read
+# (set by the loader; the reference forms parsed meanwhile keep them).
+EXTRA_ROWS: ContextVar[tuple[Forecast, ...]] = ContextVar("reference_extra_rows", default=())
+
+
 def _classes_of(rows: tuple[Forecast, ...]) -> dict[str, SlipClass]:
+    own = {c: "a class of the scenario's own reference data" for f in rows for c in f.classes}
     out: dict[str, SlipClass] = {}
-    for name, description in CLASSES.items():
+    for name, description in {**CLASSES, **{k: v for k, v in own.items() if k not in CLASSES}}.items():
         members = [f for f in rows if name == ALL or name in f.classes]
         usable = tuple(f for f in members if f.horizon_days >= MIN_HORIZON_DAYS)
         out[name] = SlipClass(name, description, usable, len(members) - len(usable))
@@ -378,9 +388,15 @@ def reference_classes() -> dict[str, SlipClass]:
     return _classes_of(bundled_forecasts())
 
 
-def slip_class(name: str) -> SlipClass:
+@functools.lru_cache(maxsize=8)
+def record_classes(extra: tuple[Forecast, ...]) -> dict[str, SlipClass]:
+    """Every class of the bundled dataset plus `extra` rows (a scenario's own data), by name."""
+    return reference_classes() if not extra else _classes_of(bundled_forecasts() + extra)
+
+
+def slip_class(name: str, extra: tuple[Forecast, ...] = ()) -> SlipClass:
     """The named class; ValueError with a did-you-mean for an unknown or too small one."""
-    classes = reference_classes()
+    classes = record_classes(extra)
     if name not in classes:
         close = did_you_mean(name, list(classes))
         hint = f"{close} " if close else ""

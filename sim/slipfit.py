@@ -325,9 +325,10 @@ def fitted(rows: tuple[Forecast, ...], names: tuple[str, ...]) -> Fit:
     return fit_record(rows, names)
 
 
-def class_fit(name: str) -> ClassFit:
-    """The fitted class of the bundled record (ValueError if it is unknown or too small)."""
-    from sim.reference import CLASSES, bundled_forecasts, slip_class
+def class_fit(name: str, extra: tuple[Forecast, ...] = ()) -> ClassFit:
+    """The fitted class of the bundled record plus `extra` rows (ValueError if it is unknown or
+    too small)."""
+    from sim.reference import bundled_forecasts, record_classes, slip_class
 
-    slip_class(name)
-    return fitted(bundled_forecasts(), tuple(CLASSES)).classes[name]
+    slip_class(name, extra)
+    return fitted(bundled_forecasts() + extra, tuple(record_classes(extra))).classes[name]
