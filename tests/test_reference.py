@@ -27,7 +27,6 @@ from sim.reference import (
     dataset_path,
     read_forecasts,
     reference_classes,
-    reference_table,
     usable_classes,
 )
 
@@ -71,7 +70,8 @@ def test_partial_dates_resolve_to_the_documented_days():
     for line, raw in enumerate(_raw_rows(), start=2):
         f = by_line[line]
         said = dt.date.fromisoformat(raw["announced_on"]) if len(raw["announced_on"]) == 10 else None
-        if len(raw["announced_launch"]) == 4 and said is not None and said.year < int(raw["announced_launch"]):
+        said_year = said.year if said is not None else None
+        if len(raw["announced_launch"]) == 4 and said_year and said_year < int(raw["announced_launch"]):
             # "in 2024" is some day of 2024: its middle for Kaplan-Meier, the whole year for the fit.
             year = int(raw["announced_launch"])
             assert f.announced_launch == dt.date(year, 7, 1 if calendar.isleap(year) else 2)
@@ -100,8 +100,9 @@ def test_the_slip_ratio_is_elapsed_over_announced_time():
     # from (start of launch day, start of announcement day, end of 2018) to (end of launch day,
     # end of announcement day, start of 2018).
     lo, hi = luna25.ratio_bounds
-    low = (dt.date(2023, 8, 10) - dt.date(2014, 10, 3)).days / (dt.date(2019, 1, 1) - dt.date(2014, 10, 3)).days
-    high = (dt.date(2023, 8, 11) - dt.date(2014, 10, 4)).days / (dt.date(2018, 1, 1) - dt.date(2014, 10, 4)).days
+    on, on_end = dt.date(2014, 10, 3), dt.date(2014, 10, 4)
+    low = (dt.date(2023, 8, 10) - on).days / (dt.date(2019, 1, 1) - on).days
+    high = (dt.date(2023, 8, 11) - on_end).days / (dt.date(2018, 1, 1) - on_end).days
     assert lo == pytest.approx(low, rel=1e-12)
     assert hi == pytest.approx(high, rel=1e-12)
     assert lo < luna25.ratio < hi
