@@ -18,9 +18,11 @@ Scores (lower is better for CRPS, higher for the log score):
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -136,7 +138,15 @@ def leave_one_mission_out(
     return out
 
 
-def validation_table(rows: Sequence[Forecast]) -> list[dict[str, object]]:
+@functools.lru_cache(maxsize=1)
+def bundled_validation() -> list[dict[str, Any]]:
+    """`validation_table` of the bundled record, computed once."""
+    from sim.reference import bundled_forecasts
+
+    return validation_table(bundled_forecasts())
+
+
+def validation_table(rows: Sequence[Forecast]) -> list[dict[str, Any]]:
     """One row per class and one 'overall': counts, mean CRPS and log score per method."""
     scores = leave_one_mission_out(rows)
     return [{"class": name, **s.as_dict()} for name, s in scores.items()]

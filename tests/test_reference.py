@@ -350,15 +350,39 @@ def test_reference_command_lists_a_class_forecast_by_forecast():
 
 
 def test_readme_quotes_the_russian_class_truly():
+    from sim.referenceview import classes_table
+
     readme = " ".join((ROOT / "README.md").read_text(encoding="utf-8").split())
     cls = reference_classes()["russian-lunar"]
+    row = next(r for r in classes_table() if r["class"] == "russian-lunar")
+    p50, p90 = row["fitted"]["p50"], row["fitted"]["p90"]
+    lo, hi = p50["interval"]
+    assert (
+        f"median ratio of a two-year announcement is **{p50['ratio']:.2f}** (80 % interval "
+        f"{lo:.2f}–{hi:.2f}) and the 90th percentile **{p90['ratio']:.2f}**"
+    ) in readme
     launched = sum(not f.censored for f in cls.forecasts)
-    p50, p90 = cls.quantile(0.5)[0], cls.quantile(0.9)[0]
-    assert f"median ratio is **{p50:.2f}** and the 90th percentile **{p90:.2f}**" in readme
-    assert f"from {cls.n} announcements of which only {launched} (all Luna-25)" in readme
+    assert f"({cls.n} announcements, of which only {launched} have flown, all Luna-25)" in readme
     assert {f.mission for f in cls.forecasts if not f.censored} == {"Luna-25"}
     rows = read_forecasts()
     assert f"{len(rows)} announced launch dates of {len({f.mission for f in rows})} lunar" in readme
+
+
+def test_readme_and_format_quote_the_leave_one_out_scores_truly():
+    from sim.slipscore import bundled_validation
+
+    scores = {r["class"]: r for r in bundled_validation()}
+    overall, russian = scores["overall"], scores["russian-lunar"]
+    readme = " ".join((ROOT / "README.md").read_text(encoding="utf-8").split())
+    doc = " ".join((ROOT / "docs" / "scenario-format.md").read_text(encoding="utf-8").split())
+    skill = round(100 * overall["crps_skill_vs_empirical"])
+    fit, km, on_time = (f"{overall[k]:.3f}" for k in ("crps_fitted", "crps_empirical", "crps_on_time"))
+    versus = f"{fit} against {km}; \"on time\" scores {on_time})"
+    assert f"score **{skill} %** better" in readme and f"(CRPS {versus}" in readme
+    assert f"CRPS is {skill} % lower than Kaplan–Meier's overall ({versus}" in doc
+    ru_fit, ru_km = f"{russian['crps_fitted']:.3f}", f"{russian['crps_empirical']:.3f}"
+    assert f"Kaplan–Meier does better ({ru_km} against {ru_fit})" in readme
+    assert f"(CRPS {ru_fit} against {ru_km})" in doc
 
 
 def test_format_reference_counts_the_dataset_truly():

@@ -802,10 +802,9 @@ def reference(
         from sim.units import parse_duration
 
         if validate:
-            from sim.reference import bundled_forecasts
-            from sim.slipscore import validation_table
+            from sim.slipscore import bundled_validation
 
-            scores = validation_table(bundled_forecasts())
+            scores = bundled_validation()
             if json_out:
                 sys.stdout.write(json.dumps(scores, indent=2, ensure_ascii=False) + "\n")
             else:
