@@ -7,7 +7,7 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from sim.reference import MIN_FORECASTS, SlipClass, reference_classes
+from sim.reference import MIN_FORECASTS, SlipClass, record_classes, reference_classes
 from sim.slipfit import CENTRE_DAYS, YEAR, ClassFit
 
 QUANTILES = (0.1, 0.5, 0.9)
@@ -77,7 +77,7 @@ def reference_uses(milestones: Mapping[str, Any]) -> list[dict[str, Any]]:
         d = getattr(m, "duration", None)
         if not isinstance(d, ReferenceFit | ReferenceSlip):
             continue
-        cls = reference_classes()[d.class_name]
+        cls = record_classes(d.extra)[d.class_name]
         longest = max((f.horizon_days for f in cls.forecasts if not f.censored), default=math.nan)
         fitted = isinstance(d, ReferenceFit)
         out.append(
@@ -89,7 +89,7 @@ def reference_uses(milestones: Mapping[str, Any]) -> list[dict[str, Any]]:
                 "flown": cls.n - cls.n_censored,
                 "waiting": cls.n_censored,
                 "missions_flown": len({f.mission for f in cls.forecasts if not f.censored}),
-                "pooling": round(d.fit.pooling, 2) if fitted else None,
+                "pooling": round(d.fit.pooling, 2) if isinstance(d, ReferenceFit) else None,
                 "longest_flown_years": _years(longest),
                 "beyond_longest": bool(not math.isnan(longest) and d.planned > longest),
             }

@@ -115,7 +115,8 @@ class Population:
 
     @property
     def beta_sd(self) -> float:
-        return float(math.sqrt(max(self.beta_weights @ BETA_GRID**2 - self.beta_mean**2, 0.0)))
+        second = float(self.beta_weights @ BETA_GRID**2)
+        return math.sqrt(max(second - self.beta_mean**2, 0.0))
 
     def log_prior(self) -> np.ndarray:
         """log prior weight of each (mu, log sigma) grid cell, normalised over the grid."""

@@ -16,6 +16,7 @@ import sim
 from sim.distributions import ReferenceFit, parse_distribution
 from sim.errors import ScenarioError
 from sim.reference import COLUMNS, DATA_AS_OF, ReferenceDataError, bundled_forecasts, read_forecasts
+from sim.referenceview import reference_uses
 from sim.slipfit import MU_GRID, ClassFit, class_fit, fit_record
 
 YEAR = 365.25
@@ -296,7 +297,13 @@ def test_own_reference_data_adds_a_class(tmp_path, write):
         """,
         "own.yaml",
     )
-    result = sim.simulate(sim.load(path), 4000, seed=3)
+    scenario = sim.load(path)
+    result = sim.simulate(scenario, 4000, seed=3)
+    # The report's provenance names the class, its method, how thin and how pooled it is.
+    uses = {u["milestone"]: u for u in reference_uses(scenario.milestones)}
+    assert uses["m"]["class"] == "acme" and uses["m"]["method"] == "fitted"
+    assert uses["m"]["flown"] == 6 and uses["m"]["waiting"] == 0 and 0 < uses["m"]["pooling"] < 1
+    assert uses["k"]["method"] == "empirical" and uses["k"]["pooling"] is None
     # Every Acme launch came at 1.5 times the announced time: the empirical draw is that atom,
     # the fitted one is centred near it (pooled a little toward the record's larger slips).
     assert np.allclose(result.finish_of("k"), 1.5 * 2 * YEAR, rtol=2e-3)

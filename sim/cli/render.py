@@ -158,9 +158,9 @@ def print_reference(rows: list[dict[str, object]], file: IO[str] | None = None) 
     # In a narrow terminal P10, the longest horizon and the Kaplan-Meier median give way
     # (`--json` has them all).
     wide = console.width >= 130
-    columns = ("flown", "waiting", "pooled", "longest flown", "P10", "P50", "P90", "KM P50")
+    columns = ["flown", "waiting", "pooled", "longest flown", "P10", "P50", "P90", "KM P50"]
     if not wide:
-        columns = ("flown", "waiting", "pooled", "P50", "P90")
+        columns = ["flown", "waiting", "pooled", "P50", "P90"]
     table.add_column("class", no_wrap=True)
     for col in columns:
         table.add_column(col, justify="right", no_wrap=True)
