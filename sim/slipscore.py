@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from sim.reference import ALL, CLASSES, MIN_FORECASTS, Forecast, SlipClass
-from sim.slipfit import ClassFit, fit_class, fit_population, group_of, row_loglik, usable
+from sim.slipfit import ClassFit, fit_class, fit_population, group_of, usable, weighted_loglik
 
 METHODS = ("fitted", "empirical", "on time")
 WIDEN = 1.05
@@ -112,7 +112,7 @@ def leave_one_mission_out(
 ) -> dict[str, Scores]:
     """Scores per class and under 'overall' (every scored announcement in every class)."""
     use = tuple(f for f in rows if usable(f))
-    ll = row_loglik(use)
+    ll = weighted_loglik(use)  # a mission's weight does not change when another is held out
     groups = [group_of(f) for f in use]
     full = fit_population(ll, groups)
     out: dict[str, Scores] = {name: Scores() for name in names}

@@ -243,6 +243,10 @@ def test_fitted_beats_kaplan_meier_leaving_one_mission_out():
     assert overall.mean("fitted") <= 0.9 * overall.mean("empirical")
     assert overall.mean("fitted") < overall.mean("on time")
     assert overall.mean("fitted", "log") > overall.mean("empirical", "log")
+    # ... and no worse on any class with five or more launched announcements scored.
+    for name, cls in scores.items():
+        if cls.flown >= 5:
+            assert cls.mean("fitted") <= cls.mean("empirical"), name
 
 
 def test_bad_reference_rows_are_located_errors(tmp_path, write):
