@@ -6,6 +6,8 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import math
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -280,7 +282,12 @@ def test_bad_reference_rows_are_located_errors(tmp_path, write):
     )
     with pytest.raises(ScenarioError) as err:
         sim.load(scenario)
-    assert str(err.value.problems[0]).startswith(f"{scenario.parent / 'mine.csv'}:6: announced_launch: ")
+    where = f"{scenario.parent / 'mine.csv'}:6: announced_launch: "
+    assert str(err.value.problems[0]).startswith(where)
+    cli = subprocess.run(
+        [sys.executable, "-m", "sim", "validate", str(scenario)], capture_output=True, text=True, timeout=120
+    )
+    assert cli.returncode == 2 and cli.stderr.startswith(f"error: {where}") and "Traceback" not in cli.stderr
 
 
 def test_own_reference_data_adds_a_class(tmp_path, write):
