@@ -335,16 +335,25 @@ def fit_record(rows: Sequence[Forecast], names: Sequence[str], beta_free: bool =
     return Fit(pop, classes, use)
 
 
-@functools.lru_cache(maxsize=8)
-def fitted(rows: tuple[Forecast, ...], names: tuple[str, ...]) -> Fit:
-    """`fit_record`, cached per record."""
-    return fit_record(rows, names)
+@functools.lru_cache(maxsize=4)
+def _population(rows: tuple[Forecast, ...]) -> tuple[tuple[Forecast, ...], np.ndarray, Population]:
+    use = tuple(f for f in rows if usable(f))
+    ll = weighted_loglik(use)
+    return use, ll, fit_population(ll, [group_of(f) for f in use])
+
+
+@functools.lru_cache(maxsize=64)
+def _class(rows: tuple[Forecast, ...], name: str) -> ClassFit:
+    """One class of a record, fitting only the population and that class (a run needs a few)."""
+    use, ll, pop = _population(rows)
+    members = [i for i, f in enumerate(use) if name == ALL or name in f.classes]
+    return fit_class(name, members, ll, use, pop)
 
 
 def class_fit(name: str, extra: tuple[Forecast, ...] = ()) -> ClassFit:
     """The fitted class of the bundled record plus `extra` rows (ValueError if it is unknown or
     too small)."""
-    from sim.reference import bundled_forecasts, record_classes, slip_class
+    from sim.reference import bundled_forecasts, slip_class
 
-    slip_class(name, extra)
-    return fitted(bundled_forecasts() + extra, tuple(record_classes(extra))).classes[name]
+    slip_class(name, extra)  # known, with enough usable rows
+    return _class(bundled_forecasts() + extra, name)
