@@ -322,3 +322,28 @@ def test_own_reference_data_adds_a_class(tmp_path, write):
     assert 1.4 < median < 2.0
     with pytest.raises(ScenarioError, match="unknown reference class 'acme'"):
         sim.load(write(path.read_text().replace("reference_data: mine.csv\n", ""), "none.yaml"))
+
+
+def test_the_report_says_which_class_each_milestone_used_escaped(tmp_path, write):
+    rows = [
+        _row(f"A{i}", "Acme", "acme<b>", f"{2010 + i}-03-01", f"{2012 + i}-03-01", f"{2013 + i}-03-01")
+        for i in range(6)
+    ]
+    _write(tmp_path / "mine.csv", rows)
+    path = write(
+        """
+        format: 1
+        name: Own data
+        start: 2026-01-01
+        reference_data: mine.csv
+        milestones:
+          m: {title: M, duration: {reference: "acme<b>", planned: 9y}}
+        """,
+        "own.yaml",
+    )
+    page = sim.simulate(sim.load(path), 500, seed=1).write_report(tmp_path / "out")
+    html = Path(page).read_text(encoding="utf-8")
+    assert "m: acme&lt;b&gt; (fitted), 6 flown and 0 waiting announcements from 6 flown missions" in html
+    assert "acme<b>" not in html
+    # Planned 9 years, longer than any Acme announcement (2 years): the report says so.
+    assert "planned 9 y is beyond the longest flown horizon of the class (2 y)" in html
