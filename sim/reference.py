@@ -172,6 +172,20 @@ def _period(text: str) -> tuple[dt.date, dt.date]:
     raise ValueError(f"{text.strip()!r} is not YYYY, YYYY-MM, YYYY-MM-DD or a range START/END of those")
 
 
+def period_text(day: dt.date, period: tuple[dt.date, dt.date] | None) -> str:
+    """A date as its source gave it: `2023-08-10`, `2022-07`, `2028` or a range `2026/2027`."""
+    if period is None:
+        return day.isoformat()
+    first, last = period
+    if (first.month, first.day, last.month, last.day) == (1, 1, 12, 31):
+        a, b = str(first.year), str(last.year)
+    elif first.day == 1 and (last + dt.timedelta(days=1)).day == 1:
+        a, b = f"{first.year}-{first.month:02d}", f"{last.year}-{last.month:02d}"
+    else:
+        a, b = first.isoformat(), last.isoformat()
+    return a if a == b else f"{a}/{b}"
+
+
 def _middle(period: tuple[dt.date, dt.date]) -> dt.date:
     first, last = period
     return first + (last - first) // 2

@@ -425,3 +425,23 @@ def test_a_reference_duration_under_way_at_as_of_is_conditioned_on_not_being_don
     for v, p in zip(d._support[~below], rest, strict=True):
         share = float(np.mean(np.isclose(x, v, rtol=1e-9)))
         assert abs(share - p) <= 4 * math.sqrt(p * (1 - p) / n)
+
+
+def test_dates_are_shown_as_the_sources_gave_them():
+    from sim.reference import period_text
+
+    for raw, f in zip(_raw_rows(), read_forecasts(), strict=True):
+        for column, day, period in (
+            ("announced_on", f.announced_on, f.announced_on_period),
+            ("announced_launch", f.announced_launch, f.announced_launch_period),
+            ("launched_on", f.launched_on, f.launched_on_period),
+        ):
+            if day is None:
+                continue
+            shown = period_text(day, period)
+            if period is not None and column == "announced_launch" and period[0] > f.announced_on:
+                # A period opening on or before the announcement is shown from the day after it.
+                clipped = period[0] == f.announced_on + dt.timedelta(days=1)
+                assert shown == raw[column] or (clipped and shown.endswith(period[1].isoformat()))
+                continue
+            assert shown == raw[column], (f.line, column)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import sys
 import time
 import traceback
@@ -838,6 +839,7 @@ def reference(
                     "announced_launch": f.announced_launch.isoformat(),
                     "launched_on": f.launched_on.isoformat() if f.launched_on else None,
                     "ratio": round(f.ratio, 3),
+                    "ratio_range": [round(x, 3) if math.isfinite(x) else None for x in f.ratio_bounds],
                     "censored": f.censored,
                     "announcement_source": f.announcement_source,
                     "launch_source": f.launch_source,

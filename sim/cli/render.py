@@ -246,7 +246,9 @@ def print_forecasts(name: str, file: IO[str] | None = None) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from sim.reference import slip_class
+    from sim.reference import MIN_FORECASTS, period_text, slip_class
+    from sim.referenceview import class_row
+    from sim.slipfit import class_fit
 
     cls = slip_class(name)
     console = Console(
@@ -262,16 +264,29 @@ def print_forecasts(name: str, file: IO[str] | None = None) -> None:
     for f in sorted(cls.forecasts, key=lambda f: (f.mission, f.announced_on)):
         table.add_row(
             _escape(f.mission),
-            f.announced_on.isoformat(),
-            f.announced_launch.isoformat(),
-            f.launched_on.isoformat() if f.launched_on else "not yet",
+            period_text(f.announced_on, f.announced_on_period),
+            period_text(f.announced_launch, f.announced_launch_period),
+            period_text(f.launched_on, f.launched_on_period) if f.launched_on else "not yet",
             f"{'>' if f.censored else ''}{f.ratio:.2f}",
             *([_escape(f.announcement_source)] if wide else []),
         )
     console.print(table)
+    if cls.n >= MIN_FORECASTS:
+        row = class_row(cls, class_fit(name))
+        fitted = row["fitted"]
+        cells = ", ".join(f"{k.upper()} {_fitted_cell(fitted[k])}" for k in ("p10", "p50", "p90"))
+        longest = row["longest_flown_years"]
+        console.print(
+            f"Fitted slip ratio for a 2-year announcement: {cells} (80 % intervals); "
+            f"{row['flown']} flown and {row['waiting']} waiting; pooled {round(100 * row['pooling'])} % "
+            "toward the whole record; longest flown horizon "
+            f"{'—' if longest is None else f'{longest} y'}.",
+            highlight=False,
+        )
     console.print(
-        "ratio = (launch − announced on) ÷ (for − announced on); >x = not launched yet, so at least x. "
-        "`lunarsim reference --json " + cls.name + "` gives every source.",
+        "Dates as the sources give them (a year, a month or a range is any day of it); ratio = "
+        "(launch − announced on) ÷ (for − announced on) at the periods' middle days; >x = not "
+        "launched yet, so at least x. `lunarsim reference --json " + cls.name + "` gives every source.",
         highlight=False,
     )
 
