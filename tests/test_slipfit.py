@@ -9,6 +9,7 @@ import math
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -290,23 +291,25 @@ def test_bad_reference_rows_are_located_errors(tmp_path, write):
     assert cli.returncode == 2 and cli.stderr.startswith(f"error: {where}") and "Traceback" not in cli.stderr
 
 
-def test_own_reference_data_adds_a_class(tmp_path, write):
+def _own_data(tmp_path: Path, write: Any, cls: str, milestones: str) -> Path:
+    """A scenario with `reference_data: mine.csv`: six Acme launches of class `cls`, each 1.5
+    times the two years announced."""
     rows = [
-        _row(f"A{i}", "Acme", "acme", f"{2010 + i}-03-01", f"{2012 + i}-03-01", f"{2013 + i}-03-01")
+        _row(f"A{i}", "Acme", cls, f"{2010 + i}-03-01", f"{2012 + i}-03-01", f"{2013 + i}-03-01")
         for i in range(6)
     ]
     _write(tmp_path / "mine.csv", rows)
-    path = write(
-        """
-        format: 1
-        name: Own data
-        start: 2026-01-01
-        reference_data: mine.csv
-        milestones:
-          m: {title: M, duration: {reference: acme, planned: 2y}}
-          k: {title: K, duration: {reference: acme, planned: 2y, method: empirical}}
-        """,
-        "own.yaml",
+    head = "format: 1\nname: Own data\nstart: 2026-01-01\nreference_data: mine.csv\nmilestones:\n"
+    return write(head + milestones, "own.yaml")
+
+
+def test_own_reference_data_adds_a_class(tmp_path, write):
+    path = _own_data(
+        tmp_path,
+        write,
+        "acme",
+        "  m: {title: M, duration: {reference: acme, planned: 2y}}\n"
+        "  k: {title: K, duration: {reference: acme, planned: 2y, method: empirical}}\n",
     )
     scenario = sim.load(path)
     result = sim.simulate(scenario, 4000, seed=3)
@@ -325,22 +328,8 @@ def test_own_reference_data_adds_a_class(tmp_path, write):
 
 
 def test_the_report_says_which_class_each_milestone_used_escaped(tmp_path, write):
-    rows = [
-        _row(f"A{i}", "Acme", "acme<b>", f"{2010 + i}-03-01", f"{2012 + i}-03-01", f"{2013 + i}-03-01")
-        for i in range(6)
-    ]
-    _write(tmp_path / "mine.csv", rows)
-    path = write(
-        """
-        format: 1
-        name: Own data
-        start: 2026-01-01
-        reference_data: mine.csv
-        milestones:
-          m: {title: M, duration: {reference: "acme<b>", planned: 9y}}
-        """,
-        "own.yaml",
-    )
+    milestone = '  m: {title: M, duration: {reference: "acme<b>", planned: 9y}}\n'
+    path = _own_data(tmp_path, write, "acme<b>", milestone)
     page = sim.simulate(sim.load(path), 500, seed=1).write_report(tmp_path / "out")
     html = Path(page).read_text(encoding="utf-8")
     assert "m: acme&lt;b&gt; (fitted), 6 flown and 0 waiting announcements from 6 flown missions" in html
