@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from abc import ABC, abstractmethod
@@ -12,12 +13,14 @@ from typing import Any, ClassVar, Literal
 import numpy as np
 
 from sim.messages import and_list, did_you_mean, show
-from sim.reference import slip_class
+from sim.reference import EXTRA_ROWS, Forecast, slip_class
 from sim.units import UNIT_NAMES, _parse_days_signed, format_days, parse_duration, parse_number
 
 Unit = Literal["days", "number"]
 
 _REFERENCE_FORM = "{reference: <class>, planned: <duration>}"
+# `method:` of the reference form: the fitted slip model (sim.slipfit) or the class's Kaplan-Meier.
+REFERENCE_METHODS = ("fitted", "empirical")
 _LOGNORMAL_FORMS = "{median, p90} or {p10, p90}"
 _INTERVAL_RE = re.compile(r"\s*(.*?\S)\s+to\s+(\S.*?)\s*", re.IGNORECASE | re.DOTALL)
 
@@ -337,6 +340,8 @@ class ReferenceSlip(_Atoms):
     class_name: str
     planned: float
     unit: Unit = "days"
+    # Rows the scenario's `reference_data` adds to the bundled record (sim.reference.EXTRA_ROWS).
+    extra: tuple[Forecast, ...] = field(default_factory=EXTRA_ROWS.get, repr=False)
     _support: np.ndarray = field(init=False, repr=False, compare=False)
     _probs: np.ndarray = field(init=False, repr=False, compare=False)
     _cum: np.ndarray = field(init=False, repr=False, compare=False)
@@ -346,12 +351,90 @@ class ReferenceSlip(_Atoms):
             raise ValueError(f"reference is a duration form, {_REFERENCE_FORM}; not a scale")
         if not self.planned > 0:
             raise ValueError(f"planned {format_days(self.planned)} must be more than 0")
-        ratios, probs = slip_class(self.class_name).support()
+        ratios, probs = slip_class(self.class_name, self.extra).support()
         self._set_atoms(ratios * self.planned, probs)
 
     @property
     def mode(self) -> float:
         return float(self.ppf(np.array([0.5]))[0])
+
+    def describe(self) -> str:
+        return f"reference({self.class_name}, planned {format_days(self.planned)}, empirical)"
+
+
+@dataclass(frozen=True)
+class ReferenceFit(Distribution):
+    """`planned` times a slip ratio from the fitted slip model of a reference class (sim.slipfit).
+
+    The ratio's law is the class's posterior predictive: a mixture of lognormals over the fitted
+    parameters, at the lead time `planned`. A draw first draws the parameters, then the ratio.
+    Nothing is fitted until the first draw or moment is asked for.
+    """
+
+    kind: ClassVar[str] = "reference"
+    class_name: str
+    planned: float
+    unit: Unit = "days"
+    # Rows the scenario's `reference_data` adds to the bundled record (sim.reference.EXTRA_ROWS).
+    extra: tuple[Forecast, ...] = field(default_factory=EXTRA_ROWS.get, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.unit != "days":
+            raise ValueError(f"reference is a duration form, {_REFERENCE_FORM}; not a scale")
+        if not self.planned > 0:
+            raise ValueError(f"planned {format_days(self.planned)} must be more than 0")
+        slip_class(self.class_name, self.extra)  # the same names and size rule as the empirical form
+
+    @property
+    def fit(self) -> Any:
+        from sim.slipfit import class_fit
+
+        return class_fit(self.class_name, self.extra)
+
+    @functools.cached_property
+    def _table(self) -> tuple[np.ndarray, np.ndarray]:
+        """log ratio grid and the predictive CDF on it (for the inverse CDF and the CDF)."""
+        m, s = self.fit.components(self.planned)
+        x = np.linspace(float(np.min(m - 8.5 * s)), float(np.max(m + 8.5 * s)), 4097)
+        return x, self.fit.cdf(np.exp(x), self.planned)
+
+    def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        return self.planned * self.fit.sample(rng, n, self.planned)
+
+    def ppf(self, u: np.ndarray) -> np.ndarray:
+        x, cum = self._table
+        return self.planned * np.exp(np.interp(np.asarray(u, dtype=float), cum, x))
+
+    def cdf(self, x: np.ndarray) -> np.ndarray:
+        grid, cum = self._table
+        with np.errstate(divide="ignore"):
+            r = np.log(np.maximum(np.asarray(x, dtype=float), 0.0) / self.planned)
+        return np.interp(r, grid, cum, left=0.0, right=1.0)
+
+    @property
+    def mean(self) -> float:
+        f = self.fit
+        m, s = f.components(self.planned)
+        return float(self.planned * (f.weight @ np.exp(m + 0.5 * s * s)))
+
+    @property
+    def var(self) -> float:
+        f = self.fit
+        m, s = f.components(self.planned)
+        second = float(self.planned**2 * (f.weight @ np.exp(2 * m + 2 * s * s)))
+        return max(second - self.mean**2, 0.0)
+
+    @property
+    def mode(self) -> float:
+        return float(self.ppf(np.array([0.5]))[0])
+
+    @property
+    def low(self) -> float:
+        return 0.0
+
+    @property
+    def high(self) -> float:
+        return math.inf
 
     def describe(self) -> str:
         return f"reference({self.class_name}, planned {format_days(self.planned)})"
@@ -846,10 +929,10 @@ def _parse_interval(text: str, low: str, high: str, unit: Unit) -> Lognormal:
     return Lognormal.from_interval(_value(low, unit), _value(high, unit), unit, text.strip())
 
 
-def _parse_reference(items: dict[str, object], unit: Unit) -> ReferenceSlip:
+def _parse_reference(items: dict[str, object], unit: Unit) -> ReferenceSlip | ReferenceFit:
     for key in items:
-        if key not in ("reference", "planned"):
-            why = did_you_mean(key, ["reference", "planned"]) or f"write {_REFERENCE_FORM}"
+        if key not in ("reference", "planned", "method"):
+            why = did_you_mean(key, ["reference", "planned", "method"]) or f"write {_REFERENCE_FORM}"
             raise ValueError(f"unknown key {key!r} in reference ({why})")
     if unit != "days":
         raise ValueError(f"reference is a duration form, {_REFERENCE_FORM}; a scale cannot use it")
@@ -859,7 +942,15 @@ def _parse_reference(items: dict[str, object], unit: Unit) -> ReferenceSlip:
     name = items["reference"]
     if not isinstance(name, str):
         raise ValueError(f"reference takes a class name such as russian-lunar, got {show(name)}")
-    return ReferenceSlip(name.strip(), parse_duration(items["planned"]), unit)
+    method = items.get("method", REFERENCE_METHODS[0])
+    if method not in REFERENCE_METHODS:
+        close = did_you_mean(str(method), REFERENCE_METHODS) if isinstance(method, str) else None
+        raise ValueError(
+            f"reference method {show(method)} is not {' or '.join(REFERENCE_METHODS)}"
+            + (f" ({close})" if close else "")
+        )
+    make = ReferenceFit if method == "fitted" else ReferenceSlip
+    return make(name.strip(), parse_duration(items["planned"]), unit)
 
 
 def _parse_uniform(body: object, items: Mapping[str, object], unit: Unit) -> Distribution:
@@ -1054,6 +1145,10 @@ def reference_schema(value: Schema, classes: list[str]) -> Schema:
                 "description": "a reference class; `lunarsim reference` lists them",
             },
             "planned": value,
+            "method": {
+                "enum": list(REFERENCE_METHODS),
+                "description": "fitted (default): the pooled slip model; empirical: the class's Kaplan-Meier",
+            },
         },
         "required": ["reference", "planned"],
         "additionalProperties": False,

@@ -40,8 +40,41 @@ def load(path: str | Path) -> Scenario:
 
 def from_source(source: Source, chain: list[Path]) -> Scenario:
     """Check and resolve an already read (and overlaid) document, such as one a sweep changed."""
-    spec = check(source)
-    return _resolve(spec, source, chain)
+    from sim.reference import EXTRA_ROWS
+
+    token = EXTRA_ROWS.set(_reference_rows(source))
+    try:
+        spec = check(source)
+        return _resolve(spec, source, chain)
+    finally:
+        EXTRA_ROWS.reset(token)
+
+
+def _reference_rows(source: Source) -> tuple[Any, ...]:
+    """The rows of the scenario's `reference_data` CSV (relative to the file that names it)."""
+    from sim.errors import Problem, ScenarioError
+    from sim.reference import ReferenceDataError, read_forecasts
+
+    data = source.data if isinstance(source.data, dict) else {}
+    name = data.get("reference_data")
+    if not isinstance(name, str) or not name.strip():
+        return ()  # absent, or not text: the schema check says so
+    mark = source.marks.get(("reference_data",))
+    base = mark.file if mark is not None else source.path
+    path = (Path(base).parent / name.strip()) if base is not None else Path(name.strip())
+    try:
+        return read_forecasts(path, extra_classes=True)
+    except ReferenceDataError as exc:
+        raise ScenarioError(Problem(f"{exc.column}: {exc.why}", exc.file, exc.line)) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        where = Problem(
+            f"cannot read {path} ({getattr(exc, 'strerror', None) or exc})",
+            mark.file if mark else source.path,
+            mark.line if mark else None,
+            mark.column if mark else None,
+            "reference_data",
+        )
+        raise ScenarioError(where) from None
 
 
 def _effects(specs: list[schema.EffectSpec]) -> tuple[Effect, ...]:

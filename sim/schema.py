@@ -285,6 +285,11 @@ class ScenarioSpec(Model):
     risks: dict[Id, RiskSpec] = {}
     resources: dict[Id, ResourceSpec] = {}
     correlations: list[CorrelationSpec] = []
+    reference_data: Text | None = Field(
+        default=None,
+        description="a CSV of your own announced and actual launch dates, in the columns of the "
+        "bundled reference data (sim/data/reference-classes.csv), added to it for this scenario",
+    )
 
 
 def json_schema() -> dict[str, Any]:

@@ -27,7 +27,6 @@ from sim.reference import (
     dataset_path,
     read_forecasts,
     reference_classes,
-    reference_table,
     usable_classes,
 )
 
@@ -70,8 +69,18 @@ def test_partial_dates_resolve_to_the_documented_days():
     by_line = {f.line: f for f in read_forecasts()}
     for line, raw in enumerate(_raw_rows(), start=2):
         f = by_line[line]
-        if len(raw["announced_launch"]) == 4:  # "in 2024" is kept by 31 December 2024
-            assert f.announced_launch == dt.date(int(raw["announced_launch"]), 12, 31)
+        said = dt.date.fromisoformat(raw["announced_on"]) if len(raw["announced_on"]) == 10 else None
+        said_year = said.year if said is not None else None
+        if len(raw["announced_launch"]) == 4 and said_year and said_year < int(raw["announced_launch"]):
+            # "in 2024" is some day of 2024: its middle for Kaplan-Meier, the whole year for the fit.
+            year = int(raw["announced_launch"])
+            assert f.announced_launch == dt.date(year, 7, 1 if calendar.isleap(year) else 2)
+            assert f.announced_launch_period == (dt.date(year, 1, 1), dt.date(year, 12, 31))
+        if "/" in raw["announced_launch"]:  # a range "2026/2027" spans both years
+            first, last = raw["announced_launch"].split("/")
+            assert f.announced_launch_period is not None
+            assert f.announced_launch_period[0].isoformat().startswith(first)
+            assert f.announced_launch_period[1].isoformat().startswith(last)
         if len(raw["announced_on"]) == 7:  # a month stands for its middle day
             year, month = map(int, raw["announced_on"].split("-"))
             assert f.announced_on.year == year and f.announced_on.month == month
@@ -81,11 +90,22 @@ def test_partial_dates_resolve_to_the_documented_days():
 
 def test_the_slip_ratio_is_elapsed_over_announced_time():
     luna25 = next(f for f in read_forecasts() if f.mission == "Luna-25" and f.announced_on.year == 2014)
-    # Announced 3 Oct 2014 for 2018 (31 Dec 2018); launched 10 Aug 2023.
+    # Announced 3 Oct 2014 for 2018 (its middle day, 2 Jul 2018); launched 10 Aug 2023.
     expected = (dt.date(2023, 8, 10) - dt.date(2014, 10, 3)).days / (
-        dt.date(2018, 12, 31) - dt.date(2014, 10, 3)
+        dt.date(2018, 7, 2) - dt.date(2014, 10, 3)
     ).days
     assert luna25.ratio == expected
+    # The fit sees any instant of 2018 (and of each day named): a late ratio grows with the
+    # announcement and launch instants and shrinks with the announced one, so its range runs
+    # from (start of launch day, start of announcement day, end of 2018) to (end of launch day,
+    # end of announcement day, start of 2018).
+    lo, hi = luna25.ratio_bounds
+    on, on_end = dt.date(2014, 10, 3), dt.date(2014, 10, 4)
+    low = (dt.date(2023, 8, 10) - on).days / (dt.date(2019, 1, 1) - on).days
+    high = (dt.date(2023, 8, 11) - on_end).days / (dt.date(2018, 1, 1) - on_end).days
+    assert lo == pytest.approx(low, rel=1e-12)
+    assert hi == pytest.approx(high, rel=1e-12)
+    assert lo < luna25.ratio < hi
     waiting = next(f for f in read_forecasts() if f.mission == "Luna-28" and f.announced_on.year == 2019)
     assert waiting.censored
     assert waiting.ratio == (DATA_AS_OF - waiting.announced_on).days / waiting.horizon_days
@@ -156,7 +176,7 @@ def test_a_tie_counts_the_launch_before_the_censoring():
 
 
 def test_reference_form_scales_the_class_ratios_by_the_planned_duration():
-    d = parse_distribution({"reference": "russian-lunar", "planned": "2y"})
+    d = parse_distribution({"reference": "russian-lunar", "planned": "2y", "method": "empirical"})
     assert isinstance(d, ReferenceSlip)
     planned = 2 * 365.25
     values, probs = reference_classes()["russian-lunar"].support()
@@ -165,7 +185,7 @@ def test_reference_form_scales_the_class_ratios_by_the_planned_duration():
     assert d.var == pytest.approx(second - d.mean**2, rel=1e-12)
     median, _ = reference_classes()["russian-lunar"].quantile(0.5)
     assert d.mode == planned * median  # the deterministic plan uses the median
-    assert d.describe() == "reference(russian-lunar, planned 2y)"
+    assert d.describe() == "reference(russian-lunar, planned 2y, empirical)"
 
 
 @pytest.mark.parametrize("name", usable_classes())
@@ -239,7 +259,7 @@ def test_a_scenario_with_a_reference_runs_and_its_errors_are_located(write):
         milestones:
           luna26:
             title: Luna-26 launch
-            duration: {reference: russian-lunar, planned: 2y}
+            duration: {reference: russian-lunar, planned: 2y, method: empirical}
           after:
             title: After
             after: [luna26]
@@ -284,23 +304,35 @@ def _lunarsim(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_reference_command_lists_every_class_with_its_quantiles():
+def test_reference_command_lists_every_class_with_its_fitted_percentiles():
+    from sim.referenceview import classes_table
+
     r = _lunarsim("reference")
     assert r.returncode == 0, r.stderr
-    for row in reference_table():
+    for row in classes_table():
         line = next(ln for ln in r.stdout.splitlines() if ln.strip("│ ").startswith(f"{row['class']} "))
         cells = [c.strip() for c in line.strip("│").split("│")]
-        assert cells[1:4] == [str(row["forecasts"]), str(row["missions"]), str(row["censored"])]
-        for cell, key in zip(cells[4:7], ("p10", "p50", "p90"), strict=True):
-            q = row[key]
-            assert cell == ("—" if q is None else f"{'≥' if q['at_least'] else ''}{q['ratio']:.2f}")
+        assert cells[1:3] == [str(row["flown"]), str(row["waiting"])]
+        fitted = row["fitted"]
+        if fitted is None:
+            assert cells[3:] == ["—"] * (len(cells) - 3)
+            continue
+        assert cells[3] == f"{round(100 * row['pooling'])} %"
+        p50 = fitted["p50"]
+        assert cells[4] == f"{p50['ratio']:.2f} ({p50['interval'][0]:.2f}–{p50['interval'][1]:.2f})"
+        assert p50["interval"][0] <= p50["ratio"] <= p50["interval"][1]
     assert "Kaplan–Meier" in " ".join(r.stdout.split())
 
 
 def test_reference_command_json_is_the_library_table():
-    r = _lunarsim("reference", "--json")
+    from sim.referenceview import classes_table
+
+    r = _lunarsim("reference", "--json", "--planned", "5y")
     assert r.returncode == 0, r.stderr
-    assert json.loads(r.stdout) == json.loads(json.dumps(reference_table()))
+    assert json.loads(r.stdout) == json.loads(json.dumps(classes_table(5 * 365.25)))
+    bad = _lunarsim("reference", "--planned", "soon")
+    assert bad.returncode == 2 and bad.stderr.startswith("error: --planned: ")
+    assert "Traceback" not in bad.stderr
 
 
 def test_reference_command_lists_a_class_forecast_by_forecast():
@@ -318,15 +350,43 @@ def test_reference_command_lists_a_class_forecast_by_forecast():
 
 
 def test_readme_quotes_the_russian_class_truly():
+    from sim.referenceview import classes_table
+
     readme = " ".join((ROOT / "README.md").read_text(encoding="utf-8").split())
     cls = reference_classes()["russian-lunar"]
+    row = next(r for r in classes_table() if r["class"] == "russian-lunar")
+    p50, p90 = row["fitted"]["p50"], row["fitted"]["p90"]
+    lo, hi = p50["interval"]
+    assert (
+        f"median ratio of a two-year announcement is **{p50['ratio']:.2f}** (80 % interval "
+        f"{lo:.2f}–{hi:.2f}) and the 90th percentile **{p90['ratio']:.2f}**"
+    ) in readme
     launched = sum(not f.censored for f in cls.forecasts)
-    p50, p90 = cls.quantile(0.5)[0], cls.quantile(0.9)[0]
-    assert f"median ratio is **{p50:.2f}** and the 90th percentile **{p90:.2f}**" in readme
-    assert f"from {cls.n} announcements of which only {launched} (all Luna-25)" in readme
+    assert f"({cls.n} announcements, of which only {launched} have flown, all Luna-25)" in readme
     assert {f.mission for f in cls.forecasts if not f.censored} == {"Luna-25"}
     rows = read_forecasts()
     assert f"{len(rows)} announced launch dates of {len({f.mission for f in rows})} lunar" in readme
+
+
+def test_readme_and_format_quote_the_leave_one_out_scores_truly():
+    from sim.slipscore import bundled_validation
+
+    scores = {r["class"]: r for r in bundled_validation()}
+    overall, russian = scores["overall"], scores["russian-lunar"]
+    readme = " ".join((ROOT / "README.md").read_text(encoding="utf-8").split())
+    doc = " ".join((ROOT / "docs" / "scenario-format.md").read_text(encoding="utf-8").split())
+    skill = round(100 * overall["crps_skill_vs_empirical"])
+    fit, km, on_time = (f"{overall[k]:.3f}" for k in ("crps_fitted", "crps_empirical", "crps_on_time"))
+    versus = f"{fit} against {km}; \"on time\" scores {on_time})"
+    assert f"score **{skill} %** better" in readme and f"(CRPS {versus}" in readme
+    assert f"CRPS is {skill} % lower than Kaplan–Meier's overall ({versus}" in doc
+    ru_fit, ru_km = f"{russian['crps_fitted']:.3f}", f"{russian['crps_empirical']:.3f}"
+    assert f"(on `russian-lunar`, {ru_fit} against {ru_km})" in readme
+    assert f"(`russian-lunar`: CRPS {ru_fit} against {ru_km})" in doc
+    # "better on every class with five or more launched announcements", as both say
+    for row in scores.values():
+        if row["flown"] >= 5:
+            assert row["crps_fitted"] < row["crps_empirical"], row["class"]
 
 
 def test_format_reference_counts_the_dataset_truly():
@@ -348,7 +408,7 @@ def test_a_reference_duration_under_way_at_as_of_is_conditioned_on_not_being_don
         milestones:
           luna:
             title: Luna launches
-            duration: {reference: russian-lunar, planned: 1.2y}
+            duration: {reference: russian-lunar, planned: 1.2y, method: empirical}
         """
     )
     scenario = sim.load(path)
@@ -365,3 +425,23 @@ def test_a_reference_duration_under_way_at_as_of_is_conditioned_on_not_being_don
     for v, p in zip(d._support[~below], rest, strict=True):
         share = float(np.mean(np.isclose(x, v, rtol=1e-9)))
         assert abs(share - p) <= 4 * math.sqrt(p * (1 - p) / n)
+
+
+def test_dates_are_shown_as_the_sources_gave_them():
+    from sim.reference import period_text
+
+    for raw, f in zip(_raw_rows(), read_forecasts(), strict=True):
+        for column, day, period in (
+            ("announced_on", f.announced_on, f.announced_on_period),
+            ("announced_launch", f.announced_launch, f.announced_launch_period),
+            ("launched_on", f.launched_on, f.launched_on_period),
+        ):
+            if day is None:
+                continue
+            shown = period_text(day, period)
+            if period is not None and column == "announced_launch" and period[0] > f.announced_on:
+                # A period opening on or before the announcement is shown from the day after it.
+                clipped = period[0] == f.announced_on + dt.timedelta(days=1)
+                assert shown == raw[column] or (clipped and shown.endswith(period[1].isoformat()))
+                continue
+            assert shown == raw[column], (f.line, column)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import sys
 import time
 import traceback
@@ -773,22 +774,53 @@ def reference(
         typer.Argument(metavar="NAME", help="A class to list forecast by forecast (default: all classes)."),
     ] = None,
     json_out: Annotated[bool, typer.Option("--json", help="Print the table as JSON instead.")] = False,
+    validate: Annotated[
+        bool,
+        typer.Option(
+            "--validate",
+            help="Score the fitted model, Kaplan-Meier and 'on time' leaving one mission out at a time.",
+        ),
+    ] = False,
+    planned: Annotated[
+        str,
+        typer.Option("--planned", help="The announced time to launch the percentiles are for (lead time)."),
+    ] = "2y",
     debug: Debug = False,
 ) -> None:
-    """List the reference classes with their slip-ratio quantiles, or one class's forecasts.
+    """List the reference classes with their fitted slip-ratio percentiles, or one class's forecasts.
 
     \b
     Examples:
       lunarsim reference
+      lunarsim reference --planned 5y
       lunarsim reference russian-lunar
+      lunarsim reference --validate
     """
 
     def act() -> None:
-        from sim.cli.render import print_forecasts, print_reference
-        from sim.reference import reference_table, slip_class
+        from sim.cli.render import print_forecasts, print_reference, print_validation
+        from sim.reference import slip_class
+        from sim.units import parse_duration
 
+        if validate:
+            from sim.slipscore import bundled_validation
+
+            scores = bundled_validation()
+            if json_out:
+                sys.stdout.write(json.dumps(scores, indent=2, ensure_ascii=False) + "\n")
+            else:
+                print_validation(scores)
+            return
         if name is None:
-            rows = reference_table()
+            from sim.referenceview import classes_table
+
+            try:
+                days = parse_duration(planned)
+            except ValueError as exc:
+                _fail(2, f"error: --planned: {exc}")
+            if not days > 0:
+                _fail(2, "error: --planned: must be more than 0")
+            rows = classes_table(days)
             if json_out:
                 sys.stdout.write(json.dumps(rows, indent=2, ensure_ascii=False) + "\n")
             else:
@@ -807,6 +839,7 @@ def reference(
                     "announced_launch": f.announced_launch.isoformat(),
                     "launched_on": f.launched_on.isoformat() if f.launched_on else None,
                     "ratio": round(f.ratio, 3),
+                    "ratio_range": [round(x, 3) if math.isfinite(x) else None for x in f.ratio_bounds],
                     "censored": f.censored,
                     "announcement_source": f.announcement_source,
                     "launch_source": f.launch_source,

@@ -123,6 +123,17 @@ def print_backtest(scores: Backtest, file: IO[str] | None = None) -> None:
     )
 
 
+def _fitted_cell(cell: object) -> str:
+    if not isinstance(cell, dict):
+        return "—"
+    lo, hi = cell["interval"]
+    return f"{cell['ratio']:.2f} ({lo:.2f}–{hi:.2f})"
+
+
+def _ratio_only(cell: object) -> str:
+    return f"{cell['ratio']:.2f}" if isinstance(cell, dict) else "—"
+
+
 def _ratio_cell(cell: object) -> str:
     if not isinstance(cell, dict):
         return "—"
@@ -130,41 +141,107 @@ def _ratio_cell(cell: object) -> str:
 
 
 def print_reference(rows: list[dict[str, object]], file: IO[str] | None = None) -> None:
-    """Print each reference class with its counts and slip-ratio quantiles."""
+    """Print each reference class: counts, pooling, the fitted percentiles with their intervals
+    and the Kaplan-Meier median."""
     from rich.console import Console
     from rich.table import Table
 
     from sim.reference import DATA_AS_OF, MIN_FORECASTS, MIN_HORIZON_DAYS
+    from sim.referenceview import LEVEL
 
     console = Console(
-        file=file, soft_wrap=False, width=140 if file is not None and not file.isatty() else None
+        file=file, soft_wrap=False, width=160 if file is not None and not file.isatty() else None
     )
+    planned = rows[0]["planned_years"] if rows else 2
     table = Table(
-        title=f"Slip ratio (actual ÷ announced time to launch) by reference class, data as of {DATA_AS_OF}",
+        title=(
+            "Slip ratio (actual ÷ announced time to launch) by reference class, for an announcement "
+            f"{planned:g} years ahead, data as of {DATA_AS_OF}"
+        ),
         title_justify="left",
     )
+    # In a narrow terminal P10, the longest horizon and the Kaplan-Meier median give way
+    # (`--json` has them all).
+    wide = console.width >= 130
+    columns = ["flown", "waiting", "pooled", "longest flown", "P10", "P50", "P90", "KM P50"]
+    if not wide:
+        columns = ["flown", "waiting", "pooled", "P50", "P90"]
     table.add_column("class", no_wrap=True)
-    for col in ("forecasts", "missions", "censored", "P10", "P50", "P90"):
+    for col in columns:
         table.add_column(col, justify="right", no_wrap=True)
-    # In a narrow terminal the descriptions give way; `lunarsim reference CLASS` still shows them.
-    wide = console.width >= 110
-    if wide:
-        table.add_column("what", ratio=1, overflow="fold", min_width=30)
     for row in rows:
-        table.add_row(
-            str(row["class"]),
-            str(row["forecasts"]),
-            str(row["missions"]),
-            str(row["censored"]),
-            *(_ratio_cell(row[k]) for k in ("p10", "p50", "p90")),
-            *([_escape(str(row["description"]))] if wide else []),
-        )
+        fitted = row["fitted"] if isinstance(row["fitted"], dict) else {}
+        km = row["empirical"] if isinstance(row["empirical"], dict) else {}
+        pooling = row["pooling"]
+        longest = row["longest_flown_years"]
+        cells = {
+            "flown": str(row["flown"]),
+            "waiting": str(row["waiting"]),
+            "pooled": "—" if pooling is None else f"{round(100 * float(str(pooling)))} %",
+            "longest flown": "—" if longest is None else f"{longest} y",
+            "P10": _fitted_cell(fitted.get("p10")),
+            "P50": _fitted_cell(fitted.get("p50")),
+            "P90": _fitted_cell(fitted.get("p90")) if wide else _ratio_only(fitted.get("p90")),
+            "KM P50": _ratio_cell(km.get("p50")),
+        }
+        table.add_row(str(row["class"]), *(cells[c] for c in columns))
     console.print(table)
     console.print(
-        "censored = not launched yet (counted as 'at least this late', Kaplan–Meier); "
-        f"≥ = a lower bound, the class's longest waits are still waiting; — = fewer than "
-        f"{MIN_FORECASTS} forecasts; announcements less than {MIN_HORIZON_DAYS} days before the "
-        "launch they named are left out. Use a class as {reference: russian-lunar, planned: 2y}.",
+        "P10/P50/P90: the fitted slip model (lognormal, partial pooling toward the whole record, "
+        f"interval-coded dates, lead time), with {round(100 * LEVEL)} % intervals for each percentile; "
+        "pooled = how much of the class's estimate comes from the whole record rather than its own "
+        "rows; longest flown = the longest announced horizon of a launched announcement (beyond it "
+        "the model extrapolates); KM P50 = the class's Kaplan–Meier median (≥ = a lower bound). "
+        f"waiting = not launched yet (censored); — = fewer than {MIN_FORECASTS} announcements; "
+        f"announcements less than {MIN_HORIZON_DAYS} days before the launch they named are left out. "
+        "Use a class as {reference: russian-lunar, planned: 2y}; add method: empirical for the "
+        "Kaplan–Meier draws. `lunarsim reference --validate` scores both.",
+        highlight=False,
+    )
+
+
+def print_validation(rows: list[dict[str, object]], file: IO[str] | None = None) -> None:
+    """Print the leave-one-mission-out scores per class and overall."""
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(
+        file=file, soft_wrap=False, width=160 if file is not None and not file.isatty() else None
+    )
+    table = Table(
+        title=(
+            "Leave-one-mission-out scores of the slip forecasts "
+            "(CRPS: lower is better; log score: higher is better)"
+        ),
+        title_justify="left",
+    )
+    # In a narrow terminal the "on time" columns give way (`--json` has them).
+    wide = console.width >= 120
+    columns = ["scored", "flown", "CRPS fitted", "CRPS KM", "CRPS on time", "fitted vs KM"]
+    columns += ["log fitted", "log KM", "log on time"]
+    if not wide:
+        columns = [c for c in columns if "on time" not in c]
+    table.add_column("class", no_wrap=True)
+    for col in columns:
+        table.add_column(col, justify="right", no_wrap=True)
+    for row in rows:
+        skill = row["crps_skill_vs_empirical"]
+        cells = {
+            "scored": str(row["scored"]),
+            "flown": str(row["flown"]),
+            "fitted vs KM": "—" if skill is None else f"{100 * float(str(skill)):+.0f} %",
+        }
+        for method, label in (("fitted", "fitted"), ("empirical", "KM"), ("on_time", "on time")):
+            cells[f"CRPS {label}"] = f"{float(str(row[f'crps_{method}'])):.3f}"
+            cells[f"log {label}"] = f"{float(str(row[f'log_{method}'])):.2f}"
+        table.add_row(str(row["class"]), *(cells[c] for c in columns))
+    console.print(table)
+    console.print(
+        "Each mission's announcements are held out in turn, the model refitted and the "
+        "Kaplan–Meier recomputed without them, and each held-out announcement scored in every "
+        "class it belongs to. CRPS in units of the slip ratio; announcements not flown yet count "
+        "only for the probability put below their wait so far. fitted vs KM = how much lower the "
+        "fitted model's CRPS is. Method: docs/scenario-format.md#reference-classes.",
         highlight=False,
     )
 
@@ -174,7 +251,9 @@ def print_forecasts(name: str, file: IO[str] | None = None) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from sim.reference import slip_class
+    from sim.reference import MIN_FORECASTS, period_text, slip_class
+    from sim.referenceview import class_row
+    from sim.slipfit import class_fit
 
     cls = slip_class(name)
     console = Console(
@@ -190,16 +269,29 @@ def print_forecasts(name: str, file: IO[str] | None = None) -> None:
     for f in sorted(cls.forecasts, key=lambda f: (f.mission, f.announced_on)):
         table.add_row(
             _escape(f.mission),
-            f.announced_on.isoformat(),
-            f.announced_launch.isoformat(),
-            f.launched_on.isoformat() if f.launched_on else "not yet",
+            period_text(f.announced_on, f.announced_on_period),
+            period_text(f.announced_launch, f.announced_launch_period),
+            period_text(f.launched_on, f.launched_on_period) if f.launched_on else "not yet",
             f"{'>' if f.censored else ''}{f.ratio:.2f}",
             *([_escape(f.announcement_source)] if wide else []),
         )
     console.print(table)
+    if cls.n >= MIN_FORECASTS:
+        row = class_row(cls, class_fit(name))
+        fitted = row["fitted"]
+        cells = ", ".join(f"{k.upper()} {_fitted_cell(fitted[k])}" for k in ("p10", "p50", "p90"))
+        longest = row["longest_flown_years"]
+        console.print(
+            f"Fitted slip ratio for a 2-year announcement: {cells} (80 % intervals); "
+            f"{row['flown']} flown and {row['waiting']} waiting; pooled {round(100 * row['pooling'])} % "
+            "toward the whole record; longest flown horizon "
+            f"{'—' if longest is None else f'{longest} y'}.",
+            highlight=False,
+        )
     console.print(
-        "ratio = (launch − announced on) ÷ (for − announced on); >x = not launched yet, so at least x. "
-        "`lunarsim reference --json " + cls.name + "` gives every source.",
+        "Dates as the sources give them (a year, a month or a range is any day of it); ratio = "
+        "(launch − announced on) ÷ (for − announced on) at the periods' middle days; >x = not "
+        "launched yet, so at least x. `lunarsim reference --json " + cls.name + "` gives every source.",
         highlight=False,
     )
 

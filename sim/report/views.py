@@ -18,6 +18,7 @@ from sim import summary
 from sim.aggregates import ordered, percentiles, quantile_band
 from sim.doneby import done_by
 from sim.percentiles import PERCENTILES
+from sim.referenceview import reference_uses, use_sentence
 from sim.report.charts.conditioned import figure_id, settled_branch
 from sim.report.headline import Headline, day_text
 from sim.scenario import Scenario
@@ -277,6 +278,7 @@ def provenance(results: list[Result], when: dt.datetime) -> dict[str, Any]:
                 "start": r.scenario.start.isoformat(),
                 "horizon": r.scenario.horizon.isoformat(),
                 "as_of": None if r.scenario.as_of is None else r.scenario.as_of.isoformat(),
+                "reference": [use_sentence(u) for u in reference_uses(r.scenario.milestones)],
             }
             for r in results
         ],
