@@ -54,6 +54,9 @@ class Draws:
     # conditioning made fail (they would have completed by the status day), per iteration.
     # Filled in by the engine with the accepted draws, so the inputs describe the attempts used.
     forced_fails: dict[int, np.ndarray] = field(default_factory=dict)
+    # The retry times as drawn, never written: conditioning writes into a run's own copies
+    # (`own_conditioning`), so that every run on these draws starts from the same prior.
+    retry_drawn: dict[int, np.ndarray] = field(default_factory=dict)
     # Status-date conditioning of milestones with attempts: (rounds, 2·attempts + 1) uniforms
     # per iteration, drawn when the engine reaches the milestone (`condition_rounds`).
     cond_shape: dict[int, tuple[int, int]] = field(default_factory=dict)
@@ -64,6 +67,24 @@ class Draws:
     # Conditioned rows' draws where the status date does not bind, made once (`free_draw`) and
     # shared by the variants `with_inputs` makes of these draws.
     free: dict[int, np.ndarray] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not self.retry_drawn:
+            self.retry_drawn = dict(self.retry_after)
+
+    def own_conditioning(self) -> None:
+        """Give a run its own arrays for what status-date conditioning writes.
+
+        The retry times of conditioned milestones start again from their drawn values and no
+        attempt is forced to fail yet, so a run on these draws (or on a variant `with_inputs`
+        made of them, before or after) gives what a fresh run of the same inputs gives.
+        """
+        self.retry_after = {
+            row: a.copy() if row in self.duration_u else a for row, a in self.retry_drawn.items()
+        }
+        self.forced_fails = {
+            row: np.zeros(self.n, dtype=np.int64) for row in self.attempt_u if row in self.duration_u
+        }
 
     def free_draw(self, row: int, dist: Distribution) -> np.ndarray:
         """A conditioned row's draws for starts at which the status date does not bind.
@@ -206,6 +227,8 @@ def with_inputs(
     changed = replace(
         draws,
         duration=draws.duration.copy(),  # the engine fills in status-date-conditioned rows
+        retry_after=dict(draws.retry_drawn),
+        forced_fails={},
         risk_occurred={**draws.risk_occurred, **(risk_occurred or {})},
         outcome={**draws.outcome, **(outcome or {})},
         scale={},
@@ -317,6 +340,7 @@ def merge(parts: list[Draws], duration: np.ndarray) -> Draws:
         duration_u=joined("duration_u"),
         attempt_u=joined("attempt_u"),
         retry_after=joined("retry_after"),
+        retry_drawn=joined("retry_drawn"),
         hold=joined("hold"),
         risk_occurred=joined("risk_occurred"),
         outcome=joined("outcome"),

@@ -31,13 +31,9 @@ class Rows:
         self.horizon_end = end_of_day(plan.scenario.horizon_days)
         self.milestones = plan.milestones
         self.pred_rows = tuple(np.array([x.pred for x in links], dtype=np.int16) for links in plan.links)
-        for row in draws.duration_u:
-            # Conditioning writes these per iteration: into arrays of this run's own, never into
-            # ones that other draws (sampling.with_inputs) share.
-            if plan.needs_attempts[row]:
-                draws.forced_fails[row] = np.zeros(draws.n, dtype=np.int64)
-            if row in draws.retry_after:
-                draws.retry_after[row] = draws.retry_after[row].copy()
+        # Conditioning writes per iteration: into arrays of this run's own, never into ones
+        # that other draws (sampling.with_inputs) share.
+        draws.own_conditioning()
 
     def size(self, cols: Cols) -> int:
         return self.n if isinstance(cols, slice) else cols.size

@@ -67,9 +67,7 @@ def run(plan: Plan, draws: Draws, out: EngineOutput) -> None:
         for row, m in enumerate(ms)
     )
     rounds: dict[int, np.ndarray] = {}  # filled the first time a milestone needs them
-    for row in draws.duration_u:
-        if plan.needs_attempts[row]:
-            draws.forced_fails[row] = np.zeros(draws.n, dtype=np.int64)
+    draws.own_conditioning()  # conditioning writes into arrays of this run's own
     has_lags = draws.lag.shape[0] > 0
     for i in range(draws.n):
         it = _Iteration(plan, rows, draws, i, free, late, rounds)
