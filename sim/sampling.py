@@ -67,6 +67,9 @@ class Draws:
     # Conditioned rows' draws where the status date does not bind, made once (`free_draw`) and
     # shared by the variants `with_inputs` makes of these draws.
     free: dict[int, np.ndarray] = field(default_factory=dict)
+    # For draws that are some columns of others (`columns`): each column's place in the chunks
+    # of `streams`, so that the streams drawn on demand give those columns their own numbers.
+    origin: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         if not self.retry_drawn:
@@ -107,7 +110,53 @@ class Draws:
         rounds, width = self.cond_shape[row]
         key = ("condition", self.ids[row])
         parts = [input_stream(seq, *key).random((rounds, width, size)) for seq, size in self.streams]
-        return parts[0] if len(parts) == 1 else np.concatenate(parts, axis=-1)
+        got = parts[0] if len(parts) == 1 else np.concatenate(parts, axis=-1)
+        return got if self.origin is None else got[..., self.origin]
+
+    def round_uniforms(
+        self, row: int, cols: np.ndarray, rounds: np.ndarray, cached: np.ndarray | None = None
+    ) -> np.ndarray:
+        """The proposal uniforms (width, len(cols)) of round `rounds[j]` of iteration `cols[j]`
+        (see sim.engines.queued): the pre-drawn rounds first (`cached`: `condition_rounds(row)`),
+        then a stream of the iteration's own, so that each round has the same numbers whichever
+        engine asks and however chunks were merged."""
+        drawn, width = self.cond_shape[row]
+        first = self.condition_rounds(row) if cached is None else cached
+        out = first[np.minimum(rounds, drawn - 1), :, cols].T.copy()
+        for j in np.flatnonzero(rounds >= drawn):
+            extra = int(rounds[j]) - drawn
+            rng = own_stream(self, "requeue", row, int(cols[j]))
+            out[:, j] = rng.random((extra + 1, width))[extra]
+        return out
+
+    def columns(self, idx: np.ndarray) -> Draws:
+        """These draws for iterations `idx` only (each keeps its own streams drawn on demand)."""
+
+        def cut(d: dict) -> dict:
+            return {key: a[..., idx] for key, a in d.items()}
+
+        place = np.arange(self.n) if self.origin is None else self.origin
+        return Draws(
+            n=idx.size,
+            duration=self.duration[:, idx],
+            lag=self.lag[:, idx],
+            scale=cut(self.scale),
+            add=cut(self.add),
+            cancel=cut(self.cancel),
+            success=cut(self.success),
+            duration_u=cut(self.duration_u),
+            attempt_u=cut(self.attempt_u),
+            retry_after=cut(self.retry_drawn),
+            hold=cut(self.hold),
+            risk_occurred=cut(self.risk_occurred),
+            outcome=cut(self.outcome),
+            amount=cut(self.amount),
+            cond_shape=self.cond_shape,
+            streams=self.streams,
+            ids=self.ids,
+            free=cut(self.free),
+            origin=place[idx],
+        )
 
     def scale_of(self, row: int) -> np.ndarray | float:
         return self.scale.get(row, 1.0)
@@ -297,9 +346,16 @@ def fallback_rng(draws: Draws, row: int, i: int) -> np.random.Generator:
     Seeded from the iteration's chunk seed, the row and the iteration's place in its chunk, so
     it is the same whichever engine asks and however chunks were merged.
     """
+    return own_stream(draws, "fallback", row, i)
+
+
+def own_stream(draws: Draws, kind: str, row: int, i: int) -> np.random.Generator:
+    """The stream `kind` of milestone `row` in iteration `i` of these draws (see fallback_rng)."""
+    if draws.origin is not None:
+        i = int(draws.origin[i])
     for seq, size in draws.streams:
         if i < size:
-            return input_stream(seq, "fallback", draws.ids[row], i)
+            return input_stream(seq, kind, draws.ids[row], i)
         i -= size
     raise IndexError("iteration outside these draws")
 
