@@ -261,3 +261,30 @@ def test_a_switched_off_risk_is_the_run_with_its_probability_at_zero(scenario, e
     rerun = run_engine(engine, plan_off, draw(plan_off, seq, n))
     assert np.array_equal(switched.finish, rerun.finish)
     assert np.array_equal(switched.driver, rerun.driver)
+
+
+@pytest.mark.parametrize("engine", ["simpy", "vector"])
+def test_a_switched_off_correlated_risk_is_its_variant_at_probability_zero(write, engine):
+    """A risk in a correlation group: switched off on the run's draws, it is a variant of the
+    file (`extends`, probability 0), which keeps the file's copula, iteration by iteration."""
+    from sim.engines import run_engine
+    from sim.plan import compile_plan
+    from sim.sampling import draw, with_inputs
+
+    text = STATUS + """
+      other:
+        probability: 0.5
+        effects: [{milestones: [c], add: {uniform: [5d, 30d]}}]
+    correlations:
+      - {milestones: [b, c], risks: [strike, other], rho: 0.3}
+"""
+    sc = sim.load(write(text, "base.yaml"))
+    off = sim.load(write("extends: base.yaml\nrisks: {strike: {probability: 0}}\n", "off.yaml"))
+    plan, plan_off = compile_plan(sc), compile_plan(off)
+    seq = np.random.SeedSequence(8)
+    n = 3000
+    draws = draw(plan, seq, n)
+    run_engine(engine, plan, draws)
+    switched = run_engine(engine, plan, with_inputs(plan, draws, {"strike": np.zeros(n, dtype=bool)}))
+    rerun = run_engine(engine, plan_off, draw(plan_off, seq, n))
+    assert np.array_equal(switched.finish, rerun.finish)
