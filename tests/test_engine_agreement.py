@@ -226,7 +226,7 @@ def test_resources_that_bind_give_identical_arrays_in_both_engines(
     assert_same_inputs(plan, da, db)
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     text=scenarios(),
     seed=st.integers(0, 2**32 - 1),
@@ -259,7 +259,7 @@ def test_status_date_retries_that_queue_give_identical_arrays_in_both_engines(
     sc = sim.load(path)
     plan = compile_plan(sc)
     seq = np.random.SeedSequence(seed)
-    da, db = draw(plan, seq, 150), draw(plan, seq, 150)
+    da, db = draw(plan, seq, 100), draw(plan, seq, 100)
     try:
         a = run_engine("vector", plan, da)
     except ValueError as exc:  # almost every future done by the status date: both refuse
