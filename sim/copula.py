@@ -3,7 +3,7 @@
 A Gaussian copula with parameter r gives continuous marginals the rank correlation
 (6/pi) asin(r/2). Marginals with atoms (discrete and empirical durations, risk occurrences) tie,
 and ties shrink the rank correlation of the samples: two 50/50 two-point durations at r = 0.618
-measure only about 0.43. So each pair's r is found numerically so that the population Spearman
+measure only 0.42 (2/pi asin 0.618). So each pair's r is found numerically so that the population Spearman
 correlation of the samples, with ties taking their mid-ranks (what scipy.stats.spearmanr and
 `sim.sensitivity.spearman` measure), is the rho written.
 
@@ -16,11 +16,16 @@ probabilities, it is a sum of one-dimensional normal integrals, done here on a f
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from sim.distributions import Distribution
+
+if TYPE_CHECKING:
+    from sim.scenario import Correlation, Scenario
 
 # A marginal is None (continuous) or the cumulative probabilities of its atoms, the last 1.
 Steps = tuple[float, ...] | None
@@ -96,6 +101,28 @@ def members(durations: list[Distribution | None], probabilities: list[float]) ->
     out: list[Steps] = [d.steps if d is not None else (1.0,) for d in durations]
     out += [(1.0 - p, 1.0) if 0.0 < p < 1.0 else (1.0,) for p in probabilities]
     return out
+
+
+def of_group(scenario: Scenario, group: Correlation) -> list[Steps]:
+    """The marginals a group's copula is solved for: its base's where it keeps them, else its own."""
+    if group.basis is not None:
+        return list(group.basis)
+    return members(
+        [scenario.milestones[m].duration for m in group.milestones],
+        [scenario.risks[r].probability for r in group.risks],
+    )
+
+
+def keep_base(scenario: Scenario, base: Scenario) -> Scenario:
+    """`scenario` with each correlation group that `base` also has (the same members and rho)
+    solved for the base's marginals, so that its latent normals are the base's: changing a
+    member's distribution or probability re-draws that member alone (common random numbers)."""
+    same = {(g.milestones, g.risks, g.rho): g for g in base.correlations}
+    groups = []
+    for g in scenario.correlations:
+        was = same.get((g.milestones, g.risks, g.rho))
+        groups.append(g if was is None else replace(g, basis=tuple(of_group(base, was))))
+    return replace(scenario, correlations=tuple(groups))
 
 
 def is_psd(m: np.ndarray) -> bool:

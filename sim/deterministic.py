@@ -6,9 +6,7 @@ import dataclasses
 import math
 from dataclasses import dataclass, field
 
-from sim.doneby import end_of_day
 from sim.engines import run_engine
-from sim.engines.timing import late_after
 from sim.plan import Plan, compile_plan
 from sim.sampling import plan_draws
 from sim.scenario import Scenario
@@ -29,21 +27,28 @@ def deterministic_plan(scenario: Scenario, plan: Plan | None = None) -> Determin
     out = run_engine(engine, plan, draws)
     finish = {mid: float(out.finish[i, 0]) for i, mid in enumerate(plan.ids)}
     warnings = []
-    as_of = scenario.as_of_days
-    if as_of is not None:
-        for i, mid in enumerate(plan.ids):
-            m = scenario.milestones[mid]
-            if m.actual is not None or (m.not_before is not None and m.not_before > as_of):
-                continue
-            ready = max((out.finish[link.pred, 0] for link in plan.links[i]), default=0.0)
-            late = late_after(end_of_day(as_of), m.not_before, m.window)
-            if math.isfinite(ready) and ready + m.duration.high <= late:
-                warnings.append(
-                    f"milestone {mid!r} has no actual but it would be done by as_of "
-                    f"{scenario.as_of} in the plan; it is taken to finish just after that day "
-                    "(add an actual?)"
-                )
+    if scenario.as_of_days is not None:
+        for row, mid in enumerate(plan.ids):
+            # The engines leave a conditioned duration NaN where nothing the milestone could draw
+            # completes after the status day from the start it has in the plan (after any wait
+            # for a resource): the status date then forces what happens, as said here.
+            if plan.conditioned[row] and math.isnan(draws.duration[row, 0]):
+                warnings.append(_forced(mid, scenario.as_of, plan.needs_attempts[row]))
     return DeterministicPlan(finish, warnings)
+
+
+def _forced(mid: str, as_of: object, attempts: bool) -> str:
+    """The warning for a milestone without an actual that the plan has done by the status date."""
+    head = f"milestone {mid!r} has no actual but it would be done by as_of {as_of} in the plan; "
+    if attempts:
+        what = (
+            "every attempt that would be done by then is taken to have failed: it is done only if "
+            "a later attempt (a retry, which may first wait for a resource) completes after that day "
+            "and succeeds, and never if none does"
+        )
+    else:
+        what = "it is taken to finish at the first moment after that day that it can (in its window, if any)"
+    return head + what + " (add an actual?)"
 
 
 def default_headline(scenario: Scenario, plan: DeterministicPlan) -> str:

@@ -92,7 +92,8 @@ class Distribution(ABC):
     @property
     @abstractmethod
     def mode(self) -> float:
-        """The plan value: the mode, or the median where there is no unique mode."""
+        """The plan value: the mode, or the median where there is no unique mode (for forms on
+        listed values, the inverted-CDF median)."""
 
     @property
     @abstractmethod
@@ -170,6 +171,14 @@ class _Atoms(Distribution):
     @property
     def steps(self) -> tuple[float, ...] | None:
         return tuple(float(c) for c in self._cum)
+
+    def _plan_value(self) -> float:
+        """The most likely value; where several tie, the inverted-CDF median (ppf(1/2): the
+        smallest value whose cumulative probability reaches 1/2), a value the form can take."""
+        top = np.flatnonzero(self._probs == self._probs.max())
+        if top.size == 1:
+            return float(self._support[top[0]])
+        return float(self.ppf(np.array([0.5]))[0])
 
     def ppf(self, u: np.ndarray) -> np.ndarray:
         idx = np.searchsorted(self._cum, np.asarray(u, dtype=float), side="left")
@@ -279,8 +288,7 @@ class Discrete(_Atoms):
 
     @property
     def mode(self) -> float:
-        # The support is sorted, and argmax returns the first maximum: ties go to the smaller value.
-        return float(self._support[int(np.argmax(self._probs))])
+        return self._plan_value()
 
     def describe(self) -> str:
         pairs = sorted(zip(self.values, self.probs, strict=True))
@@ -316,10 +324,7 @@ class Empirical(_Atoms):
 
     @property
     def mode(self) -> float:
-        top = np.flatnonzero(self._probs == self._probs.max())
-        if top.size == 1:
-            return float(self._support[top[0]])
-        return float(np.median(self.values))
+        return self._plan_value()
 
     def describe(self) -> str:
         shown = [_fmt(v, self.unit) for v in self.values]

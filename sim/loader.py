@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from sim import schema
+from sim.errors import ScenarioError
 from sim.extends import read_chain
 from sim.scenario import (
     Branch,
@@ -35,7 +36,21 @@ def load(path: str | Path) -> Scenario:
     Raises ScenarioError listing every problem found, each with file, line, column and key path.
     """
     source, chain = read_chain(Path(path))
-    return from_source(source, chain)
+    return keep_base_copulas(from_source(source, chain), chain)
+
+
+def keep_base_copulas(scenario: Scenario, chain: list[Path]) -> Scenario:
+    """A scenario that extends another keeps the base's copula for each correlation group it
+    does not change (sim.copula.keep_base), so a variant draws the base's numbers there too."""
+    if len(chain) < 2 or not scenario.correlations:
+        return scenario
+    from sim.copula import keep_base
+
+    try:
+        base = load(chain[1])
+    except ScenarioError:  # a base that is not a whole scenario on its own: nothing to keep
+        return scenario
+    return keep_base(scenario, base)
 
 
 def from_source(source: Source, chain: list[Path]) -> Scenario:

@@ -87,11 +87,7 @@ def _copula_matrix(scenario: Scenario, group: Correlation) -> np.ndarray:
     """The copula parameters that give the group's members rank correlation `rho` (validated)."""
     from sim import copula
 
-    marginals = copula.members(
-        [scenario.milestones[m].duration for m in group.milestones],
-        [scenario.risks[r].probability for r in group.risks],
-    )
-    return copula.matrix(group.rho, marginals)
+    return copula.matrix(group.rho, copula.of_group(scenario, group))
 
 
 def _topological(scenario: Scenario) -> list[str]:

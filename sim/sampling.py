@@ -54,6 +54,9 @@ class Draws:
     # conditioning made fail (they would have completed by the status day), per iteration.
     # Filled in by the engine with the accepted draws, so the inputs describe the attempts used.
     forced_fails: dict[int, np.ndarray] = field(default_factory=dict)
+    # The retry times as drawn, never written: conditioning writes into a run's own copies
+    # (`own_conditioning`), so that every run on these draws starts from the same prior.
+    retry_drawn: dict[int, np.ndarray] = field(default_factory=dict)
     # Status-date conditioning of milestones with attempts: (rounds, 2·attempts + 1) uniforms
     # per iteration, drawn when the engine reaches the milestone (`condition_rounds`).
     cond_shape: dict[int, tuple[int, int]] = field(default_factory=dict)
@@ -64,6 +67,27 @@ class Draws:
     # Conditioned rows' draws where the status date does not bind, made once (`free_draw`) and
     # shared by the variants `with_inputs` makes of these draws.
     free: dict[int, np.ndarray] = field(default_factory=dict)
+    # For draws that are some columns of others (`columns`): each column's place in the chunks
+    # of `streams`, so that the streams drawn on demand give those columns their own numbers.
+    origin: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        if not self.retry_drawn:
+            self.retry_drawn = dict(self.retry_after)
+
+    def own_conditioning(self) -> None:
+        """Give a run its own arrays for what status-date conditioning writes.
+
+        The retry times of conditioned milestones start again from their drawn values and no
+        attempt is forced to fail yet, so a run on these draws (or on a variant `with_inputs`
+        made of them, before or after) gives what a fresh run of the same inputs gives.
+        """
+        self.retry_after = {
+            row: a.copy() if row in self.duration_u else a for row, a in self.retry_drawn.items()
+        }
+        self.forced_fails = {
+            row: np.zeros(self.n, dtype=np.int64) for row in self.attempt_u if row in self.duration_u
+        }
 
     def free_draw(self, row: int, dist: Distribution) -> np.ndarray:
         """A conditioned row's draws for starts at which the status date does not bind.
@@ -86,7 +110,53 @@ class Draws:
         rounds, width = self.cond_shape[row]
         key = ("condition", self.ids[row])
         parts = [input_stream(seq, *key).random((rounds, width, size)) for seq, size in self.streams]
-        return parts[0] if len(parts) == 1 else np.concatenate(parts, axis=-1)
+        got = parts[0] if len(parts) == 1 else np.concatenate(parts, axis=-1)
+        return got if self.origin is None else got[..., self.origin]
+
+    def round_uniforms(
+        self, row: int, cols: np.ndarray, rounds: np.ndarray, cached: np.ndarray | None = None
+    ) -> np.ndarray:
+        """The proposal uniforms (width, len(cols)) of round `rounds[j]` of iteration `cols[j]`
+        (see sim.engines.queued): the pre-drawn rounds first (`cached`: `condition_rounds(row)`),
+        then a stream of the iteration's own, so that each round has the same numbers whichever
+        engine asks and however chunks were merged."""
+        drawn, width = self.cond_shape[row]
+        first = self.condition_rounds(row) if cached is None else cached
+        out = first[np.minimum(rounds, drawn - 1), :, cols].T.copy()
+        for j in np.flatnonzero(rounds >= drawn):
+            extra = int(rounds[j]) - drawn
+            rng = own_stream(self, "requeue", row, int(cols[j]))
+            out[:, j] = rng.random((extra + 1, width))[extra]
+        return out
+
+    def columns(self, idx: np.ndarray) -> Draws:
+        """These draws for iterations `idx` only (each keeps its own streams drawn on demand)."""
+
+        def cut(d: dict) -> dict:
+            return {key: a[..., idx] for key, a in d.items()}
+
+        place = np.arange(self.n) if self.origin is None else self.origin
+        return Draws(
+            n=idx.size,
+            duration=self.duration[:, idx],
+            lag=self.lag[:, idx],
+            scale=cut(self.scale),
+            add=cut(self.add),
+            cancel=cut(self.cancel),
+            success=cut(self.success),
+            duration_u=cut(self.duration_u),
+            attempt_u=cut(self.attempt_u),
+            retry_after=cut(self.retry_drawn),
+            hold=cut(self.hold),
+            risk_occurred=cut(self.risk_occurred),
+            outcome=cut(self.outcome),
+            amount=cut(self.amount),
+            cond_shape=self.cond_shape,
+            streams=self.streams,
+            ids=self.ids,
+            free=cut(self.free),
+            origin=place[idx],
+        )
 
     def scale_of(self, row: int) -> np.ndarray | float:
         return self.scale.get(row, 1.0)
@@ -206,6 +276,8 @@ def with_inputs(
     changed = replace(
         draws,
         duration=draws.duration.copy(),  # the engine fills in status-date-conditioned rows
+        retry_after=dict(draws.retry_drawn),
+        forced_fails={},
         risk_occurred={**draws.risk_occurred, **(risk_occurred or {})},
         outcome={**draws.outcome, **(outcome or {})},
         scale={},
@@ -274,9 +346,16 @@ def fallback_rng(draws: Draws, row: int, i: int) -> np.random.Generator:
     Seeded from the iteration's chunk seed, the row and the iteration's place in its chunk, so
     it is the same whichever engine asks and however chunks were merged.
     """
+    return own_stream(draws, "fallback", row, i)
+
+
+def own_stream(draws: Draws, kind: str, row: int, i: int) -> np.random.Generator:
+    """The stream `kind` of milestone `row` in iteration `i` of these draws (see fallback_rng)."""
+    if draws.origin is not None:
+        i = int(draws.origin[i])
     for seq, size in draws.streams:
         if i < size:
-            return input_stream(seq, "fallback", draws.ids[row], i)
+            return input_stream(seq, kind, draws.ids[row], i)
         i -= size
     raise IndexError("iteration outside these draws")
 
@@ -317,6 +396,7 @@ def merge(parts: list[Draws], duration: np.ndarray) -> Draws:
         duration_u=joined("duration_u"),
         attempt_u=joined("attempt_u"),
         retry_after=joined("retry_after"),
+        retry_drawn=joined("retry_drawn"),
         hold=joined("hold"),
         risk_occurred=joined("risk_occurred"),
         outcome=joined("outcome"),

@@ -115,6 +115,10 @@ class Correlation:
     milestones: tuple[str, ...]
     rho: float
     risks: tuple[str, ...] = ()
+    # The members' marginals (sim.copula.Steps) the copula is solved for, when a base scenario
+    # has the same group (sim.copula.keep_base): its latent normals, hence every member's draws
+    # wherever the member's own marginal is the same, are the base's. None: this scenario's own.
+    basis: tuple[tuple[float, ...] | None, ...] | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)

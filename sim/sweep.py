@@ -13,9 +13,10 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from sim.copula import keep_base
 from sim.errors import Problem, ScenarioError
 from sim.extends import read_chain
-from sim.loader import from_source
+from sim.loader import from_source, keep_base_copulas
 from sim.scenario import Scenario
 from sim.sweeptable import STAT_COLUMNS, write_csv
 from sim.yamlsource import Source
@@ -72,6 +73,7 @@ def variants(path: str | Path, settings: Sequence[Setting]) -> list[Variant]:
     fastest), each checked and resolved like the file itself. Raises ScenarioError listing every
     problem, each located in the file and naming the `--set` that caused it."""
     source, chain = read_chain(Path(path))
+    base = _base(source, chain)
     out: list[Variant] = []
     problems: list[Problem] = []
     for number, values in enumerate(itertools.product(*(s.values for s in settings)), start=1):
@@ -84,7 +86,8 @@ def variants(path: str | Path, settings: Sequence[Setting]) -> list[Variant]:
             continue
         changed = Source(source.path, data, source.marks, source.key_marks, source.text)
         try:
-            out.append(Variant(number, values, from_source(changed, chain)))
+            scenario = from_source(changed, chain)
+            out.append(Variant(number, values, scenario if base is None else keep_base(scenario, base)))
         except ScenarioError as exc:
             shown = ", ".join(f"{s.column}={_show(v)}" for s, v in zip(settings, values))
             problems.extend(
@@ -95,6 +98,18 @@ def variants(path: str | Path, settings: Sequence[Setting]) -> list[Variant]:
         unique = list(dict.fromkeys(problems))
         raise ScenarioError(unique)
     return out
+
+
+def _base(source: Source, chain: list[Path]) -> Scenario | None:
+    """The file as written, whose correlation copulas every variant keeps (common random
+    numbers: a swept member is re-drawn alone); None without correlations or when the file
+    alone is not a valid scenario (each variant's own problems are then reported)."""
+    if not source.data.get("correlations"):
+        return None
+    try:
+        return keep_base_copulas(from_source(source, chain), chain)
+    except ScenarioError:
+        return None
 
 
 def _assign(data: Any, setting: Setting, value: Any, source: Source) -> Problem | None:

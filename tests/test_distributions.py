@@ -282,9 +282,14 @@ _SIGMA = math.log(3) / (2 * 1.6448536269514722)
         ({"normal": {"mean": -1, "sd": 1}}, "number", 0.0),
         ("1y to 3y", "days", math.exp(_MU - _SIGMA**2)),
         ({"discrete": {"6 months": 0.5, "1y": 0.3, "2y": 0.2}}, "days", 6 * MO),
-        ({"discrete": {"2y": 0.4, "1y": 0.4, "3y": 0.2}}, "days", Y),
+        # No single mode: one rule for discrete and empirical, the inverted-CDF median (the
+        # smallest value whose cumulative probability reaches 1/2), a value the form can take.
+        ({"discrete": {"2y": 0.4, "1y": 0.4, "3y": 0.2}}, "days", 2 * Y),
+        ({"discrete": {"1y": 0.3, "2y": 0.1, "3y": 0.3, "4y": 0.3}}, "days", 3 * Y),
+        ({"discrete": {"1y": 0.5, "2y": 0.5}}, "days", Y),
         ({"empirical": ["4y", "2y", "3.5y"]}, "days", 3.5 * Y),
-        ({"empirical": ["1y", "2y", "3y", "5y"]}, "days", 2.5 * Y),
+        ({"empirical": ["1y", "2y", "3y", "5y"]}, "days", 2 * Y),
+        ({"empirical": ["26d", "27d", "30d", "33d"]}, "days", 27.0),
         ({"empirical": ["1y", "5y", "5y"]}, "days", 5 * Y),
         ({"empirical": ["1y", "1y", "2y", "2y", "9y"]}, "days", 2 * Y),
     ],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import shutil
@@ -220,3 +221,14 @@ def test_cli_docs_compare_example_is_the_bundled_pairs():
     runs = [sim.simulate(sim.load(ROOT / "scenarios" / f"{n}.yaml")) for n in names]
     changes = {d.id: d.changes[0][1] for d in deltas(runs, ["2022", "2026"])}
     assert quoted.group(1) == changes["ilrs-basic-facilities"]
+
+
+def test_the_correlation_section_quotes_the_tied_rank_correlation_truly():
+    """Two 50/50 two-point variables under a Gaussian copula at r have rank correlation (the phi
+    coefficient, ties at mid-ranks) 2/pi asin r: the closed form of P(both) for two halves."""
+    text = (ROOT / "docs" / "scenario-format.md").read_text(encoding="utf-8")
+    quoted = re.search(r"50/50 two-point durations at r = ([0-9.]+) measure only ([0-9.]+)", text)
+    assert quoted is not None
+    r, measured = float(quoted.group(1)), quoted.group(2)
+    assert r == pytest.approx(2 * math.sin(math.pi * 0.6 / 6), abs=5e-4)  # the continuous r for 0.6
+    assert measured == f"{2 / math.pi * math.asin(r):.2f}"

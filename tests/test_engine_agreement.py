@@ -224,3 +224,51 @@ def test_resources_that_bind_give_identical_arrays_in_both_engines(
     b = run_engine("simpy", plan, db)
     assert_identical(a, b)
     assert_same_inputs(plan, da, db)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    text=scenarios(),
+    seed=st.integers(0, 2**32 - 1),
+    capacity=st.integers(1, 2),
+    queued=st.lists(
+        st.tuples(st.booleans(), st.integers(1, 3), st.sampled_from(["2d", "{uniform: [1d, 60d]}", "1y"])),
+        min_size=7,
+        max_size=7,
+    ),
+    as_of=st.sampled_from(["2030-03-01", "2030-09-01", "2031-06-01"]),
+)
+def test_status_date_retries_that_queue_give_identical_arrays_in_both_engines(
+    tmp_path: Path, text: str, seed: int, capacity: int, queued: list[tuple[bool, int, str]], as_of: str
+) -> None:
+    """A status date, milestones whose retries ask again for a busy resource (so that they are
+    conditioned attempt by attempt and whole iterations run again, sim.engines.queued), beside
+    the generator's windows, not_before, risks and correlations: the same arrays and inputs."""
+    doc = yaml.safe_load(text)
+    doc["as_of"] = as_of
+    doc["resources"] = {"pad": {"capacity": capacity}}
+    for mid, (uses, retries, after) in zip(list(doc["milestones"]), queued):
+        if not uses:
+            continue
+        m = doc["milestones"][mid]
+        m["uses"] = {"pad": {}}
+        m["success"] = 0.5
+        m["retry"] = yaml.safe_load(f"{{after: {after}, max: {retries}}}")
+    path = tmp_path / "queued.yaml"
+    path.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
+    sc = sim.load(path)
+    plan = compile_plan(sc)
+    seq = np.random.SeedSequence(seed)
+    da, db = draw(plan, seq, 100), draw(plan, seq, 100)
+    try:
+        a = run_engine("vector", plan, da)
+    except ValueError as exc:  # almost every future done by the status date: both refuse
+        with pytest.raises(ValueError, match="almost every simulated future"):
+            run_engine("simpy", plan, db)
+        assert "almost every simulated future" in str(exc)
+        return
+    b = run_engine("simpy", plan, db)
+    assert_identical(a, b)
+    assert_same_inputs(plan, da, db)
+    open_rows = [row for row, m in enumerate(plan.milestones) if m.actual is None]
+    assert not done_by(a.finish[open_rows], sc.as_of_days).any()

@@ -214,3 +214,77 @@ def test_bootstrap_reads_exactly_the_percentiles_of_the_resampled_iterations(see
     want = np.quantile(np.array(diffs), [0.025, 0.975], axis=0, method="inverted_cdf")
     for j, p in enumerate((50, 80)):
         assert got[p] == [float(want[0, j]), float(want[1, j])]
+
+
+STATUS = """
+    name: impacts with a status date
+    start: 2030-01-01
+    as_of: 2030-03-01
+    seed: 11
+    headline: c
+    milestones:
+      a: {duration: 10d, actual: 2030-01-10}
+      b:
+        after: [a]
+        duration: {uniform: [10d, 60d]}
+        success: 0.6
+        retry: {max: 2, after: {uniform: [5d, 40d]}}
+        window: {every: 14d, open: 3d, first: 2030-01-05}
+      c:
+        after: [b]
+        duration: {uniform: [5d, 30d]}
+        success: 0.7
+        retry: {max: 1, after: {uniform: [5d, 20d]}}
+    risks:
+      strike:
+        probability: 0.4
+        effects: [{milestones: [b], scale: {uniform: [0.2, 0.6]}}]
+"""
+
+
+@pytest.mark.parametrize("engine", ["simpy", "vector"])
+def test_a_switched_off_risk_is_the_run_with_its_probability_at_zero(scenario, engine):
+    """Iteration by iteration, the exact impacts' variant equals a re-run with probability 0,
+    also where a status date conditions milestones with attempts (their retries drawn anew)."""
+    from sim.engines import run_engine
+    from sim.plan import compile_plan
+    from sim.sampling import draw, with_inputs
+
+    sc = scenario(STATUS)
+    off = scenario(STATUS.replace("probability: 0.4", "probability: 0"), "off.yaml")
+    plan, plan_off = compile_plan(sc), compile_plan(off)
+    seq = np.random.SeedSequence(5)
+    n = 3000
+    draws = draw(plan, seq, n)
+    run_engine(engine, plan, draws)  # the run itself first, as `impacts` does
+    switched = run_engine(engine, plan, with_inputs(plan, draws, {"strike": np.zeros(n, dtype=bool)}))
+    rerun = run_engine(engine, plan_off, draw(plan_off, seq, n))
+    assert np.array_equal(switched.finish, rerun.finish)
+    assert np.array_equal(switched.driver, rerun.driver)
+
+
+@pytest.mark.parametrize("engine", ["simpy", "vector"])
+def test_a_switched_off_correlated_risk_is_its_variant_at_probability_zero(write, engine):
+    """A risk in a correlation group: switched off on the run's draws, it is a variant of the
+    file (`extends`, probability 0), which keeps the file's copula, iteration by iteration."""
+    from sim.engines import run_engine
+    from sim.plan import compile_plan
+    from sim.sampling import draw, with_inputs
+
+    text = STATUS + """
+      other:
+        probability: 0.5
+        effects: [{milestones: [c], add: {uniform: [5d, 30d]}}]
+    correlations:
+      - {milestones: [b, c], risks: [strike, other], rho: 0.3}
+"""
+    sc = sim.load(write(text, "base.yaml"))
+    off = sim.load(write("extends: base.yaml\nrisks: {strike: {probability: 0}}\n", "off.yaml"))
+    plan, plan_off = compile_plan(sc), compile_plan(off)
+    seq = np.random.SeedSequence(8)
+    n = 3000
+    draws = draw(plan, seq, n)
+    run_engine(engine, plan, draws)
+    switched = run_engine(engine, plan, with_inputs(plan, draws, {"strike": np.zeros(n, dtype=bool)}))
+    rerun = run_engine(engine, plan_off, draw(plan_off, seq, n))
+    assert np.array_equal(switched.finish, rerun.finish)

@@ -704,3 +704,42 @@ def test_a_milestone_done_before_the_status_date_claims_nothing(scenario, engine
     # done is on its actual date (day 10); next starts then and ends on day 50, after the status day.
     assert r.finish_of("done").tolist() == [10.0] * 2
     assert r.finish_of("next").tolist() == [50.0] * 2
+
+
+WARNED = """
+    name: done by the status date in the plan
+    start: 2030-01-01
+    as_of: 2030-03-01
+    resources:
+      pad: {capacity: 1}
+    milestones:
+      early: {duration: 10d}
+      tried: {duration: 20d, success: 0.5, retry: {after: 60d, max: 1}}
+      spent: {duration: 20d, success: 0.5, retry: {after: 5d, max: 1}}
+      hog: {duration: 100d, uses: {pad: {}}}
+      queued: {duration: 5d, uses: {pad: {}}}
+"""
+
+
+def test_the_status_date_warning_says_what_the_simulation_does(scenario):
+    from sim.deterministic import deterministic_plan
+
+    sc = scenario(WARNED)
+    warnings = {w.split("'")[1]: w for w in deterministic_plan(sc).warnings}
+    # `queued` waits for the pad until day 100 in the plan: it is not done by as_of (day 59), so
+    # nothing is forced and nothing is said.
+    assert set(warnings) == {"early", "tried", "spent"}
+    assert "first moment after that day" in warnings["early"]
+    for mid in ("tried", "spent"):
+        assert "just after" not in warnings[mid]
+        assert "taken to have failed" in warnings[mid] and "never" in warnings[mid]
+    r = sim.simulate(sc, 4000, seed=2)
+    # early: the first moment after the status day, day 60.
+    assert set(r.finish_of("early").tolist()) == {60.0}
+    # tried: its first attempt (day 20) failed; the retry completes on day 80 and succeeds half
+    # the time (SE sqrt(0.25/4000), k = 4); spent: both attempts (days 20, 25) are done by the
+    # status day, so both failed and it is never done.
+    tried = r.finish_of("tried")
+    assert set(tried.tolist()) == {80.0, math.inf}
+    within(float(np.isfinite(tried).mean()), 0.5, proportion_se(0.5, tried.size))
+    assert np.isinf(r.finish_of("spent")).all()

@@ -178,6 +178,14 @@ def _serve(
             out.driver[row, cols[late]] = -1
     if not first.all():
         r = np.flatnonzero(~first)
+        queued = rows.queued
+        if queued is not None and row in queued.rows:
+            # Drawn now that the retry has its start, after any wait (sim.engines.queued).
+            x, going, forced = queued.retry(row, cols[r], k[r], start[r])
+            prior = draws.retry_after[row][k[r] - 1, cols[r]]
+            draws.retry_after[row][k[r] - 1, cols[r]] = np.where(going, x, prior)
+            forced_fails = draws.forced_fails[row]
+            forced_fails[cols[r]] = np.where(forced, k[r] + 1, forced_fails[cols[r]])
         end[r] = start[r] + draws.retry_after[row][k[r] - 1, cols[r]]
     completion = complete(end, m.not_before, m.window)
     hold = draws.hold.get((row, 0))

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sim.distributions import Distribution
 from sim.doneby import end_of_day
 from sim.engines.timing import complete, late_after, ppf_below, threshold_of_base, work
 from sim.plan import Plan
@@ -83,7 +84,7 @@ def condition(
     rounds = draws.condition_rounds(row) if rounds_cache is None else rounds_cache
     attempts = (rounds.shape[1] - 1) // 2
     m_count = cols.size
-    prior = draws.retry_after.get(row, np.empty((0, draws.n)))[:, cols]
+    prior = draws.retry_drawn.get(row, np.empty((0, draws.n)))[:, cols]
     w = 1.0 - draws.success[row][cols]
     out = Conditioned(np.full(m_count, np.nan), prior.copy(), np.zeros(m_count, dtype=np.int64))
     pending = np.ones(m_count, dtype=bool)
@@ -160,6 +161,32 @@ def _settle(out: Conditioned, idx: np.ndarray, prop: _Proposal) -> None:
     out.fails[idx] = np.where(ok, prop.fails, -1)
 
 
+def first_step(
+    dist: Distribution, u_base: np.ndarray, u_after: np.ndarray, threshold: np.ndarray, w: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The first attempt's proposal: its drawn duration (NaN where Z_1 = 0: nothing drawn ends
+    late and the attempt cannot fail), whether it is forced to fail (it completes by the day)
+    and Z_1."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        q = 1.0 - dist.cdf(threshold)
+        z = q + (1.0 - q) * w
+        after = u_after < np.where(z > 0, q / z, 1.0)
+        base = np.where(after, dist.ppf_above(u_base, threshold), ppf_below(dist, u_base, threshold))
+    return np.where(z > 0, base, np.nan), ~after & (z > 0), z
+
+
+def retry_step(
+    dist: Distribution, th: np.ndarray, u_x: np.ndarray, u_later: np.ndarray, w: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A retry's proposal, its work to end after `th` or not: (drawn time, completes late, Z_k)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        qk = 1.0 - dist.cdf(th)
+        zk = qk + (1.0 - qk) * w
+        later = u_later < np.where(zk > 0, qk / zk, 1.0)
+        x = np.where(later, dist.ppf_above(u_x, th), ppf_below(dist, u_x, th))
+    return x, later, zk
+
+
 def _propose(
     plan: Plan,
     row: int,
@@ -175,29 +202,17 @@ def _propose(
     """One proposal per column from uniforms u (2·attempts + 1, m); see the module docstring."""
     m = plan.scenario.milestones[plan.ids[row]]
     attempts = (u.shape[0] - 1) // 2
+    base, going, _ = first_step(m.duration, u[0], u[1], threshold, w)
+    fails = going.astype(np.int64)
+    weight = np.ones(threshold.shape)
+    retry = prior.copy()
     with np.errstate(divide="ignore", invalid="ignore"):
-        q = 1.0 - m.duration.cdf(threshold)
-        z = q + (1.0 - q) * w
-        # Z_1 == 0: no duration ends late and the attempt cannot fail; base stays NaN.
-        after = u[1] < np.where(z > 0, q / z, 1.0)
-        base = np.where(
-            after, m.duration.ppf_above(u[0], threshold), ppf_below(m.duration, u[0], threshold)
-        )
-        base = np.where(z > 0, base, np.nan)
         t = complete(start + work(np.where(np.isnan(base), 0.0, base), scale, add), m.not_before, m.window)
-        fails = np.where(after | (z <= 0), 0, 1)
-        going = ~after & (z > 0)
-        weight = np.ones_like(q)
-        retry = prior.copy()
         for k in range(1, attempts):
             assert m.retry is not None
-            dist = m.retry.after
             th = np.where(going, late - t, -np.inf)
-            qk = 1.0 - dist.cdf(th)
-            zk = qk + (1.0 - qk) * w
+            x, later, zk = retry_step(m.retry.after, th, u[2 * k], u[2 * k + 1], w)
             weight = np.where(going, weight * zk, weight)
-            later = u[2 * k + 1] < np.where(zk > 0, qk / zk, 1.0)
-            x = np.where(later, dist.ppf_above(u[2 * k], th), ppf_below(dist, u[2 * k], th))
             retry[k - 1] = np.where(going, x, retry[k - 1])
             t = np.where(going, complete(t + x, m.not_before, m.window), t)
             fails = fails + (going & ~later)

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from sim.doneby import end_of_day
 from sim.engines.condition import condition
 from sim.engines.output import EngineOutput
-from sim.engines.timing import complete, late_after, threshold_of_base, work
+from sim.engines.timing import Values, complete, late_after, threshold_of_base, work
 from sim.plan import Plan
 from sim.sampling import Draws
+
+if TYPE_CHECKING:
+    from sim.engines.queued import Queued
 
 # Every iteration of the chunk: indexing with it gives views, not copies.
 ALL = slice(None)
@@ -31,13 +36,11 @@ class Rows:
         self.horizon_end = end_of_day(plan.scenario.horizon_days)
         self.milestones = plan.milestones
         self.pred_rows = tuple(np.array([x.pred for x in links], dtype=np.int16) for links in plan.links)
-        for row in draws.duration_u:
-            # Conditioning writes these per iteration: into arrays of this run's own, never into
-            # ones that other draws (sampling.with_inputs) share.
-            if plan.needs_attempts[row]:
-                draws.forced_fails[row] = np.zeros(draws.n, dtype=np.int64)
-            if row in draws.retry_after:
-                draws.retry_after[row] = draws.retry_after[row].copy()
+        # Conditioning writes per iteration: into arrays of this run's own, never into ones
+        # that other draws (sampling.with_inputs) share.
+        draws.own_conditioning()
+        # Conditioned rows whose retries queue for a resource (set by the vector engine).
+        self.queued: Queued | None = None
 
     def size(self, cols: Cols) -> int:
         return self.n if isinstance(cols, slice) else cols.size
@@ -124,8 +127,33 @@ class Rows:
             return start + work(draws.duration[row, cols], scale_c, add_c), None
         as_of = plan.scenario.as_of_days
         assert as_of is not None
-        m = self.milestones[row]
         index = np.arange(self.n)[cols]
+        fails: np.ndarray | None
+        if self.queued is not None and row in self.queued.rows:
+            base, fails = self.queued.first(row, index, start, scale_c, add_c)
+        else:
+            base, fails = self._conditioned(row, index, start, scale, add)
+        draws.duration[row, cols] = base
+        if fails is not None:
+            draws.forced_fails[row][cols] = fails
+        impossible = np.isnan(base)
+        end = start + work(np.where(impossible, 0.0, base), scale_c, add_c)
+        if impossible.any():
+            # Nothing the milestone could draw completes after the status day: it completes
+            # at the first moment it can, the start of the next day.
+            end = np.where(impossible & np.isfinite(start), end_of_day(as_of), end)
+        return end, fails
+
+    def _conditioned(
+        self, row: int, index: np.ndarray, start: np.ndarray, scale: Values, add: Values
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        """A conditioned row's own draws in iterations `index` (all attempts at once, see condition)."""
+        plan, draws = self.plan, self.draws
+        m = self.milestones[row]
+        as_of = plan.scenario.as_of_days
+        assert as_of is not None
+        scale_c = scale[index] if isinstance(scale, np.ndarray) else scale
+        add_c = add[index] if isinstance(add, np.ndarray) else add
         late = late_after(end_of_day(as_of), m.not_before, m.window)
         # Where the threshold lies below the support, every draw completes after the status
         # day: the conditioned draw is the free one (made once per chunk), no attempt is
@@ -141,16 +169,7 @@ class Rows:
                 draws.retry_after[row][:, index[bound]] = got.retry
             if got.fails is not None and fails is not None:
                 fails[bound] = got.fails
-        draws.duration[row, cols] = base
-        if fails is not None:
-            draws.forced_fails[row][cols] = fails
-        impossible = np.isnan(base)
-        end = start + work(np.where(impossible, 0.0, base), scale_c, add_c)
-        if impossible.any():
-            # Nothing the milestone could draw completes after the status day: it completes
-            # at the first moment it can, the start of the next day.
-            end = np.where(impossible & np.isfinite(start), end_of_day(as_of), end)
-        return end, fails
+        return base, fails
 
     def settle(self, row: int, cols: Cols) -> None:
         """Finish days and drivers of a milestone that uses no resource, in iterations `cols`."""

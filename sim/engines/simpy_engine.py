@@ -19,6 +19,7 @@ from sim.doneby import end_of_day
 from sim.engines.condition import condition
 from sim.engines.output import EngineOutput
 from sim.engines.pool import At, Pools
+from sim.engines.queued import Queued
 from sim.engines.timing import complete, late_after, work
 from sim.plan import Plan
 from sim.sampling import Draws
@@ -67,16 +68,24 @@ def run(plan: Plan, draws: Draws, out: EngineOutput) -> None:
         for row, m in enumerate(ms)
     )
     rounds: dict[int, np.ndarray] = {}  # filled the first time a milestone needs them
-    for row in draws.duration_u:
-        if plan.needs_attempts[row]:
-            draws.forced_fails[row] = np.zeros(draws.n, dtype=np.int64)
+    draws.own_conditioning()  # conditioning writes into arrays of this run's own
+    queued = Queued.of(plan, draws)
     has_lags = draws.lag.shape[0] > 0
     for i in range(draws.n):
-        it = _Iteration(plan, rows, draws, i, free, late, rounds)
-        # The iteration's draws as Python floats: one NumPy call per iteration, not per milestone.
-        it.duration = draws.duration[:, i].tolist()
-        it.lag = draws.lag[:, i].tolist() if has_lags else []
-        it.run()
+        while True:
+            it = _Iteration(plan, rows, draws, i, free, late, rounds)
+            it.queued = queued
+            # The iteration's draws as Python floats: one NumPy call per iteration, not per milestone.
+            it.duration = draws.duration[:, i].tolist()
+            it.lag = draws.lag[:, i].tolist() if has_lags else []
+            it.run()
+            if queued is None or queued.accepted(slice(i, i + 1))[0]:
+                break
+            # Not kept: the whole iteration again, with the queued rows' next round.
+            queued.next_round(np.array([i]))
+            for row in queued.rows:
+                draws.retry_after[row][:, i] = draws.retry_drawn[row][:, i]
+                draws.forced_fails[row][i] = 0
         out.finish[:, i] = it.finish
         out.driver[:, i] = it.driver
 
@@ -127,6 +136,7 @@ class _Iteration:
         self.reached: set[int] = set()
         self.horizon_end = end_of_day(sc.horizon_days)
         self.direct = not plan.uses_resources
+        self.queued: Queued | None = None
 
     def run(self) -> None:
         process, milestone, simple = self.env.process, self.milestone, self.simple
@@ -255,6 +265,8 @@ class _Iteration:
                 if m.not_before is not None and end <= m.not_before:
                     self.driver[row] = -1
             else:
+                if self.queued is not None and row in self.queued.rows:
+                    self.queued_retry(row, k, start)
                 end = start + float(d.retry_after[row][k - 1, i])
             completion = _complete(end, m.not_before, m.window)
             for j, use, grant in held:
@@ -277,10 +289,29 @@ class _Iteration:
                     self.done[row].succeed()
                 return
 
+    def queued_retry(self, row: int, k: int, start: float) -> None:
+        """Draw retry k of a queued row now that it has started (see sim.engines.queued)."""
+        assert self.queued is not None
+        i, d = self.i, self.d
+        x, going, forced = self.queued.retry(row, np.array([i]), np.array([k]), _one(start))
+        if going[0]:
+            d.retry_after[row][k - 1, i] = x[0]
+        if forced[0]:
+            self.fails[row] = k + 1
+            d.forced_fails[row][i] = k + 1
+
     def conditioned(self, row: int, start: float) -> None:
         """Draw the milestone's own inputs on condition that it is not done by as_of (see condition)."""
         i, d = self.i, self.d
         self.reached.add(row)
+        if self.queued is not None and row in self.queued.rows:
+            scale = d.scale[row][[i]] if row in d.scale else 1.0
+            add = d.add[row][[i]] if row in d.add else 0.0
+            base, fails = self.queued.first(row, np.array([i]), _one(start), scale, add)
+            d.duration[row, i] = base[0]
+            self.fails[row] = int(fails[0])
+            d.forced_fails[row][i] = self.fails[row]
+            return
         scale = d.scale[row][i] if row in d.scale else 1.0
         add = d.add[row][i] if row in d.add else 0.0
         # timing.threshold_of_base on one iteration, in the same IEEE arithmetic.
