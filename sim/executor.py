@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import mmap
 import os
+from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
@@ -298,30 +299,57 @@ def execute_streamed(
     back these reductions, not their arrays, so memory does not grow with `iterations`.
     Returns the merged reduction and the number of workers."""
     sizes = chunk_sizes(iterations)
-    seqs = chunk_seeds(seed, iterations)
-    offsets = np.concatenate([[0], np.cumsum(sizes)]).tolist()
-    picks = [rows[(rows >= offsets[k]) & (rows < offsets[k + 1])] - offsets[k] for k in range(len(sizes))]
-    jobs = list(zip(seqs, sizes, picks))
+    offsets = np.cumsum([0, *sizes])
+    bounds = np.searchsorted(rows, offsets)  # rows[bounds[k]:bounds[k + 1]] fall in chunk k
+    jobs = (
+        (seq, n, rows[bounds[k] : bounds[k + 1]] - offsets[k])
+        for k, (seq, n) in enumerate(zip(chunk_seeds(seed, iterations), sizes))
+    )
     n_workers = min(workers or os.cpu_count() or 1, len(sizes))
-    total = Accumulator(sizes, head)
+    total = Accumulator(sizes, head, rows)
     if executor is not None:
         n_workers = _submitter_size(executor, len(sizes))
-        futures = [executor.submit(_reduce_chunk, plan, engine, seq, n, pick, head) for seq, n, pick in jobs]
-        _accumulate(futures, sizes, total, progress)
+        reductions = _in_order(executor.submit, _reduce_chunk, plan, engine, jobs, head, window=2 * n_workers)
+        _accumulate(reductions, sizes, total, progress)
     elif n_workers <= 1:
-        for seq, n, pick in jobs:
-            total.add(_reduce_chunk(plan, engine, seq, n, pick, head))
-            if progress:
-                progress(n)
+        _accumulate((_reduce_chunk(plan, engine, *job, head) for job in jobs), sizes, total, progress)
     else:
-        _reduce_in_pool(plan, engine, jobs, head, n_workers, total, progress)
+        with _pool(n_workers) as pool:
+            reductions = _in_order(pool.submit, _reduce_chunk, plan, engine, jobs, head, window=2 * n_workers)
+            _accumulate(reductions, sizes, total, progress)
     return total.total(), max(n_workers, 1)
 
 
-def _accumulate(futures: list[Any], sizes: list[int], total: Accumulator, progress: Progress | None) -> None:
-    """Add each chunk's reduction to `total` in chunk order as its future completes."""
-    for fut, n in zip(futures, sizes):
-        total.add(fut.result())
+def _in_order(
+    submit: Callable[..., Any],
+    fn: Callable[..., Reduction],
+    plan: Plan,
+    engine: str,
+    jobs: Iterator[tuple[np.random.SeedSequence, int, np.ndarray]],
+    head: int,
+    *,
+    window: int,
+) -> Iterator[Reduction]:
+    """The reductions of `jobs` (`fn(plan, engine, seq, n, pick, head)` run through `submit`) in
+    chunk order, with at most `window` of them submitted and not yet taken. A reduction's day
+    counts span its chunk's dates (about 0.8 MB a chunk on `ilrs-2022-announced`): submitting
+    every chunk at once and keeping their futures made memory grow with the iterations, and a
+    busy parent could still fall behind its workers; the window bounds both."""
+    pending: deque[Any] = deque()
+    for seq, n, pick in jobs:
+        pending.append(submit(fn, plan, engine, seq, n, pick, head))
+        if len(pending) >= window:
+            yield pending.popleft().result()
+    while pending:
+        yield pending.popleft().result()
+
+
+def _accumulate(
+    reductions: Iterator[Reduction], sizes: list[int], total: Accumulator, progress: Progress | None
+) -> None:
+    """Add each chunk's reduction to `total` in chunk order, as it arrives."""
+    for part, n in zip(reductions, sizes, strict=True):
+        total.add(part)
         if progress:
             progress(n)
 
@@ -359,20 +387,6 @@ def _reduce_chunk(
             {k: v[pick] for k, v in c.inputs.items()},
         ),
     )
-
-
-def _reduce_in_pool(
-    plan: Plan,
-    engine: str,
-    jobs: list[tuple[np.random.SeedSequence, int, np.ndarray]],
-    head: int,
-    n_workers: int,
-    total: Accumulator,
-    progress: Progress | None,
-) -> None:
-    with _pool(n_workers) as pool:
-        futures = [pool.submit(_reduce_chunk, plan, engine, seq, n, pick, head) for seq, n, pick in jobs]
-        _accumulate(futures, [n for _, n, _ in jobs], total, progress)
 
 
 def replay_chunks(plan: Plan, engine: str, seed: int, iterations: int) -> Iterator[IterationArrays]:
