@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import mmap
 import os
+import threading
+from collections import deque
 from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -233,10 +235,10 @@ def _pool(n_workers: int, shared: _Whole | None = None) -> Iterator[ProcessPoolE
     pool = ProcessPoolExecutor(n_workers, mp_context=ctx, initializer=_start_worker, initargs=(shared,))
     try:
         yield pool
+        pool.shutdown()
     except BaseException:
         _stop(pool)
         raise
-    pool.shutdown()
 
 
 def _ignore_interrupts() -> None:
@@ -248,12 +250,69 @@ def _ignore_interrupts() -> None:
 
 
 def _stop(pool: ProcessPoolExecutor) -> None:
+    """Stop `pool` now: drop the queued chunks, end the running ones, and let its manager thread
+    finish, so that the process can exit (the interpreter waits for that thread at exit).
+
+    A worker ended while it was sending back a chunk's result (megabytes, written in pieces)
+    leaves the manager thread reading the middle of that message, and the pipe it reads reaches
+    its end only once every process holding its write end has closed it: the workers by dying,
+    this process by closing its own copy, which it never writes to. A Ctrl-C or SIGTERM arriving
+    meanwhile is held until the pool is stopped, so that no worker is left running."""
     processes = list((getattr(pool, "_processes", None) or {}).values())
-    pool.shutdown(wait=False, cancel_futures=True)
-    for process in processes:
-        process.terminate()
-    for process in processes:
-        process.join(timeout=1.0)
+    results = getattr(pool, "_result_queue", None)
+    manager = getattr(pool, "_executor_manager_thread", None)
+    with _signals_held():
+        pool.shutdown(wait=False, cancel_futures=True)
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            process.join(timeout=1.0)
+            if process.is_alive():
+                process.kill()
+                process.join(timeout=1.0)
+        writer = getattr(results, "_writer", None)
+        if writer is not None:
+            writer.close()
+        if manager is not None and manager is not threading.current_thread():
+            manager.join(timeout=2.0)
+
+
+@contextmanager
+def _signals_held() -> Iterator[None]:
+    """Hold SIGINT and SIGTERM (in the main thread, where Python runs signal handlers) and deliver
+    them once the block is done; elsewhere, do nothing."""
+    import signal
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught: list[int] = []
+    kinds = (signal.SIGINT, signal.SIGTERM)
+    before = {kind: signal.getsignal(kind) for kind in kinds}
+    for kind in kinds:
+        signal.signal(kind, lambda signum, frame: caught.append(signum))
+    try:
+        yield
+    finally:
+        for kind, handler in before.items():
+            signal.signal(kind, signal.SIG_DFL if handler is None else handler)
+        for signum in caught[:1]:
+            signal.raise_signal(signum)
+
+
+def _result(future: Any) -> Any:
+    """`future.result()`, waking every 0.1 s for a `concurrent.futures` future: a Ctrl-C or
+    SIGTERM that the system delivered to another thread of this process (the pool's manager
+    thread, say) then still reaches its handler, which Python runs in the main thread only when
+    that thread runs, within 0.1 s. Other futures (Dask's) are waited for as they are."""
+    if not isinstance(future, Future):
+        return future.result()
+    while True:
+        try:
+            return future.result(timeout=0.1)
+        except TimeoutError:
+            if future.done():  # the chunk itself raised TimeoutError
+                raise
 
 
 def _collect(
@@ -269,7 +328,7 @@ def _collect(
     finish, driver, duration, lag = whole
     chunks = []
     for k, (fut, n) in enumerate(zip(futures, sizes)):
-        chunk = fut.result()
+        chunk = _result(fut)
         part = slice(offsets[k], offsets[k] + n)
         if copy:
             finish[:, part], driver[:, part], duration[:, part] = chunk.finish, chunk.driver, chunk.duration
@@ -298,30 +357,57 @@ def execute_streamed(
     back these reductions, not their arrays, so memory does not grow with `iterations`.
     Returns the merged reduction and the number of workers."""
     sizes = chunk_sizes(iterations)
-    seqs = chunk_seeds(seed, iterations)
-    offsets = np.concatenate([[0], np.cumsum(sizes)]).tolist()
-    picks = [rows[(rows >= offsets[k]) & (rows < offsets[k + 1])] - offsets[k] for k in range(len(sizes))]
-    jobs = list(zip(seqs, sizes, picks))
+    offsets = np.cumsum([0, *sizes])
+    bounds = np.searchsorted(rows, offsets)  # rows[bounds[k]:bounds[k + 1]] fall in chunk k
+    jobs = (
+        (seq, n, rows[bounds[k] : bounds[k + 1]] - offsets[k])
+        for k, (seq, n) in enumerate(zip(chunk_seeds(seed, iterations), sizes))
+    )
     n_workers = min(workers or os.cpu_count() or 1, len(sizes))
-    total = Accumulator(sizes, head)
+    total = Accumulator(sizes, head, rows)
     if executor is not None:
         n_workers = _submitter_size(executor, len(sizes))
-        futures = [executor.submit(_reduce_chunk, plan, engine, seq, n, pick, head) for seq, n, pick in jobs]
-        _accumulate(futures, sizes, total, progress)
+        reductions = _in_order(executor.submit, _reduce_chunk, plan, engine, jobs, head, window=2 * n_workers)
+        _accumulate(reductions, sizes, total, progress)
     elif n_workers <= 1:
-        for seq, n, pick in jobs:
-            total.add(_reduce_chunk(plan, engine, seq, n, pick, head))
-            if progress:
-                progress(n)
+        _accumulate((_reduce_chunk(plan, engine, *job, head) for job in jobs), sizes, total, progress)
     else:
-        _reduce_in_pool(plan, engine, jobs, head, n_workers, total, progress)
+        with _pool(n_workers) as pool:
+            reductions = _in_order(pool.submit, _reduce_chunk, plan, engine, jobs, head, window=2 * n_workers)
+            _accumulate(reductions, sizes, total, progress)
     return total.total(), max(n_workers, 1)
 
 
-def _accumulate(futures: list[Any], sizes: list[int], total: Accumulator, progress: Progress | None) -> None:
-    """Add each chunk's reduction to `total` in chunk order as its future completes."""
-    for fut, n in zip(futures, sizes):
-        total.add(fut.result())
+def _in_order(
+    submit: Callable[..., Any],
+    fn: Callable[..., Reduction],
+    plan: Plan,
+    engine: str,
+    jobs: Iterator[tuple[np.random.SeedSequence, int, np.ndarray]],
+    head: int,
+    *,
+    window: int,
+) -> Iterator[Reduction]:
+    """The reductions of `jobs` (`fn(plan, engine, seq, n, pick, head)` run through `submit`) in
+    chunk order, with at most `window` of them submitted and not yet taken. A reduction's day
+    counts span its chunk's dates (about 0.8 MB a chunk on `ilrs-2022-announced`): submitting
+    every chunk at once and keeping their futures made memory grow with the iterations, and a
+    busy parent could still fall behind its workers; the window bounds both."""
+    pending: deque[Any] = deque()
+    for seq, n, pick in jobs:
+        pending.append(submit(fn, plan, engine, seq, n, pick, head))
+        if len(pending) >= window:
+            yield _result(pending.popleft())
+    while pending:
+        yield _result(pending.popleft())
+
+
+def _accumulate(
+    reductions: Iterator[Reduction], sizes: list[int], total: Accumulator, progress: Progress | None
+) -> None:
+    """Add each chunk's reduction to `total` in chunk order, as it arrives."""
+    for part, n in zip(reductions, sizes, strict=True):
+        total.add(part)
         if progress:
             progress(n)
 
@@ -359,20 +445,6 @@ def _reduce_chunk(
             {k: v[pick] for k, v in c.inputs.items()},
         ),
     )
-
-
-def _reduce_in_pool(
-    plan: Plan,
-    engine: str,
-    jobs: list[tuple[np.random.SeedSequence, int, np.ndarray]],
-    head: int,
-    n_workers: int,
-    total: Accumulator,
-    progress: Progress | None,
-) -> None:
-    with _pool(n_workers) as pool:
-        futures = [pool.submit(_reduce_chunk, plan, engine, seq, n, pick, head) for seq, n, pick in jobs]
-        _accumulate(futures, [n for _, n, _ in jobs], total, progress)
 
 
 def replay_chunks(plan: Plan, engine: str, seed: int, iterations: int) -> Iterator[IterationArrays]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -89,12 +88,19 @@ class Accumulator:
     """Adds up the reductions of a run's chunks as they arrive, in chunk order.
 
     The counts are integer sums and the moments are merged in chunk order, so the total does not
-    depend on where the chunks ran; memory holds one running total (its size set by the span of
-    dates, not the number of chunks) and the subsample's rows.
+    depend on where the chunks ran. Memory holds one running total (its size set by the span of
+    dates, not the number of chunks) and the subsample's rows, copied as each chunk arrives into
+    arrays sized once for the `rows` (sorted iteration numbers) the chunks pick: nothing is kept
+    per chunk, so memory does not grow with the number of iterations.
     """
 
     def __init__(
-        self, sizes: list[int], head: int, percentiles: tuple[int, ...] = (50, 80), points: int = 30
+        self,
+        sizes: list[int],
+        head: int,
+        rows: np.ndarray,
+        percentiles: tuple[int, ...] = (50, 80),
+        points: int = 30,
     ):
         ends = np.cumsum(sizes)
         grid = np.unique(np.round(np.geomspace(ends[0], ends[-1], num=points)).astype(np.int64))
@@ -102,8 +108,10 @@ class Accumulator:
         self._marks = set(np.searchsorted(ends, grid).tolist())
         self._percentiles = percentiles
         self._head = head
+        self._rows = rows
+        self._filled = 0  # subsample rows copied so far
+        self._chunks = 0
         self._total: Reduction | None = None
-        self._parts: list[Reduction] = []
         self._convergence: dict[int, list[ConvergencePoint]] = {p: [] for p in percentiles}
 
     def add(self, part: Reduction) -> None:
@@ -117,8 +125,8 @@ class Accumulator:
                 0,
                 dict.fromkeys(part.risks, 0),
                 {k: np.zeros_like(v) for k, v in part.outcomes.items()},
-                part.rows,
-                part.sample,
+                self._rows,
+                _sized_like(part.sample, self._rows.size),
             )
         self._total = Reduction(
             n=total.n + part.n,
@@ -131,37 +139,53 @@ class Accumulator:
             rows=total.rows,
             sample=total.sample,
         )
-        # The subsample's rows are put together once, at the end: numbered across chunks.
-        self._parts.append(replace(part, rows=part.rows + total.n, days=[], moments=[]))
-        if len(self._parts) - 1 in self._marks:
+        self._fill(part, total.n)
+        self._chunks += 1
+        if self._chunks - 1 in self._marks:
             counts = self._total.days[self._head]
             for p in self._percentiles:
                 low, high = quantile_band(counts, p / 100.0)
                 self._convergence[p].append(ConvergencePoint(self._total.n, counts.percentile(p), low, high))
 
+    def _fill(self, part: Reduction, offset: int) -> None:
+        """Copy a chunk's subsample rows (numbered from `offset`, the iterations before it) into place."""
+        assert self._total is not None
+        k = part.rows.size
+        if not k:
+            return
+        at = slice(self._filled, self._filled + k)
+        assert np.array_equal(self._rows[at], part.rows + offset), "chunks added out of order"
+        kept, got = self._total.sample, part.sample
+        kept.finish[..., at], kept.driver[..., at] = got.finish, got.driver
+        kept.duration[..., at], kept.lag[..., at] = got.duration, got.lag
+        for mine, theirs in zip(
+            (kept.risk_occurred, kept.outcome, kept.inputs), (got.risk_occurred, got.outcome, got.inputs)
+        ):
+            for key, values in theirs.items():
+                mine[key][..., at] = values
+        self._filled += k
+
     def total(self) -> Reduction:
         assert self._total is not None, "no chunk was added"
-        parts = self._parts
+        assert self._filled == self._rows.size, "some subsample rows were never added"
+        return replace(self._total, head=self._head, convergence=self._convergence)
 
-        def cat(get: Callable[[Reduction], np.ndarray]) -> np.ndarray:
-            return np.concatenate([get(p) for p in parts], axis=-1)
 
-        def cats(get: Callable[[Reduction], dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
-            return {k: np.concatenate([get(p)[k] for p in parts], axis=-1) for k in get(parts[0])}
+def _sized_like(sample: IterationArrays, rows: int) -> IterationArrays:
+    """Empty arrays of `sample`'s kinds and shapes, with `rows` along the last axis."""
 
-        sample = IterationArrays(
-            cat(lambda p: p.sample.finish),
-            cat(lambda p: p.sample.driver),
-            cat(lambda p: p.sample.duration),
-            cat(lambda p: p.sample.lag),
-            cats(lambda p: p.sample.risk_occurred),
-            cats(lambda p: p.sample.outcome),
-            cats(lambda p: p.sample.inputs),
-        )
-        return replace(
-            self._total,
-            rows=cat(lambda p: p.rows),
-            sample=sample,
-            head=self._head,
-            convergence=self._convergence,
-        )
+    def like(a: np.ndarray) -> np.ndarray:
+        return np.empty((*a.shape[:-1], rows), dtype=a.dtype)
+
+    def likes(d: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        return {k: like(v) for k, v in d.items()}
+
+    return IterationArrays(
+        like(sample.finish),
+        like(sample.driver),
+        like(sample.duration),
+        like(sample.lag),
+        likes(sample.risk_occurred),
+        likes(sample.outcome),
+        likes(sample.inputs),
+    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import concurrent.futures
 import copy
 import math
+import tracemalloc
 from pathlib import Path
 
 import numpy as np
@@ -192,3 +193,43 @@ def test_a_backtest_of_a_streamed_run_is_refused(pair: tuple[sim.Result, sim.Res
     _, streamed = pair
     with pytest.raises(ValueError, match=r"^a backtest scores every iteration's finish, and a run of 4,024 "):
         sim.backtest(streamed, streamed.scenario)
+
+
+def test_a_streamed_run_keeps_nothing_per_chunk_or_per_iteration(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Twenty milestones spread over 40 years: each chunk's reduction holds day counts spanning
+    # about 14,600 days per milestone (R, about 2.3 MB), so keeping one per chunk shows at once.
+    # A subsample of 256 rows, so that nothing else may grow between 2 and 16 chunks.
+    monkeypatch.setattr("sim.sensitivity.SENSITIVITY_SAMPLE", 256)
+    path = tmp_path / "wide.yaml"
+    path.write_text(
+        "name: wide\nstart: 2022\nmilestones:\n"
+        + "".join(f"  m{i}: {{duration: {{uniform: [0d, 40y]}}}}\n" for i in range(20))
+    )
+    sc = sim.load(path)
+    sim.simulate(sc, 1024, seed=1, stream=True, workers=2)  # imports and first allocations
+
+    def peak(n: int) -> tuple[int, sim.Result]:
+        tracemalloc.start()
+        try:
+            result = sim.simulate(sc, n, seed=1, stream=True, workers=2)
+            return tracemalloc.get_traced_memory()[1], result
+        finally:
+            tracemalloc.stop()
+
+    small, _ = peak(2 * 1024)  # 2 chunks
+    large, result = peak(16 * 1024)  # 16 chunks
+    assert result.streamed and result.iterations == 16 * 1024
+    # Every per-iteration array the Result keeps has the subsample's 256 rows, no more.
+    rows = result.sample_rows
+    assert rows is not None and rows.size == 256
+    kept = [result.finish, result.driver, result.lag, *(i.values for i in result.inputs)]
+    kept += [*result.risk_occurred.values(), *result.outcome.values()]
+    assert {a.shape[-1] for a in kept} == {256}
+    # One chunk's reduction, as large as the whole run's day counts (each chunk spans every date).
+    one_chunk = sum(d.counts.nbytes for d in result.stats.days) if result.stats else 0
+    assert one_chunk > 2_000_000
+    # Keeping each chunk's reduction grew the peak by 14 of them from 2 to 16 chunks; now it may
+    # differ only by the few reductions waiting to be added (at most 4 with 2 workers).
+    assert large - small < 6 * one_chunk, (small, large, one_chunk)

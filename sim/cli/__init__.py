@@ -1,10 +1,30 @@
 """The `lunarsim` command line: commands that call the library, and their terminal rendering (rich).
 
-Only this package imports typer and rich; `main` is the console script's entry point.
+Only this package imports typer and rich; `main` is the console script's entry point. It handles
+Ctrl-C and SIGTERM (`sim.cli.stop`) before importing the commands, whose imports (typer, click)
+take up to a second on a busy machine; `app` is imported on first use.
 """
 
 from __future__ import annotations
 
-from sim.cli.commands import app, main
+from typing import Any
 
 __all__ = ["app", "main"]
+
+
+def main() -> None:
+    """Run the command line (`sim.cli.commands.main`)."""
+    from sim.cli import stop
+
+    with stop.handled():
+        from sim.cli.commands import main as run
+
+    run()
+
+
+def __getattr__(name: str) -> Any:
+    if name == "app":
+        from sim.cli.commands import app
+
+        return app
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

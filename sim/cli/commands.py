@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import signal
 import sys
 import time
 import traceback
@@ -13,6 +14,9 @@ from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
 import typer
+
+from sim.cli import stop
+from sim.cli.stop import Terminated
 
 app = typer.Typer(
     name="lunarsim",
@@ -984,38 +988,37 @@ def new(
     _say(f"wrote {path} (and {schema_path} for editors); run it with: lunarsim run {path}", False)
 
 
-class Terminated(KeyboardInterrupt):
-    """SIGTERM, raised where the program is so that temporary files are removed on the way out."""
-
-
-def _on_sigterm(signum: int, frame: Any) -> None:
-    raise Terminated()
-
-
 def main() -> None:
-    """Console-script entry point: argument errors become one line on standard error, exit 2."""
-    import signal
-
-    signal.signal(signal.SIGTERM, _on_sigterm)
+    """Console-script entry point: argument errors become one line on standard error, exit 2;
+    Ctrl-C and SIGTERM exit 130 and 143 within seconds (`sim.cli.stop`)."""
+    before = stop.install()
+    stopped = False
     try:
         code = app(prog_name="lunarsim", standalone_mode=False)
+    except KeyboardInterrupt:  # a signal outside any command's own handling (Terminated too)
+        code, stopped = None, True
     except Exception as exc:
         # Click's exceptions (Typer vendors Click in recent versions, so match by interface).
-        if not (hasattr(exc, "format_message") and hasattr(exc, "exit_code")):
+        if stop.received() is not None:  # Click's Abort for a signal during its parsing
+            code, stopped = None, True
+        elif not (hasattr(exc, "format_message") and hasattr(exc, "exit_code")):
             raise
-        ctx = getattr(exc, "ctx", None)
-        where = f"{ctx.command_path}: " if ctx is not None else "lunarsim: "
-        message = " ".join(exc.format_message().replace("Value error, ", "").split())
-        hint = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
-        if message:  # no message: the help was printed because no arguments were given
-            _err(f"error: {where}{message}{hint}")
-        sys.exit(exc.exit_code)
-    except Terminated:
-        _err("terminated; nothing half-written was left behind")
-        sys.exit(143)
-    except KeyboardInterrupt:
+        else:
+            ctx = getattr(exc, "ctx", None)
+            where = f"{ctx.command_path}: " if ctx is not None else "lunarsim: "
+            message = " ".join(exc.format_message().replace("Value error, ", "").split())
+            hint = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
+            if message:  # no message: the help was printed because no arguments were given
+                _err(f"error: {where}{message}{hint}")
+            sys.exit(exc.exit_code)
+    signum = stop.received()
+    if signum is not None and (stopped or code in (130, 143) or type(code).__name__ == "Abort"):
+        if code not in (130, 143):  # `_guard` has not said it
+            _err(stop.MESSAGES[signal.Signals(signum)])
+        stop.leave(stop.status(signum))
+    stop.restore(before)
+    if stopped:
         _err("interrupted")
-        sys.exit(130)
-    if type(code).__name__ == "Abort":
+    if stopped or type(code).__name__ == "Abort":
         sys.exit(130)
     sys.exit(code if isinstance(code, int) else 0)
