@@ -132,7 +132,7 @@ def test_special_files_are_refused_without_reading(tmp_path):
 
 
 def test_the_size_limit_counts_bytes_read(tmp_path):
-    from sim import yamlsource
+    from sim.scenario import yamlsource
 
     big = tmp_path / "big.yaml"
     big.write_bytes(b"#" * (yamlsource.MAX_BYTES + 1))

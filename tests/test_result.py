@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 import sim
-from sim.summary import summary
+from sim.analysis.summary import summary
 
 CHAIN = """
     name: Two steps <b>&</b>

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from sim.watch import Watch, serve
+from sim.cli.watch import Watch, serve
 
 BASE = """
     name: watched

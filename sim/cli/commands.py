@@ -65,7 +65,7 @@ Debug = Annotated[bool, typer.Option("--debug", help="Show the Python traceback 
 
 def _print_version(value: bool) -> None:
     if value:
-        from sim.summary import tool_version
+        from sim.analysis.summary import tool_version
 
         print(f"lunarsim {tool_version()}")
         raise typer.Exit(0)
@@ -247,7 +247,7 @@ def _run(
     from sim.cli.render import print_table
 
     to_stdout = summary_json == "-"
-    from sim.samples import FORMATS
+    from sim.analysis.samples import FORMATS
 
     if samples is not None and samples.suffix.lower() not in FORMATS:
         _fail(2, f"error: --samples must end in {' or '.join(FORMATS)}, got {samples.name!r}")
@@ -525,7 +525,7 @@ def backtest(
 
     def act() -> None:
         import sim
-        from sim.backtest import backtest as score
+        from sim.analysis.backtest import backtest as score
         from sim.cli.render import print_backtest
 
         if json_path is not None and json_path != "-":
@@ -619,8 +619,8 @@ def sweep(
 
     def act() -> None:
         import sim
-        from sim.sweep import FORMATS, parse_setting
-        from sim.sweep import sweep as run_sweep
+        from sim.analysis.sweep import FORMATS, parse_setting
+        from sim.analysis.sweep import sweep as run_sweep
 
         to_stdout = table == "-"
         parsed = [parse_setting(text) for text in settings]
@@ -633,7 +633,7 @@ def sweep(
                 _fail(2, f"error: --table must end in {kinds} (or be -), got {Path(table).name!r}")
             files.append(Path(table))
         _check_outputs(files, None if no_report else out)
-        from sim.deterministic import resolved
+        from sim.simulation.deterministic import resolved
 
         path = _resolve(scenario)
         loaded = sim.load(path)
@@ -650,7 +650,7 @@ def sweep(
         seconds = time.perf_counter() - began
         keys = [p.column for p in parsed]
         if table is not None:
-            from sim.sweep import write_table
+            from sim.analysis.sweep import write_table
 
             written = write_table(rows, table)
             if written is not None:
@@ -699,7 +699,7 @@ def watch(
     """
 
     def act() -> None:
-        from sim.watch import serve
+        from sim.cli.watch import serve
 
         path = _resolve(scenario)
 
@@ -803,11 +803,11 @@ def reference(
 
     def act() -> None:
         from sim.cli.render import print_forecasts, print_reference, print_validation
-        from sim.reference import slip_class
-        from sim.units import parse_duration
+        from sim.scenario.reference import slip_class
+        from sim.scenario.units import parse_duration
 
         if validate:
-            from sim.slipscore import bundled_validation
+            from sim.scenario.slipscore import bundled_validation
 
             scores = bundled_validation()
             if json_out:
@@ -816,7 +816,7 @@ def reference(
                 print_validation(scores)
             return
         if name is None:
-            from sim.referenceview import classes_table
+            from sim.scenario.referenceview import classes_table
 
             try:
                 days = parse_duration(planned)
@@ -881,7 +881,7 @@ def landings(
     def act() -> None:
         import datetime as dt
 
-        from sim.landings import attempts, estimate, operators
+        from sim.scenario.landings import attempts, estimate, operators
 
         if as_of is None:
             day = max(a.attempt_on for a in attempts())
@@ -947,7 +947,7 @@ def schema(
     Example:
       lunarsim schema --out lunarsim.schema.json
     """
-    from sim.schema import schema_text
+    from sim.scenario.schema import schema_text
 
     if out is None:
         sys.stdout.write(schema_text())
@@ -976,7 +976,7 @@ def new(
     from importlib.resources import files
 
     from sim.atomic import write_text
-    from sim.schema import schema_comment, schema_text
+    from sim.scenario.schema import schema_comment, schema_text
 
     path = Path(name if name.endswith((".yaml", ".yml")) else f"{name}.yaml")
     if path.exists() and not force:

@@ -8,11 +8,11 @@ from __future__ import annotations
 import sys
 from typing import IO, TYPE_CHECKING, Any
 
-from sim.results import Result
+from sim.analysis.results import Result
 
 if TYPE_CHECKING:
-    from sim.backtest import Backtest
-    from sim.scenario import Scenario
+    from sim.analysis.backtest import Backtest
+    from sim.scenario.model import Scenario
 
 
 def print_table(result: Result, file: IO[str] | None = None) -> None:
@@ -146,8 +146,8 @@ def print_reference(rows: list[dict[str, object]], file: IO[str] | None = None) 
     from rich.console import Console
     from rich.table import Table
 
-    from sim.reference import DATA_AS_OF, MIN_FORECASTS, MIN_HORIZON_DAYS
-    from sim.referenceview import LEVEL
+    from sim.scenario.reference import DATA_AS_OF, MIN_FORECASTS, MIN_HORIZON_DAYS
+    from sim.scenario.referenceview import LEVEL
 
     console = Console(
         file=file, soft_wrap=False, width=160 if file is not None and not file.isatty() else None
@@ -251,9 +251,9 @@ def print_forecasts(name: str, file: IO[str] | None = None) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from sim.reference import MIN_FORECASTS, period_text, slip_class
-    from sim.referenceview import class_row
-    from sim.slipfit import class_fit
+    from sim.scenario.reference import MIN_FORECASTS, period_text, slip_class
+    from sim.scenario.referenceview import class_row
+    from sim.scenario.slipfit import class_fit
 
     cls = slip_class(name)
     console = Console(
@@ -338,8 +338,8 @@ def print_landings(as_of: Any, file: IO[str] | None = None) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from sim.landings import PRIOR_WEIGHT, estimate, known, operators
     from sim.report.headline import percent
+    from sim.scenario.landings import PRIOR_WEIGHT, estimate, known, operators
 
     console = Console(
         file=file, soft_wrap=False, width=140 if file is not None and not file.isatty() else None

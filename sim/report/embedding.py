@@ -393,7 +393,7 @@ def script_json(data: Any) -> Script:
     return Script(BIDI.sub(lambda m: f"\\\\u{ord(m.group(0)):04x}", text))
 
 
-# Live reload for `sim.watch`: does nothing unless the watch server marked the page with a
+# Live reload for `sim.cli.watch`: does nothing unless the watch server marked the page with a
 # <meta name="lunarsim-watch"> holding the report's version; then it reloads on a newer one.
 WATCH_JS = """(function () {
   "use strict";

@@ -7,11 +7,11 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from sim.aggregates import ordered, quantile_band
-from sim.units import DAYS_PER_MONTH
+from sim.analysis.aggregates import ordered, quantile_band
+from sim.scenario.units import DAYS_PER_MONTH
 
 if TYPE_CHECKING:
-    from sim.results import Result
+    from sim.analysis.results import Result
 
 
 def percent(p: float) -> str:
@@ -79,7 +79,7 @@ class Precision:
 
 
 def precision(result: Result, milestone: str, percentile: int) -> Precision:
-    """The 95 % order-statistic band of a percentile of `milestone` (sim.aggregates.quantile_band)."""
+    """The 95 % order-statistic band of a percentile of `milestone` (aggregates.quantile_band)."""
     low, high = quantile_band(ordered(result.distribution(milestone)), percentile / 100)
     half = None if low is None or high is None else (high - low) / 2
     return Precision(percentile, half, result.iterations)

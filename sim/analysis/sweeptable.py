@@ -1,0 +1,31 @@
+"""The sweep table (one row per variant and milestone) as CSV text."""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from typing import Any
+
+STAT_COLUMNS = ("milestone", "done_fraction", "p10_days", "p50_days", "p80_days", "p90_days", "p_target")
+
+
+def table_csv(rows: list[dict[str, Any]]) -> str:
+    """The records as the CSV text `sim.analysis.sweep.write_table` writes."""
+    buffer = io.StringIO()
+    write_csv(rows, list(rows[0]) if rows else ["variant", *STAT_COLUMNS], buffer)
+    return buffer.getvalue()
+
+
+def write_csv(rows: list[dict[str, Any]], columns: list[str], handle: Any) -> None:
+    """Write the records' `columns` to `handle`; an empty cell means "never" or "no target"."""
+    out = csv.writer(handle, lineterminator="\n")
+    out.writerow(columns)
+    for row in rows:
+        out.writerow([_text(row[c]) for c in columns])
+
+
+def _text(value: Any) -> str:
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return ""
+    return repr(value) if isinstance(value, float) else str(value)
