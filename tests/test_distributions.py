@@ -11,7 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sim.scenario.distributions import Distribution, parse_distribution
+from sim.scenario.distributions import Distribution
+from sim.scenario.grammar import parse_distribution
 
 ROOT = Path(__file__).resolve().parent.parent
 N = 200_000

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from sim.scenario.distributions import (
+from sim.scenario.grammar import (
     FIXED_DURATION_SCHEMA,
     FORMS,
     INTERVAL_PATTERN,

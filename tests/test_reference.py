@@ -16,7 +16,8 @@ import pytest
 
 import sim
 from sim.errors import ScenarioError
-from sim.scenario.distributions import ReferenceSlip, parse_distribution
+from sim.scenario.distributions import ReferenceSlip
+from sim.scenario.grammar import parse_distribution
 from sim.scenario.reference import (
     CLASSES,
     DATA_AS_OF,

@@ -17,7 +17,8 @@ from scipy.special import ndtri
 
 import sim
 from sim.errors import ScenarioError
-from sim.scenario.distributions import ReferenceFit, parse_distribution
+from sim.scenario.distributions import ReferenceFit
+from sim.scenario.grammar import parse_distribution
 from sim.scenario.reference import COLUMNS, DATA_AS_OF, ReferenceDataError, bundled_forecasts, read_forecasts
 from sim.scenario.referenceview import reference_uses
 from sim.scenario.slipfit import MU_GRID, ClassFit, class_fit, fit_record

@@ -108,7 +108,7 @@ def _effects(specs: list[schema.EffectSpec]) -> tuple[Effect, ...]:
 
 
 def _resolve(spec: schema.ScenarioSpec, source: Source, chain: list[Path]) -> Scenario:
-    from sim.scenario.distributions import parse_distribution
+    from sim.scenario.grammar import parse_distribution
 
     start = spec.start
     zero = parse_distribution(0, "days")

@@ -17,12 +17,8 @@ from pydantic import (
     model_validator,
 )
 
-from sim.scenario.distributions import (
-    FIXED_DURATION_SCHEMA,
-    Distribution,
-    distribution_schema,
-    parse_distribution,
-)
+from sim.scenario.distributions import Distribution
+from sim.scenario.grammar import FIXED_DURATION_SCHEMA, distribution_schema, parse_distribution
 from sim.scenario.reference import usable_classes
 from sim.scenario.units import parse_date
 
