@@ -4,30 +4,10 @@ from __future__ import annotations
 
 import heapq
 import itertools
-from typing import Any
 
 import simpy
-from simpy.events import NORMAL
 
-# Grants are made once everything else due at the same moment has happened (SimPy runs events
-# of a moment by priority, then in order of scheduling; URGENT is 0 and NORMAL 1).
-_AFTER_THE_MOMENT = 2
-
-
-class At(simpy.Event):
-    """An event at an absolute moment.
-
-    SimPy's timeouts are scheduled at `now + delay`, which can differ from the moment meant by
-    a unit in the last place; scheduling the moment itself keeps the clock equal to the model's
-    times, so that two things due at the same model time happen at the same clock time.
-    """
-
-    def __init__(self, env: simpy.Environment, when: float, value: Any = None) -> None:
-        self.env = env
-        self.callbacks = []
-        self._value = value
-        self._ok = True
-        heapq.heappush(env._queue, (max(when, env.now), NORMAL, next(env._eid), self))
+from sim.simulation.engines.clock import Clock
 
 
 class Pools:
@@ -43,7 +23,7 @@ class Pools:
     claims on each resource are served exactly in the order of their keys.
     """
 
-    def __init__(self, env: simpy.Environment, capacities: dict[str, int]) -> None:
+    def __init__(self, env: Clock, capacities: dict[str, int]) -> None:
         self.env = env
         self.free = dict(capacities)
         self._queue: dict[str, list[tuple[tuple[float, int], int, int, simpy.Event]]] = {
@@ -79,10 +59,7 @@ class Pools:
     def _serve_later(self) -> None:
         if not self._due:
             self._due = True
-            event = self.env.event()
-            event._ok = True
-            event.callbacks.append(self._serve)
-            self.env.schedule(event, _AFTER_THE_MOMENT)  # type: ignore[arg-type]
+            self.env.after_the_moment(self._serve)
 
     def _serve(self, _trigger: simpy.Event) -> None:
         self._due = False

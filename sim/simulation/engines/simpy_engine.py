@@ -17,9 +17,10 @@ import simpy
 
 from sim.doneby import end_of_day
 from sim.scenario.model import Milestone, Window
+from sim.simulation.engines.clock import Clock
 from sim.simulation.engines.condition import condition
 from sim.simulation.engines.output import EngineOutput
-from sim.simulation.engines.pool import At, Pools
+from sim.simulation.engines.pool import Pools
 from sim.simulation.engines.queued import Queued
 from sim.simulation.engines.timing import complete, late_after, work
 from sim.simulation.plan import Plan
@@ -126,7 +127,7 @@ class _Iteration:
         self.driver = [-1] * m_count
         self.duration: list[float] = []
         self.lag: list[float] = []
-        self.env = simpy.Environment()
+        self.env = Clock()
         sc = plan.scenario
         self.pools = Pools(self.env, {rid: r.capacity for rid, r in sc.resources.items()})
         self.done = [self.env.event() for _ in rows]
@@ -170,7 +171,7 @@ class _Iteration:
                 yield env.all_of([done[p] for p in preds])
             ready = self.arrival(r, row)
         if ready > env.now:
-            yield At(env, ready)
+            yield env.at(ready)
         if r.cancel is not None and r.cancel[i]:
             return
         base = self.duration[row]
@@ -185,7 +186,7 @@ class _Iteration:
             self.driver[row] = -1
         completion = _complete(end, m.not_before, m.window)
         if completion > env.now:
-            yield At(env, completion)
+            yield env.at(completion)
         if completion < self.horizon_end:
             finish[row] = completion
             self.done[row].succeed()
@@ -203,7 +204,7 @@ class _Iteration:
         return ready
 
     def wait_until(self, t: float) -> simpy.Event:
-        return At(self.env, t)
+        return self.env.at(t)
 
     def milestone(self, row: int) -> Generator[Any, Any, None]:
         plan, d, i = self.plan, self.d, self.i
