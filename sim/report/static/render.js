@@ -1,0 +1,296 @@
+(function () {
+  "use strict";
+  var figures = JSON.parse(document.getElementById("lunarsim-figures").textContent);
+  // Below this width (a phone, or a narrow window) charts get the narrow layout.
+  var NARROW = 600;
+  var config = {
+    displaylogo: false,
+    responsive: true,
+    showSendToCloud: false,
+    showEditInChartStudio: false,
+    modeBarButtonsToRemove: ["select2d", "lasso2d", "autoScale2d", "sendDataToCloud", "editInChartStudio"],
+    toImageButtonOptions: {format: "png", scale: 2}
+  };
+  var shownNarrow = {};
+  var heights = {};
+
+  function clone(value) { return JSON.parse(JSON.stringify(value)); }
+
+  // Plotly's text is a small HTML dialect: count what shows, not tags or entities.
+  function shownLength(text) {
+    return text.replace(/<[^>]*>/g, "").replace(/&#?\w+;/g, "x").length;
+  }
+
+  // The text Plotly would show, as plain characters (for a native <option>); a textarea's
+  // content is parsed as text only, so nothing in it can run.
+  function plain(text) {
+    var box = document.createElement("textarea");
+    box.innerHTML = String(text).replace(/<br>/g, " ").replace(/<[^>]*>/g, "");
+    return box.value;
+  }
+
+  function escapeText(text) {
+    return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+  }
+
+  // Break a title into lines of about `chars` shown characters, at spaces outside tags.
+  function wrap(text, chars) {
+    var words = String(text).replace(/<br>/g, " ").split(/ (?![^<]*>)/);
+    var lines = [], line = "";
+    words.forEach(function (word) {
+      if (line && shownLength(line + " " + word) > chars) { lines.push(line); line = word; }
+      else { line = line ? line + " " + word : word; }
+    });
+    if (line) { lines.push(line); }
+    return lines.join("<br>");
+  }
+
+  // One line of at most `chars` characters, cut at a word boundary.
+  function cut(text, chars) {
+    var whole = plain(text);
+    if (whole.length <= chars) { return text; }
+    var part = whole.slice(0, chars - 1), space = part.lastIndexOf(" ");
+    if (space > chars / 2) { part = part.slice(0, space); }
+    return escapeText(part.replace(/[\s,;:(–.…-]+$/, "")) + "…";
+  }
+
+  function charsFor(width) { return Math.max(24, Math.floor((width - 20) / 7.4)); }
+
+  // Category rows (timeline, tornado, criticality): the label goes above each bar, full width,
+  // instead of a left margin as wide as the longest label.
+  function labelsAbove(layout, data, chars) {
+    var axis = layout.yaxis, order = [], firsts = {};
+    function add(key) {
+      if (key !== null && key !== undefined && order.indexOf(key) < 0) { order.push(key); }
+    }
+    if (axis.type === "multicategory") {
+      var groups = [], names = [];
+      data.forEach(function (trace) {
+        if (!Array.isArray(trace.y) || trace.y.length !== 2 || !Array.isArray(trace.y[0])) { return; }
+        trace.y = trace.y[0].map(function (group, i) {
+          var name = trace.y[1][i];
+          if (group === null || group === undefined) { return null; }
+          if (groups.indexOf(group) < 0) { groups.push(group); }
+          if (names.indexOf(name) < 0) { names.push(name); }
+          return group + " · " + name;
+        });
+      });
+      groups.forEach(function (group) {
+        names.forEach(function (name, j) {
+          var key = group + " · " + name;
+          if (j === 0) { firsts[key] = group; }
+          add(key);
+        });
+      });
+      order = order.filter(function (key) {
+        return data.some(function (trace) { return Array.isArray(trace.y) && trace.y.indexOf(key) >= 0; });
+      });
+    } else {
+      (axis.categoryarray || []).forEach(add);
+      data.forEach(function (trace) { if (Array.isArray(trace.y)) { trace.y.forEach(add); } });
+      order.forEach(function (key) { firsts[key] = key; });
+    }
+    // Thin bars, so that each row's label fits above its bar.
+    data.forEach(function (trace) {
+      if (trace.type === "bar" && trace.orientation === "h") { trace.width = 0.4; }
+    });
+    layout.yaxis = Object.assign(axis, {
+      type: "category", categoryorder: "array", categoryarray: order, showticklabels: false
+    });
+    layout.annotations = (layout.annotations || []).concat(order.filter(function (key) {
+      return firsts[key] !== undefined;
+    }).map(function (key) {
+      return {
+        xref: "paper", x: 0, xanchor: "left", yref: "y", y: key, yanchor: "bottom", yshift: 11,
+        text: cut(String(firsts[key]), chars), showarrow: false, align: "left",
+        font: {size: 12, color: "#222222"}
+      };
+    }));
+    return order.length;
+  }
+
+  function shaped(figure, width) {
+    var layout = clone(figure.layout), data = clone(figure.data);
+    var narrow = width < NARROW;
+    var chars = charsFor(width);
+    var margin = layout.margin || {};
+    var extra = 0;
+    var axis = layout.yaxis;
+    // Two-level rows (a comparison's milestone and scenario) always get their label above;
+    // one-level rows only on narrow screens.
+    if (axis && (axis.type === "multicategory" || (narrow && axis.type === "category"))) {
+      extra += labelsAbove(layout, data, chars) * 22;
+    }
+    if (!narrow) {
+      if (layout.height) { layout.height += extra; }
+      return {data: data, layout: layout};
+    }
+    var top = margin.t === undefined ? 56 : margin.t;
+    if (layout.updatemenus && layout.updatemenus.length) {
+      delete layout.updatemenus;  // a native <select> above the chart takes its place
+      top -= 20;
+      // The height a desktop chart has to show its menu's every entry is not needed here.
+      if (layout.height && layout.height > 480) { extra -= layout.height - 480; }
+    }
+    if (layout.title && layout.title.text) {
+      var wrapped = wrap(layout.title.text, Math.floor(chars * 0.95));
+      var lines = wrapped.split("<br>").length;
+      layout.title = Object.assign(layout.title, {text: wrapped, font: {size: 14}});
+      top += 20 * (lines - 1);
+      extra += 20 * (lines - 1);
+    }
+    var right = Math.min(margin.r === undefined ? 24 : margin.r, 90);
+    layout.margin = Object.assign(margin, {l: 8, r: right, t: top});
+    Object.keys(layout).filter(function (key) { return /^[xy]axis\d*$/.test(key); }).forEach(function (key) {
+      var title = layout[key].title;
+      if (title && title.text) {
+        title.text = wrap(title.text, chars);
+        title.font = {size: 12};
+        title.standoff = 4;
+        extra += 15 * (title.text.split("<br>").length - 1);
+      }
+    });
+    data.forEach(function (t) { if (t.name) { t.name = cut(t.name, chars - 6); } });
+    // Text written beside a line (a comparison's target labels) would run off the chart at this
+    // width: it gets the line's short label (`meta.narrow`, "target") and a legend entry below
+    // the chart gives the line in full (which scenario, which date).
+    data.forEach(function (t) {
+      if (t.mode !== "lines+text") { return; }
+      if (t.meta && t.meta.narrow && Array.isArray(t.text)) {
+        t.text = t.text.map(function (s) { return s ? t.meta.narrow : s; });
+        t.showlegend = true;
+        var tail = " target " + t.meta.date;
+        t.name = cut(String(t.meta.scenario), Math.max(12, chars - 6 - tail.length)) + tail;
+      } else {
+        t.mode = "lines";
+        delete t.text;
+      }
+    });
+    // Only the traces on show have legend entries (a menu hides the other views' traces).
+    var entries = data.filter(function (t) {
+      return t.showlegend !== false && t.name && t.visible !== false;
+    });
+    if (layout.showlegend !== false && data.length > 1) {
+      // Rows the horizontal legend takes: entries packed by their text's width (about 7 px a
+      // character after a 40 px symbol); two rows spare where a menu can show a view with more.
+      var rowsOfLegend = 1, used = 0;
+      entries.forEach(function (t) {
+        var w = 52 + 7.5 * shownLength(String(t.name));
+        if (used && used + w > width - 16) { rowsOfLegend += 1; used = 0; }
+        used += w;
+      });
+      if (figure.layout.updatemenus && figure.layout.updatemenus.length) { rowsOfLegend += 2; }
+      // Below the plot, in the container's bottom margin, where it covers nothing.
+      layout.legend = Object.assign(layout.legend || {}, {
+        orientation: "h", x: 0, xanchor: "left", y: 0, yanchor: "bottom", yref: "container",
+        bgcolor: "rgba(0,0,0,0)", borderwidth: 0
+      });
+      // A legend title would sit beside the first row and push its entries off the screen.
+      delete layout.legend.title;
+      var legendHeight = 22 * rowsOfLegend + 8;
+      // The desktop's bottom margin may hold a legend of its own: at most the axis title's room.
+      var bottom = margin.b === undefined ? 48 : margin.b;
+      layout.margin.b = Math.min(bottom, 48) + legendHeight + 24;
+      extra += layout.margin.b - bottom;
+    }
+    if (layout.height) {
+      layout.height += extra;
+    }
+    return {data: data, layout: layout};
+  }
+
+  // On narrow screens a chart's milestone menu is a native <select> above it: it fits any
+  // width and every entry is one tap away.
+  function nativeMenu(element, figure, narrow) {
+    var menus = figure.layout.updatemenus;
+    if (!menus || !menus.length) { return; }
+    var id = element.id + "-menu";
+    var select = document.getElementById(id);
+    if (!select) {
+      var row = document.createElement("div");
+      row.className = "menu-row";
+      var label = document.createElement("label");
+      label.htmlFor = id;
+      label.textContent = "Show";
+      select = document.createElement("select");
+      select.id = id;
+      menus[0].buttons.forEach(function (button, k) {
+        var option = document.createElement("option");
+        option.value = String(k);
+        option.textContent = plain(button.label);
+        select.appendChild(option);
+      });
+      select.addEventListener("change", function () {
+        var button = menus[0].buttons[Number(select.value)];
+        var relayout = clone(button.args[1]);
+        if (relayout["title.text"]) {
+          var chars = Math.floor(charsFor(element.clientWidth) * 0.95);
+          relayout["title.text"] = wrap(relayout["title.text"], chars);
+        }
+        // The narrow layout's height, which a resize by Plotly's own handler can drop.
+        if (heights[element.id]) { relayout.height = heights[element.id]; }
+        Plotly.update(element, button.args[0], relayout);
+      });
+      row.appendChild(label);
+      row.appendChild(select);
+      element.parentNode.insertBefore(row, element);
+    }
+    select.parentNode.hidden = !narrow;
+  }
+
+  // Plotly's toolbar sits at a chart's top right, over whatever is drawn there. A title that
+  // reaches under it (a long one on a desktop, any wrapped one on a phone) moves down below it,
+  // and the chart grows by as much, so nothing else moves.
+  function clearToolbar(element, attempt) {
+    attempt = attempt || 0;
+    var bar = element.querySelector(".modebar");
+    var title = element.querySelector(".g-gtitle .gtitle");
+    // The move's own redraws do not start another move; a move is re-measured until it clears.
+    if (!bar || !title || (attempt === 0 && element.__clearing)) { return; }
+    var b = bar.getBoundingClientRect(), t = title.getBoundingClientRect();
+    var box = element.getBoundingClientRect();
+    var apart = t.right <= b.left || t.left >= b.right || t.top >= b.bottom || t.bottom <= b.top;
+    if (!b.width || !t.width || apart || attempt > 3) { element.__clearing = false; return; }
+    element.__clearing = true;
+    var layout = element.layout, margin = layout.margin || {};
+    var shift = Math.ceil(b.bottom - t.top) + 6;
+    var height = (layout.height || box.height) + shift;
+    // Where the title's top is asked to be, from the chart's top (Plotly's anchor is not exactly
+    // the text's top, so later attempts move it by what the measurement still finds).
+    var at = (attempt === 0 ? t.top - box.top : element.__titleAt) + shift;
+    element.__titleAt = at;
+    heights[element.id] = height;
+    Plotly.relayout(element, {
+      "title.yref": "container", "title.yanchor": "top", "title.y": 1 - at / height,
+      "margin.t": (margin.t === undefined ? 56 : margin.t) + shift, height: height
+    }).then(function () { clearToolbar(element, attempt + 1); }, function () { element.__clearing = false; });
+  }
+
+  function draw(id) {
+    var element = document.getElementById(id);
+    if (!element) { return; }
+    var width = element.clientWidth || window.innerWidth;
+    var narrow = width < NARROW;
+    if (shownNarrow[id] === narrow) { return; }
+    shownNarrow[id] = narrow;
+    var figure = figures[id];
+    var shown = shaped(figure, width);
+    heights[id] = shown.layout.height;
+    nativeMenu(element, figure, narrow);
+    Plotly.react(element, shown.data, shown.layout, config).then(function () {
+      if (!element.__toolbarWatched) {
+        element.__toolbarWatched = true;
+        // After every redraw (a milestone picked, a resize): the new title may reach the toolbar.
+        element.on("plotly_afterplot", function () { clearToolbar(element); });
+      }
+      clearToolbar(element);
+    });
+  }
+
+  Object.keys(figures).forEach(draw);
+  var pending = null;
+  window.addEventListener("resize", function () {
+    if (pending) { window.clearTimeout(pending); }
+    pending = window.setTimeout(function () { Object.keys(figures).forEach(draw); }, 150);
+  });
+})();
