@@ -14,14 +14,10 @@ FORMAT = 1
 
 
 def tool_version() -> str:
-    try:
-        from importlib.metadata import version
+    """lunarsim's version: `sim.__version__`, the one place it is written (pyproject reads it)."""
+    from sim import __version__
 
-        return version("lunarsim")
-    except Exception:  # not installed (running from a checkout)
-        from sim import __version__
-
-        return __version__
+    return __version__
 
 
 def _days(x: float | None) -> float | None:

@@ -31,7 +31,10 @@ app = typer.Typer(
 def _names_without_types() -> None:
     """Recent Typer prints a type after a parameter in help (`--quiet <bool>`, `SCENARIO <list[str]>`):
     a flag takes no value and every other parameter here has a metavar that says what it takes
-    (`--seed SEED`), so print only the choices of an option that has them (`<auto|simpy|vector>`)."""
+    (`--seed SEED`), so print only the choices of an option that has them (`<auto|simpy|vector>`).
+
+    This replaces a method of Typer's classes, so pyproject.toml pins typer below the next minor
+    version checked (a later Typer without the method leaves help as Typer prints it)."""
     from typer import core
 
     for kind in ("TyperOption", "TyperArgument"):
