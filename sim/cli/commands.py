@@ -128,7 +128,7 @@ def _resolve(arg: str) -> Path:
 
 
 @app.command()
-def run(
+def run(  # noqa: PLR0913 (a Typer command's options are its parameters)
     scenarios: Annotated[
         list[str],
         typer.Argument(
@@ -206,6 +206,16 @@ def run(
             "decision outcome, total at most 2000000 iterations, 200000 for SimPy-only scenarios).",
         ),
     ] = None,
+    history: Annotated[
+        Path | None,
+        typer.Option(
+            "--history",
+            metavar="PATH",
+            help="Record the run in this history store (default: $LUNARSIM_HISTORY, else "
+            "lunarsim/history.sqlite under the user's data folder).",
+        ),
+    ] = None,
+    no_history: Annotated[bool, typer.Option("--no-history", help="Do not record the run.")] = False,
     debug: Debug = False,
 ) -> None:
     """Simulate each scenario, print a table and write an HTML report.
@@ -229,8 +239,15 @@ def run(
             quiet,
             scheduler,
             impacts,
+            None if no_history else _history_path(history),
         ),
     )
+
+
+def _history_path(option: Path | None) -> Path:
+    from sim.analysis.history import store_path
+
+    return store_path(option)
 
 
 def _run(
@@ -246,6 +263,7 @@ def _run(
     quiet: bool,
     scheduler: str | None = None,
     impacts: bool | None = None,
+    history: Path | None = None,
 ) -> None:
     from sim.cli.render import print_table
 
@@ -259,6 +277,10 @@ def _run(
     loaded = _load_all(args)
     for _, scenario in loaded:
         _check_fits(scenario, iterations)
+    if history is not None:
+        from sim.analysis.history import check
+
+        check(history)  # a damaged or newer store is refused before any work
     summaries = []
     executor = _executor(scheduler)
     for path, scenario in loaded:
@@ -270,6 +292,8 @@ def _run(
             _err(f"warning: {path}: {warning}")
         _say_fresh_seed(result, str(path))
         summaries.append(result.summary(str(path), impacts=impacts))
+        if history is not None:
+            _record(history, path, summaries[-1], result.scenario)
         if not quiet:
             print_table(result, file=sys.stderr if to_stdout else sys.stdout)
         if samples is not None:
@@ -293,6 +317,14 @@ def _run(
 
             write_text(Path(summary_json), text)
             _say(f"summary: {summary_json}", False)
+
+
+def _record(history: Path, path: Path, summary: dict[str, Any], scenario: Any) -> None:
+    """Add the run to the history store, with the scenario as resolved (after `extends`)."""
+    from sim.analysis.history import record
+    from sim.scenario.extends import read_chain
+
+    record(history, summary, read_chain(path)[0].data, scenario.as_of)
 
 
 def _say(message: str, to_stdout_reserved: bool) -> None:
@@ -421,6 +453,58 @@ def _simulate_with_progress(
     finally:
         if shown:
             bar.stop()
+
+
+@app.command("history")
+def history_command(
+    scenario: Annotated[
+        str | None,
+        typer.Argument(
+            metavar="[SCENARIO]",
+            help="Only the runs of this scenario (a file, a bundled name, or a scenario's name).",
+        ),
+    ] = None,
+    json_out: Annotated[bool, typer.Option("--json", help="Print the runs as JSON instead.")] = False,
+    history: Annotated[
+        Path | None,
+        typer.Option("--history", metavar="PATH", help="The history store to read (default as for `run`)."),
+    ] = None,
+    debug: Debug = False,
+) -> None:
+    """List the recorded runs, newest first: when, scenario, as_of, iterations, seed, and the
+    headline's P10, P50, P80 and P(target).
+
+    \b
+    Example:
+      lunarsim history ilrs-2026-status
+    """
+
+    def act() -> None:
+        from sim.analysis.history import runs
+        from sim.cli.historytext import history_lines
+
+        store = _history_path(history)
+        by_path = None
+        if scenario is not None:
+            candidate = Path(scenario)
+            if candidate.is_file() or candidate.suffix in (".yaml", ".yml") or "/" in scenario:
+                by_path = str(candidate.resolve())
+            else:
+                from sim.bundled import bundled
+
+                by_path = next((str(p.resolve()) for p, _ in bundled() if p.stem == scenario), None)
+        entries = runs(store, scenario, by_path)
+        if json_out:
+            print(json.dumps(entries, indent=2, ensure_ascii=False))
+            return
+        if not entries:
+            which = f" of {scenario}" if scenario is not None else ""
+            _say(f"no runs{which} recorded in {store}", False)
+            return
+        for line in history_lines(entries):
+            _say(line, False)
+
+    _guard(debug, act)
 
 
 @app.command()
