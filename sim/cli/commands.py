@@ -508,6 +508,76 @@ def history_command(
 
 
 @app.command()
+def explain(
+    old: Annotated[
+        str, typer.Argument(metavar="OLD", help="The earlier scenario (a file or a bundled name).")
+    ],
+    new: Annotated[str, typer.Argument(metavar="NEW", help="The later scenario.")],
+    json_out: Annotated[bool, typer.Option("--json", help="Print the split as JSON instead.")] = False,
+    iterations: Annotated[
+        int | None,
+        typer.Option(
+            "-n",
+            "--iterations",
+            metavar="N",
+            min=1,
+            help="Iterations of every variant (default: each file's).",
+        ),
+    ] = None,
+    seed: Annotated[
+        int | None,
+        typer.Option("--seed", metavar="SEED", min=0, help="Seed of every variant (default: each file's)."),
+    ] = None,
+    milestone: Annotated[
+        str | None,
+        typer.Option(
+            "--milestone",
+            metavar="ID",
+            help="The milestone to explain (default: OLD's headline if NEW has it).",
+        ),
+    ] = None,
+    variants: Annotated[
+        int, typer.Option("--variants", metavar="N", min=2, help="At most about this many variants are run.")
+    ] = 128,
+    workers: Annotated[
+        int | None, typer.Option("--workers", metavar="N", min=1, help="Worker processes per variant.")
+    ] = 1,
+    debug: Debug = False,
+) -> None:
+    """Why the milestone's P50, P80 and P(target) moved from OLD to NEW: the shift split among what
+    changed (Shapley values on the same random draws; the parts add up to the total).
+
+    \b
+    Example:
+      lunarsim explain ilrs-2022-announced ilrs-2026-status
+    """
+
+    def act() -> None:
+        import math
+
+        from sim.analysis.explain import explain as split
+        from sim.analysis.explaintext import paragraph
+
+        exact = max(1, int(math.log2(variants)))
+        e = split(
+            _resolve(old),
+            _resolve(new),
+            iterations=iterations,
+            seed=seed,
+            milestone=milestone,
+            exact_up_to=exact,
+            variants=variants,
+            workers=workers,
+        )
+        if json_out:
+            print(json.dumps(e.to_json(), indent=2, ensure_ascii=False))
+        else:
+            _say(paragraph(e), False)
+
+    _guard(debug, act)
+
+
+@app.command()
 def compare(
     scenarios: Annotated[
         list[str],
