@@ -124,3 +124,33 @@ def test_a_missing_milestone_is_one_line_exit_2(pair):
     r = lunarsim("explain", str(pair[0]), str(pair[1]), "--milestone", "nope")
     assert r.returncode == 2
     assert r.stderr.strip().endswith("no milestone 'nope' to explain (--milestone)")
+
+
+def test_two_recorded_runs_explain_as_their_files_do(pair, tmp_path):
+    store = tmp_path / "h.sqlite"
+    for path in pair:
+        assert lunarsim("run", str(path), "--no-report", "-q", "--history", str(store)).returncode == 0
+    ids = [e["id"] for e in json.loads(lunarsim("history", "--history", str(store), "--json").stdout)]
+    runs = lunarsim("explain", f"run:{ids[1]}", f"run:{ids[0]}", "--json", "--history", str(store))
+    files = lunarsim("explain", str(pair[0]), str(pair[1]), "--json")
+    assert runs.returncode == 0, runs.stderr
+    assert json.loads(runs.stdout) == json.loads(files.stdout)
+    missing = lunarsim("explain", "run:999", f"run:{ids[0]}", "--history", str(store))
+    assert missing.returncode == 2 and "no recorded run 'run:999'" in missing.stderr
+
+
+@pytest.mark.slow
+def test_the_ilrs_paragraph_the_docs_quote():
+    """docs/cli.md quotes the paragraph for the bundled 2022 → 2026 pair at the files' own 10,000
+    iterations and seed; this is that run (about 40 s)."""
+    import re
+
+    from sim.analysis.explaintext import paragraph
+    from tests.test_cli import ROOT
+
+    doc = " ".join((ROOT / "docs" / "cli.md").read_text(encoding="utf-8").split())
+    quoted = re.search(r'The paragraph it prints: "(.*?) …"', doc)
+    assert quoted is not None
+    e = explain(ROOT / "scenarios" / "ilrs-2022-announced.yaml", ROOT / "scenarios" / "ilrs-2026-status.yaml")
+    assert paragraph(e).startswith(quoted.group(1))
+    assert sum((p.value[1] for p in e.parts), Fraction(0)) == e.total[1]

@@ -13,8 +13,14 @@ merged into one, so that every combination is a scenario that can be checked and
 from __future__ import annotations
 
 import copy
+import re
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
+
+from sim.errors import Problem, ScenarioError
+from sim.scenario.extends import read_chain
+from sim.scenario.yamlsource import Source
 
 Key = tuple[str, ...]
 ITEMS = ("milestones", "risks", "resources")
@@ -233,3 +239,31 @@ def inert(change: Change, old: dict[str, Any], new: dict[str, Any], moving: set[
         ):
             return False
     return True
+
+
+def document(path: Path) -> tuple[Source, list[Path]]:
+    """A scenario file as resolved (after `extends`), its `reference_data` made absolute so that
+    the document means the same wherever it is read (or stored) from."""
+    source, chain = read_chain(path)
+    data = dict(source.data)
+    name = data.get("reference_data")
+    if isinstance(name, str) and name.strip():  # relative to the file that names it
+        mark = source.marks.get(("reference_data",))
+        base = mark.file if mark is not None else source.path
+        data["reference_data"] = str((Path(base).parent / name.strip()).resolve())
+    return Source(source.path, data, source.marks, source.key_marks, source.text), chain
+
+
+RECORDED = re.compile(r"run:(\d+)")
+
+
+def recorded(arg: str, store: Path) -> tuple[Source, list[Path]]:
+    """`run:ID`: the scenario document a recorded run ran (`lunarsim history --json` gives ids)."""
+    from sim.analysis.history import run_by_id
+
+    match = RECORDED.fullmatch(arg)
+    entry = run_by_id(store, int(match.group(1))) if match else None
+    if entry is None:
+        raise ScenarioError(Problem(f"no recorded run {arg!r} in this history store", store))
+    path = Path(entry["scenario"]["path"] or arg)
+    return Source(path, entry["resolved"], {}, {}, b""), [path]

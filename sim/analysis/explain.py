@@ -25,9 +25,18 @@ from typing import Any
 
 import numpy as np
 
-from sim.analysis.changes import NOISE, Change, apply, changes, inert, influencing
+from sim.analysis.changes import (
+    NOISE,
+    RECORDED,
+    Change,
+    apply,
+    changes,
+    document,
+    inert,
+    influencing,
+    recorded,
+)
 from sim.errors import Problem, ScenarioError
-from sim.scenario.extends import read_chain
 from sim.scenario.loader import from_source
 from sim.scenario.model import Scenario
 from sim.scenario.yamlsource import Source
@@ -97,15 +106,16 @@ def _round_to_total(values: list[Fraction], total: Fraction, unit: Fraction) -> 
     return floors
 
 
-def _document(path: Path) -> tuple[Source, list[Path]]:
-    source, chain = read_chain(path)
-    data = dict(source.data)
-    name = data.get("reference_data")
-    if isinstance(name, str) and name.strip():  # relative to the file that names it
-        mark = source.marks.get(("reference_data",))
-        base = mark.file if mark is not None else source.path
-        data["reference_data"] = str((Path(base).parent / name.strip()).resolve())
-    return Source(source.path, data, source.marks, source.key_marks, source.text), chain
+def _source(arg: str | Path, store: Path | None) -> tuple[Source, list[Path]]:
+    if store is not None and isinstance(arg, str) and RECORDED.fullmatch(arg):
+        return recorded(arg, store)
+    return document(Path(arg))
+
+
+def _scenario(source: Source, chain: list[Path]) -> Scenario:
+    from sim.simulation.deterministic import resolved
+
+    return resolved(from_source(source, chain))
 
 
 class _Variants:
@@ -170,6 +180,7 @@ def explain(
     old_path: str | Path,
     new_path: str | Path,
     *,
+    store: Path | None = None,
     iterations: int | None = None,
     seed: int | None = None,
     milestone: str | None = None,
@@ -178,12 +189,13 @@ def explain(
     workers: int | None = 1,
     progress: Callable[[int], None] | None = None,
 ) -> Explanation:
-    """Split the headline's shift from `old_path` to `new_path` among what changed (see module)."""
+    """Split the headline's shift from `old_path` to `new_path` among what changed (see module).
+    Either may be `run:ID`, a run recorded in the history `store`."""
     import sim
 
-    old, chain = _document(Path(old_path))
-    new, _ = _document(Path(new_path))
-    old_scenario, new_scenario = sim.validate(old_path), sim.validate(new_path)
+    old, chain = _source(old_path, store)
+    new, new_chain = _source(new_path, store)
+    old_scenario, new_scenario = _scenario(old, chain), _scenario(new, new_chain)
     head = milestone or (
         old_scenario.headline if old_scenario.headline in new_scenario.milestones else new_scenario.headline
     )

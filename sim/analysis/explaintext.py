@@ -55,9 +55,9 @@ def paragraph(e: Explanation, shown: int = 5) -> str:
         worst = max((p.se[1] for p in e.parts if p.se is not None), default=0.0)
         text += (
             f" Parts are Shapley values estimated from {e.orders} orders of the "
-            f"{sum(1 for p in e.parts if p.se is not None)} changes that can move it; each P80 part is "
-            f"within about ±{2 * worst:.0f} days (2 standard errors) of the exact value, and the parts "
-            "add up to the total exactly."
+            f"{sum(1 for p in e.parts if p.se is not None)} changes that can move it (sampling error of "
+            f"each P80 part at most ±{2 * worst:.0f} days, 2 standard errors); the parts add up to the "
+            "total exactly."
         )
     else:
         text += (

@@ -150,7 +150,7 @@ def record(path: Path, summary: dict[str, Any], resolved: Any, as_of: dt.date | 
         summary["scenario"]["name"],
         os.path.abspath(summary["scenario"]["path"]) if summary["scenario"]["path"] else None,
         summary["scenario"]["sha256"],
-        json.dumps(resolved, default=str, ensure_ascii=False, sort_keys=True),
+        json.dumps(resolved, default=str, ensure_ascii=False),
         summary["scenario"]["start"],
         as_of.isoformat() if as_of is not None else None,
         summary["run"]["iterations"],

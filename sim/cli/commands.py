@@ -321,10 +321,10 @@ def _run(
 
 def _record(history: Path, path: Path, summary: dict[str, Any], scenario: Any) -> None:
     """Add the run to the history store, with the scenario as resolved (after `extends`)."""
+    from sim.analysis.changes import document
     from sim.analysis.history import record
-    from sim.scenario.extends import read_chain
 
-    record(history, summary, read_chain(path)[0].data, scenario.as_of)
+    record(history, summary, document(path)[0].data, scenario.as_of)
 
 
 def _say(message: str, to_stdout_reserved: bool) -> None:
@@ -542,6 +542,12 @@ def explain(
     workers: Annotated[
         int | None, typer.Option("--workers", metavar="N", min=1, help="Worker processes per variant.")
     ] = 1,
+    history: Annotated[
+        Path | None,
+        typer.Option(
+            "--history", metavar="PATH", help="The history store run:ID refers to (default as for `run`)."
+        ),
+    ] = None,
     debug: Debug = False,
 ) -> None:
     """Why the milestone's P50, P80 and P(target) moved from OLD to NEW: the shift split among what
@@ -555,13 +561,15 @@ def explain(
     def act() -> None:
         import math
 
+        from sim.analysis.changes import RECORDED
         from sim.analysis.explain import explain as split
         from sim.analysis.explaintext import paragraph
 
         exact = max(1, int(math.log2(variants)))
+        store = _history_path(history)
         e = split(
-            _resolve(old),
-            _resolve(new),
+            *(arg if RECORDED.fullmatch(arg) else _resolve(arg) for arg in (old, new)),
+            store=store,
             iterations=iterations,
             seed=seed,
             milestone=milestone,
