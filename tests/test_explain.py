@@ -111,17 +111,30 @@ def test_seed_and_iterations_are_noise(write, pair):
 
 
 def test_explain_command_json_and_words(pair):
-    r = lunarsim("explain", str(pair[0]), str(pair[1]), "--json")
+    r = lunarsim("explain", str(pair[0]), str(pair[1]), "--json", "--no-report")
     assert r.returncode == 0, r.stderr
     doc = json.loads(r.stdout)
     assert set(doc["total"]) == {"p50_days", "p80_days", "p_target"}
     assert all(set(p) == {"change", "p50_days", "p80_days", "p_target"} for p in doc["parts"])
-    words = lunarsim("explain", str(pair[0]), str(pair[1])).stdout
+    words = lunarsim("explain", str(pair[0]), str(pair[1]), "--no-report").stdout
     assert "P80 moved" in words and "later" in words and "exactly 0" in words
 
 
+def test_explain_report_has_the_waterfall_and_escapes_names(write, tmp_path):
+    hostile = "<script>alert(1)</script>"
+    old = write(OLD.replace("a: {duration", f"a: {{title: '{hostile}', duration"), "o.yaml")
+    new = write(_new(OLD).replace("a: {duration", f"a: {{title: '{hostile}', duration"), "n.yaml")
+    r = lunarsim("explain", str(old), str(new), "--out", str(tmp_path / "out"))
+    assert r.returncode == 0, r.stderr
+    (page,) = (tmp_path / "out").glob("explain-*.html")
+    html = page.read_text(encoding="utf-8")
+    assert '"type": "waterfall"' in html or '"type":"waterfall"' in html
+    assert hostile not in html and "&lt;script&gt;" in html
+    assert f"report: {page}" in r.stdout
+
+
 def test_a_missing_milestone_is_one_line_exit_2(pair):
-    r = lunarsim("explain", str(pair[0]), str(pair[1]), "--milestone", "nope")
+    r = lunarsim("explain", str(pair[0]), str(pair[1]), "--milestone", "nope", "--no-report")
     assert r.returncode == 2
     assert r.stderr.strip().endswith("no milestone 'nope' to explain (--milestone)")
 
@@ -131,11 +144,13 @@ def test_two_recorded_runs_explain_as_their_files_do(pair, tmp_path):
     for path in pair:
         assert lunarsim("run", str(path), "--no-report", "-q", "--history", str(store)).returncode == 0
     ids = [e["id"] for e in json.loads(lunarsim("history", "--history", str(store), "--json").stdout)]
-    runs = lunarsim("explain", f"run:{ids[1]}", f"run:{ids[0]}", "--json", "--history", str(store))
-    files = lunarsim("explain", str(pair[0]), str(pair[1]), "--json")
+    runs = lunarsim(
+        "explain", f"run:{ids[1]}", f"run:{ids[0]}", "--json", "--history", str(store), "--no-report"
+    )
+    files = lunarsim("explain", str(pair[0]), str(pair[1]), "--json", "--no-report")
     assert runs.returncode == 0, runs.stderr
     assert json.loads(runs.stdout) == json.loads(files.stdout)
-    missing = lunarsim("explain", "run:999", f"run:{ids[0]}", "--history", str(store))
+    missing = lunarsim("explain", "run:999", f"run:{ids[0]}", "--history", str(store), "--no-report")
     assert missing.returncode == 2 and "no recorded run 'run:999'" in missing.stderr
 
 

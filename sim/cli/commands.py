@@ -548,6 +548,10 @@ def explain(
             "--history", metavar="PATH", help="The history store run:ID refers to (default as for `run`)."
         ),
     ] = None,
+    out: Annotated[Path, typer.Option("--out", metavar="DIR", help="Folder for the HTML report.")] = Path(
+        "reports"
+    ),
+    no_report: Annotated[bool, typer.Option("--no-report", help="Do not write the HTML report.")] = False,
     debug: Debug = False,
 ) -> None:
     """Why the milestone's P50, P80 and P(target) moved from OLD to NEW: the shift split among what
@@ -566,6 +570,7 @@ def explain(
         from sim.analysis.explaintext import paragraph
 
         exact = max(1, int(math.log2(variants)))
+        _check_outputs([], None if no_report else out)
         store = _history_path(history)
         e = split(
             *(arg if RECORDED.fullmatch(arg) else _resolve(arg) for arg in (old, new)),
@@ -581,6 +586,10 @@ def explain(
             print(json.dumps(e.to_json(), indent=2, ensure_ascii=False))
         else:
             _say(paragraph(e), False)
+        if not no_report:
+            from sim.report import write_explanation
+
+            _say(f"report: {write_explanation(e, out)}", json_out)
 
     _guard(debug, act)
 
