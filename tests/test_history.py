@@ -117,3 +117,21 @@ def test_default_store_follows_xdg_data_home(tmp_path, monkeypatch):
     monkeypatch.delenv("LUNARSIM_HISTORY")
     assert history.store_path() == history.default_path()
     assert history.store_path(tmp_path / "x.sqlite") == tmp_path / "x.sqlite"
+
+
+def test_history_report_draws_each_scenarios_trend(tmp_path, write):
+    store = tmp_path / "h.sqlite"
+    text = TUTORIAL.read_text(encoding="utf-8")
+    hostile = write(text.replace('name: "Tutorial', 'name: "<b>x</b> Tutorial', 1), "hostile.yaml")
+    for seed in ("1", "2"):
+        assert _run(store, "--seed", seed).returncode == 0
+    r = lunarsim("run", str(hostile), "-n", "200", "--no-report", "-q", "--history", str(store))
+    assert r.returncode == 0, r.stderr
+    out = tmp_path / "out"
+    r = lunarsim("history", "--history", str(store), "--report", "--out", str(out))
+    assert r.returncode == 0, r.stderr
+    page = out / "history.html"
+    assert f"report: {page}" in r.stdout
+    html = page.read_text(encoding="utf-8")
+    assert html.count('id="fig-trend-') == 2  # one chart per scenario and headline
+    assert "<b>x</b>" not in html and "&lt;b&gt;x&lt;/b&gt;" in html

@@ -469,6 +469,12 @@ def history_command(
         Path | None,
         typer.Option("--history", metavar="PATH", help="The history store to read (default as for `run`)."),
     ] = None,
+    report: Annotated[
+        bool, typer.Option("--report", help="Also write an HTML page: the trend of each forecast, every run.")
+    ] = False,
+    out: Annotated[Path, typer.Option("--out", metavar="DIR", help="Folder for the --report page.")] = Path(
+        "reports"
+    ),
     debug: Debug = False,
 ) -> None:
     """List the recorded runs, newest first: when, scenario, as_of, iterations, seed, and the
@@ -493,7 +499,14 @@ def history_command(
                 from sim.bundled import bundled
 
                 by_path = next((str(p.resolve()) for p, _ in bundled() if p.stem == scenario), None)
+        if report:
+            _check_outputs([], out)
         entries = runs(store, scenario, by_path)
+        if report and entries:
+            from sim.report import write_history
+
+            stem = "history" if scenario is None else f"history-{Path(scenario).stem}"
+            _say(f"report: {write_history(entries, store, out, stem)}", json_out)
         if json_out:
             print(json.dumps(entries, indent=2, ensure_ascii=False))
             return

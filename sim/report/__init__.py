@@ -15,7 +15,14 @@ if TYPE_CHECKING:
     from sim.analysis.results import Result
     from sim.scenario.model import Scenario
 
-__all__ = ["write_backtest", "write_comparison", "write_explanation", "write_report", "write_sweep"]
+__all__ = [
+    "write_backtest",
+    "write_comparison",
+    "write_explanation",
+    "write_history",
+    "write_report",
+    "write_sweep",
+]
 
 
 def write_report(result: Result, out_dir: Path, *, impacts: bool | None = None) -> Path:
@@ -99,3 +106,13 @@ def write_explanation(explanation: Explanation, out_dir: Path) -> Path:
     make_folder(out_dir)
     path = Path(out_dir) / f"{explain.explain_name(explanation)}.html"
     return page.write(path, explain.explain_html(explanation))
+
+
+def write_history(entries: list[dict[str, Any]], store: Path, out_dir: Path, stem: str) -> Path:
+    """Write the history page (trend charts and table of `sim.analysis.history.runs`'s entries) to
+    `out_dir/<stem>.html` atomically; return its path."""
+    from sim.atomic import make_folder
+    from sim.report import history, page
+
+    make_folder(out_dir)
+    return page.write(Path(out_dir) / f"{page.slug(stem)}.html", history.history_html(entries, str(store)))
