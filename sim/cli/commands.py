@@ -277,10 +277,14 @@ def _run(
     loaded = _load_all(args)
     for _, scenario in loaded:
         _check_fits(scenario, iterations)
+    documents: dict[Path, Any] = {}
     if history is not None:
+        from sim.analysis.changes import document
         from sim.analysis.history import check
 
         check(history)  # a damaged or newer store is refused before any work
+        # read now, with the scenario that runs, so that the record is what ran even if the file changes
+        documents = {path: document(path)[0].data for path, _ in loaded}
     summaries = []
     executor = _executor(scheduler)
     for path, scenario in loaded:
@@ -293,7 +297,9 @@ def _run(
         _say_fresh_seed(result, str(path))
         summaries.append(result.summary(str(path), impacts=impacts))
         if history is not None:
-            _record(history, path, summaries[-1], result.scenario)
+            from sim.analysis.history import record
+
+            record(history, summaries[-1], documents[path], result.scenario.as_of)
         if not quiet:
             print_table(result, file=sys.stderr if to_stdout else sys.stdout)
         if samples is not None:
@@ -317,14 +323,6 @@ def _run(
 
             write_text(Path(summary_json), text)
             _say(f"summary: {summary_json}", False)
-
-
-def _record(history: Path, path: Path, summary: dict[str, Any], scenario: Any) -> None:
-    """Add the run to the history store, with the scenario as resolved (after `extends`)."""
-    from sim.analysis.changes import document
-    from sim.analysis.history import record
-
-    record(history, summary, document(path)[0].data, scenario.as_of)
 
 
 def _say(message: str, to_stdout_reserved: bool) -> None:
