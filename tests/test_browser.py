@@ -10,6 +10,7 @@ import contextlib
 import itertools
 import json
 import os
+import re
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -284,6 +285,7 @@ def test_backtest_report_renders_on_phone_and_desktop(browser, tmp_path: Path, w
     assert empty == []
     assert page.evaluate(NO_SIDEWAYS_SCROLL), "the page scrolls sideways"
     _assert_toolbar_and_axes(page, f"{width} px backtest page")
+    _assert_links_are_urls(page, f"{width} px backtest page")
     # The answer is on the first screen, and the user's text is shown, not run.
     lead = page.locator("p.lead").bounding_box()
     assert lead is not None and lead["y"] + lead["height"] < 900
@@ -427,6 +429,31 @@ HIT = """([x, y, selector]) => {
   return !!(e && e.closest(selector));
 }"""
 
+# Every link on the page, with its text and the text that follows it. A link written as a bare URL
+# must name its scheme (a file name such as "sources.md" is not a URL) and must not stop inside
+# the URL (the text after it starts with a space, closing punctuation or nothing).
+LINKS = """() => Array.from(document.querySelectorAll('a[href]')).map(a => {
+  const next = a.nextSibling;
+  return {href: a.getAttribute('href'), text: a.textContent,
+          after: next && next.nodeType === Node.TEXT_NODE ? next.textContent.slice(0, 20) : ''};
+})"""
+
+
+def _assert_links_are_urls(page: object, where: str) -> None:
+    """No link to something that is not a URL, and no bare URL linked only in part."""
+    bad = []
+    for link in page.evaluate(LINKS):
+        href, text = link["href"], link["text"].strip()
+        if href.startswith(("#", "data:text/csv")):
+            continue
+        if not href.startswith(("http://", "https://", "mailto:")):
+            bad.append(f"{text!r} -> {href!r}: not a web or mail address")
+        elif " " not in text and not text.startswith(("http://", "https://", "mailto:")):
+            bad.append(f"{text!r} -> {href!r}: a name, not a URL, made a link")
+        elif not re.match(r"[.,;:!?)\]'\"]*(\s|$)", link["after"]):
+            bad.append(f"{text!r} -> {href!r}: the URL goes on after the link ({link['after']!r})")
+    assert not bad, f"on the {where}: " + "; ".join(bad)
+
 
 @pytest.fixture(scope="module")
 def bundled(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Result, Path]]:
@@ -561,6 +588,7 @@ def test_bundled_report_on_phone_and_desktop(browser, bundled, stem: str, kind: 
     _assert_fits(page, kind)
     _assert_toolbar_and_axes(page, kind)
     _assert_menus_reachable(page, kind, len(result.milestone_ids))
+    _assert_links_are_urls(page, f"{stem} {kind}")
     # No dead controls: the tool bar is there, without Plotly's cloud buttons.
     titles = page.evaluate(
         "() => Array.from(document.querySelectorAll('.modebar-btn')).map(b => b.getAttribute('data-title'))"
@@ -605,6 +633,7 @@ def test_compare_report_on_phone_and_desktop(browser, bundled, tmp_path: Path, k
         ), in_legend
     shared = [m for m in results[0].milestone_ids if m in results[1].milestone_ids]
     _assert_menus_reachable(page, kind, len(shared))
+    _assert_links_are_urls(page, f"compare {kind}")
     # Milestone names are shown (as tick labels on a desktop, above the rows on a phone).
     shown = page.evaluate(
         "() => Array.from(document.querySelectorAll('#fig-compare-timeline text'))"

@@ -358,6 +358,25 @@ def test_linkify_only_links_web_and_mail_urls() -> None:
     )
 
 
+def test_only_text_naming_its_scheme_becomes_a_link() -> None:
+    # "sources.md" and "memim.com" are domains to a fuzzy matcher, but in a scenario they name a
+    # file and a publication: linking them would send readers to a stranger's site.
+    text = "sources.md §3c; memim.com; www.example.org; a@b.org; docs/sources.md"
+    assert str(linkify(text)) == "sources.md §3c; memim.com; www.example.org; a@b.org; docs/sources.md"
+    assert "<a " not in str(render(text))
+
+
+def test_a_host_with_the_root_dot_is_linked_whole() -> None:
+    url = "https://powershow.com./view/11ab0e-NjBjM/Schedule_and_Cost_Growth_powerpoint_ppt_presentation"
+    assert str(linkify(f"copy, {url}. Next")) == (
+        f'copy, <a href="{url}" rel="noopener noreferrer">{url}</a>. Next'
+    )
+    # A sentence's full stop after a host is still not part of the link.
+    assert str(linkify("see https://example.org. Then")) == (
+        'see <a href="https://example.org" rel="noopener noreferrer">https://example.org</a>. Then'
+    )
+
+
 def test_nested_link_in_a_bare_url_stays_inside_one_href() -> None:
     html = str(render("http://a.example/[y](http://b.example/style=position:fixed;\"onclick=x)"))
     assert html == (
