@@ -34,12 +34,21 @@ class RandomInput:
     drawn scale or added time (NaN where it did not happen); `hold`: a drawn resource hold;
     `risk`: 1.0 where the risk occurred, else 0.0; `decision`: 1.0 where the decision took
     the outcome named in `id` (`<milestone>=<outcome>`), else 0.0.
+
+    `label` is the input in plain words, "<subject>: <detail>": the subject is what it belongs
+    to (a milestone, risk or decision) and the detail what about it varies, the part that tells
+    the inputs of one subject apart. A shortened label shortens the subject first
+    (`sim.report.style.distinct_labels`); an effect's `detail` names its first milestone briefly
+    ("delays Luna-26 orbiter… +1"), its `label` all of them. `subject` and `detail` are empty for
+    a label made whole.
     """
 
     id: str
     label: str
     kind: InputKind
     values: np.ndarray
+    subject: str = ""
+    detail: str = ""
 
 
 @dataclass(repr=False)

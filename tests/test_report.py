@@ -806,3 +806,38 @@ def test_scurve_legend_stays_clear_of_the_status_date() -> None:
     # No status date, or one in the right half: top left, where a rising curve leaves room.
     assert legend_corner(None, shown)["xanchor"] == "left"
     assert legend_corner(dt.date(2040, 1, 1), shown)["xanchor"] == "left"
+
+
+# --- input labels -------------------------------------------------------------------------------
+
+
+def test_shortened_input_labels_keep_what_tells_them_apart() -> None:
+    from sim.report.style import distinct_labels
+
+    subject = "Russia declares its final position on the ISS"
+    parts = [(subject, f"outcome {o}") for o in ("leave after 2024", "stay to 2028", "stay to 2030")]
+    shown = distinct_labels(parts, 34)
+    assert len(set(shown)) == 3 and all(len(s) <= 34 for s in shown)
+    assert [s.split(": ")[1] for s in shown] == [d for _, d in parts]
+    # Details that a cut would make equal keep their ends; whole words only.
+    same_start = [("A risk", f"delay to the first milestone of {end}") for end in ("many", "all")]
+    shown = distinct_labels(same_start, 28)
+    assert len(set(shown)) == 2 and all(len(s) <= 28 for s in shown), shown
+    assert shown[0].endswith("many") and shown[1].endswith("all")
+    # Identical inputs still read differently.
+    assert len(set(distinct_labels([("x", "y"), ("x", "y")], 20))) == 2
+
+
+@pytest.mark.parametrize("stem", ["ilrs-2022-announced", "ilrs-2026-status"])
+def test_tornado_labels_are_plain_words_and_distinct(stem: str) -> None:
+    import sim
+    from sim.report.charts.tornado import tornado
+    from sim.sensitivity import tornado as ranked_inputs
+
+    result = sim.simulate(sim.load(stem), iterations=1000, seed=3)
+    ranked = ranked_inputs(result, result.headline)
+    labels = tornado(ranked, "t", top=len(ranked))["data"][0]["y"]
+    assert len(set(labels)) == len(labels) == len(ranked)
+    assert all(len(html_module.unescape(label)) <= 48 for label in labels)  # whole on a 390 px phone
+    for label in labels:
+        assert not any(item.id in label for item, _ in ranked if "-" in item.id), label
