@@ -286,6 +286,7 @@ def test_backtest_report_renders_on_phone_and_desktop(browser, tmp_path: Path, w
     assert page.evaluate(NO_SIDEWAYS_SCROLL), "the page scrolls sideways"
     _assert_toolbar_and_axes(page, f"{width} px backtest page")
     _assert_links_are_urls(page, f"{width} px backtest page")
+    _assert_tables_fit(page, f"{width} px backtest page")
     # The answer is on the first screen, and the user's text is shown, not run.
     lead = page.locator("p.lead").bounding_box()
     assert lead is not None and lead["y"] + lead["height"] < 900
@@ -438,6 +439,19 @@ LINKS = """() => Array.from(document.querySelectorAll('a[href]')).map(a => {
           after: next && next.nodeType === Node.TEXT_NODE ? next.textContent.slice(0, 20) : ''};
 })"""
 
+# Table cells (shown, with text) that reach outside the window: a number the reader cannot see
+# without finding a sideways scroll inside the table's box.
+CELLS_OFF_SCREEN = """() => Array.from(document.querySelectorAll('td, th')).filter(c => {
+  const r = c.getBoundingClientRect();
+  return r.width > 0 && c.textContent.trim() && (r.left < -1 || r.right > window.innerWidth + 1);
+}).map(c => c.textContent.trim().slice(0, 40))"""
+
+
+def _assert_tables_fit(page: object, where: str) -> None:
+    """Every table cell is inside the window (a table too wide for it is shown as cards)."""
+    off = page.evaluate(CELLS_OFF_SCREEN)
+    assert not off, f"table cells outside the window on the {where}: {off[:12]}"
+
 
 def _assert_links_are_urls(page: object, where: str) -> None:
     """No link to something that is not a URL, and no bare URL linked only in part."""
@@ -589,6 +603,7 @@ def test_bundled_report_on_phone_and_desktop(browser, bundled, stem: str, kind: 
     _assert_toolbar_and_axes(page, kind)
     _assert_menus_reachable(page, kind, len(result.milestone_ids))
     _assert_links_are_urls(page, f"{stem} {kind}")
+    _assert_tables_fit(page, f"{stem} {kind}")
     # No dead controls: the tool bar is there, without Plotly's cloud buttons.
     titles = page.evaluate(
         "() => Array.from(document.querySelectorAll('.modebar-btn')).map(b => b.getAttribute('data-title'))"
@@ -634,6 +649,7 @@ def test_compare_report_on_phone_and_desktop(browser, bundled, tmp_path: Path, k
     shared = [m for m in results[0].milestone_ids if m in results[1].milestone_ids]
     _assert_menus_reachable(page, kind, len(shared))
     _assert_links_are_urls(page, f"compare {kind}")
+    _assert_tables_fit(page, f"compare {kind}")
     # Milestone names are shown (as tick labels on a desktop, above the rows on a phone).
     shown = page.evaluate(
         "() => Array.from(document.querySelectorAll('#fig-compare-timeline text'))"

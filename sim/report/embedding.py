@@ -311,11 +311,30 @@ RENDER_JS = r"""(function () {
     });
   }
 
+  // A table wider than its box (a phone, a narrow window) becomes cards, one per row, each cell
+  // under its column's name (`data-label`, set as text), so no number is off to the side.
+  function fitTables() {
+    Array.prototype.forEach.call(document.querySelectorAll(".table-wrap > table"), function (table) {
+      var names = Array.prototype.map.call(table.querySelectorAll("thead th"), function (th) {
+        return th.textContent.trim();
+      });
+      Array.prototype.forEach.call(table.querySelectorAll("tbody tr"), function (row) {
+        Array.prototype.forEach.call(row.children, function (cell, i) {
+          if (names[i]) { cell.setAttribute("data-label", names[i]); }
+        });
+      });
+      table.classList.remove("cards");
+      var box = table.parentNode.clientWidth;
+      if (box && table.getBoundingClientRect().width > box + 1) { table.classList.add("cards"); }
+    });
+  }
+
+  fitTables();
   Object.keys(figures).forEach(draw);
   var pending = null;
   window.addEventListener("resize", function () {
     if (pending) { window.clearTimeout(pending); }
-    pending = window.setTimeout(function () { Object.keys(figures).forEach(draw); }, 150);
+    pending = window.setTimeout(function () { fitTables(); Object.keys(figures).forEach(draw); }, 150);
   });
 })();"""
 
