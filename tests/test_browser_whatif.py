@@ -133,10 +133,11 @@ def test_sweep_page_renders_on_desktop_and_phone(browser, tmp_path: Path, width:
     overflow = page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 0
     # No title under the tool bar, no colliding or stray tick labels.
-    from test_browser import _assert_tables_fit, _assert_toolbar_and_axes
+    from test_browser import _assert_no_text_overlap, _assert_tables_fit, _assert_toolbar_and_axes
 
     _assert_toolbar_and_axes(page, f"{width} px sweep page")
     _assert_tables_fit(page, f"{width} px sweep page")
+    _assert_no_text_overlap(page, f"{width} px sweep page")
     if width == 1100 and (os.environ.get("LUNARSIM_UPDATE_SCREENSHOT") or not SCREENSHOT.exists()):
         SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
         page.locator("#fig-sweep-dates").screenshot(path=str(SCREENSHOT))

@@ -149,6 +149,11 @@ RENDER_JS = r"""(function () {
       if (layout.height) { layout.height += extra; }
       return {data: data, layout: layout};
     }
+    // A figure's own changes for narrow screens (`layout.meta.narrow`: properties per part).
+    var changes = (layout.meta && layout.meta.narrow) || {};
+    Object.keys(changes).forEach(function (key) {
+      layout[key] = Object.assign(layout[key] || {}, changes[key]);
+    });
     var top = margin.t === undefined ? 56 : margin.t;
     if (layout.updatemenus && layout.updatemenus.length) {
       delete layout.updatemenus;  // a native <select> above the chart takes its place
@@ -270,11 +275,16 @@ RENDER_JS = r"""(function () {
     var bar = element.querySelector(".modebar");
     var title = element.querySelector(".g-gtitle .gtitle");
     // The move's own redraws do not start another move; a move is re-measured until it clears.
-    if (!bar || !title || (attempt === 0 && element.__clearing)) { return; }
+    if (attempt === 0 && element.__clearing) { return; }
+    if (!bar || !title) { clearTitle(element); return; }
     var b = bar.getBoundingClientRect(), t = title.getBoundingClientRect();
     var box = element.getBoundingClientRect();
     var apart = t.right <= b.left || t.left >= b.right || t.top >= b.bottom || t.bottom <= b.top;
-    if (!b.width || !t.width || apart || attempt > 3) { element.__clearing = false; return; }
+    if (!b.width || !t.width || apart || attempt > 3) {
+      element.__clearing = false;
+      clearTitle(element);
+      return;
+    }
     element.__clearing = true;
     var layout = element.layout, margin = layout.margin || {};
     var shift = Math.ceil(b.bottom - t.top) + 6;
@@ -288,6 +298,107 @@ RENDER_JS = r"""(function () {
       "title.yref": "container", "title.yanchor": "top", "title.y": 1 - at / height,
       "margin.t": (margin.t === undefined ? 56 : margin.t) + shift, height: height
     }).then(function () { clearToolbar(element, attempt + 1); }, function () { element.__clearing = false; });
+  }
+
+  // Every text a chart shows (tick labels, titles, legend, text beside points, annotations), as
+  // boxes on the page; `note` is an annotation's index in the layout, -1 for any other text.
+  function textBoxes(element) {
+    return Array.prototype.filter.call(element.querySelectorAll(".main-svg text"), function (t) {
+      return t.textContent.trim() && !t.closest(".hoverlayer") && getComputedStyle(t).display !== "none";
+    }).map(function (t) {
+      var r = t.getBoundingClientRect(), group = t.closest(".annotation");
+      return {node: t, l: r.left, r: r.right, t: r.top, b: r.bottom,
+              note: group ? Number(group.getAttribute("data-index")) : -1};
+    }).filter(function (box) { return box.r - box.l > 0; });
+  }
+
+  // Whether box `a`, moved by (dx, dy) px, overlaps box `b` by more than a pixel each way.
+  function hits(a, b, dx, dy) {
+    return Math.min(a.r + dx, b.r) - Math.max(a.l + dx, b.l) > 1 &&
+      Math.min(a.b + dy, b.b) - Math.max(a.t + dy, b.t) > 1;
+  }
+
+  // The axis a tick label belongs to ("x", "x2", "y"), or null for any other text.
+  function tickAxis(node) {
+    var kind = ((node.parentNode && node.parentNode.getAttribute("class")) || "").split(" ")[0];
+    var found = /^([xy]\d*)tick$/.exec(kind);
+    return found ? found[1] : null;
+  }
+
+  // A tick label that overlaps other text is hidden (the tick and its neighbours' labels stay);
+  // where two axes' labels meet, the one on the axis with more labels goes. Returns the rest.
+  function hideCrowdedTicks(boxes) {
+    var count = {};
+    boxes.forEach(function (o) {
+      o.axis = tickAxis(o.node);
+      if (o.axis) { count[o.axis] = (count[o.axis] || 0) + 1; }
+    });
+    boxes.forEach(function (o) {
+      if (!o.axis || o.hidden) { return; }
+      o.hidden = boxes.some(function (q) {
+        return q !== o && !q.hidden && q.note < 0 && q.axis !== o.axis && hits(o, q, 0, 0) &&
+          (!q.axis || count[o.axis] >= count[q.axis]);
+      });
+      if (o.hidden) { o.node.style.display = "none"; }
+    });
+    return boxes.filter(function (o) { return !o.hidden; });
+  }
+
+  // A chart title that overlaps other text (a top axis's title or tick labels) stays where it
+  // is while the plot moves down until that text is below it, and the chart grows by as much.
+  function clearTitle(element, attempt) {
+    attempt = attempt || 0;
+    var title = element.querySelector(".g-gtitle .gtitle");
+    if (!title || attempt > 2) { untangle(element); return; }
+    var t = title.getBoundingClientRect(), box = element.getBoundingClientRect();
+    var under = textBoxes(element).filter(function (o) {
+      return o.node !== title && o.note < 0 && hits({l: t.left, r: t.right, t: t.top, b: t.bottom}, o, 0, 0);
+    });
+    if (!under.length) { untangle(element); return; }
+    var need = Math.ceil(t.bottom - Math.min.apply(null, under.map(function (o) { return o.t; }))) + 4;
+    var layout = element.layout, margin = layout.margin || {}, old = layout.title || {};
+    var height = (layout.height || box.height) + need;
+    // Where the title's anchor is, from the chart's top: as placed before (below the tool bar),
+    // else where it is drawn.
+    var at = old.yref === "container" && typeof old.y === "number" ?
+      (1 - old.y) * (height - need) : t.top - box.top;
+    heights[element.id] = height;
+    element.__clearing = true;
+    Plotly.relayout(element, {
+      "title.yref": "container", "title.yanchor": "top", "title.y": 1 - at / height,
+      "margin.t": (margin.t === undefined ? 56 : margin.t) + need, height: height
+    }).then(function () { element.__clearing = false; clearTitle(element, attempt + 1); },
+            function () { element.__clearing = false; });
+  }
+
+  // Annotations that overlap other text, or run out of the chart, move to the nearest free
+  // place a line above or below (then two, then three lines); the other texts stay put. Earlier
+  // annotations are placed first and later ones keep clear of them.
+  function untangle(element, attempt) {
+    attempt = attempt || 0;
+    if (attempt > 2 || (attempt === 0 && element.__untangling)) { return; }
+    var notes = element.layout.annotations || [], chart = element.getBoundingClientRect();
+    var boxes = hideCrowdedTicks(textBoxes(element));
+    var placed = boxes.filter(function (o) { return o.note < 0; });
+    var update = {};
+    boxes.filter(function (o) { return o.note >= 0 && notes[o.note]; })
+      .sort(function (a, c) { return a.note - c.note; })
+      .forEach(function (box) {
+        function free(dy) {
+          return box.t + dy >= chart.top && box.b + dy <= chart.bottom &&
+            box.l >= chart.left - 1 && box.r <= chart.right + 1 &&
+            !placed.some(function (o) { return hits(box, o, 0, dy); });
+        }
+        var line = box.b - box.t + 2, moves = [0, -line, line, -2 * line, 2 * line, -3 * line, 3 * line];
+        var dy = moves.filter(free)[0];
+        if (dy === undefined) { dy = 0; }
+        if (dy) { update["annotations[" + box.note + "].yshift"] = (notes[box.note].yshift || 0) - dy; }
+        placed.push({l: box.l, r: box.r, t: box.t + dy, b: box.b + dy});
+      });
+    if (!Object.keys(update).length) { element.__untangling = false; return; }
+    element.__untangling = true;
+    Plotly.relayout(element, update).then(function () { untangle(element, attempt + 1); },
+                                         function () { element.__untangling = false; });
   }
 
   function draw(id) {
