@@ -5,6 +5,7 @@ Each function prints what a library call returns (`Result.table()`, `Result.top_
 
 from __future__ import annotations
 
+import datetime as dt
 import sys
 from typing import IO, TYPE_CHECKING, Any
 
@@ -15,42 +16,77 @@ if TYPE_CHECKING:
     from sim.scenario import Scenario
 
 
+def console_for(file: IO[str] | None, piped_width: int) -> Any:
+    """A rich console for `file` (stdout if None) as wide as the terminal, or as `COLUMNS` says
+    (piped too), else `piped_width` when piped."""
+    import os
+
+    from rich.console import Console
+
+    stream = file if file is not None else sys.stdout
+    given = os.environ.get("COLUMNS", "").strip()
+    width = None if stream.isatty() or (given.isdigit() and int(given) > 0) else piped_width
+    return Console(file=file, soft_wrap=False, width=width)
+
+
+# Below this many columns a run's table drops its target column (and its note says so); below
+# WRAP_TITLES titles are cut to one line, so that each milestone takes one line.
+TARGET_COLUMNS = 72
+WRAP_TITLES = 110
+
+
 def print_table(result: Result, file: IO[str] | None = None) -> None:
     """Print P10/P50/P90 dates, target, P(target) and done share per milestone, then the inputs
-    that move the headline's finish most."""
-    from rich.console import Console
+    that move the headline's finish most. Percentile dates are months: a run of thousands of
+    futures does not pin a date decades out to the day (the report gives each one's ±)."""
+    from rich import box
     from rich.table import Table
 
-    from sim.report.headline import percent
+    from sim.report.headline import month_text, percent
+    from sim.report.style import whole_words
 
     sc = result.scenario
-    console = Console(
-        file=file, soft_wrap=False, width=140 if file is not None and not file.isatty() else None
-    )
-    # In a narrow terminal the target dates give way so that milestone names stay readable.
-    wide = console.width >= 110
-    columns = ["P10", "P50", "P90", *(["target"] if wide else []), "P(target)", "done"]
+    console = console_for(file, 140)
+    with_target = console.width >= TARGET_COLUMNS
+    one_line = console.width < WRAP_TITLES
+    columns = ["P10", "P50", "P90", *(["target"] if with_target else []), "P(target)", "done"]
     table = Table(
-        title=f"{_escape(sc.name)} — {result.iterations} iterations, seed {result.seed}", title_justify="left"
+        title=f"{_escape(sc.name)} — {result.iterations} iterations, seed {result.seed}",
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        show_edge=False,
+        padding=(0, 1, 0, 0),
     )
-    table.add_column("milestone", ratio=1, overflow="fold", min_width=12)
-    for col in columns:
-        # Dates are never cut short: the milestone column folds instead.
-        table.add_column(col, justify="right", no_wrap=True, min_width=len(col))
+    rows = []
     for row in result.table():
-        cells = [row[k] or "never" for k in ("p10", "p50", "p90")]
-        if wide:
+        cells = [month_text(_month(row[k])) for k in ("p10", "p50", "p90")]
+        if with_target:
             cells.append(row["target"] or "")
         cells.append("" if row["p_target"] is None else percent(row["p_target"]))
         cells.append(percent(row["done"]))
-        name = _escape(row["title"])
+        rows.append([row["title"], *cells])
+    # The numbers are never cut short: the milestone column takes what they leave. Its titles
+    # wrap at spaces; in a narrow terminal each is cut to one line with "…" instead.
+    widths = [max(len(col), *(len(r[k + 1]) for r in rows)) for k, col in enumerate(columns)]
+    # Each column takes its width, a space of padding and the one-character rule between columns.
+    room = max(12, console.width - sum(w + 2 for w in widths) - 1)
+    table.add_column("milestone", min_width=min(12, room), max_width=room, no_wrap=one_line)
+    for col, width in zip(columns, widths, strict=True):
+        table.add_column(col, justify="right", no_wrap=True, min_width=width)
+    for (title, *cells), row in zip(rows, result.table(), strict=True):
+        name = _escape(whole_words(title, room) if one_line else title)
         table.add_row(f"[bold]{name}[/bold]" if row["headline"] else name, *cells)
     console.print(table)
+    target_note = (
+        "P(target): chance of being done by the end of the target day"
+        if with_target
+        else f"P(target): chance of being done by the end of the target day (the target dates "
+        f"need {TARGET_COLUMNS} columns)"
+    )
     console.print(
-        f"P10/P50/P90: dates by which 10/50/90 % of the {result.iterations} simulated futures are done "
-        "(never: not that share by the horizon). P(target): chance of being done by the end of the "
-        f"target day. done: share of futures in which the milestone is done by the horizon "
-        f"{sc.horizon.isoformat()}.",
+        f"P10/P50/P90: months by which 10/50/90 % of the {result.iterations} simulated futures are done "
+        f"(never: not that share by the horizon). {target_note}. done: share of futures in which the "
+        f"milestone is done by the horizon {sc.horizon.isoformat()}.",
         highlight=False,
     )
     drivers = result.top_drivers()
@@ -60,8 +96,17 @@ def print_table(result: Result, file: IO[str] | None = None) -> None:
             f"What drives [bold]{title}[/bold] (rank correlation with its date; + means later):",
             highlight=False,
         )
+        # A grid, so that a long label wraps under itself, not under its number.
+        grid = Table.grid(padding=(0, 2, 0, 0))
+        grid.add_column(justify="right", no_wrap=True)
+        grid.add_column(overflow="fold")
         for label, rho in drivers:
-            console.print(f"  {rho:+.2f}  {_escape(label)}", highlight=False)
+            grid.add_row(f"  {rho:+.2f}", _escape(label))
+        console.print(grid, highlight=False)
+
+
+def _month(text: str | None) -> dt.date | None:
+    return None if not text else dt.date.fromisoformat(text)
 
 
 def _escape(text: str) -> str:

@@ -115,17 +115,17 @@ def fit_label(subject: str, detail: str, width: int = 44) -> str:
     """The label "<subject>: <detail>" in at most `width` characters, shortening the subject first (the
     detail is what tells one subject's inputs apart), then the detail, both at word boundaries."""
     if not subject or not detail:
-        return _whole_words(subject or detail, width)
+        return whole_words(subject or detail, width)
     whole = f"{subject}: {detail}"
     if len(whole) <= width:
         return whole
     room = width - len(detail) - 2
     if room >= SUBJECT_ROOM:
-        return f"{_whole_words(subject, room)}: {detail}"
-    return f"{_whole_words(subject, SUBJECT_ROOM)}: {_whole_words(detail, width - SUBJECT_ROOM - 2)}"
+        return f"{whole_words(subject, room)}: {detail}"
+    return f"{whole_words(subject, SUBJECT_ROOM)}: {whole_words(detail, width - SUBJECT_ROOM - 2)}"
 
 
-def _whole_words(text: str, width: int) -> str:
+def whole_words(text: str, width: int) -> str:
     """The words of `text` that fit in `width` characters with a closing "…" (a word cut only
     when the first alone is too long)."""
     if len(text) <= width:
@@ -147,8 +147,8 @@ def _middle_words(text: str, width: int) -> str:
     tail: list[str] = []
     while words and len(" ".join([*tail, words[-1]])) <= width // 2:
         tail.insert(0, words.pop())
-    head = _whole_words(" ".join(words), width - len(" ".join(tail)) - 1).removesuffix("…")
-    return f"{head}… {' '.join(tail)}" if tail else _whole_words(text, width)
+    head = whole_words(" ".join(words), width - len(" ".join(tail)) - 1).removesuffix("…")
+    return f"{head}… {' '.join(tail)}" if tail else whole_words(text, width)
 
 
 def distinct_labels(parts: list[tuple[str, str]], width: int = 44) -> list[str]:
@@ -160,12 +160,12 @@ def distinct_labels(parts: list[tuple[str, str]], width: int = 44) -> list[str]:
     for k, (subject, detail) in enumerate(parts):
         if equal[k] and subject and detail:
             room = width - SUBJECT_ROOM - 2
-            shown[k] = f"{_whole_words(subject, SUBJECT_ROOM)}: {_middle_words(detail, room)}"
+            shown[k] = f"{whole_words(subject, SUBJECT_ROOM)}: {_middle_words(detail, room)}"
     seen: dict[str, int] = {}
     for k, label in enumerate(shown):
         if shown.count(label) > 1:
             seen[label] = seen.get(label, 0) + 1
-            shown[k] = f"{_whole_words(label, width - 4)} ({seen[label]})"
+            shown[k] = f"{whole_words(label, width - 4)} ({seen[label]})"
     return shown
 
 
