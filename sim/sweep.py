@@ -174,6 +174,9 @@ def _stats(result: Result) -> list[dict[str, Any]]:
         for p in (10, 50, 80, 90):
             row[f"p{p}_days"] = result.percentile_days(mid, p)
         row["p_target"] = result.p_by(mid, m.target) if m.target is not None else None
+        # The same percentiles as calendar days (the day they fall in; None for never).
+        for p in (10, 50, 80, 90):
+            row[f"p{p}_date"] = sc.date_of(row[f"p{p}_days"])
         rows.append(row)
     return rows
 

@@ -21,9 +21,14 @@ ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 
 
 def _run(columns: int, tty: bool, *args: str) -> str:
-    """`lunarsim run` with `COLUMNS` set (piped), or in a pseudo-terminal that many columns wide
-    (with no `COLUMNS`: the terminal's own size is what counts)."""
-    command = [sys.executable, "-m", "sim", "run", SCENARIO, "-n", "2000", "--no-report", *args]
+    """`lunarsim run` at `columns` (see `_lunarsim`)."""
+    return _lunarsim(columns, tty, "run", SCENARIO, "-n", "2000", "--no-report", *args)
+
+
+def _lunarsim(columns: int, tty: bool, *args: str) -> str:
+    """lunarsim's standard output with `COLUMNS` set (piped), or in a pseudo-terminal that many
+    columns wide (with no `COLUMNS`: the terminal's own size is what counts)."""
+    command = [sys.executable, "-m", "sim", *args]
     env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
     if not tty:
         done = subprocess.run(command, env={**env, "COLUMNS": str(columns)}, capture_output=True, text=True)
@@ -80,3 +85,31 @@ def test_piped_output_follows_columns_and_a_narrow_one_says_where_the_targets_we
     header = next(line for line in out.splitlines() if line.startswith("milestone"))
     assert "target" not in header.split()
     assert "the target dates need 72 columns" in " ".join(out.split())
+
+
+@pytest.mark.parametrize("tty", [False, True], ids=["piped", "terminal"])
+@pytest.mark.parametrize("columns", [80, 120])
+def test_sweep_table_keeps_every_percentile_and_fits_the_width(columns: int, tty: bool) -> None:
+    out = _lunarsim(
+        columns,
+        tty,
+        "sweep",
+        "tutorial-launch-campaign",
+        "--set",
+        "risks.late-parts.probability=0,0.3",
+        "--set",
+        "milestones.build.duration={triangular: [8 months, 1y, 2y]},2y",
+        "-n",
+        "500",
+        "--no-report",
+    )
+    lines = out.splitlines()
+    assert all(len(line.rstrip()) <= columns for line in lines), max(lines, key=len)
+    header = next(line for line in lines if line.startswith("#"))
+    assert header.split()[-5:] == ["P(target)", "P10", "P50", "P80", "P90"]
+    rows = [line for line in lines if re.match(r"\d+ ", line)]
+    assert len(rows) == 4
+    for row in rows:  # four percentile dates to the month, none cut
+        assert len(re.findall(r"\b2\d\d\d-\d\d\b", row)) == 4, row
+    # Key paths break after their dots, not inside a word.
+    assert re.search(r"\bprobability\b", out) and re.search(r"\bduration\b", out)

@@ -252,30 +252,50 @@ def print_sweep(
     seed: int,
     file: IO[str] | None = None,
 ) -> None:
-    """Print the headline's P(target), P10, P50, P80 and P90 per variant of a sweep."""
-    from rich.console import Console
+    """Print the headline's P(target), P10, P50, P80 and P90 per variant of a sweep: dates to the
+    month, as `run` shows them, in a table that fits the terminal (or `COLUMNS`)."""
+    from rich import box
     from rich.table import Table
 
-    from sim.report.headline import day_text, percent
+    from sim.report.headline import month_text, percent
 
     head = scenario.headline
-    wide = 140 if file is not None and not file.isatty() else None
-    console = Console(file=file, soft_wrap=False, width=wide)
+    console = console_for(file, 140)
     table = Table(
         title=f"{_escape(scenario.milestones[head].title)} — sweep of {_escape(scenario.name)}, "
         f"{iterations} iterations per variant, seed {seed}",
         title_justify="left",
+        box=box.SIMPLE_HEAD,
+        show_edge=False,
+        padding=(0, 1, 0, 0),
     )
-    table.add_column("#", justify="right")
+    stats = ("P(target)", "P10", "P50", "P80", "P90")
+    table.add_column("#", justify="right", no_wrap=True)
+    # The values fold within what the numbers leave them; the numbers are never cut.
+    room = max(8, (console.width - 3 - sum(max(len(c), 7) + 2 for c in stats)) // max(len(keys), 1) - 2)
     for key in keys:
-        table.add_column(_escape(key), overflow="fold", min_width=min(len(key), 40))
-    for col in ("P(target)", "P10", "P50", "P80", "P90"):
+        header = "\n".join(_escape(line) for line in _key_lines(key, room))
+        table.add_column(header, overflow="fold", max_width=room)
+    for col in stats:
         table.add_column(col, justify="right", no_wrap=True, min_width=len(col))
     for row in rows:
         if row["milestone"] != head:
             continue
         cells = [str(row["variant"]), *(_escape(str(row[k])) for k in keys)]
         cells.append("—" if row["p_target"] is None else percent(row["p_target"]))
-        cells += [day_text(scenario.date_of(row[f"p{p}_days"])) for p in (10, 50, 80, 90)]
+        cells += [month_text(scenario.date_of(row[f"p{p}_days"])) for p in (10, 50, 80, 90)]
         table.add_row(*cells)
     console.print(table)
+
+
+def _key_lines(key: str, width: int) -> list[str]:
+    """A key path on lines of at most `width` characters where it can, broken after its dots."""
+    lines = [""]
+    for part in key.split("."):
+        piece = part if not lines[-1] else "." + part
+        if lines[-1] and len(lines[-1]) + len(piece) > width:
+            lines[-1] += "."
+            lines.append(part)
+        else:
+            lines[-1] += piece
+    return lines

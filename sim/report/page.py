@@ -83,7 +83,13 @@ def environment() -> jinja2.Environment:
     env.filters["thousands"] = lambda n: f"{n:,}"
     env.filters["nbsp"] = keep_together
     env.filters["signed"] = style.signed
+    env.filters["seconds"] = seconds_text
     return env
+
+
+def seconds_text(seconds: float) -> str:
+    """A run time to a tenth of a second, or "under 0.1 s" (never a run "0.0 s" long)."""
+    return "under 0.1 s" if seconds < 0.05 else f"{seconds:.1f} s"
 
 
 def slug(text: str) -> str:
