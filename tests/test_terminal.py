@@ -11,6 +11,7 @@ import struct
 import subprocess
 import sys
 import termios
+from pathlib import Path
 
 import pytest
 
@@ -113,3 +114,24 @@ def test_sweep_table_keeps_every_percentile_and_fits_the_width(columns: int, tty
         assert len(re.findall(r"\b2\d\d\d-\d\d\b", row)) == 4, row
     # Key paths break after their dots, not inside a word.
     assert re.search(r"\bprobability\b", out) and re.search(r"\bduration\b", out)
+
+
+@pytest.mark.parametrize("tty", [False, True], ids=["piped", "terminal"])
+@pytest.mark.parametrize("columns", [80, 120])
+def test_compare_prints_one_table_with_the_difference(columns: int, tty: bool, tmp_path: Path) -> None:
+    from sim.units import DAYS_PER_MONTH
+
+    names = ("ilrs-2022-announced", "ilrs-2022-china-alone")
+    out = _lunarsim(columns, tty, "compare", *names, "-n", "1000", "--out", str(tmp_path))
+    lines = [line for line in out.splitlines() if not line.startswith("report: ")]  # a path, unbroken
+    assert all(len(line.rstrip()) <= columns for line in lines), max(lines, key=len)
+    header = next(line for line in lines if line.startswith("shared milestone"))
+    assert re.split(r"\s{2,}", header.strip())[1:] == [
+        "P50 A", "P50 B", "B − A", "P(target) A", "P(target) B",
+    ]
+    a, b = (sim.simulate(sim.load(name), 1000) for name in names)
+    head = a.scenario.headline
+    row = next(line for line in lines if line.startswith(a.scenario.milestones[head].title[:12]))
+    months = round((b.percentile_days(head, 50) - a.percentile_days(head, 50)) / DAYS_PER_MONTH)
+    assert f"{months:+d} mo".replace("-", "−") in row
+    assert sum(line.startswith("shared milestone") for line in lines) == 1  # one table, not two

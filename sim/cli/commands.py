@@ -450,7 +450,7 @@ def compare(
         _fail(2, "error: compare needs at least two scenarios")
 
     def act() -> None:
-        from sim.cli.render import print_table
+        from sim.cli.render import print_comparison
         from sim.report import write_comparison
 
         _check_outputs([], out)
@@ -465,8 +465,8 @@ def compare(
                 _fail(2, f"error: {exc}")
             results.append(result)
             _say_fresh_seed(result, arg)
-            if not quiet:
-                print_table(result)
+        if not quiet:
+            print_comparison(results)
         _say(f"report: {write_comparison(results, out, title)}", False)
 
     _guard(debug, act)

@@ -105,6 +105,66 @@ def print_table(result: Result, file: IO[str] | None = None) -> None:
         console.print(grid, highlight=False)
 
 
+def print_comparison(results: list[Result], file: IO[str] | None = None) -> None:
+    """Print one table for the scenarios of a comparison: each shared milestone's P50 (to the
+    month) in each scenario, how much later (+) or earlier (−) it is than in the first, in
+    months, and each scenario's P(target)."""
+    from rich import box
+    from rich.table import Table
+
+    from sim.report.headline import month_text, percent
+    from sim.report.style import whole_words
+    from sim.units import DAYS_PER_MONTH
+
+    console = console_for(file, 140)
+    first = results[0]
+    shared = [m for m in first.milestone_ids if all(m in r.scenario.milestones for r in results[1:])]
+    letters = [chr(ord("A") + k) for k in range(len(results))]
+    columns = [f"P50 {x}" for x in letters]
+    columns += [f"{x} − A" for x in letters[1:]]
+    columns += [f"P(target) {x}" for x in letters]
+    rows = []
+    for mid in shared:
+        days = [r.percentile_days(mid, 50) for r in results]
+        cells = [month_text(r.scenario.date_of(d)) for r, d in zip(results, days, strict=True)]
+        for d in days[1:]:
+            if days[0] is None or d is None:
+                cells.append("—")
+            else:
+                months = round((d - days[0]) / DAYS_PER_MONTH)
+                cells.append("0" if months == 0 else f"{months:+d} mo".replace("-", "−"))
+        for r in results:
+            target = r.scenario.milestones[mid].target
+            cells.append("" if target is None else percent(r.p_by(mid, target)))
+        rows.append((mid, cells))
+    widths = [max(len(col), *(len(c[k]) for _, c in rows)) for k, col in enumerate(columns)] if rows else []
+    room = max(12, console.width - sum(w + 2 for w in widths) - 1)
+    one_line = console.width < WRAP_TITLES
+    table = Table(
+        title=f"{len(results)} scenarios, {first.iterations} iterations each, seed {first.seed}",
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        show_edge=False,
+        padding=(0, 1, 0, 0),
+    )
+    table.add_column("shared milestone", min_width=min(12, room), max_width=room, no_wrap=one_line)
+    for col, width in zip(columns, widths, strict=True):
+        table.add_column(col, justify="right", no_wrap=True, min_width=width)
+    for mid, cells in rows:
+        title = first.scenario.milestones[mid].title
+        name = _escape(whole_words(title, room) if one_line else title)
+        table.add_row(f"[bold]{name}[/bold]" if mid == first.scenario.headline else name, *cells)
+    console.print(table)
+    for letter, r in zip(letters, results, strict=True):
+        console.print(f"{letter}: {_escape(r.scenario.name)}", highlight=False)
+    console.print(
+        "P50: the month by which half the simulated futures are done (never: not half by the "
+        "horizon). X − A: how many months later (+) or earlier (−) that is than in A. "
+        "P(target): chance of being done by the end of that scenario's target day.",
+        highlight=False,
+    )
+
+
 def _month(text: str | None) -> dt.date | None:
     return None if not text else dt.date.fromisoformat(text)
 
