@@ -677,6 +677,15 @@ def test_compare_report_on_phone_and_desktop(browser, bundled, tmp_path: Path, k
         assert len(in_legend) == 2 and all(
             name.endswith(results[0].scenario.date_of(head.target).isoformat()) for name in in_legend
         ), in_legend
+    # No two legend entries of a chart read the same (each scenario's name stays told apart).
+    legends = page.evaluate(
+        "() => Array.from(document.querySelectorAll('.js-plotly-plot')).map(gd =>"
+        " Array.from(gd.querySelectorAll('.legend .legendtext')).map(t => t.textContent))"
+    )
+    assert all(len(set(names)) == len(names) for names in legends), legends
+    # A never P90 does not stretch the date axis to the horizon.
+    end = page.evaluate("() => document.getElementById('fig-compare-timeline')._fullLayout.xaxis.range[1]")
+    assert end[:4] < str(results[0].scenario.horizon.year), end
     shared = [m for m in results[0].milestone_ids if m in results[1].milestone_ids]
     _assert_no_text_overlap(page, f"compare {kind}")
     _assert_menus_reachable(page, kind, len(shared))

@@ -78,6 +78,28 @@ RENDER_JS = r"""(function () {
     return escapeText(part.replace(/[\s,;:(–.…-]+$/, "")) + "…";
   }
 
+  // Legend names cut to `chars`, none made equal to another by the cut: names a cut would merge
+  // ("ILRS as announced in spring 2022" and "…, China alone") keep their ends instead.
+  function cutDistinct(data, chars) {
+    var named = data.filter(function (t) { return t.name; });
+    var cuts = named.map(function (t) { return cut(t.name, chars); });
+    named.forEach(function (t, i) {
+      var same = cuts.filter(function (c, j) {
+        return c === cuts[i] && plain(named[j].name) !== plain(t.name);
+      });
+      if (!same.length) { t.name = cuts[i]; return; }
+      t.name = middle(t.name, chars);
+    });
+  }
+
+  // A name in at most `chars` characters: its start and its end around a "…".
+  function middle(text, chars) {
+    var whole = plain(text), tail = Math.floor(chars / 2);
+    if (whole.length <= chars) { return text; }
+    return escapeText(whole.slice(0, chars - tail - 1).replace(/\s+$/, "")) + "…" +
+      escapeText(whole.slice(whole.length - tail).replace(/^\s+/, ""));
+  }
+
   function charsFor(width) { return Math.max(24, Math.floor((width - 20) / 7.4)); }
 
   // Category rows (timeline, tornado, criticality): the label goes above each bar, full width,
@@ -179,7 +201,7 @@ RENDER_JS = r"""(function () {
         extra += 15 * (title.text.split("<br>").length - 1);
       }
     });
-    data.forEach(function (t) { if (t.name) { t.name = cut(t.name, chars - 6); } });
+    cutDistinct(data, chars - 6);
     // Text written beside a line (a comparison's target labels) would run off the chart at this
     // width: it gets the line's short label (`meta.narrow`, "target") and a legend entry below
     // the chart gives the line in full (which scenario, which date).
@@ -188,8 +210,15 @@ RENDER_JS = r"""(function () {
       if (t.meta && t.meta.narrow && Array.isArray(t.text)) {
         t.text = t.text.map(function (s) { return s ? t.meta.narrow : s; });
         t.showlegend = true;
-        var tail = " target " + t.meta.date;
-        t.name = cut(String(t.meta.scenario), Math.max(12, chars - 6 - tail.length)) + tail;
+        var tail = " target " + t.meta.date, room = Math.max(12, chars - 6 - tail.length);
+        var name = cut(String(t.meta.scenario), room);
+        // Two scenarios that the cut would make one keep the end of their names instead.
+        var merged = data.some(function (o) {
+          return o !== t && o.meta && o.meta.scenario && o.meta.scenario !== t.meta.scenario &&
+            cut(String(o.meta.scenario), room) === name;
+        });
+        if (merged) { name = middle(String(t.meta.scenario), room); }
+        t.name = name + tail;
       } else {
         t.mode = "lines";
         delete t.text;
