@@ -841,3 +841,13 @@ def test_tornado_labels_are_plain_words_and_distinct(stem: str) -> None:
     assert all(len(html_module.unescape(label)) <= 48 for label in labels)  # whole on a 390 px phone
     for label in labels:
         assert not any(item.id in label for item, _ in ranked if "-" in item.id), label
+
+
+def test_page_tables_show_percentiles_to_the_month_and_the_csv_keeps_the_day() -> None:
+    from sim.report.views import milestone_rows
+
+    result = build_result(500)
+    for row in milestone_rows(result):
+        assert all(re.fullmatch(r"\d{4}-\d\d|never", m) for m in row.months), row.months
+        assert all(re.fullmatch(r"\d{4}-\d\d-\d\d|never", d) for d in row.percentiles), row.percentiles
+        assert [d[:7] for d in row.percentiles] == [m[:7] for m in row.months]

@@ -5,7 +5,6 @@ Each function prints what a library call returns (`Result.table()`, `Result.top_
 
 from __future__ import annotations
 
-import datetime as dt
 import sys
 from typing import IO, TYPE_CHECKING, Any
 
@@ -42,7 +41,7 @@ def print_table(result: Result, file: IO[str] | None = None) -> None:
     from rich import box
     from rich.table import Table
 
-    from sim.report.headline import month_text, percent
+    from sim.report.headline import table_cells
     from sim.report.style import whole_words
 
     sc = result.scenario
@@ -59,12 +58,9 @@ def print_table(result: Result, file: IO[str] | None = None) -> None:
     )
     rows = []
     for row in result.table():
-        cells = [month_text(_month(row[k])) for k in ("p10", "p50", "p90")]
-        if with_target:
-            cells.append(row["target"] or "")
-        cells.append("" if row["p_target"] is None else percent(row["p_target"]))
-        cells.append(percent(row["done"]))
-        rows.append([row["title"], *cells])
+        shown = table_cells(row)
+        keys = ("p10", "p50", "p90", *(["target"] if with_target else []), "p_target", "done")
+        rows.append([row["title"], *(shown[k] for k in keys)])
     # The numbers are never cut short: the milestone column takes what they leave. Its titles
     # wrap at spaces; in a narrow terminal each is cut to one line with "…" instead.
     widths = [max(len(col), *(len(r[k + 1]) for r in rows)) for k, col in enumerate(columns)]
@@ -163,10 +159,6 @@ def print_comparison(results: list[Result], file: IO[str] | None = None) -> None
         "P(target): chance of being done by the end of that scenario's target day.",
         highlight=False,
     )
-
-
-def _month(text: str | None) -> dt.date | None:
-    return None if not text else dt.date.fromisoformat(text)
 
 
 def _escape(text: str) -> str:

@@ -19,7 +19,7 @@ from sim.aggregates import ordered, percentiles, quantile_band
 from sim.doneby import done_by
 from sim.percentiles import PERCENTILES
 from sim.report.charts.conditioned import figure_id, settled_branch
-from sim.report.headline import Headline, day_text
+from sim.report.headline import Headline, day_text, month_text
 from sim.scenario import Scenario
 from sim.units import DAYS_PER_MONTH
 
@@ -42,6 +42,8 @@ class MilestoneRow:
     percentiles: list[str]
     actual: str | None
     source: str | None
+    # The percentiles as the page shows them: to the month (the CSV keeps `percentiles`' days).
+    months: list[str]
 
 
 def milestone_rows(result: Result) -> list[MilestoneRow]:
@@ -60,6 +62,7 @@ def milestone_rows(result: Result) -> list[MilestoneRow]:
                 percentiles=[_date(scenario, result.percentile_days(mid, p)) for p in PERCENTILES],
                 actual=None if spec.actual is None else _date(scenario, spec.actual),
                 source=spec.source,
+                months=[month_text(scenario.date_of(result.percentile_days(mid, p))) for p in PERCENTILES],
             )
         )
     return rows
