@@ -16,6 +16,7 @@ import yaml
 from sim.errors import Problem, ScenarioError
 from sim.extends import read_chain
 from sim.loader import from_source
+from sim.messages import Suggestions
 from sim.scenario import Scenario
 from sim.sweeptable import STAT_COLUMNS, write_csv
 from sim.yamlsource import Source
@@ -103,7 +104,9 @@ def _assign(data: Any, setting: Setting, value: Any, source: Source) -> Problem 
     for depth, part in enumerate(setting.key[:-1]):
         if not isinstance(node, dict) or part not in node:
             where = ".".join(setting.key[: depth + 1])
-            return Problem(f"--set {setting.text}: there is no {where!r} in the scenario", source.path)
+            close = Suggestions().closest(part, [str(k) for k in node]) if isinstance(node, dict) else None
+            hint = "" if close is None else f"; did you mean {'.'.join([*setting.key[:depth], close])!r}?"
+            return Problem(f"--set {setting.text}: there is no {where!r} in the scenario{hint}", source.path)
         node = node[part]
     if not isinstance(node, dict):
         return Problem(f"--set {setting.text}: {'.'.join(setting.key[:-1])!r} is not a mapping", source.path)

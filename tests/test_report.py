@@ -851,3 +851,13 @@ def test_page_tables_show_percentiles_to_the_month_and_the_csv_keeps_the_day() -
         assert all(re.fullmatch(r"\d{4}-\d\d|never", m) for m in row.months), row.months
         assert all(re.fullmatch(r"\d{4}-\d\d-\d\d|never", d) for d in row.percentiles), row.percentiles
         assert [d[:7] for d in row.percentiles] == [m[:7] for m in row.months]
+
+
+def test_report_file_names_are_not_cut_short() -> None:
+    from sim.report.page import slug
+
+    three = "compare-ilrs-2026-status-vs-ilrs-2026-ros-from-iss-segment-vs-ilrs-2026-ros-new-build"
+    assert slug(three) == three
+    # Longer than any file system likes: cut, with a hash of the whole keeping two names apart.
+    a, b = slug("x" * 300 + "a"), slug("x" * 300 + "b")
+    assert len(a) == len(b) == 200 and a != b

@@ -300,3 +300,9 @@ def test_sweep_report_two_keys_draws_heatmaps_and_escapes_values(write, tmp_path
     heat = figs["fig-sweep-target"]["data"][0]
     assert heat["type"] == "heatmap" and len(heat["z"]) == 2 and len(heat["z"][0]) == 2
     assert heat["x"][0] == "&lt;img src=x onerror=alert(1)&gt;"  # Plotly decodes it back to text
+
+
+def test_a_misspelt_set_key_gets_a_did_you_mean(write):
+    expected = r"there is no 'risks\.strik' in the scenario; did you mean 'risks\.strike'\?"
+    with pytest.raises(ScenarioError, match=expected):
+        variants(write(CHAIN), [parse_setting("risks.strik.probability=0.5")])
