@@ -861,3 +861,21 @@ def test_report_file_names_are_not_cut_short() -> None:
     # Longer than any file system likes: cut, with a hash of the whole keeping two names apart.
     a, b = slug("x" * 300 + "a"), slug("x" * 300 + "b")
     assert len(a) == len(b) == 200 and a != b
+
+
+def test_description_comes_first_and_unsourced_milestones_are_flagged(tmp_path: Path) -> None:
+    import sim
+
+    path = tmp_path / "flags.yaml"
+    path.write_text(
+        "name: Flags\nstart: 2030-01-01\ndescription: 'Assumes **one** pad.'\nmilestones:\n"
+        "  a: {title: Sourced step, duration: 10d, source: 'Agency, 2029'}\n"
+        "  b: {title: Guessed step, after: [a], duration: {uniform: [5d, 50d]}}\n",
+        encoding="utf-8",
+    )
+    html = write_report(sim.simulate(sim.load(path), 300, seed=1), tmp_path / "out").read_text(encoding="utf-8")
+    # The description sits in the answer section, before the first chart.
+    assert html.index("Assumes <strong>one</strong> pad.") < html.index('id="fig-scurve"')
+    note = re.search(r'<p class="note" id="unsourced">(.*?)</p>', html, re.S)
+    assert note is not None and "Guessed step" in note.group(1) and "Sourced step" not in note.group(1)
+    assert html.count('<span class="unsourced">no source</span>') == 1

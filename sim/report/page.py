@@ -39,6 +39,7 @@ from sim.report.views import (
     milestone_rows,
     provenance,
     sources,
+    unsourced,
 )
 from sim.scenario import Scenario
 from sim.sensitivity import criticality, tornado
@@ -173,6 +174,7 @@ def report_html(result: Result, when: dt.datetime | None = None, *, impacts: boo
         "convergence": convergence_note(result),
         "provenance": provenance([result], when),
         "sources": sources(scenario),
+        "unsourced": unsourced(scenario),
         "kind_names": style.KIND_NAMES,
         "has_tornado": bool(ranked),
     }

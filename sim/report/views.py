@@ -286,6 +286,11 @@ def provenance(results: list[Result], when: dt.datetime) -> dict[str, Any]:
     }
 
 
+def unsourced(scenario: Scenario) -> list[str]:
+    """Titles of the milestones whose file gives no `source`: their numbers are judgement."""
+    return [spec.title for spec in scenario.milestones.values() if not spec.source]
+
+
 def sources(scenario: Scenario) -> list[dict[str, str]]:
     out = []
     for mid, spec in scenario.milestones.items():
