@@ -873,7 +873,8 @@ def test_description_comes_first_and_unsourced_milestones_are_flagged(tmp_path: 
         "  b: {title: Guessed step, after: [a], duration: {uniform: [5d, 50d]}}\n",
         encoding="utf-8",
     )
-    html = write_report(sim.simulate(sim.load(path), 300, seed=1), tmp_path / "out").read_text(encoding="utf-8")
+    result = sim.simulate(sim.load(path), 300, seed=1)
+    html = write_report(result, tmp_path / "out").read_text(encoding="utf-8")
     # The description sits in the answer section, before the first chart.
     assert html.index("Assumes <strong>one</strong> pad.") < html.index('id="fig-scurve"')
     note = re.search(r'<p class="note" id="unsourced">(.*?)</p>', html, re.S)

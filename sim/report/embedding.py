@@ -162,14 +162,30 @@ RENDER_JS = r"""(function () {
     var margin = layout.margin || {};
     var extra = 0;
     var axis = layout.yaxis;
+    var heat = data.some(function (t) { return t.type === "heatmap"; });
     // Two-level rows (a comparison's milestone and scenario) always get their label above;
-    // one-level rows only on narrow screens.
-    if (axis && (axis.type === "multicategory" || (narrow && axis.type === "category"))) {
+    // one-level rows only on narrow screens, and never a heatmap's (its rows are its cells).
+    if (axis && (axis.type === "multicategory" || (narrow && axis.type === "category" && !heat))) {
       extra += labelsAbove(layout, data, chars) * 22;
     }
     if (!narrow) {
       if (layout.height) { layout.height += extra; }
       return {data: data, layout: layout};
+    }
+    // A narrow heatmap: no colour bar (each cell gives its value), and its column names wrapped
+    // to the width of a column instead of slanted across each other.
+    if (heat) {
+      var columns = [];
+      data.forEach(function (t) {
+        if (t.type !== "heatmap") { return; }
+        t.showscale = false;
+        (t.x || []).forEach(function (v) { if (columns.indexOf(v) < 0) { columns.push(v); } });
+      });
+      var per = Math.max(8, Math.floor((width - 90) / Math.max(columns.length, 1) / 7.4));
+      layout.xaxis = Object.assign(layout.xaxis || {}, {
+        tickangle: 0, tickmode: "array", tickvals: columns,
+        ticktext: columns.map(function (v) { return wrap(String(v), per); })
+      });
     }
     // A figure's own changes for narrow screens (`layout.meta.narrow`: properties per part).
     var changes = (layout.meta && layout.meta.narrow) || {};
