@@ -170,7 +170,7 @@ def test_drivers_in_the_json_are_what_the_terminal_prints() -> None:
     assert list(doc["criticality"]) == list(r.milestone_ids)
     out = io.StringIO()
     print_table(r, file=out)
-    printed = re.findall(r"^  ([+-]\d\.\d\d)  (.+)$", out.getvalue(), re.M)
+    printed = re.findall(r"^  ([+-]\d\.\d\d)  (.+?)\s*$", out.getvalue(), re.M)
     assert printed, out.getvalue()
     shown = [(f"{s['spearman']:+.2f}", s["label"]) for s in doc["sensitivity"] if abs(s["spearman"]) >= 0.05]
     assert printed == shown[: len(printed)]
