@@ -640,6 +640,7 @@ def test_bundled_report_on_phone_and_desktop(browser, bundled, stem: str, kind: 
         "() => Array.from(document.querySelectorAll('.modebar-btn')).map(b => b.getAttribute('data-title'))"
     )
     assert "Download plot as a PNG" in titles
+    assert "Download plot as an SVG" in titles  # for print and publishing
     assert not [t for t in titles if t and ("Chart Studio" in t or "Cloud" in t or "Share" in t)]
     seen.assert_clean()
     context.close()
@@ -703,3 +704,22 @@ def test_compare_report_on_phone_and_desktop(browser, bundled, tmp_path: Path, k
     context.close()
     if os.environ.get("LUNARSIM_UPDATE_SCREENSHOT"):
         shutil.copyfile(shot, ROOT / "docs" / "img" / f"compare-{kind}.png")
+
+
+def test_each_chart_downloads_as_an_svg_under_its_own_name(browser, synthetic, tmp_path: Path) -> None:
+    _, path = synthetic
+    context = browser.new_context(viewport={"width": 1366, "height": 900}, accept_downloads=True)
+    seen = _watched(context)
+    page = seen.page
+    seen.open(path)
+    page.locator("#fig-histogram").hover()
+    with page.expect_download() as info:
+        page.locator('#fig-histogram .modebar-btn[data-title="Download plot as an SVG"]').click()
+    download = info.value
+    assert download.suggested_filename == "fig-histogram.svg"
+    saved = tmp_path / download.suggested_filename
+    download.save_as(saved)
+    text = saved.read_text(encoding="utf-8")
+    assert text.startswith("<svg") and "never by" in text
+    seen.assert_clean()
+    context.close()

@@ -457,7 +457,18 @@ RENDER_JS = r"""(function () {
     var shown = shaped(figure, width);
     heights[id] = shown.layout.height;
     nativeMenu(element, figure, narrow);
-    Plotly.react(element, shown.data, shown.layout, config).then(function () {
+    // Each chart downloads under its own name, as a PNG (the tool bar's camera) or as an SVG for
+    // print and publishing (the button beside it).
+    var own = Object.assign({}, config, {
+      toImageButtonOptions: Object.assign({}, config.toImageButtonOptions, {filename: id}),
+      modeBarButtonsToAdd: [{
+        name: "svg",
+        title: "Download plot as an SVG",
+        icon: Plotly.Icons.disk,
+        click: function (gd) { Plotly.downloadImage(gd, {format: "svg", filename: id}); }
+      }]
+    });
+    Plotly.react(element, shown.data, shown.layout, own).then(function () {
       if (!element.__toolbarWatched) {
         element.__toolbarWatched = true;
         // After every redraw (a milestone picked, a resize): the new title may reach the toolbar.
