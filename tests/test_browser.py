@@ -474,12 +474,31 @@ TEXT_OVERLAPS = """() => Array.from(document.querySelectorAll('.js-plotly-plot')
 })"""
 
 
+# Text beside a point (the S-curve's P50 and P80) that a vertical line drawn as a trace (a plan
+# or a target) runs through.
+LINES_THROUGH_TEXT = """() => Array.from(document.querySelectorAll('.js-plotly-plot')).flatMap(gd => {
+  const lines = Array.from(gd.querySelectorAll('.scatterlayer .js-line'))
+    .map(p => p.getBoundingClientRect()).filter(r => r.height > 0 && r.width < 5);
+  return Array.from(gd.querySelectorAll('.scatterlayer .textpoint text'))
+    .filter(t => t.textContent.trim())
+    .filter(t => { const r = t.getBoundingClientRect();
+      return lines.some(l => l.left < r.right - 1 && l.right > r.left + 1 &&
+                             l.top < r.bottom && l.bottom > r.top); })
+    .map(t => `${gd.id}: ${JSON.stringify(t.textContent)}`);
+})"""
+
+
 def _assert_no_text_overlap(page: object, where: str) -> None:
-    """No two texts of any chart overlap (labels are placed after each draw: give that time)."""
+    """No two texts of any chart overlap, and no plan or target line runs through a point's text
+    (labels are placed after each draw: give that time)."""
     with contextlib.suppress(sync_api.TimeoutError):
-        page.wait_for_function(f"() => ({TEXT_OVERLAPS})().length === 0", timeout=5_000)
+        page.wait_for_function(
+            f"() => ({TEXT_OVERLAPS})().length === 0 && ({LINES_THROUGH_TEXT})().length === 0", timeout=5_000
+        )
     overlaps = page.evaluate(TEXT_OVERLAPS)
     assert not overlaps, f"chart texts overlap on the {where}: " + "; ".join(overlaps)
+    crossed = page.evaluate(LINES_THROUGH_TEXT)
+    assert not crossed, f"lines run through text on the {where}: " + "; ".join(crossed)
 
 
 def _assert_links_are_urls(page: object, where: str) -> None:

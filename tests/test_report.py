@@ -788,7 +788,7 @@ def test_scurve_marks_p50_and_p80_and_histogram_starts_at_the_data(report_html: 
     head = result.scenario.headline
     marks = next(t for t in figs["fig-scurve"]["data"] if t.get("name") == "P50 and P80")
     p50 = result.scenario.date_of(result.percentile_days(head, 50))
-    assert marks["y"] == [0.5, 0.8] and marks["text"][0] == f"P50 {p50.isoformat()} "
+    assert marks["y"] == [0.5, 0.8] and marks["text"][0] == f"P50 {p50.isoformat()[:7]} "  # to the month
     assert figs["fig-scurve"]["layout"]["xaxis"]["title"]["text"] == "Completion date"
     low = dt.date.fromisoformat(figs["fig-histogram"]["layout"]["xaxis"]["range"][0])
     first = result.scenario.date_of(float(np.nanmin(result.finish_of(head))))

@@ -421,7 +421,9 @@ RENDER_JS = r"""(function () {
   // annotations are placed first and later ones keep clear of them.
   function untangle(element, attempt) {
     attempt = attempt || 0;
-    if (attempt > 2 || (attempt === 0 && element.__untangling)) { return; }
+    if (attempt === 0 && element.__untangling) { return; }
+    // A text that has nowhere free to go stays where the last move put it.
+    if (attempt > 18) { element.__untangling = false; return; }
     var notes = element.layout.annotations || [], chart = element.getBoundingClientRect();
     var boxes = hideCrowdedTicks(textBoxes(element));
     var placed = boxes.filter(function (o) { return o.note < 0; });
@@ -440,10 +442,58 @@ RENDER_JS = r"""(function () {
         if (dy) { update["annotations[" + box.note + "].yshift"] = (notes[box.note].yshift || 0) - dy; }
         placed.push({l: box.l, r: box.r, t: box.t + dy, b: box.b + dy});
       });
-    if (!Object.keys(update).length) { element.__untangling = false; return; }
+    var moved = clearLines(element);
+    if (!Object.keys(update).length && !moved) { element.__untangling = false; return; }
     element.__untangling = true;
-    Plotly.relayout(element, update).then(function () { untangle(element, attempt + 1); },
-                                         function () { element.__untangling = false; });
+    var done = function () { untangle(element, attempt + 1); };
+    var failed = function () { element.__untangling = false; };
+    if (moved) { Plotly.restyle(element, moved.update, moved.traces).then(done, failed); }
+    else { Plotly.relayout(element, update).then(done, failed); }
+  }
+
+  // Text beside a point (the S-curve's P50 and P80) that a vertical line (a plan or a target
+  // drawn as a trace) runs through moves to the other side of its point, then above or below
+  // it. Returns the restyle to make, or null when every such text is clear.
+  function clearLines(element) {
+    var lines = Array.prototype.map.call(element.querySelectorAll(".scatterlayer .js-line"), function (path) {
+      return path.getBoundingClientRect();
+    }).filter(function (r) { return r.height > 0 && r.width < 5; });
+    if (!lines.length) { return null; }
+    var order = ["middle left", "middle right", "top left", "bottom right", "top right", "bottom left",
+                 "top center", "bottom center"];
+    var changes = {}, texts = {};
+    Array.prototype.forEach.call(element.querySelectorAll(".scatterlayer .textpoint text"), function (t) {
+      if (!t.textContent.trim()) { return; }
+      var r = t.getBoundingClientRect();
+      var crossed = lines.some(function (l) {
+        return l.left < r.right - 1 && l.right > r.left + 1 && l.top < r.bottom && l.bottom > r.top;
+      });
+      var point = t.parentNode && t.parentNode.__data__, group = t.closest(".trace");
+      var trace = group && group.__data__ && group.__data__[0] && group.__data__[0].trace;
+      if (!crossed || !point || !trace || typeof point.i !== "number") { return; }
+      var data = element.data[trace.index], count = (data.x || []).length;
+      var now = changes[trace.index] || (Array.isArray(data.textposition) ? data.textposition.slice() :
+        Array(count).fill(data.textposition || "middle center"));
+      var words = texts[trace.index] || (Array.isArray(data.text) ? data.text.slice() : null);
+      var next = order[order.indexOf(now[point.i]) + 1];
+      if (!next && words && String(words[point.i]).trim().indexOf(" ") > 0) {
+        // Nowhere free for the whole label: its first word ("P50") tries every place again
+        // (the date is in the hover box and the headline).
+        words[point.i] = String(words[point.i]).trim().split(" ")[0];
+        texts[trace.index] = words;
+        next = order[0];
+      }
+      if (!next) { return; }
+      now[point.i] = next;
+      changes[trace.index] = now;
+    });
+    var traces = Object.keys(changes).map(Number);
+    if (!traces.length) { return null; }
+    var update = {textposition: traces.map(function (k) { return changes[k]; })};
+    if (traces.some(function (k) { return texts[k]; })) {
+      update.text = traces.map(function (k) { return texts[k] || element.data[k].text; });
+    }
+    return {traces: traces, update: update};
   }
 
   function draw(id) {
