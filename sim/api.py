@@ -35,12 +35,10 @@ def _located(path: str | Path) -> Path:
     from sim.errors import ScenarioError
 
     given = Path(path)
-    if given.exists():
-        return given
     try:
         return find(str(path))
     except ScenarioError:
-        return given  # reading it then reports "no such file" at the path the user gave
+        return given  # reading it then reports the problem at the path the user gave
 
 
 def validate(path: str | Path) -> Scenario:

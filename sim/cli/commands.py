@@ -113,6 +113,12 @@ def _guard(debug: bool, action: Callable[[], Any]) -> Any:
         )
 
 
+def _out_path(value: str | Path) -> Path:
+    from sim.cli.checks import nonempty_path
+
+    return nonempty_path(value)
+
+
 def _resolve(arg: str) -> Path:
     from sim.bundled import find
 
@@ -159,9 +165,9 @@ def run(
             help="Worker processes (default: all cores). Results do not depend on it.",
         ),
     ] = None,
-    out: Annotated[Path, typer.Option("--out", metavar="DIR", help="Folder for HTML reports.")] = Path(
-        "reports"
-    ),
+    out: Annotated[
+        Path, typer.Option("--out", metavar="DIR", help="Folder for HTML reports.", parser=_out_path)
+    ] = Path("reports"),
     no_report: Annotated[bool, typer.Option("--no-report", help="Do not write the HTML report.")] = False,
     summary_json: Annotated[
         str | None,
@@ -249,6 +255,9 @@ def _run(
     targets = _file_targets(summary_json, samples, len(args), [Path(a).stem for a in args])
     _check_outputs(targets, None if no_report else out)
     loaded = _load_all(args)
+    from sim.cli.checks import distinct_outputs
+
+    distinct_outputs(loaded, samples, None if no_report else out)
     for _, scenario in loaded:
         _check_fits(scenario, iterations)
     summaries = []
@@ -433,9 +442,9 @@ def compare(
     ] = None,
     engine: Annotated[Engine, typer.Option("--engine")] = Engine.auto,
     workers: Annotated[int | None, typer.Option("--workers", metavar="N", min=1)] = None,
-    out: Annotated[Path, typer.Option("--out", metavar="DIR", help="Folder for the report.")] = Path(
-        "reports"
-    ),
+    out: Annotated[
+        Path, typer.Option("--out", metavar="DIR", help="Folder for the report.", parser=_out_path)
+    ] = Path("reports"),
     title: Annotated[str | None, typer.Option("--title", metavar="TEXT", help="Report title.")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
     debug: Debug = False,
@@ -495,9 +504,9 @@ def backtest(
             "--json", metavar="PATH", help="Write the scores as JSON to PATH ('-' for standard output)."
         ),
     ] = None,
-    out: Annotated[Path, typer.Option("--out", metavar="DIR", help="Folder for the HTML report.")] = Path(
-        "reports"
-    ),
+    out: Annotated[
+        Path, typer.Option("--out", metavar="DIR", help="Folder for the HTML report.", parser=_out_path)
+    ] = Path("reports"),
     no_report: Annotated[bool, typer.Option("--no-report", help="Do not write the HTML report.")] = False,
     not_done: Annotated[
         list[str] | None,
@@ -591,9 +600,9 @@ def sweep(
         ),
     ] = None,
     no_report: Annotated[bool, typer.Option("--no-report", help="Do not write the HTML report.")] = False,
-    out: Annotated[Path, typer.Option("--out", metavar="DIR", help="Folder for the HTML report.")] = Path(
-        "reports"
-    ),
+    out: Annotated[
+        Path, typer.Option("--out", metavar="DIR", help="Folder for the HTML report.", parser=_out_path)
+    ] = Path("reports"),
     scheduler: Annotated[
         str | None,
         typer.Option(
@@ -878,10 +887,13 @@ def new(
     """
     from importlib.resources import files
 
-    from sim.atomic import write_text
+    from sim.atomic import check_file_target, write_text
     from sim.schema import schema_comment, schema_text
 
+    if not name.strip() or name.endswith(("/", "\\")):
+        _fail(2, f"error: new: {name!r} is not a file name; give one, e.g. lunarsim new my-programme")
     path = Path(name if name.endswith((".yaml", ".yml")) else f"{name}.yaml")
+    _guard(False, lambda: check_file_target(path))
     if path.exists() and not force:
         _fail(2, f"error: {path} already exists; use --force to overwrite it")
     text = files("sim").joinpath("starter.yaml").read_text(encoding="utf-8")
