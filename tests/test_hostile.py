@@ -159,13 +159,40 @@ def test_extends_targets_that_cannot_be_scenarios(tmp_path, target, message):
     assert error_of(path) == f"{path}:1:10 extends: {message}"
 
 
-def test_an_extends_target_is_never_echoed(tmp_path):
-    secret = tmp_path / "secret.txt"
-    secret.write_text("root:x:0:0:root:/root:/bin/bash\n")
-    path = write(tmp_path, "extends: secret.txt\n")
+NOT_SHOWN = "not a scenario (a YAML mapping with milestones, or with extends); nothing from it is shown"
+
+
+@pytest.mark.parametrize(
+    ("secret", "why"),
+    [
+        ("root:x:0:0:root:/root:/bin/bash\n", " (validate it on its own to see why)"),
+        # /etc/shadow read as YAML is a mapping: its names were "unknown key" errors, line by line.
+        ("root: $6$hashhash\ndaemon: '*'\nsecret-key: hunter2\n", ""),
+        ("- root\n- hunter2\n", " (validate it on its own to see why)"),
+        ("root: [hunter2\n", " (validate it on its own to see why)"),
+        ("root: *hunter2\n", " (validate it on its own to see why)"),
+        ("name: x\nroot: hunter2\n", ""),
+    ],
+)
+def test_an_extends_target_that_is_not_a_scenario_is_never_echoed(tmp_path, secret, why):
+    (tmp_path / "secret.txt").write_text(secret)
+    path = write(tmp_path, "extends: secret.txt\nname: x\n")
     message = error_of(path)
-    assert message == f"{secret}:1:1: a scenario must be a mapping (key: value), not a single value"
-    assert "root" not in message.replace(str(tmp_path), "")
+    assert message == f"{path}:1:10 extends: base scenario 'secret.txt': {NOT_SHOWN}{why}"
+    # The watch page shows the same problems: nothing of the file reaches it either.
+    from sim.watch import _build
+
+    _, errors, _ = _build(path, 10, 1)
+    assert errors == [message]
+    assert "root" not in message and "hunter2" not in message
+
+
+def test_an_extends_chain_is_checked_at_every_link(tmp_path):
+    (tmp_path / "secret.txt").write_text("root: hunter2\n")
+    write(tmp_path, "extends: secret.txt\nmilestones: {a: {duration: 1d}}\n", "mid.yaml")
+    path = write(tmp_path, "extends: mid.yaml\nname: x\n")
+    message = error_of(path)
+    assert message == f"{tmp_path}/mid.yaml:1:10 extends: base scenario 'secret.txt': {NOT_SHOWN}"
 
 
 # --- work that must stay linear ---------------------------------------------------------------

@@ -915,7 +915,24 @@ def main() -> None:
     """Console-script entry point: argument errors become one line on standard error, exit 2."""
     import signal
 
+    from sim.cli import streams
+
     signal.signal(signal.SIGTERM, _on_sigterm)
+    saved = streams.install()
+    try:
+        code = _main_guarded()
+    except streams.StreamFailed as failed:
+        streams.report(failed, saved)
+        sys.exit(2)
+    finally:
+        streams.restore(saved)
+    sys.exit(code)
+
+
+def _main_guarded() -> int:
+    """Run the command; its exit status. Failed writes to standard output or error propagate."""
+    from sim.cli import streams
+
     try:
         code = app(prog_name="lunarsim", standalone_mode=False)
     except Exception as exc:
@@ -928,13 +945,14 @@ def main() -> None:
         hint = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
         if message:  # no message: the help was printed because no arguments were given
             _err(f"error: {where}{message}{hint}")
-        sys.exit(exc.exit_code)
+        return int(exc.exit_code)
     except Terminated:
         _err("terminated; nothing half-written was left behind")
-        sys.exit(143)
+        return 143
     except KeyboardInterrupt:
         _err("interrupted")
-        sys.exit(130)
+        return 130
     if type(code).__name__ == "Abort":
-        sys.exit(130)
-    sys.exit(code if isinstance(code, int) else 0)
+        return 130
+    streams.finish()
+    return code if isinstance(code, int) else 0
