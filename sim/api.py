@@ -264,6 +264,12 @@ def check_fits(scenario: Scenario, iterations: int | None = None, *, streamed: b
     """Raise ValueError, with the numbers, if the run cannot fit in this machine's free memory
     (`iterations` defaulting to the scenario's, `streamed` as `simulate` decides if None)."""
     iterations = iterations_for(scenario, iterations)
+    from sim.runtime import check_finishes
+
+    # Memory stops growing with iterations once a run streams: past 10^9 it is that of 10^9.
+    capped = iterations if streamed is False else min(iterations, 10**9)
+    need = memory_needed(scenario, capped, streamed=streamed)
+    check_finishes(_cells(scenario), len(scenario.milestones), iterations, need)
     need = memory_needed(scenario, iterations, streamed=streamed)
     try:
         free = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")

@@ -570,3 +570,46 @@ def test_two_scenarios_of_one_run_never_write_the_same_samples(tmp_path, monkeyp
         "error: b/x.yaml: would write the same samples file s-x.csv as a/x.yaml; rename one of them, "
         "or run them one at a time\n",
     )
+
+
+# --- runs too large to allocate or to finish --------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("iterations", "least"),
+    [(10**17, "507 years"), (10**12, "44 hours")],
+)
+def test_a_run_that_could_not_finish_is_refused_up_front(tmp_path, monkeypatch, iterations, least):
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    path = write(tmp_path, GOOD)
+    r = CliRunner().invoke(app, ["run", str(path), "-n", str(iterations), "-q", "--no-report"])
+    # (2.5e-7 + 1 value x 7e-8) s per iteration on 2 cores: 1.6e-7 s x 10^12 = 44 hours.
+    assert (r.exit_code, r.output.splitlines()) == (
+        2,
+        [
+            f"error: {path}: {iterations:,} iterations of 1 milestone (1 value each) would take at "
+            f"least {least} on 2 cores and about 0.7 GB of memory; at most 540,000,000,000 finish "
+            "within a day"
+        ],
+    )
+
+
+@pytest.mark.parametrize("command", ["run", "compare", "sweep", "backtest", "watch"])
+def test_a_scenario_asking_for_too_many_iterations_is_refused_by_every_command(tmp_path, command):
+    path = write(tmp_path, GOOD.replace("start:", "iterations: 100000000000000000\nstart:"))
+    args = {
+        "run": ["run", str(path)],
+        "compare": ["compare", str(path), str(path)],
+        "sweep": ["sweep", str(path), "--set", "seed=1"],
+        "backtest": ["backtest", str(path), str(path)],
+        "watch": ["watch", str(path), "--port", "0"],
+    }[command]
+    if command == "watch":  # the page shows it; the server is not started here
+        from sim.watch import _build
+
+        _, errors, _ = _build(path, None, 1)
+        assert len(errors) == 1 and "would take at least" in errors[0]
+        return
+    r = CliRunner().invoke(app, [*args, "--no-report"] if command != "compare" else args)
+    assert r.exit_code == 2, r.output
+    assert "100,000,000,000,000,000 iterations of 1 milestone (1 value each) would take at least" in r.output

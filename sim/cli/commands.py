@@ -725,9 +725,11 @@ def watch(
         try:
             while True:
                 time.sleep(3600)
-        except KeyboardInterrupt:
+        except KeyboardInterrupt as stopped:  # Ctrl-C: exit 0; SIGTERM: 143, as for every command
             server.stop()
             _err("stopped")
+            if isinstance(stopped, Terminated):
+                raise typer.Exit(143) from None
 
     _guard(debug, act)
 

@@ -85,8 +85,8 @@ def install() -> tuple[Any, Any]:
     """Guard sys.stdout and sys.stderr (None when the descriptor was closed at start); return
     the streams they replaced, for `restore`."""
     saved = (sys.stdout, sys.stderr)
-    sys.stdout = Guarded(sys.stdout, "standard output")  # type: ignore[assignment]
-    sys.stderr = Guarded(sys.stderr, "standard error")  # type: ignore[assignment]
+    sys.stdout = Guarded(sys.stdout, "standard output")
+    sys.stderr = Guarded(sys.stderr, "standard error")
     return saved
 
 
