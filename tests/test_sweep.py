@@ -294,7 +294,8 @@ def test_sweep_report_two_keys_draws_heatmaps_and_escapes_values(write, tmp_path
         ("start=2030-02-30", "start: '2030-02-30' is not a date; write YYYY-MM-DD, YYYY-MM or YYYY "
          "(with --set start=2030-02-30)"),
         ("milestones.a.duration=!!int ''",
-         "--set \"milestones.a.duration=!!int ''\": cannot read the values: '' is not a valid int (tagged !!int)"),
+         "--set \"milestones.a.duration=!!int ''\": cannot read the values: '' is not a valid int "
+         "(tagged !!int)"),
         ("risks.strike.probability=!!float '_'",
          "--set \"risks.strike.probability=!!float '_'\": cannot read the values: '_' is not a valid float "
          "(tagged !!float)"),
