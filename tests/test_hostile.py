@@ -613,3 +613,100 @@ def test_a_scenario_asking_for_too_many_iterations_is_refused_by_every_command(t
     r = CliRunner().invoke(app, [*args, "--no-report"] if command != "compare" else args)
     assert r.exit_code == 2, r.output
     assert "100,000,000,000,000,000 iterations of 1 milestone (1 value each) would take at least" in r.output
+
+
+# --- --scheduler addresses --------------------------------------------------------------------
+
+EXAMPLE = "tcp://10.0.0.5:8786"
+
+
+@pytest.mark.parametrize(
+    ("address", "message"),
+    [
+        ("nonsense", f"'nonsense' needs a host and a port, e.g. {EXAMPLE}"),
+        ("tcp://", f"'tcp://' needs a host and a port, e.g. {EXAMPLE}"),
+        ("tcp://[::1", f"'tcp://[::1' needs a host and a port, e.g. {EXAMPLE}"),
+        ("tcp://127.0.0.1:99999", f"'tcp://127.0.0.1:99999' needs a host and a port from 1 to 65535, e.g. {EXAMPLE}"),
+        ("http://127.0.0.1:8786",
+         f"'http://127.0.0.1:8786': lunarsim reaches a Dask scheduler over tcp:// or tls:// (e.g. {EXAMPLE}), not http://"),
+        ("inproc://x",
+         f"'inproc://x': lunarsim reaches a Dask scheduler over tcp:// or tls:// (e.g. {EXAMPLE}), not inproc://"),
+        ("ucx://1.2.3.4:5",
+         f"'ucx://1.2.3.4:5': lunarsim reaches a Dask scheduler over tcp:// or tls:// (e.g. {EXAMPLE}), not ucx://"),
+        ("", f"the address is empty; give one such as {EXAMPLE}"),
+    ],
+)
+@pytest.mark.parametrize("command", ["run", "sweep"])
+def test_malformed_scheduler_addresses_are_one_line_naming_the_option(tmp_path, command, address, message):
+    pytest.importorskip("distributed")
+    path = write(tmp_path, GOOD)
+    args = [command, str(path), "-n", "10", "--no-report", "--scheduler", address]
+    if command == "sweep":
+        args += ["--set", "name=a,b"]
+    r = CliRunner().invoke(app, args)
+    # Never "s.yaml: ...": the address is at fault, not the scenario file.
+    assert (r.exit_code, r.output.splitlines()[-1:]) == (2, [f"error: --scheduler: {message}"])
+
+
+@pytest.fixture
+def fake_server():
+    """A server on 127.0.0.1 that answers each connection with `reply` (None: never answers)."""
+    import socket
+    import threading
+
+    servers = []
+
+    def start(reply: bytes | None) -> int:
+        sock = socket.socket()
+        sock.bind(("127.0.0.1", 0))
+        sock.listen(8)
+        held = []
+
+        def serve() -> None:
+            while True:
+                try:
+                    conn, _ = sock.accept()
+                except OSError:
+                    return
+                held.append(conn)
+                if reply is not None:
+                    conn.sendall(reply)
+
+        threading.Thread(target=serve, daemon=True).start()
+        servers.append((sock, held))
+        return sock.getsockname()[1]
+
+    yield start
+    for sock, held in servers:
+        sock.close()
+        for conn in held:
+            conn.close()
+
+
+def test_a_server_that_is_not_a_dask_scheduler_is_refused_before_dask_reads_it(tmp_path, fake_server):
+    """A web server's reply read as a Dask message is a length of 3 EiB ("HTTP/1.1" as a 64-bit
+    number): refused from its first 8 bytes, before Dask allocates anything."""
+    pytest.importorskip("distributed")
+    port = fake_server(b"HTTP/1.1 400 Bad Request\r\n\r\n")
+    path = write(tmp_path, GOOD)
+    r = CliRunner().invoke(app, ["run", str(path), "-n", "10", "--scheduler", f"tcp://127.0.0.1:{port}"])
+    assert (r.exit_code, r.output.splitlines()[-1]) == (
+        2,
+        f"error: --scheduler: 127.0.0.1:{port} does not speak Dask's protocol: not a Dask scheduler",
+    )
+
+
+def test_a_server_that_never_answers_is_refused_within_the_timeout(tmp_path, fake_server, monkeypatch):
+    pytest.importorskip("distributed")
+    import sim.scheduler
+
+    monkeypatch.setattr(sim.scheduler, "TIMEOUT_SECONDS", 1.0)
+    port = fake_server(None)
+    began = time.monotonic()
+    path = write(tmp_path, GOOD)
+    r = CliRunner().invoke(app, ["run", str(path), "-n", "10", "--scheduler", f"127.0.0.1:{port}"])
+    assert time.monotonic() - began < 10
+    assert (r.exit_code, r.output.splitlines()[-1]) == (
+        2,
+        f"error: --scheduler: nothing at 127.0.0.1:{port} answered as a Dask scheduler within 1 s",
+    )

@@ -368,14 +368,12 @@ def _executor(scheduler: str | None) -> Any:
     """A Dask client for `--scheduler`, or None to run on this machine."""
     if scheduler is None:
         return None
+    from sim.scheduler import connect
+
     try:
-        from distributed import Client
-    except ImportError:
-        _fail(2, "error: --scheduler needs Dask: pip install 'lunarsim[dask]'")
-    try:
-        return Client(scheduler, timeout=30)
-    except OSError as exc:
-        _fail(2, f"error: cannot reach the Dask scheduler at {scheduler}: {exc}")
+        return connect(scheduler)
+    except ValueError as exc:
+        _fail(2, f"error: --scheduler: {exc}")
 
 
 def _simulate_with_progress(
@@ -646,9 +644,10 @@ def sweep(
         base = resolved(loaded)
         n = iterations if iterations is not None else base.iterations
         s = seed if seed is not None else (base.seed if base.seed is not None else 0)
+        client = _executor(scheduler)  # its errors are about --scheduler, not the scenario
         began = time.perf_counter()
         try:
-            rows = run_sweep(path, parsed, n, s, client=_executor(scheduler))
+            rows = run_sweep(path, parsed, n, s, client=client)
         except ValueError as exc:
             _fail(2, f"error: {path}: {exc}")
         seconds = time.perf_counter() - began
