@@ -710,3 +710,13 @@ def test_a_server_that_never_answers_is_refused_within_the_timeout(tmp_path, fak
         2,
         f"error: --scheduler: nothing at 127.0.0.1:{port} answered as a Dask scheduler within 1 s",
     )
+
+
+@pytest.mark.parametrize("capacity", [1001, 2**31, 10**20])
+def test_a_capacity_too_large_is_a_located_error_when_read(tmp_path, capacity):
+    path = write(
+        tmp_path,
+        f"name: t\nstart: 2022\nresources:\n  pad: {{capacity: {capacity}}}\nmilestones:\n"
+        "  a: {duration: 10d, uses: {pad: {amount: 1}}}\n",
+    )
+    assert error_of(path) == f"{path}:4:19 resources.pad.capacity: must be <= 1000, got {capacity}"
