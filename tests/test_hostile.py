@@ -720,3 +720,24 @@ def test_a_capacity_too_large_is_a_located_error_when_read(tmp_path, capacity):
         "  a: {duration: 10d, uses: {pad: {amount: 1}}}\n",
     )
     assert error_of(path) == f"{path}:4:19 resources.pad.capacity: must be <= 1000, got {capacity}"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # Finishes spread over 9990-9999: the histogram's last month bin would end in year 10000.
+        "name: t\nstart: 9990-01-01\nhorizon: 9999-12-31\nmilestones:\n"
+        "  a: {duration: {uniform: [1y, 20y]}, target: 9999-06-01}\n",
+        "name: t\nstart: 9999-01-01\nhorizon: 9999-12-31\nas_of: 9999-06-01\nmilestones:\n"
+        "  a: {duration: {uniform: [100d, 400d]}, target: 9999-12-31}\n",
+    ],
+)
+def test_a_run_whose_dates_reach_year_9999_writes_its_report(tmp_path, text):
+    path = write(tmp_path, text)
+    args = ["-n", "200", "--seed", "1", "--workers", "1", "-q", "--out", str(tmp_path)]
+    r = CliRunner().invoke(app, ["run", str(path), "--samples", str(tmp_path / "x.csv"), *args])
+    assert r.exit_code == 0, r.output
+    page = (tmp_path / "s.html").read_text(encoding="utf-8")
+    assert "9999-" in page and "10000-" not in page
+    r = CliRunner().invoke(app, ["compare", str(path), str(TUTORIAL), *args])
+    assert r.exit_code == 0, r.output
