@@ -460,7 +460,7 @@ LONG = "x" * 300  # a path part over the 255 bytes a file name may have
          f"error: {LONG}/r: cannot write here: file name too long"),
         (["new", LONG], f"error: {LONG}.yaml: cannot write here: file name too long"),
         (["schema", "--out", LONG], f"error: {LONG}: cannot write here: file name too long"),
-        (["sweep", str(TUTORIAL), "--set", "iterations=5", "--out", LONG],
+        (["sweep", str(TUTORIAL), "--set", "name=a", "--out", LONG],
          f"error: {LONG}: cannot write here: file name too long"),
     ],
 )
@@ -494,7 +494,7 @@ def test_empty_paths_are_errors_not_the_current_folder(tmp_path, monkeypatch, ar
 def test_a_missing_path_never_runs_the_bundled_scenario_of_that_name(tmp_path, monkeypatch, given):
     monkeypatch.chdir(tmp_path)
     r = CliRunner().invoke(app, ["validate", given])
-    assert (r.exit_code, r.output) == (2, f"error: {given}: no such file\n")
+    assert (r.exit_code, r.output) == (2, f"error: {Path(given)}: no such file\n")
     with pytest.raises(ScenarioError, match="no such file"):
         sim.load(given)
 
@@ -600,7 +600,7 @@ def test_a_scenario_asking_for_too_many_iterations_is_refused_by_every_command(t
     args = {
         "run": ["run", str(path)],
         "compare": ["compare", str(path), str(path)],
-        "sweep": ["sweep", str(path), "--set", "seed=1"],
+        "sweep": ["sweep", str(path), "--set", "name=a"],
         "backtest": ["backtest", str(path), str(path)],
         "watch": ["watch", str(path), "--port", "0"],
     }[command]
@@ -612,7 +612,9 @@ def test_a_scenario_asking_for_too_many_iterations_is_refused_by_every_command(t
         return
     r = CliRunner().invoke(app, [*args, "--no-report"] if command != "compare" else args)
     assert r.exit_code == 2, r.output
-    assert "100,000,000,000,000,000 iterations of 1 milestone (1 value each) would take at least" in r.output
+    # A backtest keeps every iteration: it is refused for its memory first.
+    why = "need about" if command == "backtest" else "(1 value each) would take at least"
+    assert "100,000,000,000,000,000 iterations of 1 milestone" in r.output and why in r.output
 
 
 # --- --scheduler addresses --------------------------------------------------------------------

@@ -73,7 +73,11 @@ class Guarded:
 
     @property
     def buffer(self) -> Guarded:
-        return Guarded(getattr(self._stream, "buffer", None), self._name)
+        """The binary stream under a text one, guarded too; AttributeError when there is none
+        (a StringIO), as for the stream itself, so that callers fall back to writing text."""
+        if self._stream is None:
+            return Guarded(None, self._name)
+        return Guarded(self._stream.buffer, self._name)
 
     def __getattr__(self, name: str) -> Any:
         if self._stream is None:
