@@ -115,14 +115,24 @@ def yaml_quoted(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
+# Dates with months and days out of range (2030-13-45), explicit tags with values they cannot take.
+DATEISH = st.builds(
+    "{:04d}-{:02d}-{:02d}".format, st.integers(0, 10000), st.integers(0, 13), st.integers(0, 32)
+)
+TAGGED = st.builds(
+    "{} {}".format, st.sampled_from(TAGS), st.sampled_from(["''", "'_'", "maybe", "1:", "x", "0x"])
+)
+SET_VALUE = st.one_of(YAMLISH, DATEISH, TAGGED)
+
+
 @settings(FUZZ, max_examples=300)
-@given(key=st.sampled_from(SETTABLE), values=st.lists(YAMLISH, min_size=1, max_size=3), raw=st.booleans())
+@given(key=st.sampled_from(SETTABLE), values=st.lists(SET_VALUE, min_size=1, max_size=3), raw=st.booleans())
 def test_set_values_exit_0_or_2(tmp_path: Path, key: str, values: list[str], raw: bool) -> None:
     import os
 
     path = tmp_path / "base.yaml"
     path.write_text(GOOD, encoding="utf-8")
-    text = ",".join(values) if raw else ",".join(yaml_quoted(v) for v in values)
+    text = ",".join(values) if raw else ",".join(yaml_quoted(v) for v in values)  # quoted: all text
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(os, "cpu_count", lambda: 1)  # variants in this process: fast, and tracebacks seen
         r = lunarsim("sweep", str(path), "--set", f"{key}={text}", "-n", "16", "--no-report", "--table", "-",
