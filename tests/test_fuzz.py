@@ -150,9 +150,11 @@ PARTS = ["", ".", "..", "x" * 255, "x" * 256, "a b", "-", "dir", "file.yaml", "n
                             "watch-missing", "sweep-table"]),
 )
 def test_cli_paths_exit_0_or_2(tmp_path: Path, parts: list[str], option: str) -> None:
-    (tmp_path / "dir").mkdir(exist_ok=True)
-    (tmp_path / "file.yaml").write_text("name: [", encoding="utf-8")
-    (tmp_path / "base.yaml").write_text(GOOD, encoding="utf-8")
+    # Run three folders down, so that up to three ".." parts still write inside tmp_path.
+    here = tmp_path / "w1" / "w2" / "w3"
+    (here / "dir").mkdir(parents=True, exist_ok=True)
+    (here / "file.yaml").write_text("name: [", encoding="utf-8")
+    (here / "base.yaml").write_text(GOOD, encoding="utf-8")
     given_path = "/".join(parts)
     quick = ["-n", "8", "--seed", "1", "--workers", "1", "-q"]
     args = {
@@ -167,7 +169,7 @@ def test_cli_paths_exit_0_or_2(tmp_path: Path, parts: list[str], option: str) ->
         "sweep-table": ["sweep", "base.yaml", "--set", "risks.r.probability=0,0.5", "-n", "8", "--no-report",
                         "--table", given_path + ".csv"],
     }[option]
-    r = lunarsim(*args, cwd=tmp_path)
+    r = lunarsim(*args, cwd=here)
     _clean(r.returncode, r.stdout, r.stderr)
 
 
