@@ -352,7 +352,8 @@ def test_a_swept_start_moves_the_variants_dates(write, tmp_path):
     r = lunarsim("sweep", str(path), "--set", "start=2030-01-01,2031-01-01", "-n", "200",
                  "--out", str(tmp_path / "out"))
     assert r.returncode == 0, r.stderr
-    assert "2030-05-31" in r.stdout and "2031-05-31" in r.stdout  # the terminal's table
+    assert [str(r["p50_date"]) for r in b] == ["2030-05-31", "2031-05-31"]  # the data file's dates
+    assert "2030-05" in r.stdout and "2031-05" in r.stdout  # the terminal's table, to the month
     page = next((tmp_path / "out").glob("*.html")).read_text()
     assert "2031-05-31" in page
 
