@@ -200,11 +200,15 @@ def iterations_for(scenario: Scenario, iterations: int | None) -> int:
     return iterations if iterations is not None else scenario.iterations
 
 
-def seed_for(scenario: Scenario, seed: int | None) -> int:
-    """The seed a run of `scenario` uses: the one given, else the scenario's, else a fresh one."""
+def seed_for(scenario: Scenario, seed: int | None, *, repeatable: bool = False) -> int:
+    """The seed a run of `scenario` uses: the one given, else the scenario's, else a fresh one, or
+    0 when `repeatable` (runs compared with each other, a sweep's variants or a watch's re-runs,
+    share one set of draws and so differ only by what changed)."""
     if seed is not None:
         return seed
-    return int(scenario.seed) if scenario.seed is not None else fresh_seed()
+    if scenario.seed is not None:
+        return int(scenario.seed)
+    return 0 if repeatable else fresh_seed()
 
 
 def fresh_seed() -> int:

@@ -151,8 +151,10 @@ def sweep(
     """
     grid = variants(path, settings)
     first = grid[0].scenario
-    n = iterations if iterations is not None else first.iterations
-    s = seed if seed is not None else (first.seed if first.seed is not None else 0)
+    from sim.api import iterations_for, seed_for
+
+    n = iterations_for(first, iterations)
+    s = seed_for(first, seed, repeatable=True)
     if client is not None:
         futures = [client.submit(_run, v.scenario, n, s, pure=False) for v in grid]
         results = [f.result() for f in futures]

@@ -327,16 +327,21 @@ def _check_fits(scenario: Any, iterations: int | None, *, streamed: bool | None 
         _fail(2, f"error: {scenario.path or scenario.name}: {exc}")
 
 
+def _not_empty(option: str, path: str | Path, *, dash: bool = True) -> None:
+    """Exit 2 if the path given to `option` is empty (or only spaces): the check every output makes."""
+    if not str(path).strip():
+        hint = " (give a file name, or - for standard output)" if dash else ""
+        _fail(2, f"error: {option}: the path is empty{hint}")
+
+
 def _file_targets(summary_json: str | None, samples: Path | None, count: int, stems: list[str]) -> list[Path]:
     """The files a run will write besides reports: the summary JSON and the samples file(s)."""
     out = []
     if summary_json is not None and summary_json != "-":
-        if not summary_json.strip():
-            _fail(2, "error: --summary-json: the path is empty (give a file name, or - for standard output)")
+        _not_empty("--summary-json", summary_json)
         out.append(Path(summary_json))
     if samples is not None:
-        if not str(samples).strip():
-            _fail(2, "error: --samples: the path is empty")
+        _not_empty("--samples", samples, dash=False)
         out += (
             [samples]
             if count == 1
@@ -532,8 +537,7 @@ def backtest(
         from sim.cli.render import print_backtest
 
         if json_path is not None and json_path != "-":
-            if not json_path.strip():
-                _fail(2, "error: --json: the path is empty (give a file name, or - for standard output)")
+            _not_empty("--json", json_path)
             _check_outputs([Path(json_path)], None)
         if not no_report:
             _check_outputs([], out)
@@ -629,8 +633,7 @@ def sweep(
         parsed = [parse_setting(text) for text in settings]
         files: list[Path] = []
         if table is not None and not to_stdout:
-            if not table.strip():
-                _fail(2, "error: --table: the path is empty (give a file name, or - for standard output)")
+            _not_empty("--table", table)
             if Path(table).suffix.lower() not in FORMATS:
                 kinds = " or ".join(FORMATS)
                 _fail(2, f"error: --table must end in {kinds} (or be -), got {Path(table).name!r}")
@@ -643,8 +646,10 @@ def sweep(
         _check_fits(loaded, iterations)
         # The headline (when the file names none, the plan's last milestone) is the report's subject.
         base = resolved(loaded)
-        n = iterations if iterations is not None else base.iterations
-        s = seed if seed is not None else (base.seed if base.seed is not None else 0)
+        from sim.api import iterations_for, seed_for
+
+        n = iterations_for(base, iterations)
+        s = seed_for(base, seed, repeatable=True)
         began = time.perf_counter()
         try:
             rows = run_sweep(path, parsed, n, s, client=_executor(scheduler))

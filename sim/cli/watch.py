@@ -143,9 +143,9 @@ def _build(path: Path, iterations: int | None, seed: int | None) -> tuple[str | 
     except ScenarioError as exc:
         return None, [str(p) for p in exc.problems], set()
     try:
-        n = iterations if iterations is not None else scenario.iterations
-        s = seed if seed is not None else (scenario.seed if scenario.seed is not None else 0)
-        result = sim.simulate(scenario, n, s, workers=1)
+        from sim.api import seed_for
+
+        result = sim.simulate(scenario, iterations, seed_for(scenario, seed, repeatable=True), workers=1)
     except ValueError as exc:
         return None, [f"{path}: {exc}"], {Path(f).resolve() for f in scenario.files}
     return render(result), [], {Path(f).resolve() for f in scenario.files}
