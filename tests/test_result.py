@@ -80,3 +80,12 @@ def test_html_view_escapes_user_text(result):
     assert "<i>" not in html and "First &lt;i&gt;" in html
     assert "Two steps &lt;b&gt;&amp;&lt;/b&gt;" in html
     assert html.count("<tr>") == 3  # the header and one row per milestone
+
+
+def test_html_view_writes_shares_as_the_terminal_and_report_do(result):
+    from sim.formats import percent
+
+    html = result._repr_html_()
+    for row in result.table():
+        assert f"<td>{percent(row['done'])}</td>" in html
+    assert "%</td>" not in html.replace(" %</td>", "")  # never the bare "41%" of format(p, ".0%")

@@ -380,6 +380,8 @@ class Result:
         """The terminal table as HTML, for notebooks (every user text escaped)."""
         from html import escape
 
+        from sim.formats import percent
+
         columns = ("milestone", "P10", "P50", "P90", "target", "P(target)", "done")
         head = "".join(f"<th>{h}</th>" for h in columns)
         body = []
@@ -387,8 +389,8 @@ class Result:
             title = escape(r["title"])
             cells = [f"<b>{title}</b>" if r["headline"] else title]
             cells += [r[k] or "never" for k in ("p10", "p50", "p90")]
-            p_target = "" if r["p_target"] is None else f"{r['p_target']:.0%}"
-            cells += [r["target"] or "", p_target, f"{r['done']:.0%}"]
+            p_target = "" if r["p_target"] is None else percent(r["p_target"])
+            cells += [r["target"] or "", p_target, percent(r["done"])]
             body.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
         caption = escape(f"{self.scenario.name}: {self.iterations:,} iterations, seed {self.seed}")
         return f"<table><caption>{caption}</caption><tr>{head}</tr>{''.join(body)}</table>"
