@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import numpy as np
 
@@ -13,6 +14,8 @@ from sim.doneby import done_by
 from sim.percentiles import PERCENTILES, percentile_of, percentiles_of
 from sim.scenario.model import Scenario
 from sim.simulation.daycounts import DayCounts
+
+T = TypeVar("T")
 
 if TYPE_CHECKING:
     from sim.analysis.aggregates import ConvergencePoint
@@ -94,8 +97,8 @@ class Result:
         default_factory=dict, init=False, repr=False, compare=False
     )
     _sorted: dict[int, np.ndarray] = field(default_factory=dict, init=False, repr=False, compare=False)
-    # Analyses computed once per result and reused by the summary, the terminal and the report
-    # (`sim.analysis.sensitivity` keys them by what they are and the milestone).
+    # Analyses computed once per result and reused by the summary, the terminal and the report,
+    # keyed by what they are and the milestone; written only here (`remembered`).
     _memo: dict[tuple[str, str], Any] = field(default_factory=dict, init=False, repr=False, compare=False)
     _impacts: dict[str, Any] | None = field(default=None, init=False, repr=False, compare=False)
 
@@ -106,6 +109,13 @@ class Result:
             shares = {m: float(c) / n for m, c in zip(self.milestone_ids, self.stats.critical, strict=True)}
             shares[self.scenario.headline] = 1.0
             self._memo[("criticality", self.scenario.headline)] = shares
+
+    def remembered(self, key: tuple[str, str], compute: Callable[[], T]) -> T:
+        """`compute()`, computed once per result under `key` (what it is, and the milestone)."""
+        if key not in self._memo:
+            self._memo[key] = compute()
+        value: T = self._memo[key]
+        return value
 
     @property
     def iterations(self) -> int:
