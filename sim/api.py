@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import os
 import time
@@ -135,6 +136,9 @@ def _result(
         finished_at=dt.datetime.now(dt.timezone.utc),
         replayable=True,
         stats=stats,
+        # The plan compiled for the run, of the resolved scenario (the headline, which the plan
+        # does not read, chosen).
+        compiled_plan=dataclasses.replace(plan, scenario=scenario),
     )
 
 

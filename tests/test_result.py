@@ -89,3 +89,12 @@ def test_html_view_writes_shares_as_the_terminal_and_report_do(result):
     for row in result.table():
         assert f"<td>{percent(row['done'])}</td>" in html
     assert "%</td>" not in html.replace(" %</td>", "")  # never the bare "41%" of format(p, ".0%")
+
+
+def test_a_run_carries_the_plan_it_executed(result):
+    from sim.simulation.plan import compile_plan
+
+    plan = result.compiled()
+    assert plan is result.compiled_plan and plan.scenario is result.scenario
+    again = compile_plan(result.scenario)
+    assert (plan.ids, plan.links, plan.lags) == (again.ids, again.links, again.lags)

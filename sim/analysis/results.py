@@ -19,6 +19,7 @@ T = TypeVar("T")
 
 if TYPE_CHECKING:
     from sim.analysis.aggregates import ConvergencePoint
+    from sim.simulation.plan import Plan
     from sim.simulation.reduction import Reduction
 
 InputKind = Literal["duration", "lag", "attempts", "retry", "effect", "hold", "risk", "decision"]
@@ -93,6 +94,8 @@ class Result:
     finished_at: dt.datetime | None = None
     replayable: bool = False
     stats: Reduction | None = None
+    # The plan the run executed (compiled again, once, for a Result built by hand).
+    compiled_plan: Plan | None = field(default=None, repr=False, compare=False)
     _percentiles: dict[int, dict[float, float | None]] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
@@ -109,6 +112,14 @@ class Result:
             shares = {m: float(c) / n for m, c in zip(self.milestone_ids, self.stats.critical, strict=True)}
             shares[self.scenario.headline] = 1.0
             self._memo[("criticality", self.scenario.headline)] = shares
+
+    def compiled(self) -> Plan:
+        """The compiled plan of `scenario` that the run executed."""
+        if self.compiled_plan is None:
+            from sim.simulation.plan import compile_plan
+
+            self.compiled_plan = compile_plan(self.scenario)
+        return self.compiled_plan
 
     def remembered(self, key: tuple[str, str], compute: Callable[[], T]) -> T:
         """`compute()`, computed once per result under `key` (what it is, and the milestone)."""

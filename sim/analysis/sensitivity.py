@@ -127,9 +127,7 @@ def criticality(result: Result, milestone: str) -> dict[str, float]:
 
 
 def _criticality(result: Result, milestone: str, row: int) -> dict[str, float]:
-    from sim.simulation.plan import compile_plan
-
-    links = compile_plan(result.scenario).links
+    links = result.compiled().links
     count, done = critical_counts(links, result.finish, result.driver, result.lag, row)
     n = max(done, 1)
     shares = {mid: float(c) / n for mid, c in zip(result.milestone_ids, count, strict=True)}
