@@ -82,7 +82,8 @@ def _check_writable(folder: Path, path: Path) -> None:
 
 
 def check_folder_target(folder: Path) -> None:
-    """Raise OutputError unless `folder` is a folder or can be made in an existing parent."""
+    """Raise OutputError unless `folder` is a folder or can be made, with any missing parents,
+    inside its nearest existing ancestor (which must be a folder)."""
     folder = Path(folder)
     if str(folder) == "":
         raise output_error(folder, "the path is empty")
@@ -91,15 +92,20 @@ def check_folder_target(folder: Path) -> None:
             raise output_error(folder, "is a file, not a folder")
         _check_writable(folder, folder)
         return
-    if not folder.parent.is_dir():
-        raise output_error(folder, f"the folder {str(folder.parent)!r} does not exist")
+    ancestor = folder.parent
+    while not ancestor.exists() and ancestor != ancestor.parent:
+        ancestor = ancestor.parent
+    if ancestor.exists() and not ancestor.is_dir():
+        raise output_error(folder, f"{str(ancestor)!r} is a file, not a folder")
+    if ancestor.is_dir():
+        _check_writable(ancestor, folder)
 
 
 def make_folder(folder: Path) -> None:
-    """Create `folder` (its parent must exist), or raise OutputError."""
+    """Create `folder` and any missing parents, or raise OutputError."""
     check_folder_target(folder)
     try:
-        Path(folder).mkdir(exist_ok=True)
+        Path(folder).mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise output_error(folder, exc) from None
 

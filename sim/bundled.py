@@ -8,6 +8,7 @@ from pathlib import Path
 import yaml
 
 from sim.errors import Problem, ScenarioError
+from sim.messages import did_you_mean
 
 
 def folders() -> list[Path]:
@@ -44,7 +45,9 @@ def find(arg: str) -> Path:
     for candidate, _ in bundled():
         if candidate.stem == stem:
             return candidate
-    names = ", ".join(p.stem for p, _ in bundled())
+    stems = [p.stem for p, _ in bundled()]
+    hint = did_you_mean(stem, stems)
+    message = "no such file, nor a bundled scenario of that name"
     raise ScenarioError(
-        Problem(f"no such file, nor a bundled scenario of that name (bundled: {names})", path)
+        Problem(f"{message}{'; ' + hint if hint else ''} (bundled: {', '.join(stems)})", path)
     )

@@ -504,7 +504,7 @@ def test_table_rounds_percentages_as_the_report_does_and_explains_its_columns(tm
     # days, done by the end of the day). At n = 10000 the standard error is about 0.0005, so
     # > 0.995 and < 0.005 hold by over 4 standard errors: they print as "> 99 %" and "< 1 %"
     # where ":.0%" printed "100%" and "0%".
-    rows = {line.split("│")[1].strip(): line for line in r.stdout.splitlines() if line.count("│") > 5}
+    rows = {line.split()[0]: line for line in r.stdout.splitlines() if line.startswith("almost-")}
     assert "> 99 %" in rows["almost-sure"]
     assert "< 1 %" in rows["almost-never"]
     assert "100 %" in rows["almost-never"]  # done by the horizon in every iteration
@@ -512,3 +512,37 @@ def test_table_rounds_percentages_as_the_report_does_and_explains_its_columns(tm
     legend = " ".join(r.stdout.split())
     assert "done: share of futures in which the milestone is done by the horizon 2036-01-01" in legend
     assert "P(target): chance of being done by the end of the target day" in legend
+
+
+def test_out_creates_missing_parent_folders(tmp_path):
+    out = tmp_path / "a" / "b"
+    r = lunarsim("run", "tutorial-launch-campaign", "-n", "200", "--seed", "1", "-q", "--out", str(out))
+    assert r.returncode == 0, r.stderr
+    assert (out / "tutorial-launch-campaign.html").is_file()
+
+
+def test_a_misspelt_bundled_name_gets_a_did_you_mean():
+    r = lunarsim("run", "ilrs-2022-anounced", "-n", "100", "--no-report")
+    assert r.returncode == 2
+    assert "did you mean 'ilrs-2022-announced'?" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_sweep_takes_quiet_and_workers_and_the_table_does_not_depend_on_workers(tmp_path):
+    base = ["sweep", "tutorial-launch-campaign", "--set", "risks.late-parts.probability=0,0.5", "-n", "300"]
+    tables = []
+    for workers in ("1", "2"):
+        table = tmp_path / f"w{workers}.csv"
+        r = lunarsim(*base, "-q", "--workers", workers, "--no-report", "--table", str(table))
+        assert r.returncode == 0, r.stderr
+        assert r.stdout == f"table: {table}\n"  # quiet: the written file's path, no terminal table
+        tables.append(table.read_text())
+    assert tables[0] == tables[1]
+
+
+def test_help_gives_each_command_its_whole_first_sentence():
+    env = {**os.environ, "COLUMNS": "80"}
+    r = subprocess.run([sys.executable, "-m", "sim", "--help"], capture_output=True, text=True, env=env)
+    assert r.returncode == 0
+    listed = r.stdout.split("Commands:")[1]
+    assert "..." not in listed
+    assert "tables." in listed  # compare's sentence, whole

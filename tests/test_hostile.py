@@ -231,8 +231,8 @@ def test_output_paths_that_cannot_be_written(tmp_path):
         (["--samples", str(tmp_path / "a-dir.csv")],
          f"error: {tmp_path}/a-dir.csv: cannot write here: is a folder, not a file"),
         (["--out", str(tmp_path / "a-file")], f"error: {tmp_path}/a-file: cannot write here: is a file, not a folder"),
-        (["--out", str(tmp_path / "nope" / "deeper")],
-         f"error: {tmp_path}/nope/deeper: cannot write here: the folder '{tmp_path}/nope' does not exist"),
+        (["--out", str(tmp_path / "a-file" / "deeper")],
+         f"error: {tmp_path}/a-file/deeper: cannot write here: '{tmp_path}/a-file' is a file, not a folder"),
         (["--no-report", "--summary-json", "/dev/full"], "error: /dev/full: cannot write here: no space left on the device"),
     ]
     for args, message in cases:

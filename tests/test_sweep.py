@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import math
 
@@ -111,9 +112,15 @@ def test_tables_in_csv_and_parquet(write, tmp_path, capsys):
     out = write_table(rows, tmp_path / "t.csv")
     assert out is not None
     read = list(csv.DictReader(out.open()))
-    stats = ["milestone", "done_fraction", "p10_days", "p50_days", "p80_days", "p90_days", "p_target"]
-    assert list(read[0]) == ["variant", "risks.strike.probability", *stats]
+    assert list(read[0]) == ["variant", "risks.strike.probability", *STAT_COLUMNS_CLI]
     assert len(read) == 6 and float(read[1]["p50_days"]) == rows[1]["p50_days"]
+    # Full values, and beside them the calendar day each percentile falls in (empty: never).
+    start = dt.date.fromisoformat("2030-01-01")
+    for row in read:
+        for p in (10, 50, 80, 90):
+            days, day = row[f"p{p}_days"], row[f"p{p}_date"]
+            expected = "" if not days else (start + dt.timedelta(days=math.floor(float(days)))).isoformat()
+            assert day == expected
     assert write_table(rows, "-") is None
     assert list(csv.DictReader(io.StringIO(capsys.readouterr().out))) == read
     pq = pytest.importorskip("pyarrow.parquet")
@@ -164,7 +171,19 @@ def test_cli_table_to_stdout_is_the_only_stdout(write, tmp_path):
     assert "report: " in r.stderr and (tmp_path / "out").is_dir()
 
 
-STAT_COLUMNS_CLI = ["milestone", "done_fraction", "p10_days", "p50_days", "p80_days", "p90_days", "p_target"]
+STAT_COLUMNS_CLI = [
+    "milestone",
+    "done_fraction",
+    "p10_days",
+    "p50_days",
+    "p80_days",
+    "p90_days",
+    "p_target",
+    "p10_date",
+    "p50_date",
+    "p80_date",
+    "p90_date",
+]
 
 
 @pytest.mark.parametrize(
@@ -281,3 +300,9 @@ def test_sweep_report_two_keys_draws_heatmaps_and_escapes_values(write, tmp_path
     heat = figs["fig-sweep-target"]["data"][0]
     assert heat["type"] == "heatmap" and len(heat["z"]) == 2 and len(heat["z"][0]) == 2
     assert heat["x"][0] == "&lt;img src=x onerror=alert(1)&gt;"  # Plotly decodes it back to text
+
+
+def test_a_misspelt_set_key_gets_a_did_you_mean(write):
+    expected = r"there is no 'risks\.strik' in the scenario; did you mean 'risks\.strike'\?"
+    with pytest.raises(ScenarioError, match=expected):
+        variants(write(CHAIN), [parse_setting("risks.strik.probability=0.5")])

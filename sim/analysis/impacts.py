@@ -103,13 +103,13 @@ def _variants(plan: Plan) -> Iterator[tuple[str, str, str, dict[str, bool], dict
     """(input, kind, label, risks to set, outcomes to force) for every risk and decision outcome."""
     sc = plan.scenario
     for rid, risk in sc.risks.items():
-        yield rid, "risk", f"{risk.title} (risk) switched off", {rid: False}, {}
+        yield rid, "risk", f"{risk.title}: risk switched off", {rid: False}, {}
     for mid in plan.ids:
         m = sc.milestones[mid]
         if len(m.branches) < 2:
             continue
         for k, b in enumerate(m.branches):
-            yield f"{mid}={b.id}", "decision", f"{m.title} = {b.id} always", {}, {mid: k}
+            yield f"{mid}={b.id}", "decision", f"{m.title}: always {b.words}", {}, {mid: k}
 
 
 def _fill(values: dict[str, Any], n: int) -> dict[str, np.ndarray]:

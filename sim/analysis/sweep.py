@@ -15,6 +15,7 @@ import yaml
 
 from sim.analysis.sweeptable import STAT_COLUMNS, write_csv
 from sim.errors import Problem, ScenarioError
+from sim.messages import Suggestions
 from sim.scenario.copula import keep_base
 from sim.scenario.extends import read_chain
 from sim.scenario.loader import from_source, keep_base_copulas
@@ -118,7 +119,9 @@ def _assign(data: Any, setting: Setting, value: Any, source: Source) -> Problem 
     for depth, part in enumerate(setting.key[:-1]):
         if not isinstance(node, dict) or part not in node:
             where = ".".join(setting.key[: depth + 1])
-            return Problem(f"--set {setting.text}: there is no {where!r} in the scenario", source.path)
+            close = Suggestions().closest(part, [str(k) for k in node]) if isinstance(node, dict) else None
+            hint = "" if close is None else f"; did you mean {'.'.join([*setting.key[:depth], close])!r}?"
+            return Problem(f"--set {setting.text}: there is no {where!r} in the scenario{hint}", source.path)
         node = node[part]
     if not isinstance(node, dict):
         return Problem(f"--set {setting.text}: {'.'.join(setting.key[:-1])!r} is not a mapping", source.path)
@@ -191,6 +194,9 @@ def _stats(result: Result) -> list[dict[str, Any]]:
         for p in (10, 50, 80, 90):
             row[f"p{p}_days"] = result.percentile_days(mid, p)
         row["p_target"] = result.p_by(mid, m.target) if m.target is not None else None
+        # The same percentiles as calendar days (the day they fall in; None for never).
+        for p in (10, 50, 80, 90):
+            row[f"p{p}_date"] = sc.date_of(row[f"p{p}_days"])
         rows.append(row)
     return rows
 

@@ -7,7 +7,19 @@ import io
 import math
 from typing import Any
 
-STAT_COLUMNS = ("milestone", "done_fraction", "p10_days", "p50_days", "p80_days", "p90_days", "p_target")
+STAT_COLUMNS = (
+    "milestone",
+    "done_fraction",
+    "p10_days",
+    "p50_days",
+    "p80_days",
+    "p90_days",
+    "p_target",
+    "p10_date",
+    "p50_date",
+    "p80_date",
+    "p90_date",
+)
 
 
 def table_csv(rows: list[dict[str, Any]]) -> str:

@@ -16,9 +16,11 @@ from typing import Annotated, Any, NoReturn
 import typer
 
 from sim.cli import stop
+from sim.cli.helpgroup import WholeHelpGroup
 from sim.cli.stop import Terminated
 
 app = typer.Typer(
+    cls=WholeHelpGroup,
     name="lunarsim",
     help="Schedule-risk simulation: when will the milestones likely be done, and what drives the delay?",
     no_args_is_help=True,
@@ -463,7 +465,7 @@ def compare(
         _fail(2, "error: compare needs at least two scenarios")
 
     def act() -> None:
-        from sim.cli.render import print_table
+        from sim.cli.render import print_comparison
         from sim.report import write_comparison
 
         _check_outputs([], out)
@@ -478,8 +480,8 @@ def compare(
                 _fail(2, f"error: {exc}")
             results.append(result)
             _say_fresh_seed(result, arg)
-            if not quiet:
-                print_table(result)
+        if not quiet:
+            print_comparison(results)
         _say(f"report: {write_comparison(results, out, title)}", False)
 
     _guard(debug, act)
@@ -614,6 +616,16 @@ def sweep(
             help="Run the variants as tasks on a Dask cluster at this address (needs lunarsim[dask]).",
         ),
     ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            "--workers",
+            metavar="N",
+            min=1,
+            help="Worker processes for the variants (default: all cores). Results do not depend on it.",
+        ),
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No table in the terminal.")] = False,
     debug: Debug = False,
 ) -> None:
     """Run a scenario over a grid of changed values, every variant on the same random draws, and
@@ -652,7 +664,7 @@ def sweep(
         s = seed_for(base, seed, repeatable=True)
         began = time.perf_counter()
         try:
-            rows = run_sweep(path, parsed, n, s, client=_executor(scheduler))
+            rows = run_sweep(path, parsed, n, s, workers=workers, client=_executor(scheduler))
         except ValueError as exc:
             _fail(2, f"error: {path}: {exc}")
         seconds = time.perf_counter() - began
@@ -663,7 +675,7 @@ def sweep(
             written = write_table(rows, table)
             if written is not None:
                 _say(f"table: {written}", False)
-        if not to_stdout:
+        if not to_stdout and not quiet:
             from sim.cli.render import print_sweep
 
             print_sweep(base, keys, rows, n, s)
