@@ -36,12 +36,10 @@ def _located(path: str | Path) -> Path:
     from sim.errors import ScenarioError
 
     given = Path(path)
-    if given.exists():
-        return given
     try:
         return find(str(path))
     except ScenarioError:
-        return given  # reading it then reports "no such file" at the path the user gave
+        return given  # reading it then reports the problem at the path the user gave
 
 
 def validate(path: str | Path) -> Scenario:
@@ -271,20 +269,27 @@ def memory_needed(scenario: Scenario, iterations: int, *, streamed: bool | None 
 
 
 def check_fits(scenario: Scenario, iterations: int | None = None, *, streamed: bool | None = None) -> None:
-    """Raise ValueError, with the numbers, if the run cannot fit in this machine's free memory
-    (`iterations` defaulting to the scenario's, `streamed` as `simulate` decides if None)."""
+    """Raise ValueError, with the numbers, if the run cannot fit in this machine's free memory, or
+    could not finish within a day (`sim.runtime.check_finishes`); `iterations` defaulting to the
+    scenario's, `streamed` as `simulate` decides if None."""
     iterations = iterations_for(scenario, iterations)
-    need = memory_needed(scenario, iterations, streamed=streamed)
+    from sim.runtime import check_finishes
+
+    # Memory stops growing with iterations once a run streams: past 10^9 it is that of 10^9.
+    capped = iterations if streamed is False else min(iterations, 10**9)
+    need = memory_needed(scenario, capped, streamed=streamed)
     try:
         free = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    except (ValueError, OSError, AttributeError):  # not a POSIX system: no check
+    except (ValueError, OSError, AttributeError):  # not a POSIX system: no memory check
+        free = None
+    if free is None or need <= free:
+        check_finishes(_cells(scenario), len(scenario.milestones), iterations, need)
         return
-    if need > free:
-        raise ValueError(
-            f"{iterations:,} iterations of {len(scenario.milestones)} milestones "
-            f"(with retries and risks, {_cells(scenario):,} values each) need about {need / 1e9:.1f} GB "
-            f"of memory and {free / 1e9:.1f} GB is free"
-        )
+    raise ValueError(
+        f"{iterations:,} iterations of {len(scenario.milestones)} milestones "
+        f"(with retries and risks, {_cells(scenario):,} values each) need about {need / 1e9:.1f} GB "
+        f"of memory and {free / 1e9:.1f} GB is free"
+    )
 
 
 def _brief(title: str, width: int = 10) -> str:

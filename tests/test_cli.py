@@ -10,6 +10,7 @@ import os
 import signal
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -546,3 +547,80 @@ def test_help_gives_each_command_its_whole_first_sentence():
     listed = r.stdout.split("Commands:")[1]
     assert "..." not in listed
     assert "tables." in listed  # compare's sentence, whole
+
+
+# --- standard output or error that fails ------------------------------------------------------
+
+FAILING_OUTPUT_COMMANDS = [
+    ["--help"],
+    ["--version"],
+    ["run", "--help"],
+    ["schema"],
+    ["scenarios"],
+    ["reference"],
+    ["reference", "--json"],
+    ["validate", str(TUTORIAL)],
+    ["run", str(TUTORIAL), "-n", "50", "--seed", "1", "--workers", "1", "--no-report"],
+    ["run", str(TUTORIAL), "-n", "50", "--seed", "1", "--workers", "1", "--no-report", "-q",
+     "--summary-json", "-"],
+    ["sweep", str(TUTORIAL), "--set", "risks.late-parts.probability=0,1", "-n", "20", "--no-report",
+     "--table", "-"],
+]
+
+
+@contextlib.contextmanager
+def _full() -> Iterator[io.TextIOWrapper]:
+    """/dev/full opened for text: every flush fails with ENOSPC, closing it too (ignored here)."""
+    handle = open("/dev/full", "w")  # noqa: SIM115 (closed below, ignoring its failed flush)
+    try:
+        yield handle
+    finally:
+        with contextlib.suppress(OSError):
+            handle.close()
+
+
+def _main_with(stdout: object, stderr: object, *args: str) -> int:
+    """Run `main` in this process with the given standard output and error objects."""
+    from sim.cli import main
+
+    saved = (sys.argv, sys.stdout, sys.stderr, signal.getsignal(signal.SIGTERM))
+    sys.argv, sys.stdout, sys.stderr = ["lunarsim", *args], stdout, stderr
+    try:
+        main()
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else 1
+    finally:
+        sys.argv, sys.stdout, sys.stderr = saved[:3]
+        signal.signal(signal.SIGTERM, saved[3])
+    return 0
+
+
+@pytest.mark.parametrize("args", FAILING_OUTPUT_COMMANDS, ids=lambda a: " ".join(a)[:40])
+def test_a_full_or_closed_standard_output_is_one_line_and_exit_2(args):
+    for closed, reason in ((False, "no space left on the device"), (True, "it is closed")):
+        err = io.StringIO()
+        with _full() as full:
+            code = _main_with(None if closed else full, err, *args)
+        lines = err.getvalue().splitlines()
+        expected = f"error: cannot write to standard output: {reason}"
+        assert (code, lines[-1:]) == (2, [expected]), err.getvalue()
+        assert "Traceback" not in err.getvalue()
+
+
+@pytest.mark.parametrize("args", [["validate", "missing.yaml"], ["schema", "--out", "/nope/s.json"]])
+def test_a_failing_standard_error_still_exits_2(args):
+    with _full() as full:
+        assert _main_with(io.StringIO(), full, *args) == 2
+    assert _main_with(io.StringIO(), None, *args) == 2
+
+
+def test_the_process_itself_with_a_full_or_closed_standard_output(tmp_path):
+    """As a shell runs it: `lunarsim schema > /dev/full`, and with descriptor 1 closed."""
+    with open("/dev/full", "w") as full:
+        r = subprocess.run([sys.executable, "-m", "sim", "schema"], stdout=full, stderr=subprocess.PIPE,
+                           text=True, timeout=120)
+    full_message = "error: cannot write to standard output: no space left on the device\n"
+    assert (r.returncode, r.stderr) == (2, full_message)
+    r = subprocess.run([sys.executable, "-m", "sim", "scenarios"], stderr=subprocess.PIPE, text=True,
+                       timeout=120, preexec_fn=lambda: os.close(1))
+    assert (r.returncode, r.stderr) == (2, "error: cannot write to standard output: it is closed\n")

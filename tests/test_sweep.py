@@ -306,3 +306,61 @@ def test_a_misspelt_set_key_gets_a_did_you_mean(write):
     expected = r"there is no 'risks\.strik' in the scenario; did you mean 'risks\.strike'\?"
     with pytest.raises(ScenarioError, match=expected):
         variants(write(CHAIN), [parse_setting("risks.strik.probability=0.5")])
+
+
+# --- hostile settings -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("setting", "message"),
+    [
+        ("start=2030-13-45", "start: '2030-13-45' is not a date; write YYYY-MM-DD, YYYY-MM or YYYY "
+         "(with --set start=2030-13-45)"),
+        ("start=2030-02-30", "start: '2030-02-30' is not a date; write YYYY-MM-DD, YYYY-MM or YYYY "
+         "(with --set start=2030-02-30)"),
+        ("milestones.a.duration=!!int ''",
+         "--set \"milestones.a.duration=!!int ''\": cannot read the values: '' is not a valid int "
+         "(tagged !!int)"),
+        ("risks.strike.probability=!!float '_'",
+         "--set \"risks.strike.probability=!!float '_'\": cannot read the values: '_' is not a valid float "
+         "(tagged !!float)"),
+        ("iterations=10,20", "--set 'iterations=10,20': iterations is the same in every variant of a sweep "
+         "(give it with -n); vary another key"),
+        ("seed=1,2", "--set 'seed=1,2': seed is the same in every variant of a sweep (give it with --seed; "
+         "the variants share it so that they differ only where the values act); vary another key"),
+    ],
+)
+def test_cli_hostile_settings_are_one_located_line(write, tmp_path, setting, message):
+    from test_cli import lunarsim
+
+    path = write(CHAIN)
+    r = lunarsim("sweep", str(path), "--set", setting, "-n", "100", "--no-report")
+    assert (r.returncode, r.stdout) == (2, "")
+    assert len(r.stderr.splitlines()) == 1 and r.stderr.rstrip().endswith(message), r.stderr
+
+
+def test_a_swept_start_moves_the_variants_dates(write, tmp_path):
+    """`b` ends 150 days after `start`: 2030-05-31 from 2030-01-01, 2031-05-31 from 2031-01-01."""
+    from test_cli import lunarsim
+
+    path = write(CHAIN.replace("probability: 0.1", "probability: 0"))
+    rows = sweep(path, [parse_setting("start=2030-01-01,2031-01-01")], 200, 1, workers=1)
+    b = [r for r in rows if r["milestone"] == "b"]
+    # Days from the file's start (2030-01-01): 150, and 365 + 150 for the variant a year later.
+    assert [r["p50_days"] for r in b] == [150.0, 515.0]
+    assert [r["p_target"] for r in b] == [1.0, 0.0]  # the target stays 2030-05-31
+    r = lunarsim("sweep", str(path), "--set", "start=2030-01-01,2031-01-01", "-n", "200",
+                 "--out", str(tmp_path / "out"))
+    assert r.returncode == 0, r.stderr
+    assert "2030-05-31" in r.stdout and "2031-05-31" in r.stdout  # the terminal's table
+    page = next((tmp_path / "out").glob("*.html")).read_text()
+    assert "2031-05-31" in page
+
+
+def test_csv_cells_that_a_spreadsheet_would_run_are_neutralised(write, tmp_path):
+    path = write(CHAIN)
+    setting = parse_setting("name='=HYPERLINK(1)','+1','-1','@SUM(1)',plain")
+    rows = sweep(path, [setting], 50, 1, workers=1)
+    write_table(rows, tmp_path / "t.csv")
+    names = [row["name"] for row in csv.DictReader(io.StringIO((tmp_path / "t.csv").read_text()))]
+    assert names[::3] == ["'=HYPERLINK(1)", "'+1", "'-1", "'@SUM(1)", "plain"]

@@ -7,6 +7,8 @@ import io
 import math
 from typing import Any
 
+from sim.display import spreadsheet_cell
+
 STAT_COLUMNS = (
     "milestone",
     "done_fraction",
@@ -40,4 +42,6 @@ def write_csv(rows: list[dict[str, Any]], columns: list[str], handle: Any) -> No
 def _text(value: Any) -> str:
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
         return ""
+    if isinstance(value, str):  # a --set value or a milestone id: never a formula in a spreadsheet
+        return spreadsheet_cell(value)
     return repr(value) if isinstance(value, float) else str(value)

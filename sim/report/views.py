@@ -70,8 +70,9 @@ def milestone_rows(result: Result) -> list[MilestoneRow]:
 
 
 def _csv_cell(text: str) -> str:
-    # A leading = + - @ makes spreadsheets evaluate the cell as a formula; quote it as text.
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+    from sim.display import spreadsheet_cell
+
+    return spreadsheet_cell(text)
 
 
 def milestone_csv(rows: list[MilestoneRow], scenario_name: str | None = None) -> str:
