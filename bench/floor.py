@@ -186,7 +186,7 @@ def main() -> None:
 
     if "library" not in skip:
         import sim
-        from sim.summary import drivers, summary
+        from sim.analysis.summary import drivers, summary
 
         sc = sim.load(net)
         t_sim = timed(lambda: sim.simulate(sc, n, seed=1, engine="vector", workers=1))

@@ -7,10 +7,10 @@ import time
 from pathlib import Path
 
 import sim
-from sim.impacts import by_default
+from sim.analysis.impacts import by_default
+from sim.analysis.sensitivity import criticality, tornado
 from sim.report.charts import ReportInputs, figures_of, report_charts
 from sim.report.page import report_html
-from sim.sensitivity import criticality, tornado
 
 ROOT = Path(__file__).resolve().parent.parent
 GOAL_SECONDS = 2.0

@@ -7,8 +7,8 @@ import time
 from pathlib import Path
 
 import sim
+from sim.cli.watch import render
 from sim.report.page import report_html
-from sim.watch import render
 
 ROOT = Path(__file__).resolve().parent.parent
 GOAL_SECONDS = 1.0
@@ -30,7 +30,7 @@ def main() -> None:
         t1 = time.perf_counter()
         result = sim.simulate(scenario, args.iterations, 0, workers=1)
         t2 = time.perf_counter()
-        render(result)  # exactly what sim.watch shows after a save
+        render(result)  # exactly what sim.cli.watch shows after a save
         t3 = time.perf_counter()
         stages = {"load": t1 - t0, "simulate": t2 - t1, "report": t3 - t2, "total": t3 - t0}
         for stage, seconds in stages.items():

@@ -9,16 +9,14 @@ result.table()  # or .summary(), .drivers(), .to_pandas(), .write_report("report
 
 from __future__ import annotations
 
-import sys
-from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from sim.analysis.backtest import Backtest, backtest
+    from sim.analysis.results import Result
     from sim.api import load, run, simulate, validate
-    from sim.backtest import Backtest, backtest
     from sim.errors import Problem, ScenarioError
-    from sim.results import Result
-    from sim.scenario import Scenario
+    from sim.scenario.model import Scenario
 
 # Imported on first use (PEP 562), so that `import sim.cli` (and `lunarsim --help`) loads neither
 # NumPy nor pydantic: each name is resolved from its module the first time it is read.
@@ -27,12 +25,12 @@ _LAZY = {
     "run": "sim.api",
     "simulate": "sim.api",
     "validate": "sim.api",
-    "Backtest": "sim.backtest",
-    "backtest": "sim.backtest",
+    "Backtest": "sim.analysis.backtest",
+    "backtest": "sim.analysis.backtest",
     "Problem": "sim.errors",
     "ScenarioError": "sim.errors",
-    "Result": "sim.results",
-    "Scenario": "sim.scenario",
+    "Result": "sim.analysis.results",
+    "Scenario": "sim.scenario.model",
 }
 
 
@@ -47,21 +45,8 @@ def __getattr__(name: str) -> Any:
     return value
 
 
-class _Package(ModuleType):
-    """The `sim` package: the import system binds each submodule as an attribute of its package, but
-    `sim.backtest` is the public function, so the submodule of that name must not replace it."""
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        if name == "backtest" and isinstance(value, ModuleType):
-            value = value.backtest
-        super().__setattr__(name, value)
-
-
-sys.modules[__name__].__class__ = _Package
-
-
 def __dir__() -> list[str]:
-    return sorted([*globals(), *_LAZY])
+    return sorted([*__all__, "__version__"])
 
 
 __all__ = [

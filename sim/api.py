@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import os
 import time
@@ -10,14 +11,14 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.loader import load as _load
-from sim.plan import Plan
-from sim.results import InputKind, RandomInput, Result
-from sim.scenario import Scenario
+from sim.analysis.results import InputKind, RandomInput, Result
+from sim.scenario.loader import load as _load
+from sim.scenario.model import Scenario
+from sim.simulation.plan import Plan
 
 if TYPE_CHECKING:  # the executor imports the engines, which loading never needs
-    from sim.executor import Progress, Submitter
-    from sim.reduction import IterationArrays, Reduction
+    from sim.simulation.executor import Progress, Submitter
+    from sim.simulation.reduction import IterationArrays, Reduction
 
 
 def load(path: str | Path) -> Scenario:
@@ -44,7 +45,7 @@ def _located(path: str | Path) -> Path:
 def validate(path: str | Path) -> Scenario:
     """`load`, then compute the deterministic plan: the scenario with its headline chosen and the
     plan's warnings (such as a milestone the plan finishes before `as_of` without an actual)."""
-    from sim.deterministic import resolved
+    from sim.simulation.deterministic import resolved
 
     return resolved(load(path))
 
@@ -68,7 +69,7 @@ def simulate(
     processes (None: all cores); the numbers do not depend on it. `executor`, if given, runs the
     chunks instead: anything with `submit(fn, *args)` returning futures with `.result()`, such as
     a `concurrent.futures.Executor` or a `dask.distributed.Client` for a cluster (see
-    `sim.executor`). `progress` is called with the number of iterations just done. The
+    `sim.simulation.executor`). `progress` is called with the number of iterations just done. The
     deterministic plan is computed here, once: it gives `result.plan_of` and, when the scenario
     names none, the headline (the milestone the plan finishes last).
     `stream` keeps reductions and a seeded subsample instead of every iteration (a streamed
@@ -76,10 +77,10 @@ def simulate(
     exactly when `streams(scenario, iterations)` says the run is too big to keep whole.
     Raises ValueError for an engine that cannot run the scenario or a run too big for memory.
     """
-    from sim.deterministic import deterministic_plan, resolved
-    from sim.engines import choose_engine
-    from sim.executor import execute
-    from sim.plan import compile_plan
+    from sim.simulation.deterministic import deterministic_plan, resolved
+    from sim.simulation.engines import choose_engine
+    from sim.simulation.executor import execute
+    from sim.simulation.plan import compile_plan
 
     began = time.perf_counter()
     n_total = iterations_for(scenario, iterations)
@@ -133,6 +134,9 @@ def _result(
         finished_at=dt.datetime.now(dt.timezone.utc),
         replayable=True,
         stats=stats,
+        # The plan compiled for the run, of the resolved scenario (the headline, which the plan
+        # does not read, chosen).
+        compiled_plan=dataclasses.replace(plan, scenario=scenario),
     )
 
 
@@ -149,9 +153,9 @@ def _streamed(
     progress: Progress | None,
     began: float,
 ) -> Result:
-    """`simulate`'s streamed run: chunks reduced as they finish (`sim.executor.execute_streamed`)."""
-    from sim.executor import execute_streamed
-    from sim.sensitivity import sample_rows
+    """`simulate`'s streamed run: chunks reduced as they finish (`executor.execute_streamed`)."""
+    from sim.analysis.sensitivity import sample_rows
+    from sim.simulation.executor import execute_streamed
 
     rows = sample_rows(iterations, seed)
     if rows is None:
@@ -198,11 +202,15 @@ def iterations_for(scenario: Scenario, iterations: int | None) -> int:
     return iterations if iterations is not None else scenario.iterations
 
 
-def seed_for(scenario: Scenario, seed: int | None) -> int:
-    """The seed a run of `scenario` uses: the one given, else the scenario's, else a fresh one."""
+def seed_for(scenario: Scenario, seed: int | None, *, repeatable: bool = False) -> int:
+    """The seed a run of `scenario` uses: the one given, else the scenario's, else a fresh one, or
+    0 when `repeatable` (runs compared with each other, a sweep's variants or a watch's re-runs,
+    share one set of draws and so differ only by what changed)."""
     if seed is not None:
         return seed
-    return int(scenario.seed) if scenario.seed is not None else fresh_seed()
+    if scenario.seed is not None:
+        return int(scenario.seed)
+    return 0 if repeatable else fresh_seed()
 
 
 def fresh_seed() -> int:
@@ -242,13 +250,13 @@ def memory_needed(scenario: Scenario, iterations: int, *, streamed: bool | None 
     """Bytes a run of `iterations` needs at its peak (`streamed` as `simulate` decides if None).
 
     Kept whole: a cell per milestone, retry attempt and risk, per iteration. Streamed: the
-    subsample's cells (`sim.sensitivity.SENSITIVITY_SAMPLE` iterations, analysed as a run that
+    subsample's cells (`sim.analysis.sensitivity.SENSITIVITY_SAMPLE` iterations, analysed as a run that
     size would be), the cells of one chunk in each process that runs chunks, and the day counts:
     a count per day up to the horizon for each milestone and for the running headline total.
     None of it grows with `iterations` once chunks reach their largest size.
     """
-    from sim.executor import chunk_size, chunk_sizes
-    from sim.sensitivity import SENSITIVITY_SAMPLE
+    from sim.analysis.sensitivity import SENSITIVITY_SAMPLE
+    from sim.simulation.executor import chunk_size, chunk_sizes
 
     cells = _cells(scenario)
     if not (streams(scenario, iterations) if streamed is None else streamed):

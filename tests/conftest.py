@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 import sim
-from sim.scenario import Scenario
+from sim.scenario.model import Scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.engines import EngineOutput
-from sim.plan import Plan
-from sim.sampling import Draws, input_values
+from sim.simulation.engines import EngineOutput
+from sim.simulation.plan import Plan
+from sim.simulation.sampling import Draws, input_values
 
 
 def assert_same_finish(a: EngineOutput, b: EngineOutput, drivers: bool = True) -> None:

@@ -98,3 +98,52 @@ def test_no_import_cycle_among_sim_modules() -> None:
         if mod not in state:
             visit(mod, [mod])
     assert cycles == []
+
+
+# The stages in data-flow order: a stage imports from earlier stages only, never from a later one.
+# Modules directly under sim/ (api, errors, atomic, ...) are shared and may be imported by any stage.
+STAGES = ("sim.scenario", "sim.simulation", "sim.analysis", "sim.report", "sim.cli")
+
+
+def later_stage_imports() -> set[tuple[str, str]]:
+    """(module, import) for every import of a later stage's module by an earlier stage's module."""
+    found = set()
+    for mod, imps in imports().items():
+        for rank, stage in enumerate(STAGES):
+            if within(mod, stage):
+                found |= {
+                    (mod, imp) for imp in imps for later in STAGES[rank + 1 :] if within(imp, later)
+                }
+    return found
+
+
+# The known exceptions, each for a reason: a streamed run reduces each chunk where it runs, with the
+# analysis's own statistics (so that kept and streamed runs agree by construction); and
+# `Result.write_report` is the notebook's one-call report, imported only when called.
+LATER_STAGE_EXCEPTIONS = {
+    ("sim.simulation.executor", "sim.analysis.sensitivity"),
+    ("sim.simulation.reduction", "sim.analysis.aggregates"),
+    ("sim.analysis.results", "sim.report"),
+}
+
+
+def test_each_stage_imports_only_earlier_stages() -> None:
+    assert later_stage_imports() == LATER_STAGE_EXCEPTIONS
+
+
+def test_every_module_is_in_the_architecture_doc() -> None:
+    doc = (PACKAGE.parent / "docs" / "architecture.md").read_text(encoding="utf-8")
+    table = {
+        cell.strip("`")
+        for line in doc.splitlines()
+        if line.startswith("| `")
+        for cell in line.split("|")[1].replace(",", " ").split()
+    }
+    missing = sorted(
+        str(path.relative_to(PACKAGE.parent))
+        for path in PACKAGE.rglob("*.py")
+        if str(path.relative_to(PACKAGE.parent)) not in table
+    )
+    assert missing == []
+    root = PACKAGE.parent
+    assert sorted(name for name in table if name.startswith("sim/") and not (root / name).exists()) == []

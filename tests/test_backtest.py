@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 import sim
-from sim.backtest import backtest
+from sim.analysis.backtest import backtest
 
 N = 20_000
 ROOT = Path(__file__).resolve().parent.parent

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 import sim
-from sim.backtest import Backtest, backtest
+from sim.analysis.backtest import Backtest, backtest
 from sim.report import write_backtest
 from sim.report.backtest import backtest_html
 

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
+from sim.analysis.results import Result
 from sim.report import write_comparison, write_report
-from sim.results import Result
 
 pytestmark = pytest.mark.browser
 
@@ -251,7 +251,7 @@ def test_backtest_report_renders_on_phone_and_desktop(browser, tmp_path: Path, w
     from test_report import XSS_IMG, XSS_SCRIPT
 
     import sim
-    from sim.backtest import backtest
+    from sim.analysis.backtest import backtest
     from sim.report import write_backtest
 
     forecast = tmp_path / "forecast.yaml"

@@ -349,7 +349,7 @@ def test_validating_a_scenario_without_resources_imports_no_heavy_library():
 
 def test_library_outside_cli_and_report_never_imports_typer_rich_or_plotly():
     code = (
-        "import sys, sim, sim.api, sim.summary, sim.samples, sim.loader; "
+        "import sys, sim, sim.api, sim.analysis.summary, sim.analysis.samples, sim.scenario.loader; "
         "print(sorted({'typer', 'rich', 'plotly'} & set(sys.modules)))"
     )
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
@@ -461,7 +461,7 @@ def test_a_run_too_big_for_memory_is_refused_up_front(tmp_path):
 
 
 def test_version_prints_the_version():
-    from sim.summary import tool_version
+    from sim.analysis.summary import tool_version
 
     r = lunarsim("--version")
     assert r.returncode == 0

@@ -12,7 +12,7 @@ from scipy import optimize, stats
 from stats import proportion_se, within
 
 import sim
-from sim.sweep import parse_setting, variants
+from sim.analysis.sweep import parse_setting, variants
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import sim
-from sim.summary import summary
+from sim.analysis.summary import summary
 
 BASE = """
     name: base

@@ -57,7 +57,7 @@ def test_cli_scheduler_option(cluster):
 
 
 def test_a_sweep_on_dask_gives_the_same_table(cluster):
-    from sim.sweep import parse_setting, sweep
+    from sim.analysis.sweep import parse_setting, sweep
 
     path = ROOT / "scenarios" / "ilrs-2026-status.yaml"
     settings = [parse_setting("milestones.luna-26-orbit.success=0.6,0.9")]

@@ -11,7 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sim.distributions import Distribution, parse_distribution
+from sim.scenario.distributions import Distribution
+from sim.scenario.grammar import parse_distribution
 
 ROOT = Path(__file__).resolve().parent.parent
 N = 200_000
@@ -504,7 +505,7 @@ def test_importing_distributions_does_not_import_scipy() -> None:
         "import sys, types\n"
         f"pkg = types.ModuleType('sim'); pkg.__path__ = [{str(ROOT / 'sim')!r}]\n"
         "sys.modules['sim'] = pkg\n"
-        "import sim.distributions\n"
+        "import sim.scenario.distributions\n"
         "print('scipy' in sys.modules)\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
@@ -514,7 +515,7 @@ def test_importing_distributions_does_not_import_scipy() -> None:
 def test_normal_quantile_constants_match_scipy():
     from scipy.special import ndtri
 
-    from sim.distributions import Z90, Z95
+    from sim.scenario.distributions import Z90, Z95
 
     assert (float(ndtri(0.9)), float(ndtri(0.95))) == (Z90, Z95)
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 import sim
-from sim.schema import ScenarioSpec
+from sim.scenario.schema import ScenarioSpec
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")

@@ -13,9 +13,9 @@ from hypothesis import strategies as st
 
 import sim
 from sim.doneby import done_by
-from sim.engines import can_vectorise, run_engine
-from sim.plan import compile_plan
-from sim.sampling import draw
+from sim.simulation.engines import can_vectorise, run_engine
+from sim.simulation.plan import compile_plan
+from sim.simulation.sampling import draw
 
 DURATIONS = st.sampled_from(
     [
@@ -242,7 +242,7 @@ def test_status_date_retries_that_queue_give_identical_arrays_in_both_engines(
     tmp_path: Path, text: str, seed: int, capacity: int, queued: list[tuple[bool, int, str]], as_of: str
 ) -> None:
     """A status date, milestones whose retries ask again for a busy resource (so that they are
-    conditioned attempt by attempt and whole iterations run again, sim.engines.queued), beside
+    conditioned attempt by attempt and whole iterations run again, sim.simulation.engines.queued), beside
     the generator's windows, not_before, risks and correlations: the same arrays and inputs."""
     doc = yaml.safe_load(text)
     doc["as_of"] = as_of

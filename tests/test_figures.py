@@ -19,13 +19,13 @@ import plotly.graph_objects as go
 import pytest
 
 import sim
-from sim.backtest import backtest
+from sim.analysis.backtest import backtest
+from sim.analysis.sweep import parse_setting, sweep
+from sim.analysis.sweeptable import table_csv
 from sim.report.backtest import backtest_html
 from sim.report.embedding import figure_json
 from sim.report.page import comparison_html, report_html
 from sim.report.sweep import sweep_html
-from sim.sweep import parse_setting, sweep
-from sim.sweeptable import table_csv
 
 ROOT = Path(__file__).resolve().parent.parent
 WHEN = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
@@ -181,8 +181,8 @@ def test_tornado_labels_that_share_a_start_stay_short_and_apart():
     them apart."""
     import numpy as np
 
+    from sim.analysis.results import RandomInput
     from sim.report.charts.tornado import tornado
-    from sim.results import RandomInput
 
     risk = "A Long March 5 failure grounds China's heavy launcher"
     none = np.zeros(1)

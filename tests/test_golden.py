@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 import sim
-from sim.summary import summary
+from sim.analysis.summary import summary
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = Path(__file__).resolve().parent / "golden"

@@ -5,15 +5,15 @@ from __future__ import annotations
 
 import pytest
 
-from sim.distributions import (
+from sim.scenario.grammar import (
     FIXED_DURATION_SCHEMA,
     FORMS,
     INTERVAL_PATTERN,
     distribution_schema,
     parse_distribution,
 )
-from sim.reference import usable_classes
-from sim.units import UNIT_NAMES, parse_duration
+from sim.scenario.reference import usable_classes
+from sim.scenario.units import UNIT_NAMES, parse_duration
 
 jsonschema = pytest.importorskip("jsonschema")
 

@@ -132,7 +132,7 @@ def test_special_files_are_refused_without_reading(tmp_path):
 
 
 def test_the_size_limit_counts_bytes_read(tmp_path):
-    from sim import yamlsource
+    from sim.scenario import yamlsource
 
     big = tmp_path / "big.yaml"
     big.write_bytes(b"#" * (yamlsource.MAX_BYTES + 1))
@@ -181,7 +181,7 @@ def test_an_extends_target_that_is_not_a_scenario_is_never_echoed(tmp_path, secr
     message = error_of(path)
     assert message == f"{path}:1:10 extends: base scenario 'secret.txt': {NOT_SHOWN}{why}"
     # The watch page shows the same problems: nothing of the file reaches it either.
-    from sim.watch import _build
+    from sim.cli.watch import _build
 
     _, errors, _ = _build(path, 10, 1)
     assert errors == [message]
@@ -665,7 +665,7 @@ def test_a_scenario_asking_for_too_many_iterations_is_refused_by_every_command(t
         "watch": ["watch", str(path), "--port", "0"],
     }[command]
     if command == "watch":  # the page shows it; the server is not started here
-        from sim.watch import _build
+        from sim.cli.watch import _build
 
         _, errors, _ = _build(path, None, 1)
         assert len(errors) == 1 and "would take at least" in errors[0]

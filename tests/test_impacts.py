@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 import sim
-from sim.impacts import impacts
-from sim.summary import summary
+from sim.analysis.impacts import impacts
+from sim.analysis.summary import summary
 
 CHAIN = """
     name: impacts
@@ -83,11 +83,12 @@ def test_forcing_a_decision_uses_the_same_draws(scenario):
     # Forcing "quick" removes the 100 days exactly where "late" was drawn; nothing else moves.
     quick = b - np.where(late, 100.0, 0.0)
     assert rows["choose=quick"]["p50_change_days"] == pytest.approx(
-        sim.results.percentile_of(quick, 50) - r.percentile_days("b", 50), abs=0.005  # rounded to 0.01 day
+        # rounded to 0.01 day
+        sim.analysis.results.percentile_of(quick, 50) - r.percentile_days("b", 50), abs=0.005
     )
     forced_late = b + np.where(late, 0.0, 100.0)
     assert rows["choose=late"]["p80_change_days"] == pytest.approx(
-        sim.results.percentile_of(forced_late, 80) - r.percentile_days("b", 80), abs=0.005
+        sim.analysis.results.percentile_of(forced_late, 80) - r.percentile_days("b", 80), abs=0.005
     )
 
 
@@ -118,15 +119,15 @@ PAD = """
 
 
 def test_impacts_are_included_by_default_when_cheap(scenario, monkeypatch):
-    import sim.impacts
-    from sim.impacts import by_default
+    import sim.analysis.impacts
+    from sim.analysis.impacts import by_default
 
     vector = sim.simulate(scenario(CHAIN), 500, seed=1)
     assert vector.engine == "vector" and by_default(vector) and "impacts" in summary(vector)
     pad = scenario(PAD, "pad.yaml")
     small = sim.simulate(pad, 100, seed=1)
     assert small.engine == "simpy" and by_default(small)  # 100 iterations x 1 risk <= 200000
-    monkeypatch.setattr(sim.impacts, "SIMPY_BOUND", 99)  # a SimPy run of the bound's size is slow
+    monkeypatch.setattr(sim.analysis.impacts, "SIMPY_BOUND", 99)  # a SimPy run of the bound's size is slow
     large = sim.simulate(pad, 100, seed=1)
     assert not by_default(large) and "impacts" not in summary(large)
     # Once computed (asked for), the impacts are kept and shown.
@@ -137,7 +138,7 @@ def test_impacts_are_included_by_default_when_cheap(scenario, monkeypatch):
 def test_a_result_built_by_hand_has_no_impacts():
     from test_report import build_result
 
-    from sim.impacts import by_default
+    from sim.analysis.impacts import by_default
 
     result = build_result(n=200)
     assert not by_default(result) and "impacts" not in summary(result)
@@ -189,7 +190,7 @@ def test_run_impacts_options_decide_the_summary_and_report(write, tmp_path):
 def test_bootstrap_reads_exactly_the_percentiles_of_the_resampled_iterations(seed):
     # The reference: resample the iterations explicitly, the same indices for the run and the
     # variant, and take the inverted-CDF P50 and P80 of each resample by a full sort.
-    from sim.impacts import Resamples
+    from sim.analysis.impacts import Resamples
     from sim.percentiles import percentile_of
 
     r = np.random.default_rng(seed)
@@ -246,9 +247,9 @@ STATUS = """
 def test_a_switched_off_risk_is_the_run_with_its_probability_at_zero(scenario, engine):
     """Iteration by iteration, the exact impacts' variant equals a re-run with probability 0,
     also where a status date conditions milestones with attempts (their retries drawn anew)."""
-    from sim.engines import run_engine
-    from sim.plan import compile_plan
-    from sim.sampling import draw, with_inputs
+    from sim.simulation.engines import run_engine
+    from sim.simulation.plan import compile_plan
+    from sim.simulation.sampling import draw, with_inputs
 
     sc = scenario(STATUS)
     off = scenario(STATUS.replace("probability: 0.4", "probability: 0"), "off.yaml")
@@ -267,9 +268,9 @@ def test_a_switched_off_risk_is_the_run_with_its_probability_at_zero(scenario, e
 def test_a_switched_off_correlated_risk_is_its_variant_at_probability_zero(write, engine):
     """A risk in a correlation group: switched off on the run's draws, it is a variant of the
     file (`extends`, probability 0), which keeps the file's copula, iteration by iteration."""
-    from sim.engines import run_engine
-    from sim.plan import compile_plan
-    from sim.sampling import draw, with_inputs
+    from sim.simulation.engines import run_engine
+    from sim.simulation.plan import compile_plan
+    from sim.simulation.sampling import draw, with_inputs
 
     text = STATUS + """
       other:

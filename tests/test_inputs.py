@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 
 import sim
+from sim.analysis.results import RandomInput, Result
+from sim.analysis.sensitivity import tornado
+from sim.analysis.summary import summary
 from sim.bundled import find
 from sim.cli.render import print_table
-from sim.results import RandomInput, Result
-from sim.sensitivity import tornado
-from sim.summary import summary
 
 N = 2000
 
@@ -228,9 +228,9 @@ def test_failed_attempts_and_retry_times_are_those_the_status_date_left(scenario
             retry: {after: {uniform: [30d, 100d]}, max: 3}
         """
     )
-    from sim.engines import run_engine
-    from sim.plan import compile_plan
-    from sim.sampling import draw, input_values
+    from sim.simulation.engines import run_engine
+    from sim.simulation.plan import compile_plan
+    from sim.simulation.sampling import draw, input_values
 
     plan = compile_plan(sc)
     draws = draw(plan, np.random.SeedSequence(5), N)

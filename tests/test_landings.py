@@ -11,7 +11,7 @@ import pytest
 from stats import proportion_se, within
 
 import sim
-from sim import landings
+from sim.scenario import landings
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import sim
-from sim import yamlsource
+from sim.scenario import yamlsource
 
 GOOD = """\
 name: fuzz base
@@ -180,7 +180,8 @@ def test_loading_a_scenario_with_resources_runs_no_engine() -> None:
 
     code = (
         "import sys, sim; sim.load('scenarios/ilrs-2026-status.yaml'); "
-        "print(sorted(m for m in sys.modules if m in ('simpy', 'plotly') or m.startswith('sim.engines')))"
+        "print(sorted(m for m in sys.modules"
+        " if m in ('simpy', 'plotly') or m.startswith('sim.simulation.engines')))"
     )
     root = Path(__file__).resolve().parent.parent
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=root)

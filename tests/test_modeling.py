@@ -10,7 +10,7 @@ from stats import proportion_se, within
 
 import sim
 import sim.doneby
-from sim.summary import summary
+from sim.analysis.summary import summary
 
 N = 40_000
 ENGINES = ["simpy", "vector"]
@@ -434,7 +434,7 @@ def test_a_risk_and_a_duration_can_share_a_group(scenario):
 
 @pytest.mark.parametrize("engine", ENGINES)
 def test_waiting_for_a_resource_puts_its_holder_on_the_driving_path(scenario, engine):
-    from sim.sensitivity import criticality
+    from sim.analysis.sensitivity import criticality
 
     sc = scenario("""
         name: pad drives
@@ -567,7 +567,7 @@ def test_as_of_conditions_the_completion_after_failed_attempts(scenario, engine)
 
 @pytest.mark.parametrize("engine", ["simpy", "vector"])
 def test_tied_predecessors_are_all_critical_whatever_the_order(scenario, engine):
-    from sim.sensitivity import criticality
+    from sim.analysis.sensitivity import criticality
 
     text = """
         name: tie
@@ -722,7 +722,7 @@ WARNED = """
 
 
 def test_the_status_date_warning_says_what_the_simulation_does(scenario):
-    from sim.deterministic import deterministic_plan
+    from sim.simulation.deterministic import deterministic_plan
 
     sc = scenario(WARNED)
     warnings = {w.split("'")[1]: w for w in deterministic_plan(sc).warnings}

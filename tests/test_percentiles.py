@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 
 import sim
-from sim.backtest import backtest
+from sim.analysis.backtest import backtest
+from sim.analysis.summary import summary
 from sim.cli.render import print_table
 from sim.percentiles import PERCENTILES, percentile_of, percentiles_of
 from sim.report.headline import headline
-from sim.summary import summary
 
 INF = math.inf
 

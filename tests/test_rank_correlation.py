@@ -9,8 +9,8 @@ import pytest
 from scipy import stats
 
 import sim
-from sim import copula
 from sim.errors import ScenarioError
+from sim.scenario import copula
 
 
 def batch_se(x: np.ndarray, y: np.ndarray, batches: int = 25) -> float:

@@ -15,9 +15,10 @@ import numpy as np
 import pytest
 
 import sim
-from sim.distributions import ReferenceSlip, parse_distribution
 from sim.errors import ScenarioError
-from sim.reference import (
+from sim.scenario.distributions import ReferenceSlip
+from sim.scenario.grammar import parse_distribution
+from sim.scenario.reference import (
     CLASSES,
     DATA_AS_OF,
     MIN_FORECASTS,
@@ -281,7 +282,7 @@ def test_a_scenario_with_a_reference_runs_and_its_errors_are_located(write):
 
 def test_the_json_schema_accepts_the_reference_form():
     jsonschema = pytest.importorskip("jsonschema")
-    from sim.schema import json_schema
+    from sim.scenario.schema import json_schema
 
     doc = {
         "format": 1,
@@ -305,7 +306,7 @@ def _lunarsim(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_reference_command_lists_every_class_with_its_fitted_percentiles():
-    from sim.referenceview import classes_table
+    from sim.scenario.referenceview import classes_table
 
     r = _lunarsim("reference")
     assert r.returncode == 0, r.stderr
@@ -325,7 +326,7 @@ def test_reference_command_lists_every_class_with_its_fitted_percentiles():
 
 
 def test_reference_command_json_is_the_library_table():
-    from sim.referenceview import classes_table
+    from sim.scenario.referenceview import classes_table
 
     r = _lunarsim("reference", "--json", "--planned", "5y")
     assert r.returncode == 0, r.stderr
@@ -350,7 +351,7 @@ def test_reference_command_lists_a_class_forecast_by_forecast():
 
 
 def test_readme_quotes_the_russian_class_truly():
-    from sim.referenceview import classes_table
+    from sim.scenario.referenceview import classes_table
 
     readme = " ".join((ROOT / "README.md").read_text(encoding="utf-8").split())
     cls = reference_classes()["russian-lunar"]
@@ -369,7 +370,7 @@ def test_readme_quotes_the_russian_class_truly():
 
 
 def test_readme_and_format_quote_the_leave_one_out_scores_truly():
-    from sim.slipscore import bundled_validation
+    from sim.scenario.slipscore import bundled_validation
 
     scores = {r["class"]: r for r in bundled_validation()}
     overall, russian = scores["overall"], scores["russian-lunar"]
@@ -428,7 +429,7 @@ def test_a_reference_duration_under_way_at_as_of_is_conditioned_on_not_being_don
 
 
 def test_dates_are_shown_as_the_sources_gave_them():
-    from sim.reference import period_text
+    from sim.scenario.reference import period_text
 
     for raw, f in zip(_raw_rows(), read_forecasts(), strict=True):
         for column, day, period in (

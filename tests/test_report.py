@@ -23,7 +23,9 @@ from urllib.parse import unquote
 import numpy as np
 import pytest
 
-from sim.aggregates import cdf, convergence, histogram, quantile_band
+from sim.analysis.aggregates import cdf, convergence, histogram, quantile_band
+from sim.analysis.results import RandomInput, Result
+from sim.analysis.summary import tool_version
 from sim.errors import OutputError
 from sim.percentiles import PERCENTILES
 from sim.report import views as report_views
@@ -31,9 +33,7 @@ from sim.report import write_comparison, write_report
 from sim.report.charts.conditioned import settled_branch
 from sim.report.headline import headline, headlines, percent
 from sim.report.markdown import linkify, render
-from sim.results import RandomInput, Result
-from sim.scenario import Branch, Milestone, Predecessor, Risk, Scenario
-from sim.summary import tool_version
+from sim.scenario.model import Branch, Milestone, Predecessor, Risk, Scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 INF = math.inf
@@ -216,7 +216,7 @@ TEN = [100.0 * k for k in range(1, 11)]  # 100, 200, ..., 1000 days after 2022-0
 
 
 # Ten runs pin nothing down, so these sentences carry the run's precision. The 95 % band of the
-# p-quantile is [X_(l), X_(u)], l, u = n p -/+ 1.96 sqrt(n p (1 - p)) (sim.aggregates.quantile_band):
+# p-quantile is [X_(l), X_(u)], l, u = n p -/+ 1.96 sqrt(n p (1 - p)) (sim.analysis.aggregates.quantile_band):
 # median l = floor(1.90) = 1, u = ceil(8.10) = 9 -> [100, 900], ± 400 d = 13.1 months -> "± 13";
 # P80 l = floor(5.52) = 5, u = ceil(10.48) clipped to 10 -> [500, 1000], ± 250 d = 8.2 -> "± 8".
 PRECISION_OF_TEN = "median 2023-05 (± 13 months); 80 % likely by 2024-03 (± 8 months at 10 runs)"
@@ -635,7 +635,7 @@ def test_content_security_policy_allows_only_the_page_scripts(report_html: str) 
     policy = dict(part.strip().split(" ", 1) for part in text.split(";"))
     assert policy["default-src"] == "'none'"
     hashes = policy["script-src"].split()
-    # plotly.js, the figure renderer and the live-reload script of `sim.watch`, each by hash.
+    # plotly.js, the figure renderer and the live-reload script of `sim.cli.watch`, each by hash.
     assert len(hashes) == 3 and all(h.startswith("'sha256-") for h in hashes)
     assert "unsafe" not in policy["script-src"]
     # The page may connect only to where it came from (the watch server's event stream).
@@ -686,7 +686,7 @@ def test_degenerate_results_still_make_a_report(finish: list[float], tmp_path: P
 
 def test_importing_the_report_package_does_not_load_plotly_or_jinja() -> None:
     code = (
-        "import sys, sim.report, sim.sensitivity; "
+        "import sys, sim.report, sim.analysis.sensitivity; "
         "print(sorted(m for m in ('plotly', 'jinja2') if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
@@ -831,8 +831,8 @@ def test_shortened_input_labels_keep_what_tells_them_apart() -> None:
 @pytest.mark.parametrize("stem", ["ilrs-2022-announced", "ilrs-2026-status"])
 def test_tornado_labels_are_plain_words_and_distinct(stem: str) -> None:
     import sim
+    from sim.analysis.sensitivity import tornado as ranked_inputs
     from sim.report.charts.tornado import tornado
-    from sim.sensitivity import tornado as ranked_inputs
 
     result = sim.simulate(sim.load(stem), iterations=1000, seed=3)
     ranked = ranked_inputs(result, result.headline)

@@ -9,11 +9,11 @@ import pytest
 from engine_checks import assert_same_finish
 
 import sim
-from sim.engines import run_engine
-from sim.executor import MIN_CHUNK, chunk_sizes
-from sim.plan import compile_plan
-from sim.sampling import draw
-from sim.summary import summary
+from sim.analysis.summary import summary
+from sim.simulation.engines import run_engine
+from sim.simulation.executor import MIN_CHUNK, chunk_sizes
+from sim.simulation.plan import compile_plan
+from sim.simulation.sampling import draw
 
 ROOT = Path(__file__).resolve().parent.parent
 BUNDLED = sorted((ROOT / "scenarios").glob("*.yaml"))

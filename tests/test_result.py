@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 import sim
-from sim.summary import summary
+from sim.analysis.summary import summary
 
 CHAIN = """
     name: Two steps <b>&</b>
@@ -72,7 +72,7 @@ def test_to_pandas_tells_never_from_no_target(scenario):
 
 
 def test_notebook_view_rounds_as_the_terminal_does(scenario):
-    from sim.report.headline import table_cells
+    from sim.formats import table_cells
 
     # Uniform over 1000 days, target at day 997: P(target) 0.998 reads "> 99 %", never "100%".
     text = """
@@ -119,3 +119,12 @@ def test_html_view_escapes_user_text(result):
     assert "<i>" not in html and "First &lt;i&gt;" in html
     assert "Two steps &lt;b&gt;&amp;&lt;/b&gt;" in html
     assert html.count("<tr>") == 3  # the header and one row per milestone
+
+
+def test_a_run_carries_the_plan_it_executed(result):
+    from sim.simulation.plan import compile_plan
+
+    plan = result.compiled()
+    assert plan is result.compiled_plan and plan.scenario is result.scenario
+    again = compile_plan(result.scenario)
+    assert (plan.ids, plan.links, plan.lags) == (again.ids, again.links, again.lags)

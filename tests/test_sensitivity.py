@@ -11,10 +11,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import sim
-import sim.sensitivity
-from sim.results import RandomInput, Result
-from sim.scenario import Milestone, Predecessor, Scenario
-from sim.sensitivity import criticality, ranks, sample_rows, spearman, spearman_se, tornado
+import sim.analysis.sensitivity
+from sim.analysis.results import RandomInput, Result
+from sim.analysis.sensitivity import criticality, ranks, sample_rows, spearman, spearman_se, tornado
+from sim.scenario.model import Milestone, Predecessor, Scenario
 
 INF = math.inf
 
@@ -233,7 +233,7 @@ def test_runs_up_to_the_sample_size_rank_every_iteration(scenario) -> None:
 
 
 def test_larger_runs_rank_a_seeded_subsample_whatever_the_workers(scenario, monkeypatch) -> None:
-    monkeypatch.setattr(sim.sensitivity, "SENSITIVITY_SAMPLE", 2000)
+    monkeypatch.setattr(sim.analysis.sensitivity, "SENSITIVITY_SAMPLE", 2000)
     sc = scenario(NETWORK)
     one = sim.simulate(sc, 20_000, seed=5, workers=1)
     two = sim.simulate(sc, 20_000, seed=5, workers=2)
@@ -257,7 +257,7 @@ def test_spearman_standard_error() -> None:
     # Fieller, Hartley and Pearson: var(atanh rho) = 1.06 / (n - 3); by the delta method
     # se(rho) = (1 - rho^2) sqrt(1.06 / (n - 3)). At the default subsample and rho = 0: 0.00326.
     assert spearman_se(0.0, 100_000) == pytest.approx(math.sqrt(1.06 / 99_997))
-    assert spearman_se(0.0, sim.sensitivity.SENSITIVITY_SAMPLE) < 0.005
+    assert spearman_se(0.0, sim.analysis.sensitivity.SENSITIVITY_SAMPLE) < 0.005
     assert spearman_se(0.5, 103) == pytest.approx(0.75 * math.sqrt(1.06 / 100))
     assert spearman_se(0.3, 3) == math.inf
 
@@ -310,8 +310,8 @@ milestones:
 
 @pytest.mark.parametrize("name", ["shared pad", "ilrs-2022-announced", "ilrs-2026-status"])
 def test_critical_counts_match_the_path_followed_per_iteration(scenario, name: str) -> None:
-    from sim.plan import compile_plan
-    from sim.sensitivity import critical_counts
+    from sim.analysis.sensitivity import critical_counts
+    from sim.simulation.plan import compile_plan
 
     sc = scenario(SHARED_PAD) if name == "shared pad" else sim.load(name)
     result = sim.simulate(sc, 1000, seed=11, workers=1)
@@ -326,7 +326,7 @@ def test_critical_counts_match_the_path_followed_per_iteration(scenario, name: s
 
 
 def test_prepare_with_drivers_on_threads_gives_the_sequential_numbers(scenario) -> None:
-    from sim.summary import summary
+    from sim.analysis.summary import summary
 
     sc = scenario(NETWORK)
     threaded = sim.simulate(sc, 5000, seed=9, workers=2)

@@ -16,11 +16,12 @@ import pytest
 from scipy.special import ndtri
 
 import sim
-from sim.distributions import ReferenceFit, parse_distribution
 from sim.errors import ScenarioError
-from sim.reference import COLUMNS, DATA_AS_OF, ReferenceDataError, bundled_forecasts, read_forecasts
-from sim.referenceview import reference_uses
-from sim.slipfit import MU_GRID, ClassFit, class_fit, fit_record
+from sim.scenario.distributions import ReferenceFit
+from sim.scenario.grammar import parse_distribution
+from sim.scenario.reference import COLUMNS, DATA_AS_OF, ReferenceDataError, bundled_forecasts, read_forecasts
+from sim.scenario.referenceview import reference_uses
+from sim.scenario.slipfit import MU_GRID, ClassFit, class_fit, fit_record
 
 YEAR = 365.25
 
@@ -238,7 +239,7 @@ def test_reference_draws_are_the_same_for_a_seed_whatever_the_engine_or_workers(
 
 
 def test_fitted_beats_kaplan_meier_leaving_one_mission_out():
-    from sim.slipscore import leave_one_mission_out
+    from sim.scenario.slipscore import leave_one_mission_out
 
     scores = leave_one_mission_out(bundled_forecasts())
     overall = scores["overall"]

@@ -13,11 +13,11 @@ import pytest
 
 import sim
 from sim import api
-from sim.aggregates import cdf, histogram, quantile_band
-from sim.daycounts import DayCounts
-from sim.executor import MAX_CHUNK
+from sim.analysis.aggregates import cdf, histogram, quantile_band
+from sim.analysis.sensitivity import SENSITIVITY_SAMPLE
 from sim.percentiles import PERCENTILES, percentile_of
-from sim.sensitivity import SENSITIVITY_SAMPLE
+from sim.simulation.daycounts import DayCounts
+from sim.simulation.executor import MAX_CHUNK
 
 ROOT = Path(__file__).resolve().parent.parent
 TUTORIAL = ROOT / "scenarios" / "tutorial-launch-campaign.yaml"
@@ -201,7 +201,7 @@ def test_a_streamed_run_keeps_nothing_per_chunk_or_per_iteration(
     # Twenty milestones spread over 40 years: each chunk's reduction holds day counts spanning
     # about 14,600 days per milestone (R, about 2.3 MB), so keeping one per chunk shows at once.
     # A subsample of 256 rows, so that nothing else may grow between 2 and 16 chunks.
-    monkeypatch.setattr("sim.sensitivity.SENSITIVITY_SAMPLE", 256)
+    monkeypatch.setattr("sim.analysis.sensitivity.SENSITIVITY_SAMPLE", 256)
     path = tmp_path / "wide.yaml"
     path.write_text(
         "name: wide\nstart: 2022\nmilestones:\n"

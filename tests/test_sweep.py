@@ -9,8 +9,8 @@ import math
 
 import pytest
 
+from sim.analysis.sweep import parse_setting, sweep, variants, write_table
 from sim.errors import ScenarioError
-from sim.sweep import parse_setting, sweep, variants, write_table
 
 N = 4000
 CHAIN = """

@@ -119,7 +119,7 @@ def test_sweep_table_keeps_every_percentile_and_fits_the_width(columns: int, tty
 @pytest.mark.parametrize("tty", [False, True], ids=["piped", "terminal"])
 @pytest.mark.parametrize("columns", [80, 120])
 def test_compare_prints_one_table_with_the_difference(columns: int, tty: bool, tmp_path: Path) -> None:
-    from sim.units import DAYS_PER_MONTH
+    from sim.scenario.units import DAYS_PER_MONTH
 
     names = ("ilrs-2022-announced", "ilrs-2022-china-alone")
     out = _lunarsim(columns, tty, "compare", *names, "-n", "1000", "--out", str(tmp_path))

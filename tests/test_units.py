@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from sim.units import (
+from sim.scenario.units import (
     DAYS_PER_MONTH,
     DAYS_PER_WEEK,
     DAYS_PER_YEAR,

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from sim.watch import Watch, serve
+from sim.cli.watch import Watch, serve
 
 BASE = """
     name: watched
@@ -171,24 +171,24 @@ def test_the_event_stream_refuses_another_origin(watched):
 
 
 def test_an_unexpected_error_shows_on_the_page_and_the_next_save_recovers(watched, monkeypatch):
-    import sim.watch
+    import sim.cli.watch
 
     handle, base = watched
     events = _events(handle.url)
     next(events)
-    real = sim.watch.render
+    real = sim.cli.watch.render
 
     def broken(result):
         raise RuntimeError("a bug in rendering")
 
-    monkeypatch.setattr(sim.watch, "render", broken)
+    monkeypatch.setattr(sim.cli.watch, "render", broken)
     base.write_text(base.read_text().replace("100d", "120d"), encoding="utf-8")
     event = next(events)
     assert event["version"] == 2 and event["report"] == 1
     bug = "internal error: RuntimeError: a bug in rendering (this is a bug in lunarsim)"
     assert event["errors"] == [f"{base.parent / 'child.yaml'}: {bug}"]
     assert "a bug in rendering" in _get(handle.url)
-    monkeypatch.setattr(sim.watch, "render", real)
+    monkeypatch.setattr(sim.cli.watch, "render", real)
     base.write_text(base.read_text().replace("120d", "150d"), encoding="utf-8")
     assert next(events) == {"version": 3, "errors": [], "report": 3}  # the watching thread lives on
     assert "2030-05-31" in _get(handle.url)
@@ -205,10 +205,10 @@ def test_a_run_too_large_shows_on_the_page_instead_of_running(write):
 def test_idle_connections_are_closed_and_bounded(write, monkeypatch):
     import socket
 
-    import sim.watch
+    import sim.cli.watch
 
-    monkeypatch.setattr(sim.watch, "IDLE_SECONDS", 1.0)
-    monkeypatch.setattr(sim.watch, "MAX_CONNECTIONS", 4)
+    monkeypatch.setattr(sim.cli.watch, "IDLE_SECONDS", 1.0)
+    monkeypatch.setattr(sim.cli.watch, "MAX_CONNECTIONS", 4)
     handle = serve(write(BASE), 100)
     host, port = re.match(r"http://([\d.]+):(\d+)/", handle.url).groups()
     idle = [socket.create_connection((host, int(port)), timeout=10) for _ in range(4)]

@@ -33,7 +33,10 @@ app = typer.Typer(
 def _names_without_types() -> None:
     """Recent Typer prints a type after a parameter in help (`--quiet <bool>`, `SCENARIO <list[str]>`):
     a flag takes no value and every other parameter here has a metavar that says what it takes
-    (`--seed SEED`), so print only the choices of an option that has them (`<auto|simpy|vector>`)."""
+    (`--seed SEED`), so print only the choices of an option that has them (`<auto|simpy|vector>`).
+
+    This replaces a method of Typer's classes, so pyproject.toml pins typer below the next minor
+    version checked (a later Typer without the method leaves help as Typer prints it)."""
     from typer import core
 
     for kind in ("TyperOption", "TyperArgument"):
@@ -67,7 +70,7 @@ Debug = Annotated[bool, typer.Option("--debug", help="Show the Python traceback 
 
 def _print_version(value: bool) -> None:
     if value:
-        from sim.summary import tool_version
+        from sim.analysis.summary import tool_version
 
         print(f"lunarsim {tool_version()}")
         raise typer.Exit(0)
@@ -255,7 +258,7 @@ def _run(
     from sim.cli.render import print_table
 
     to_stdout = summary_json == "-"
-    from sim.samples import FORMATS
+    from sim.analysis.samples import FORMATS
 
     if samples is not None and samples.suffix.lower() not in FORMATS:
         _fail(2, f"error: --samples must end in {' or '.join(FORMATS)}, got {samples.name!r}")
@@ -335,16 +338,21 @@ def _check_fits(scenario: Any, iterations: int | None, *, streamed: bool | None 
         _fail(2, f"error: {scenario.path or scenario.name}: {exc}")
 
 
+def _not_empty(option: str, path: str | Path, *, dash: bool = True) -> None:
+    """Exit 2 if the path given to `option` is empty (or only spaces): the check every output makes."""
+    if not str(path).strip():
+        hint = " (give a file name, or - for standard output)" if dash else ""
+        _fail(2, f"error: {option}: the path is empty{hint}")
+
+
 def _file_targets(summary_json: str | None, samples: Path | None, count: int, stems: list[str]) -> list[Path]:
     """The files a run will write besides reports: the summary JSON and the samples file(s)."""
     out = []
     if summary_json is not None and summary_json != "-":
-        if not summary_json.strip():
-            _fail(2, "error: --summary-json: the path is empty (give a file name, or - for standard output)")
+        _not_empty("--summary-json", summary_json)
         out.append(Path(summary_json))
     if samples is not None:
-        if not str(samples).strip():
-            _fail(2, "error: --samples: the path is empty")
+        _not_empty("--samples", samples, dash=False)
         out += (
             [samples]
             if count == 1
@@ -534,12 +542,11 @@ def backtest(
 
     def act() -> None:
         import sim
-        from sim.backtest import backtest as score
+        from sim.analysis.backtest import backtest as score
         from sim.cli.render import print_backtest
 
         if json_path is not None and json_path != "-":
-            if not json_path.strip():
-                _fail(2, "error: --json: the path is empty (give a file name, or - for standard output)")
+            _not_empty("--json", json_path)
             _check_outputs([Path(json_path)], None)
         if not no_report:
             _check_outputs([], out)
@@ -638,29 +645,30 @@ def sweep(
 
     def act() -> None:
         import sim
-        from sim.sweep import FORMATS, parse_setting
-        from sim.sweep import sweep as run_sweep
+        from sim.analysis.sweep import FORMATS, parse_setting
+        from sim.analysis.sweep import sweep as run_sweep
 
         to_stdout = table == "-"
         parsed = [parse_setting(text) for text in settings]
         files: list[Path] = []
         if table is not None and not to_stdout:
-            if not table.strip():
-                _fail(2, "error: --table: the path is empty (give a file name, or - for standard output)")
+            _not_empty("--table", table)
             if Path(table).suffix.lower() not in FORMATS:
                 kinds = " or ".join(FORMATS)
                 _fail(2, f"error: --table must end in {kinds} (or be -), got {Path(table).name!r}")
             files.append(Path(table))
         _check_outputs(files, None if no_report else out)
-        from sim.deterministic import resolved
+        from sim.simulation.deterministic import resolved
 
         path = _resolve(scenario)
         loaded = sim.load(path)
         _check_fits(loaded, iterations)
         # The headline (when the file names none, the plan's last milestone) is the report's subject.
         base = resolved(loaded)
-        n = iterations if iterations is not None else base.iterations
-        s = seed if seed is not None else (base.seed if base.seed is not None else 0)
+        from sim.api import iterations_for, seed_for
+
+        n = iterations_for(base, iterations)
+        s = seed_for(base, seed, repeatable=True)
         client = _executor(scheduler)  # its errors are about --scheduler, not the scenario
         began = time.perf_counter()
         try:
@@ -670,7 +678,7 @@ def sweep(
         seconds = time.perf_counter() - began
         keys = [p.column for p in parsed]
         if table is not None:
-            from sim.sweep import write_table
+            from sim.analysis.sweep import write_table
 
             written = write_table(rows, table)
             if written is not None:
@@ -719,7 +727,7 @@ def watch(
     """
 
     def act() -> None:
-        from sim.watch import serve
+        from sim.cli.watch import serve
 
         path = _resolve(scenario)
 
@@ -825,11 +833,11 @@ def reference(
 
     def act() -> None:
         from sim.cli.render import print_forecasts, print_reference, print_validation
-        from sim.reference import slip_class
-        from sim.units import parse_duration
+        from sim.scenario.reference import slip_class
+        from sim.scenario.units import parse_duration
 
         if validate:
-            from sim.slipscore import bundled_validation
+            from sim.scenario.slipscore import bundled_validation
 
             scores = bundled_validation()
             if json_out:
@@ -838,7 +846,7 @@ def reference(
                 print_validation(scores)
             return
         if name is None:
-            from sim.referenceview import classes_table
+            from sim.scenario.referenceview import classes_table
 
             try:
                 days = parse_duration(planned)
@@ -903,7 +911,7 @@ def landings(
     def act() -> None:
         import datetime as dt
 
-        from sim.landings import attempts, estimate, operators
+        from sim.scenario.landings import attempts, estimate, operators
 
         if as_of is None:
             day = max(a.attempt_on for a in attempts())
@@ -969,7 +977,7 @@ def schema(
     Example:
       lunarsim schema --out lunarsim.schema.json
     """
-    from sim.schema import schema_text
+    from sim.scenario.schema import schema_text
 
     if out is None:
         sys.stdout.write(schema_text())
@@ -998,7 +1006,7 @@ def new(
     from importlib.resources import files
 
     from sim.atomic import check_file_target, write_text
-    from sim.schema import schema_comment, schema_text
+    from sim.scenario.schema import schema_comment, schema_text
 
     if not name.strip() or name.endswith(("/", "\\")):
         _fail(2, f"error: new: {name!r} is not a file name; give one, e.g. lunarsim new my-programme")

@@ -8,11 +8,11 @@ from __future__ import annotations
 import sys
 from typing import IO, TYPE_CHECKING, Any
 
-from sim.results import Result
+from sim.analysis.results import Result
 
 if TYPE_CHECKING:
-    from sim.backtest import Backtest
-    from sim.scenario import Scenario
+    from sim.analysis.backtest import Backtest
+    from sim.scenario.model import Scenario
 
 
 def console_for(file: IO[str] | None, piped_width: int) -> Any:
@@ -43,7 +43,8 @@ def print_table(result: Result, file: IO[str] | None = None) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from sim.report.headline import headline, table_cells
+    from sim.formats import table_cells
+    from sim.report.headline import headline
     from sim.report.style import whole_words
 
     sc = result.scenario
@@ -116,7 +117,7 @@ def print_comparison(results: list[Result], file: IO[str] | None = None) -> None
 
     from sim.report.headline import month_text, percent
     from sim.report.style import whole_words
-    from sim.units import DAYS_PER_MONTH
+    from sim.scenario.units import DAYS_PER_MONTH
 
     console = console_for(file, 140)
     first = results[0]
@@ -244,8 +245,8 @@ def print_reference(rows: list[dict[str, object]], file: IO[str] | None = None) 
     from rich.console import Console
     from rich.table import Table
 
-    from sim.reference import DATA_AS_OF, MIN_FORECASTS, MIN_HORIZON_DAYS
-    from sim.referenceview import LEVEL
+    from sim.scenario.reference import DATA_AS_OF, MIN_FORECASTS, MIN_HORIZON_DAYS
+    from sim.scenario.referenceview import LEVEL
 
     console = Console(
         file=file, soft_wrap=False, width=160 if file is not None and not file.isatty() else None
@@ -349,9 +350,9 @@ def print_forecasts(name: str, file: IO[str] | None = None) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from sim.reference import MIN_FORECASTS, period_text, slip_class
-    from sim.referenceview import class_row
-    from sim.slipfit import class_fit
+    from sim.scenario.reference import MIN_FORECASTS, period_text, slip_class
+    from sim.scenario.referenceview import class_row
+    from sim.scenario.slipfit import class_fit
 
     cls = slip_class(name)
     console = Console(
@@ -442,8 +443,8 @@ def print_landings(as_of: Any, file: IO[str] | None = None) -> None:
     """Print each operator's chance of landing its next lunar attempt, then the attempts counted."""
     from rich.table import Table
 
-    from sim.landings import PRIOR_WEIGHT, estimate, known, operators
     from sim.report.headline import percent
+    from sim.scenario.landings import PRIOR_WEIGHT, estimate, known, operators
 
     console = console_for(file, 140)
     table = Table(

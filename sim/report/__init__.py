@@ -10,9 +10,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from sim.backtest import Backtest
-    from sim.results import Result
-    from sim.scenario import Scenario
+    from sim.analysis.backtest import Backtest
+    from sim.analysis.results import Result
+    from sim.scenario.model import Scenario
 
 __all__ = ["write_backtest", "write_comparison", "write_report", "write_sweep"]
 
@@ -23,7 +23,7 @@ def write_report(result: Result, out_dir: Path, *, impacts: bool | None = None) 
     The file embeds plotly.js and every figure's data, so it opens from disk with no network.
     `out_dir` is created if missing (its parent must exist); an existing report of the same name
     is replaced whole. `impacts`: show the exact risk and decision impacts (True), not (False),
-    or when they are cheap to compute or already computed (None: `sim.impacts.by_default`).
+    or when they are cheap to compute or already computed (None: `sim.analysis.impacts.by_default`).
     Raises OutputError when the report cannot be written there.
     """
     from sim.atomic import make_folder
@@ -75,11 +75,11 @@ def write_sweep(
     seed: int,
     seconds: float,
 ) -> Path:
-    """Write the page of a sweep (`sim.sweep.sweep`'s records over `scenario`, swept at the key
+    """Write the page of a sweep (`sim.analysis.sweep.sweep`'s records over `scenario`, swept at the key
     paths `keys`) to `out_dir/sweep-<scenario>-<keys>.html` atomically; return its path."""
+    from sim.analysis.sweeptable import table_csv
     from sim.atomic import make_folder
     from sim.report import page, sweep
-    from sim.sweeptable import table_csv
 
     make_folder(out_dir)
     path = Path(out_dir) / f"{sweep.sweep_name(scenario, keys)}.html"

@@ -10,14 +10,14 @@ import datetime as dt
 import math
 from typing import TYPE_CHECKING, Any
 
-from sim.backtest import Backtest
+from sim.analysis.backtest import Backtest
 from sim.report.charts.backtest_curve import milestone_curve
 from sim.report.charts.pit import pit_histogram
 from sim.report.page import _page, report_name, slug
 from sim.report.views import provenance
 
 if TYPE_CHECKING:
-    from sim.results import Result
+    from sim.analysis.results import Result
 
 # Keys of as_dict() that the page explains itself; any other number there is shown as it comes.
 _KNOWN = {

@@ -9,13 +9,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.aggregates import ordered, quantile_band
-from sim.daycounts import DayCounts
+from sim.analysis.aggregates import ordered, quantile_band
 from sim.report.headline import day_text, month_text, percent
-from sim.units import DAYS_PER_MONTH
+from sim.scenario.units import DAYS_PER_MONTH
+from sim.simulation.daycounts import DayCounts
 
 if TYPE_CHECKING:
-    from sim.results import Result
+    from sim.analysis.results import Result
 
 # Two-sided 95 %: the same level as the report's convergence bands.
 Z = 1.959964

@@ -14,6 +14,7 @@ import jinja2
 from markupsafe import Markup
 
 from sim import atomic
+from sim.analysis.sensitivity import criticality, tornado
 from sim.display import without_bidi
 from sim.percentiles import PERCENTILES
 from sim.report import style
@@ -41,11 +42,10 @@ from sim.report.views import (
     sources,
     unsourced,
 )
-from sim.scenario import Scenario
-from sim.sensitivity import criticality, tornado
+from sim.scenario.model import Scenario
 
 if TYPE_CHECKING:
-    from sim.results import Result
+    from sim.analysis.results import Result
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -138,8 +138,8 @@ def _page(template: str, context: dict[str, Any], figs: dict[str, Any]) -> str:
 def report_html(result: Result, when: dt.datetime | None = None, *, impacts: bool | None = None) -> str:
     """The full HTML of one scenario's report; `when` defaults to when the run finished.
     `impacts`: show the exact risk and decision impacts (True), not (False), or when
-    `sim.impacts.by_default` says they are cheap or they are already computed (None)."""
-    from sim.impacts import METHOD, SIMPY_BOUND, VECTOR_BOUND, by_default
+    `sim.analysis.impacts.by_default` says they are cheap or they are already computed (None)."""
+    from sim.analysis.impacts import METHOD, SIMPY_BOUND, VECTOR_BOUND, by_default
 
     when = when or result.finished_at or dt.datetime.now(dt.timezone.utc)
     wanted = by_default(result) if impacts is None else impacts

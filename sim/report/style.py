@@ -17,11 +17,11 @@ import textwrap
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from sim.aggregates import Cdf, completed_percentiles
-from sim.scenario import Scenario
+from sim.analysis.aggregates import Cdf, completed_percentiles
+from sim.scenario.model import Scenario
 
 if TYPE_CHECKING:
-    from sim.results import Result
+    from sim.analysis.results import Result
 
 BLUE = "#0072B2"
 ORANGE = "#E69F00"

@@ -8,14 +8,14 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from sim import summary
+from sim.analysis import summary
 from sim.report.charts.sweep_grid import sweep_figures, value_text
 from sim.report.headline import day_text, month_text
 from sim.report.page import _page, report_name, slug
 from sim.report.views import csv_data_uri
 
 if TYPE_CHECKING:
-    from sim.scenario import Scenario
+    from sim.scenario.model import Scenario
 
 
 def sweep_name(scenario: Scenario, keys: list[str]) -> str:
@@ -34,7 +34,7 @@ def sweep_html(
     csv_text: str,
     when: dt.datetime | None = None,
 ) -> str:
-    """The full HTML of a sweep's page. `rows` are `sim.sweep.sweep`'s records (every milestone);
+    """The full HTML of a sweep's page. `rows` are `sim.analysis.sweep.sweep`'s records (every milestone);
     the charts and the table show the headline's, dates counted from `scenario`'s start."""
     when = when or dt.datetime.now(dt.timezone.utc)
     head = scenario.headline

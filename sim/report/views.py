@@ -14,18 +14,18 @@ from urllib.parse import quote
 
 import numpy as np
 
-from sim import summary
-from sim.aggregates import ordered, percentiles, quantile_band
+from sim.analysis import summary
+from sim.analysis.aggregates import ordered, percentiles, quantile_band
 from sim.doneby import done_by
 from sim.percentiles import PERCENTILES
-from sim.referenceview import reference_uses, use_sentence
 from sim.report.charts.conditioned import figure_id, settled_branch
 from sim.report.headline import Headline, day_text, month_text
-from sim.scenario import Scenario
-from sim.units import DAYS_PER_MONTH
+from sim.scenario.model import Scenario
+from sim.scenario.referenceview import reference_uses, use_sentence
+from sim.scenario.units import DAYS_PER_MONTH
 
 if TYPE_CHECKING:
-    from sim.results import Result
+    from sim.analysis.results import Result
 
 
 def _date(scenario: Scenario, days: float | None) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, Any
 
-from sim.aggregates import cdf
+from sim.analysis.aggregates import cdf
 from sim.report.headline import percent
 from sim.report.style import (
     BLUE,
@@ -24,7 +24,7 @@ from sim.report.style import (
 )
 
 if TYPE_CHECKING:
-    from sim.results import Result
+    from sim.analysis.results import Result
 
 
 def milestone_curve(result: Result, mid: str, row: dict[str, Any], as_of: dt.date) -> Any:

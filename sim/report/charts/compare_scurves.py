@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING
 
-from sim.aggregates import cdf
+from sim.analysis.aggregates import cdf
 from sim.report.charts.inputs import ComparisonInputs
 from sim.report.style import (
     SERIES,
@@ -30,7 +30,7 @@ from sim.report.style import (
 )
 
 if TYPE_CHECKING:
-    from sim.results import Result
+    from sim.analysis.results import Result
 
 
 NO_SHARED_TITLE = (

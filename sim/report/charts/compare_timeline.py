@@ -18,7 +18,7 @@ from sim.report.style import (
 )
 
 if TYPE_CHECKING:
-    from sim.results import Result
+    from sim.analysis.results import Result
 
 
 def compare_timeline(results: list[Result], names: list[str]) -> Figure:

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.aggregates import cdf
+from sim.analysis.aggregates import cdf
 from sim.report.charts.inputs import ReportInputs
 from sim.report.headline import percent
 from sim.report.style import (
@@ -30,7 +30,7 @@ from sim.report.style import (
 )
 
 if TYPE_CHECKING:
-    from sim.results import Result
+    from sim.analysis.results import Result
 
 
 def conditioned(result: Result, headline: str, groups: list[tuple[str, np.ndarray]], title: str) -> Figure:

@@ -18,7 +18,7 @@ from sim.report.style import (
 )
 
 if TYPE_CHECKING:
-    from sim.results import Result
+    from sim.analysis.results import Result
 
 
 def convergence(result: Result, mid: str) -> Figure:

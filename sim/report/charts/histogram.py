@@ -6,7 +6,7 @@ import datetime as dt
 import math
 from typing import TYPE_CHECKING, Any
 
-from sim.aggregates import histogram as calendar_histogram
+from sim.analysis.aggregates import histogram as calendar_histogram
 from sim.report.charts.inputs import ReportInputs
 from sim.report.headline import month_text, percent
 from sim.report.style import (
@@ -26,7 +26,7 @@ from sim.report.style import (
 )
 
 if TYPE_CHECKING:
-    from sim.results import Result
+    from sim.analysis.results import Result
 
 
 def histogram(result: Result, mid: str) -> Figure:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from sim.results import RandomInput, Result
+    from sim.analysis.results import RandomInput, Result
 
 Figure = dict[str, Any]
 
@@ -16,7 +16,7 @@ class ReportInputs:
     """What the charts of one scenario's report read: the run and the analyses done once for it.
 
     `order` lists the milestones with the headline first; `ranked` is the tornado's inputs by
-    strength (`sim.sensitivity.tornado`); `shares` the headline's criticality per milestone.
+    strength (`sim.analysis.sensitivity.tornado`); `shares` the headline's criticality per milestone.
     """
 
     result: Result

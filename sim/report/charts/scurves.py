@@ -7,7 +7,7 @@ import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from sim.aggregates import cdf
+from sim.analysis.aggregates import cdf
 from sim.report.charts.inputs import ReportInputs
 from sim.report.headline import percent
 from sim.report.style import (
@@ -35,7 +35,7 @@ from sim.report.style import (
 )
 
 if TYPE_CHECKING:
-    from sim.results import Result
+    from sim.analysis.results import Result
 
 
 def scurves(result: Result, order: Sequence[str]) -> Figure:

@@ -9,7 +9,7 @@ from sim.report.headline import month_text, percent
 from sim.report.style import BLUE, ORANGE, VERMILLION, Dates, Figure, esc, figure, heatmap, scatter, short
 
 if TYPE_CHECKING:
-    from sim.scenario import Scenario
+    from sim.scenario.model import Scenario
 
 
 # ColorBrewer's Blues, as plotly's Python names it (plotly.js's own "Blues" is another scale).

@@ -27,7 +27,7 @@ from sim.report.style import (
 )
 
 if TYPE_CHECKING:
-    from sim.results import Result
+    from sim.analysis.results import Result
 
 
 def milestone_hover(result: Result, mid: str) -> str:

@@ -20,7 +20,7 @@ from sim.report.style import (
 )
 
 if TYPE_CHECKING:
-    from sim.results import RandomInput
+    from sim.analysis.results import RandomInput
 
 
 def _direction(rho: float) -> str:

@@ -1,0 +1,434 @@
+"""Simulation results: finish days per milestone and iteration, and the statistics read from them."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
+
+import numpy as np
+
+from sim.doneby import done_by
+from sim.percentiles import PERCENTILES, percentile_of, percentiles_of
+from sim.scenario.model import Scenario
+from sim.simulation.daycounts import DayCounts
+
+T = TypeVar("T")
+
+if TYPE_CHECKING:
+    from sim.analysis.aggregates import ConvergencePoint
+    from sim.simulation.plan import Plan
+    from sim.simulation.reduction import Reduction
+
+InputKind = Literal["duration", "lag", "attempts", "retry", "effect", "hold", "risk", "decision"]
+
+
+@dataclass(frozen=True)
+class RandomInput:
+    """One random input of the model, as drawn in every iteration (for sensitivity analysis).
+
+    `duration`: the milestone's own drawn duration in days (before risk and decision effects;
+    NaN in an iteration where a status date left no duration to draw and the milestone was taken
+    to finish on `as_of`);
+    `lag`: a drawn wait after a predecessor; `attempts`: failed attempts before the one that
+    succeeded (1 + max retries when all failed); `retry`: the mean drawn time to try again over
+    the retries taken (NaN when the first attempt succeeded); `effect`: a risk's or outcome's
+    drawn scale or added time (NaN where it did not happen); `hold`: a drawn resource hold;
+    `risk`: 1.0 where the risk occurred, else 0.0; `decision`: 1.0 where the decision took
+    the outcome named in `id` (`<milestone>=<outcome>`), else 0.0.
+
+    `label` is the input in plain words, "<subject>: <detail>": the subject is what it belongs
+    to (a milestone, risk or decision) and the detail what about it varies, the part that tells
+    the inputs of one subject apart. A shortened label shortens the subject first
+    (`sim.report.style.distinct_labels`); an effect's `detail` names its first milestone briefly
+    ("delays Luna-26 orbiter… +1"), its `label` all of them. `subject` and `detail` are empty for
+    a label made whole.
+    """
+
+    id: str
+    label: str
+    kind: InputKind
+    values: np.ndarray
+    subject: str = ""
+    detail: str = ""
+
+
+@dataclass(repr=False)
+class Result:
+    """What a run produced.
+
+    `finish[m, i]` is the day (since `scenario.start`) on which milestone `milestone_ids[m]`
+    completed in iteration `i`; `inf` means never or not by the horizon. Rows are in plan
+    (topological) order. `driver[m, i]` is the row of the milestone that set milestone m's start
+    in iteration i: the predecessor whose finish (plus lag) came last or, if m then waited for a
+    shared resource, the milestone that gave it back; -1 when none did (no predecessors, or the
+    finish was fixed by `not_before` or an `actual`). Following it back from a milestone gives
+    the path that determined its date; when several predecessors arrived at that same moment,
+    `driver` names the first listed and `sim.analysis.sensitivity.criticality` finds the others from
+    `finish` and `lag`. `lag[s, i]` is the lag drawn for lag slot s (`sim.simulation.plan.Plan.lags`) in
+    iteration i. `finished_at` is when the run ended (UTC). `replayable` is True when the run
+    came from `sim.simulate`, so that its draws can be rebuilt from (scenario, seed, iterations),
+    as `impacts()` needs; a Result built by hand is not.
+
+    A streamed run (`streamed`; `sim.simulate` streams runs too big to keep every iteration, see
+    `sim.api.streams`) keeps `stats`, the whole run reduced chunk by chunk (`sim.simulation.reduction`):
+    per milestone the count of iterations finished on each day, the moments of the finish, the
+    headline's criticality counts, risk and decision counts. Then `finish`, `driver`, `lag`,
+    `inputs`, `risk_occurred` and `outcome` hold only a seeded subsample of iterations
+    (`sample_rows`, the same iterations the array path ranks sensitivity on), and percentiles are
+    exact to the day: `percentile_days` is the first moment of the day on which the exact
+    percentile falls, whose date is exact. Everything else stated per date is exact.
+
+    Everything a user asks of a run is a method here, and the command line prints exactly what
+    these return: `summary()` (the summary JSON), `table()` (the terminal table's rows),
+    `drivers()`, `top_drivers()`, `to_pandas()`, `write_report()` and `write_samples()`.
+    """
+
+    scenario: Scenario
+    milestone_ids: tuple[str, ...]
+    finish: np.ndarray
+    driver: np.ndarray
+    plan_days: np.ndarray
+    lag: np.ndarray | None = None
+    inputs: list[RandomInput] = field(default_factory=list)
+    risk_occurred: dict[str, np.ndarray] = field(default_factory=dict)
+    outcome: dict[str, np.ndarray] = field(default_factory=dict)
+    seed: int = 0
+    seed_fresh: bool = False
+    engine: str = "simpy"
+    workers: int = 1
+    seconds: float = 0.0
+    finished_at: dt.datetime | None = None
+    replayable: bool = False
+    stats: Reduction | None = None
+    # The plan the run executed (compiled again, once, for a Result built by hand).
+    compiled_plan: Plan | None = field(default=None, repr=False, compare=False)
+    _percentiles: dict[int, dict[float, float | None]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+    _sorted: dict[int, np.ndarray] = field(default_factory=dict, init=False, repr=False, compare=False)
+    # Analyses computed once per result and reused by the summary, the terminal and the report,
+    # keyed by what they are and the milestone; written only here (`remembered`).
+    _memo: dict[tuple[str, str], Any] = field(default_factory=dict, init=False, repr=False, compare=False)
+    _impacts: dict[str, Any] | None = field(default=None, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.stats is not None:
+            # The headline's criticality was counted over every iteration while streaming.
+            n = max(self.stats.critical_done, 1)
+            shares = {m: float(c) / n for m, c in zip(self.milestone_ids, self.stats.critical, strict=True)}
+            shares[self.scenario.headline] = 1.0
+            self._memo[("criticality", self.scenario.headline)] = shares
+
+    def compiled(self) -> Plan:
+        """The compiled plan of `scenario` that the run executed."""
+        if self.compiled_plan is None:
+            from sim.simulation.plan import compile_plan
+
+            self.compiled_plan = compile_plan(self.scenario)
+        return self.compiled_plan
+
+    def remembered(self, key: tuple[str, str], compute: Callable[[], T]) -> T:
+        """`compute()`, computed once per result under `key` (what it is, and the milestone)."""
+        if key not in self._memo:
+            self._memo[key] = compute()
+        value: T = self._memo[key]
+        return value
+
+    @property
+    def iterations(self) -> int:
+        return self.stats.n if self.stats is not None else int(self.finish.shape[1])
+
+    @property
+    def streamed(self) -> bool:
+        """Whether this run kept reductions and a subsample rather than every iteration."""
+        return self.stats is not None
+
+    @property
+    def sample_rows(self) -> np.ndarray | None:
+        """For a streamed run, the iteration numbers of the rows `finish` and the other
+        per-iteration arrays hold (sorted); None when they hold every iteration."""
+        return self.stats.rows if self.stats is not None else None
+
+    def distribution(self, milestone: str) -> np.ndarray | DayCounts:
+        """A milestone's finish over all iterations, as the aggregates read it
+        (`sim.analysis.aggregates.cdf`, `histogram`, `quantile_band`): every finish time, or for a streamed
+        run its exact day counts."""
+        if self.stats is not None:
+            return self.stats.days[self.index(milestone)]
+        return self.finish_of(milestone)
+
+    def day_counts(self, milestone: str) -> DayCounts:
+        """How many iterations finished on each day (`sim.simulation.daycounts`), for either kind of run."""
+        if self.stats is not None:
+            return self.stats.days[self.index(milestone)]
+        return DayCounts.of(self.finish_of(milestone))
+
+    def convergence(
+        self, milestone: str, percentiles: tuple[int, ...] = (50, 80)
+    ) -> dict[int, list[ConvergencePoint]]:
+        """Running percentiles of `milestone` with 95 % bands against iterations done
+        (`sim.analysis.aggregates.convergence`). A streamed run has them for the headline only, at chunk
+        ends, exact to the day; another milestone raises KeyError."""
+        from sim.analysis.aggregates import convergence
+
+        if self.stats is None:
+            return convergence(self.finish_of(milestone), percentiles)
+        if milestone != self.scenario.headline or not set(percentiles) <= set(self.stats.convergence):
+            raise KeyError(
+                f"a streamed run keeps the running P50 and P80 of its headline only, not {milestone!r}"
+            )
+        return {p: self.stats.convergence[p] for p in percentiles}
+
+    def index(self, milestone: str) -> int:
+        try:
+            return self.milestone_ids.index(milestone)
+        except ValueError:
+            raise KeyError(f"no milestone {milestone!r} in this result") from None
+
+    def finish_of(self, milestone: str) -> np.ndarray:
+        """Finish days of one milestone over all iterations (`inf` for never); for a streamed
+        run, over the subsample's iterations (`sample_rows`)."""
+        return self.finish[self.index(milestone)]
+
+    def plan_of(self, milestone: str) -> float:
+        """The deterministic plan's finish day (`inf` if the plan never completes it)."""
+        return float(self.plan_days[self.index(milestone)])
+
+    def done_fraction(self, milestone: str) -> float:
+        return self._moments(milestone)[0]
+
+    def p_by(self, milestone: str, days: float) -> float:
+        """P(done by the date on which `days` falls): the share of iterations finished before the
+        end of that calendar day (`sim.doneby`), so that it agrees with `Scenario.date_of`."""
+        if self.stats is not None:
+            counts = self.stats.days[self.index(milestone)]
+            return counts.done_by(days) / counts.n
+        return float(done_by(self.finish_of(milestone), days).mean())
+
+    def percentile_days(self, milestone: str, p: float) -> float | None:
+        """The p-th percentile (0-100) of the finish day over all iterations.
+
+        "Never" sorts after every date. The inverted empirical CDF (see `percentile_of`): the
+        earliest simulated finish by which at least p % of iterations are done; None when that
+        is a never-done iteration.
+        """
+        row = self.index(milestone)
+        if self.stats is not None:
+            return self.stats.days[row].percentile(p)
+        # The standard percentiles (every one the summary, the terminal and the report show) come
+        # from one partition per milestone; any other p sorts that milestone once.
+        known = self._percentiles.get(row)
+        if known is None:
+            known = self._percentiles[row] = percentiles_of(self.finish[row], PERCENTILES)
+        if p in known:
+            return known[p]
+        if row not in self._sorted:
+            self._sorted[row] = np.sort(self.finish[row])
+        return percentile_of(self._sorted[row], p, presorted=True)
+
+    def prepare(self, drivers: bool = False) -> None:
+        """Compute every milestone's standard percentiles and moments now, on as many threads as
+        the run had workers (NumPy's partial sorts and reductions release the GIL), so that the
+        summary, the terminal and the report then read them. Same numbers as computing them one
+        by one: each milestone's are computed by the same operations, whichever thread runs them.
+        `drivers=True` also computes the headline's criticality and rank correlations (`drivers()`)
+        on those threads, started first since they are the longest tasks."""
+        if self.stats is not None:
+            return
+        todo = [m for m in self.milestone_ids if self.index(m) not in self._percentiles]
+
+        def one(mid: str) -> None:
+            self.percentile_days(mid, PERCENTILES[0])
+            self._moments(mid)
+
+        tasks: list[Any] = []
+        if drivers:
+            from sim.analysis.sensitivity import criticality, tornado
+
+            head = self.scenario.headline
+            tasks += [lambda: criticality(self, head), lambda: tornado(self, head)]
+        tasks += [lambda mid=mid: one(mid) for mid in todo]
+        if self.workers > 1 and len(tasks) > 1:
+            from concurrent.futures import ThreadPoolExecutor
+
+            with ThreadPoolExecutor(self.workers) as pool:
+                for future in [pool.submit(task) for task in tasks]:
+                    future.result()
+        else:
+            for task in tasks:
+                task()
+
+    def mean_days(self, milestone: str) -> float | None:
+        return self._moments(milestone)[1]
+
+    def sd_days(self, milestone: str) -> float | None:
+        """Sample standard deviation (ddof=1) over completed iterations; None with fewer than 2."""
+        return self._moments(milestone)[2]
+
+    def _moments(self, milestone: str) -> tuple[float, float | None, float | None]:
+        """Share done, mean and sd of a milestone's completed iterations, from one pass, kept."""
+        key = ("moments", milestone)
+        if key not in self._memo and self.stats is not None:
+            m = self.stats.moments[self.index(milestone)]
+            n = self.stats.n
+            self._memo[key] = (m.count / n, m.mean if m.count else None, m.sd)
+        if key not in self._memo:
+            x = self.finish_of(milestone)
+            finite = np.isfinite(x)
+            done = x if finite.all() else x[finite]  # no copy when every iteration completed
+            self._memo[key] = (
+                done.size / x.size if x.size else float("nan"),
+                float(done.mean()) if done.size else None,
+                float(done.std(ddof=1)) if done.size > 1 else None,
+            )
+        return self._memo[key]
+
+    def branch_frequencies(self) -> dict[str, dict[str, float]]:
+        out: dict[str, dict[str, float]] = {}
+        if self.stats is not None:
+            for mid, counts in self.stats.outcomes.items():
+                branches = self.scenario.milestones[mid].branches
+                out[mid] = {b.id: float(c) / max(self.stats.n, 1) for b, c in zip(branches, counts)}
+            return out
+        for mid, chosen in self.outcome.items():
+            branches = self.scenario.milestones[mid].branches
+            counts = np.bincount(chosen, minlength=len(branches)) / max(chosen.size, 1)
+            out[mid] = {b.id: float(c) for b, c in zip(branches, counts)}
+        return out
+
+    def risk_frequencies(self) -> dict[str, float]:
+        if self.stats is not None:
+            return {rid: count / self.stats.n for rid, count in self.stats.risks.items()}
+        return {rid: float(occ.mean()) for rid, occ in self.risk_occurred.items()}
+
+    @property
+    def headline(self) -> str:
+        """The milestone the run is about: the scenario's, else the one its plan finishes last."""
+        return self.scenario.headline
+
+    def summary(self, path: str | None = None, *, impacts: bool | None = None) -> dict[str, Any]:
+        """The summary JSON (format 1) as a dict; `path` is recorded as the scenario's path.
+        `impacts`: include the exact risk and decision impacts (True), leave them out (False),
+        or include them when they are cheap (None: `sim.analysis.impacts.by_default`)."""
+        from sim.analysis.summary import summary
+
+        return summary(self, path, with_impacts=impacts)
+
+    @property
+    def impacts_computed(self) -> bool:
+        """Whether `impacts()` has been computed (and is kept) for this run."""
+        return self._impacts is not None
+
+    def impacts(self) -> dict[str, Any]:
+        """The `impacts` section of the summary (`sim.analysis.impacts`): how the headline's P50, P80 and
+        P(target) change when each risk is switched off or each decision outcome forced, on this
+        run's own draws. Computed once and kept. Raises ValueError for a Result not made by
+        `sim.simulate` (see `replayable`)."""
+        if self._impacts is None:
+            if not self.replayable:
+                raise ValueError("impacts re-run the model on the run's draws: use a Result from sim.run")
+            from sim.analysis.summary import impact_section
+
+            self._impacts = impact_section(self)
+        return self._impacts
+
+    def table(self) -> list[dict[str, Any]]:
+        """One plain record per milestone, in plan order: the rows of the terminal table.
+
+        Keys: `milestone` (id), `title`, `headline` (bool), `p10`/`p50`/`p90` (`datetime.date`,
+        the day the percentile falls in; None for never: that share is not done by the horizon),
+        `target` (`datetime.date`, None without a target), `p_target` (share done by the end of
+        the target day, None without a target) and `done` (share of iterations that completed
+        it). `sim.report.headline.table_cells` shows a record as the terminal does.
+        """
+        sc = self.scenario
+        rows = []
+        for mid in self.milestone_ids:
+            m = sc.milestones[mid]
+            row: dict[str, Any] = {"milestone": mid, "title": m.title, "headline": mid == sc.headline}
+            for p in (10, 50, 90):
+                row[f"p{p}"] = sc.date_of(self.percentile_days(mid, p))
+            row["target"] = sc.date_of(m.target) if m.target is not None else None
+            row["p_target"] = self.p_by(mid, m.target) if m.target is not None else None
+            row["done"] = self.done_fraction(mid)
+            rows.append(row)
+        return rows
+
+    def drivers(self) -> dict[str, Any]:
+        """The summary's `drivers`: the headline's criticality index and every uncertain input's
+        rank correlation with its finish, strongest first."""
+        from sim.analysis.summary import drivers
+
+        return drivers(self)
+
+    def top_drivers(self, count: int = 5, floor: float = 0.05) -> list[tuple[str, float]]:
+        """The inputs that move the headline's finish most, as the terminal lists them:
+        (label, Spearman rho) with |rho| >= floor, at most `count`."""
+        from sim.analysis.sensitivity import tornado
+
+        ranked = tornado(self, self.headline)[:count]
+        return [(item.label, rho) for item, rho in ranked if abs(rho) >= floor]
+
+    def to_pandas(self) -> Any:
+        """`table()` as a pandas DataFrame indexed by milestone id: `p10`/`p50`/`p90` and `target`
+        are datetime columns, and never is told apart from no target: a percentile that is never
+        reached by the horizon is NaT with `p10_never`/`p50_never`/`p90_never` True, while a
+        milestone without a target has NaT `target` and NaN `p_target`.
+
+        pandas is an optional extra: `pip install 'lunarsim[pandas]'`; ImportError says so if missing.
+        """
+        try:
+            import pandas as pd
+        except ImportError:
+            raise ImportError(
+                "Result.to_pandas needs pandas: pip install 'lunarsim[pandas]' (or use Result.table(), "
+                "plain records)"
+            ) from None
+        frame = pd.DataFrame.from_records(self.table(), index="milestone")
+        for column in ("p10", "p50", "p90", "target"):
+            frame[column] = pd.to_datetime(frame[column])
+        for column in ("p10", "p50", "p90"):
+            frame[f"{column}_never"] = frame[column].isna()
+        return frame
+
+    def write_report(self, out_dir: str | Path = "reports", *, impacts: bool | None = None) -> Path:
+        """Write the HTML report into `out_dir` (see `sim.report.write_report`); return its path.
+        `impacts` as for `summary`: the report shows the exact impacts whenever they are computed."""
+        from sim.report import write_report
+
+        return write_report(self, Path(out_dir), impacts=impacts)
+
+    def write_samples(self, path: str | Path) -> None:
+        """Write every iteration's finish days to `path` (.csv, or .parquet with pyarrow)."""
+        from sim.analysis.samples import write_samples
+
+        write_samples(self, Path(path))
+
+    def __repr__(self) -> str:
+        engine = f"{self.engine} engine, {self.workers} worker{'s' if self.workers != 1 else ''}"
+        return (
+            f"<Result {self.scenario.name!r}: {len(self.milestone_ids)} milestones, "
+            f"{self.iterations:,} iterations, seed {self.seed}, {engine}; headline {self.headline!r}>"
+        )
+
+    def _repr_html_(self) -> str:
+        """The terminal table as HTML, for notebooks (every user text escaped; the same cells as
+        the terminal, from `sim.report.headline.table_cells`)."""
+        from html import escape
+
+        from sim.formats import table_cells
+
+        columns = ("milestone", "P10", "P50", "P90", "target", "P(target)", "done")
+        head = "".join(f"<th>{h}</th>" for h in columns)
+        body = []
+        for r in self.table():
+            title = escape(r["title"])
+            shown = table_cells(r)
+            cells = [f"<b>{title}</b>" if r["headline"] else title]
+            cells += [shown[k] for k in ("p10", "p50", "p90", "target", "p_target", "done")]
+            body.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
+        caption = escape(f"{self.scenario.name}: {self.iterations:,} iterations, seed {self.seed}")
+        return f"<table><caption>{caption}</caption><tr>{head}</tr>{''.join(body)}</table>"

@@ -1,0 +1,64 @@
+"""The vectorised engine: whole chunks of iterations at once, a milestone (row) at a time."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from sim.simulation.engines.output import EngineOutput
+from sim.simulation.engines.rows import ALL, Rows
+from sim.simulation.plan import Plan
+from sim.simulation.sampling import Draws
+
+if TYPE_CHECKING:
+    from sim.simulation.engines.queued import Queued
+
+
+def run(plan: Plan, draws: Draws, out: EngineOutput) -> None:
+    """Fill every row of `out` (finish days and drivers) for every iteration."""
+    rows = Rows(plan, draws, out)
+    if plan.uses_resources:
+        from sim.simulation.engines.claims import run_claims
+        from sim.simulation.engines.queued import Queued
+
+        rows.queued = Queued.of(plan, draws)
+        run_claims(rows)
+        if rows.queued is not None:
+            _run_again(plan, draws, out, rows.queued)
+        return
+    for row in range(len(plan.ids)):
+        if rows.plain(row):
+            rows.settle_plain(row)
+        else:
+            rows.settle(row, ALL)
+
+
+def _run_again(plan: Plan, draws: Draws, out: EngineOutput, queued: Queued) -> None:
+    """Run the iterations whose queued rows' proposals were not kept again, each with its next
+    round, until every one is kept (see sim.simulation.engines.queued); write them into `out` and `draws`."""
+    from sim.simulation.engines.claims import run_claims
+    from sim.simulation.engines.queued import Queued
+
+    pending = np.flatnonzero(~queued.accepted())
+    m_count = len(plan.ids)
+    while pending.size:
+        queued.next_round(pending)  # counts the rounds and stops at the limit
+        sub = draws.columns(pending)
+        sub_out = EngineOutput(
+            np.empty((m_count, pending.size)), np.empty((m_count, pending.size), dtype=np.int16)
+        )
+        rows = Rows(plan, sub, sub_out)
+        rows.queued = again = Queued(plan, sub, queued.rows, queued.rounds[pending])
+        run_claims(rows)
+        ok = again.accepted()
+        done, keep = pending[ok], np.flatnonzero(ok)
+        out.finish[:, done] = sub_out.finish[:, keep]
+        out.driver[:, done] = sub_out.driver[:, keep]
+        draws.duration[:, done] = sub.duration[:, keep]
+        for row, values in sub.retry_after.items():
+            if row in draws.duration_u:
+                draws.retry_after[row][:, done] = values[:, keep]
+        for row, fails in sub.forced_fails.items():
+            draws.forced_fails[row][done] = fails[keep]
+        pending = pending[~ok]

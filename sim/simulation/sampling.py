@@ -1,0 +1,498 @@
+"""Draws: every random input for a chunk of iterations, sampled up front and vectorised.
+
+All randomness of a run comes from here, so results depend only on (scenario, seed, iterations):
+never on the engine, the number of workers or the order in which chunks are run. Each random
+input draws from a stream of its own, keyed by the seed, the chunk and a stable hash of the
+input's id (common random numbers): adding, removing or changing one milestone, risk or decision
+leaves every other input's draws as they were, so variants run at one seed differ only where the
+scenarios differ.
+"""
+
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from sim.simulation.plan import Plan
+
+if TYPE_CHECKING:
+    from sim.scenario.distributions import Distribution
+
+# Proposal rounds drawn for a milestone with retries conditioned on a status date (see
+# sim.simulation.engines.condition); the rare iteration none of them settles draws from its own stream.
+CONDITION_ROUNDS = 3
+
+
+@dataclass
+class Draws:
+    """Random inputs for `n` iterations. Row m is milestone `plan.ids[m]`.
+
+    `duration` holds each milestone's own drawn duration in days; for milestones conditioned on
+    a status date it is filled in by the engine from `duration_u` (the conditioning depends on
+    the start time). Effective duration = duration * scale + add. `scale`, `add`, `cancel` and
+    `success` hold rows only for milestones that risks or decisions touch (or that have attempts).
+    """
+
+    n: int
+    duration: np.ndarray
+    lag: np.ndarray
+    scale: dict[int, np.ndarray] = field(default_factory=dict)
+    add: dict[int, np.ndarray] = field(default_factory=dict)
+    cancel: dict[int, np.ndarray] = field(default_factory=dict)
+    success: dict[int, np.ndarray] = field(default_factory=dict)
+    duration_u: dict[int, np.ndarray] = field(default_factory=dict)
+    attempt_u: dict[int, np.ndarray] = field(default_factory=dict)
+    retry_after: dict[int, np.ndarray] = field(default_factory=dict)
+    hold: dict[tuple[int, int], np.ndarray] = field(default_factory=dict)
+    risk_occurred: dict[str, np.ndarray] = field(default_factory=dict)
+    outcome: dict[str, np.ndarray] = field(default_factory=dict)
+    amount: dict[int, np.ndarray] = field(default_factory=dict)  # by index in plan.effect_sources
+    # For milestones conditioned on a status date with attempts: how many leading attempts the
+    # conditioning made fail (they would have completed by the status day), per iteration.
+    # Filled in by the engine with the accepted draws, so the inputs describe the attempts used.
+    forced_fails: dict[int, np.ndarray] = field(default_factory=dict)
+    # The retry times as drawn, never written: conditioning writes into a run's own copies
+    # (`own_conditioning`), so that every run on these draws starts from the same prior.
+    retry_drawn: dict[int, np.ndarray] = field(default_factory=dict)
+    # Status-date conditioning of milestones with attempts: (rounds, 2·attempts + 1) uniforms
+    # per iteration, drawn when the engine reaches the milestone (`condition_rounds`).
+    cond_shape: dict[int, tuple[int, int]] = field(default_factory=dict)
+    # The chunks these iterations came from, in order: (seed sequence, iterations).
+    streams: tuple[tuple[np.random.SeedSequence, int], ...] = ()
+    # Milestone id of each row, for the streams drawn on demand (keyed by id, not by row).
+    ids: tuple[str, ...] = ()
+    # Conditioned rows' draws where the status date does not bind, made once (`free_draw`) and
+    # shared by the variants `with_inputs` makes of these draws.
+    free: dict[int, np.ndarray] = field(default_factory=dict)
+    # For draws that are some columns of others (`columns`): each column's place in the chunks
+    # of `streams`, so that the streams drawn on demand give those columns their own numbers.
+    origin: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        if not self.retry_drawn:
+            self.retry_drawn = dict(self.retry_after)
+
+    def own_conditioning(self) -> None:
+        """Give a run its own arrays for what status-date conditioning writes.
+
+        The retry times of conditioned milestones start again from their drawn values and no
+        attempt is forced to fail yet, so a run on these draws (or on a variant `with_inputs`
+        made of them, before or after) gives what a fresh run of the same inputs gives.
+        """
+        self.retry_after = {
+            row: a.copy() if row in self.duration_u else a for row, a in self.retry_drawn.items()
+        }
+        self.forced_fails = {
+            row: np.zeros(self.n, dtype=np.int64) for row in self.attempt_u if row in self.duration_u
+        }
+
+    def free_draw(self, row: int, dist: Distribution) -> np.ndarray:
+        """A conditioned row's draws for starts at which the status date does not bind.
+
+        The threshold lies below the support there, and the conditioned draw from `duration_u`
+        is the unconditioned one: `ppf_above` at -inf.
+        """
+        got = self.free.get(row)
+        if got is None:
+            got = self.free[row] = dist.ppf_above(self.duration_u[row], np.full(self.n, -np.inf))
+        return got
+
+    def condition_rounds(self, row: int) -> np.ndarray:
+        """The proposal uniforms (rounds, width, n) of a milestone conditioned with attempts.
+
+        Drawn on demand, so that a run holds them for one milestone at a time, from a stream
+        of the chunk's own for that row: the same numbers whichever engine asks and however
+        chunks were merged.
+        """
+        rounds, width = self.cond_shape[row]
+        key = ("condition", self.ids[row])
+        parts = [input_stream(seq, *key).random((rounds, width, size)) for seq, size in self.streams]
+        got = parts[0] if len(parts) == 1 else np.concatenate(parts, axis=-1)
+        return got if self.origin is None else got[..., self.origin]
+
+    def round_uniforms(
+        self, row: int, cols: np.ndarray, rounds: np.ndarray, cached: np.ndarray | None = None
+    ) -> np.ndarray:
+        """The proposal uniforms (width, len(cols)) of round `rounds[j]` of iteration `cols[j]`
+        (see sim.simulation.engines.queued): the pre-drawn rounds first (`cached`: `condition_rounds(row)`),
+        then a stream of the iteration's own, so that each round has the same numbers whichever
+        engine asks and however chunks were merged."""
+        drawn, width = self.cond_shape[row]
+        first = self.condition_rounds(row) if cached is None else cached
+        out = first[np.minimum(rounds, drawn - 1), :, cols].T.copy()
+        for j in np.flatnonzero(rounds >= drawn):
+            extra = int(rounds[j]) - drawn
+            rng = own_stream(self, "requeue", row, int(cols[j]))
+            out[:, j] = rng.random((extra + 1, width))[extra]
+        return out
+
+    def columns(self, idx: np.ndarray) -> Draws:
+        """These draws for iterations `idx` only (each keeps its own streams drawn on demand)."""
+
+        def cut(d: dict) -> dict:
+            return {key: a[..., idx] for key, a in d.items()}
+
+        place = np.arange(self.n) if self.origin is None else self.origin
+        return Draws(
+            n=idx.size,
+            duration=self.duration[:, idx],
+            lag=self.lag[:, idx],
+            scale=cut(self.scale),
+            add=cut(self.add),
+            cancel=cut(self.cancel),
+            success=cut(self.success),
+            duration_u=cut(self.duration_u),
+            attempt_u=cut(self.attempt_u),
+            retry_after=cut(self.retry_drawn),
+            hold=cut(self.hold),
+            risk_occurred=cut(self.risk_occurred),
+            outcome=cut(self.outcome),
+            amount=cut(self.amount),
+            cond_shape=self.cond_shape,
+            streams=self.streams,
+            ids=self.ids,
+            free=cut(self.free),
+            origin=place[idx],
+        )
+
+    def scale_of(self, row: int) -> np.ndarray | float:
+        return self.scale.get(row, 1.0)
+
+    def add_of(self, row: int) -> np.ndarray | float:
+        return self.add.get(row, 0.0)
+
+
+def draw(plan: Plan, seq: np.random.SeedSequence, n: int, out: np.ndarray | None = None) -> Draws:
+    """Draw all random inputs for `n` iterations from the chunk's seed sequence.
+
+    `out`, if given, is an (M, n) array (a view into a whole run's array) that receives the
+    drawn durations, so that nothing is copied afterwards.
+    """
+    sc = plan.scenario
+    ms = plan.milestones
+    m_count = len(ms)
+    duration = out if out is not None else np.empty((m_count, n))
+    duration_u: dict[int, np.ndarray] = {}
+    uniforms: dict[int, np.ndarray] = {}
+    risk_u: dict[str, np.ndarray] = {}
+    for group, corr in zip(sc.correlations, plan.copulas, strict=True):
+        rows = [plan.index[mid] for mid in group.milestones]
+        members = ",".join([*group.milestones, *group.risks])
+        joint = _copula(input_stream(seq, "correlation", members), corr, n)
+        for row, u in zip(rows, joint):
+            uniforms[row] = u
+        for rid, u in zip(group.risks, joint[len(rows) :]):
+            risk_u[rid] = u
+    for row, m in enumerate(ms):
+        if plan.conditioned[row]:
+            own = uniforms.get(row)
+            duration_u[row] = own if own is not None else input_stream(seq, "duration", m.id).random(n)
+            duration[row] = np.nan
+        elif row in uniforms:
+            duration[row] = m.duration.ppf(uniforms[row])
+        else:
+            duration[row] = m.duration.sample(input_stream(seq, "duration", m.id), n)
+    lag = np.empty((len(plan.lags), n))
+    for slot, (row, pos) in enumerate(plan.lags):
+        link = ms[row].after[pos]
+        assert link.lag is not None
+        lag[slot] = link.lag.sample(input_stream(seq, "lag", ms[row].id, link.id), n)
+    outcome: dict[str, np.ndarray] = {}
+    for m in ms:
+        if m.branches:
+            cum = np.cumsum([b.probability for b in m.branches])
+            u = input_stream(seq, "decision", m.id).random(n)
+            outcome[m.id] = np.minimum(np.searchsorted(cum, u, side="right"), len(m.branches) - 1).astype(
+                np.int32
+            )
+    # Occurrence is a uniform below the probability, so raising a probability only ever adds
+    # occurrences. A correlated risk occurs when its uniform is in the top `probability`, so that
+    # a positive rho means "occurs together with longer durations and with the group's other risks".
+    occurred = {
+        rid: risk_u[rid] > 1.0 - r.probability
+        if rid in risk_u
+        else input_stream(seq, "risk", rid).random(n) < r.probability
+        for rid, r in sc.risks.items()
+    }
+    amounts: list[np.ndarray | None] = []
+    position: dict[str, int] = {}
+    for _, owner, effect in plan.effect_sources:
+        k = position[owner] = position.get(owner, -1) + 1
+        stream = input_stream(seq, "amount", owner, str(k))
+        amounts.append(effect.amount.sample(stream, n) if effect.amount is not None else None)
+    attempt_u: dict[int, np.ndarray] = {}
+    retry_after: dict[int, np.ndarray] = {}
+    for row, m in enumerate(ms):
+        if plan.needs_attempts[row]:
+            retries = m.retry.max if m.retry else 0
+            attempt_u[row] = input_stream(seq, "attempts", m.id).random((1 + retries, n))
+            if m.retry and retries:
+                rebuild = input_stream(seq, "retry", m.id)
+                retry_after[row] = np.stack([m.retry.after.sample(rebuild, n) for _ in range(retries)])
+    hold: dict[tuple[int, int], np.ndarray] = {}
+    for row, m in enumerate(ms):
+        for k, use in enumerate(m.uses):
+            if use.hold is not None:
+                hold[(row, k)] = use.hold.sample(input_stream(seq, "hold", m.id, use.resource, str(k)), n)
+    cond_shape: dict[int, tuple[int, int]] = {}
+    for row, m in enumerate(ms):
+        if plan.conditioned[row] and plan.needs_attempts[row]:
+            attempts = 1 + (m.retry.max if m.retry else 0)
+            # One attempt: every proposal is accepted (see sim.simulation.engines.condition).
+            cond_shape[row] = (1 if attempts == 1 else CONDITION_ROUNDS, 2 * attempts + 1)
+    draws = Draws(
+        n,
+        duration,
+        lag,
+        duration_u=duration_u,
+        attempt_u=attempt_u,
+        retry_after=retry_after,
+        hold=hold,
+        risk_occurred=occurred,
+        outcome=outcome,
+        amount={k: a for k, a in enumerate(amounts) if a is not None},
+        cond_shape=cond_shape,
+        streams=((seq, n),),
+        ids=plan.ids,
+    )
+    _apply_effects(plan, draws, amounts)
+    return draws
+
+
+def with_inputs(
+    plan: Plan,
+    draws: Draws,
+    risk_occurred: dict[str, np.ndarray] | None = None,
+    outcome: dict[str, np.ndarray] | None = None,
+) -> Draws:
+    """The same draws with some risks' occurrences or decisions' outcomes replaced.
+
+    Every other draw (durations, lags, amounts, attempts, holds) is shared, so the difference
+    between running the two is due to the replaced inputs alone. Effects are folded in again.
+    """
+    changed = replace(
+        draws,
+        duration=draws.duration.copy(),  # the engine fills in status-date-conditioned rows
+        retry_after=dict(draws.retry_drawn),
+        forced_fails={},
+        risk_occurred={**draws.risk_occurred, **(risk_occurred or {})},
+        outcome={**draws.outcome, **(outcome or {})},
+        scale={},
+        add={},
+        cancel={},
+        success={},
+    )
+    _apply_effects(plan, changed, [draws.amount.get(k) for k in range(len(plan.effect_sources))])
+    return changed
+
+
+def input_values(plan: Plan, draws: Draws) -> dict[str, np.ndarray]:
+    """The uncertain inputs besides durations, risks and decisions, one value per iteration.
+
+    Keys: `lag:<slot>` (the drawn lag), `attempts:<row>` (failed attempts before the one that
+    succeeded; 1 + max retries when all failed), `retry:<row>` (mean drawn rebuild time over the
+    retries taken; NaN when the first attempt succeeded), `amount:<source>` (an effect's drawn
+    scale or added time; NaN where its risk or outcome did not happen), `hold:<row>:<k>` (a
+    resource hold). Inputs that cannot vary (a fixed lag, amount or hold) are left out.
+    """
+    ms = plan.milestones
+    out: dict[str, np.ndarray] = {}
+    for slot, (row, pos) in enumerate(plan.lags):
+        lag = ms[row].after[pos].lag
+        if lag is not None and not lag.is_fixed:
+            out[f"lag:{slot}"] = draws.lag[slot]
+    for row, u in draws.attempt_u.items():
+        if not plan.needs_attempts[row]:
+            continue
+        ok = u < draws.success[row]
+        forced = draws.forced_fails.get(row)
+        if forced is not None:
+            # The status date made the leading attempts fail (sim.simulation.engines.condition).
+            ok = ok & (np.arange(ok.shape[0])[:, None] >= forced[None, :])
+        failed = np.where(ok.any(axis=0), ok.argmax(axis=0), u.shape[0])
+        out[f"attempts:{row}"] = failed.astype(float)
+        rebuild = draws.retry_after.get(row)
+        retry = ms[row].retry
+        if rebuild is not None and retry is not None and not retry.after.is_fixed:
+            taken = np.minimum(failed, rebuild.shape[0])
+            used = np.arange(rebuild.shape[0])[:, None] < taken
+            total = np.where(used, rebuild, 0.0).sum(axis=0)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                out[f"retry:{row}"] = np.where(taken > 0, total / np.maximum(taken, 1), np.nan)
+    for k, (kind, owner, effect) in enumerate(plan.effect_sources):
+        amount = draws.amount.get(k)
+        if amount is None or effect.amount is None or effect.amount.is_fixed:
+            continue
+        if kind == "risk":
+            active = draws.risk_occurred[owner]
+        else:
+            mid, name = owner.split("=", 1)
+            chosen = [b.id for b in plan.scenario.milestones[mid].branches].index(name)
+            active = draws.outcome[mid] == chosen
+        out[f"amount:{k}"] = np.where(active, amount, np.nan)
+    for (row, k), hold in draws.hold.items():
+        use = ms[row].uses[k]
+        if use.hold is not None and not use.hold.is_fixed:
+            out[f"hold:{row}:{k}"] = hold
+    return out
+
+
+def fallback_rng(draws: Draws, row: int, i: int) -> np.random.Generator:
+    """A stream of its own for milestone `row` in iteration `i` of these draws.
+
+    Seeded from the iteration's chunk seed, the row and the iteration's place in its chunk, so
+    it is the same whichever engine asks and however chunks were merged.
+    """
+    return own_stream(draws, "fallback", row, i)
+
+
+def own_stream(draws: Draws, kind: str, row: int, i: int) -> np.random.Generator:
+    """The stream `kind` of milestone `row` in iteration `i` of these draws (see fallback_rng)."""
+    if draws.origin is not None:
+        i = int(draws.origin[i])
+    for seq, size in draws.streams:
+        if i < size:
+            return input_stream(seq, kind, draws.ids[row], i)
+        i -= size
+    raise IndexError("iteration outside these draws")
+
+
+def input_stream(seq: np.random.SeedSequence, kind: str, *key: str | int) -> np.random.Generator:
+    """The stream of one random input in one chunk: (seed, chunk, kind, input id, ...).
+
+    Ids are hashed with CRC-32, which is the same in every process and on every machine
+    (Python's `hash` of a string is salted per process). Independent of every other key's stream.
+    """
+    words = [stable_hash(kind), *(stable_hash(k) if isinstance(k, str) else k for k in key)]
+    return np.random.default_rng(np.random.SeedSequence(seq.entropy, spawn_key=(*seq.spawn_key, *words)))
+
+
+def stable_hash(text: str) -> int:
+    """A 32-bit hash of `text` that never changes between runs, processes or machines."""
+    return zlib.crc32(text.encode("utf-8"))
+
+
+def merge(parts: list[Draws], duration: np.ndarray) -> Draws:
+    """One Draws for consecutive chunks, in chunk order (each chunk keeps its own random stream).
+
+    `duration` is the run's (M, N) array that the chunks' durations were drawn into.
+    """
+
+    def joined(name: str) -> dict:
+        first: dict = getattr(parts[0], name)
+        return {key: np.concatenate([getattr(p, name)[key] for p in parts], axis=-1) for key in first}
+
+    return Draws(
+        n=sum(p.n for p in parts),
+        duration=duration,
+        lag=np.concatenate([p.lag for p in parts], axis=1),
+        scale=joined("scale"),
+        add=joined("add"),
+        cancel=joined("cancel"),
+        success=joined("success"),
+        duration_u=joined("duration_u"),
+        attempt_u=joined("attempt_u"),
+        retry_after=joined("retry_after"),
+        retry_drawn=joined("retry_drawn"),
+        hold=joined("hold"),
+        risk_occurred=joined("risk_occurred"),
+        outcome=joined("outcome"),
+        amount=joined("amount"),
+        forced_fails=joined("forced_fails"),
+        cond_shape=parts[0].cond_shape,
+        streams=tuple(s for p in parts for s in p.streams),
+        ids=parts[0].ids,
+    )
+
+
+def plan_draws(plan: Plan) -> Draws:
+    """One iteration of the deterministic plan: modes, certain success, no risks, likeliest outcomes."""
+    ms = plan.milestones
+    m_count = len(ms)
+    duration = np.array([[m.duration.mode] for m in ms])
+    lag = np.array([[ms[row].after[pos].lag.mode] for row, pos in plan.lags])  # type: ignore[union-attr]
+    lag = lag.reshape(len(plan.lags), 1)
+    outcome = {
+        m.id: np.array([int(np.argmax([b.probability for b in m.branches]))], dtype=np.int32)
+        for m in ms
+        if m.branches
+    }
+    occurred = {rid: np.zeros(1, dtype=bool) for rid in plan.scenario.risks}
+    amounts = [np.array([e.amount.mode]) if e.amount is not None else None for _, _, e in plan.effect_sources]
+    # Attempts always succeed in the plan: a uniform of -1 is below any success probability.
+    attempt_u = {row: np.full((1, 1), -1.0) for row in range(m_count) if plan.needs_attempts[row]}
+    hold = {
+        (row, k): np.array([u.hold.mode])
+        for row, m in enumerate(ms)
+        for k, u in enumerate(m.uses)
+        if u.hold is not None
+    }
+    duration_u = {row: np.array([0.5]) for row in range(m_count) if plan.conditioned[row]}
+    draws = Draws(
+        1,
+        duration,
+        lag,
+        duration_u=duration_u,
+        attempt_u=attempt_u,
+        hold=hold,
+        risk_occurred=occurred,
+        outcome=outcome,
+    )
+    for row in duration_u:
+        draws.duration[row] = np.nan
+    _apply_effects(plan, draws, amounts)
+    for row in draws.success:
+        draws.success[row] = np.ones(1)
+    return draws
+
+
+def _apply_effects(plan: Plan, draws: Draws, amounts: list[np.ndarray | None]) -> None:
+    """Fold active risk and decision effects into per-milestone scale, add, cancel and success."""
+    n = draws.n
+    replaced: dict[int, np.ndarray] = {}
+    for (kind, owner, effect), amount in zip(plan.effect_sources, amounts):
+        if kind == "risk":
+            active = draws.risk_occurred[owner]
+        else:
+            mid, outcome = owner.split("=", 1)
+            branches = plan.scenario.milestones[mid].branches
+            chosen = next(i for i, b in enumerate(branches) if b.id == outcome)
+            active = draws.outcome[mid] == chosen
+        for mid in effect.milestones:
+            row = plan.index[mid]
+            if effect.kind == "scale":
+                assert amount is not None
+                draws.scale[row] = draws.scale.get(row, np.ones(n)) * np.where(active, amount, 1.0)
+            elif effect.kind == "add":
+                assert amount is not None
+                draws.add[row] = draws.add.get(row, np.zeros(n)) + np.where(active, amount, 0.0)
+            elif effect.kind == "cancel":
+                draws.cancel[row] = draws.cancel.get(row, np.zeros(n, dtype=bool)) | active
+            else:
+                assert effect.probability is not None
+                old = replaced.get(row, np.full(n, np.inf))
+                replaced[row] = np.where(active, np.minimum(old, effect.probability), old)
+    for row, m in enumerate(plan.milestones):
+        if plan.needs_attempts[row]:
+            base = np.full(n, m.success)
+            draws.success[row] = (
+                np.where(np.isfinite(replaced[row]), replaced[row], base) if row in replaced else base
+            )
+
+
+def _copula(rng: np.random.Generator, corr: np.ndarray, n: int) -> np.ndarray:
+    """Uniforms (k, n) from a Gaussian copula with correlation matrix `corr`.
+
+    `corr` comes from sim.scenario.copula, which chose each pair's parameter so that the samples' Spearman
+    rank correlation is the group's rho whatever the marginals.
+    """
+    from scipy.special import ndtr
+
+    # An eigen-decomposition square root also works for singular (rho = 1) matrices.
+    vals, vecs = np.linalg.eigh(corr)
+    root = vecs * np.sqrt(np.clip(vals, 0.0, None))
+    z = root @ rng.standard_normal((corr.shape[0], n))
+    return ndtr(z)
