@@ -535,9 +535,13 @@ def history_command(
 @app.command()
 def explain(
     old: Annotated[
-        str, typer.Argument(metavar="OLD", help="The earlier scenario (a file or a bundled name).")
+        str,
+        typer.Argument(
+            metavar="OLD",
+            help="The earlier scenario: a file, a bundled name, or run:ID (see `lunarsim history`).",
+        ),
     ],
-    new: Annotated[str, typer.Argument(metavar="NEW", help="The later scenario.")],
+    new: Annotated[str, typer.Argument(metavar="NEW", help="The later scenario (the same forms).")],
     json_out: Annotated[bool, typer.Option("--json", help="Print the split as JSON instead.")] = False,
     iterations: Annotated[
         int | None,
