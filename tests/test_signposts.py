@@ -121,7 +121,12 @@ def test_report_sentence_in_plain_words(run: sim.Result) -> None:
     assert "Station by its 2027-08-23 target goes from" in lines[0] and "; if not, to" in lines[0]
 
 
-def test_a_streamed_run_has_no_signposts(scenario) -> None:  # type: ignore[no-untyped-def]
-    result = sim.simulate(scenario(NETWORK), 4_000, seed=5, stream=True)
-    assert signposts(result) == []
-    assert "signposts" not in result.summary(impacts=False)
+def test_a_streamed_run_counts_the_same_signposts(scenario) -> None:  # type: ignore[no-untyped-def]
+    sc = scenario(NETWORK)
+    whole, streamed = (sim.simulate(sc, 4_000, seed=5, stream=s) for s in (False, True))
+    a, b = signposts(whole), signposts(streamed)
+    assert [(s.milestone, s.by, s.p_event) for s in a] == [(s.milestone, s.by, s.p_event) for s in b]
+    for x, y in zip(a, b, strict=True):
+        for u, v in ((x.if_yes, y.if_yes), (x.if_no, y.if_no)):
+            assert (u.n, u.p_target, u.p_target_interval) == (v.n, v.p_target, v.p_target_interval)
+            assert v.p50_days == (None if u.p50_days is None else math.floor(u.p50_days))

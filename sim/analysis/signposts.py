@@ -21,12 +21,14 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from sim.analysis.aggregates import band_ranks
+from sim.analysis.aggregates import band_ranks, quantile_band
 from sim.doneby import done_by, end_of_day
 from sim.percentiles import rank_of
+from sim.simulation.daycounts import DayCounts
 
 if TYPE_CHECKING:
     from sim.analysis.results import Result
+    from sim.scenario.model import Scenario
 
 YEARS = 3
 MIN_SIDE = 100
@@ -92,19 +94,83 @@ class Signpost:
         return a_hi < b_lo or b_hi < a_lo
 
 
-def year_ends(result: Result) -> list[dt.date]:
+def year_ends(scenario: Scenario) -> list[dt.date]:
     """The last day of each of the next `YEARS` calendar years from the status date or start,
     up to the horizon."""
-    sc = result.scenario
-    origin = sc.as_of or sc.start
+    origin = scenario.as_of or scenario.start
     ends = [dt.date(origin.year + k, 12, 31) for k in range(YEARS)]
-    return [d for d in ends if origin <= d <= sc.horizon]
+    return [d for d in ends if origin <= d <= scenario.horizon]
 
 
-def candidates(result: Result) -> list[str]:
-    """The milestones whose completion is observable news: not the headline, not already done."""
+def events(scenario: Scenario, ids: tuple[str, ...], headline: str) -> list[tuple[str, dt.date]]:
+    """Every candidate event, (milestone, date), in plan order (`ids`) and then by date: each
+    milestone whose completion is news (not the headline, not already done) by each year's end."""
+    news = [m for m in ids if m != headline and scenario.milestones[m].actual is None]
+    return [(m, d) for m in news for d in year_ends(scenario)]
+
+
+def event_counts(scenario: Scenario, ids: tuple[str, ...], finish: np.ndarray, head: int) -> list[DayCounts]:
+    """For a streamed run's chunk (`finish`: rows in `ids` order; `head` the headline's row), the
+    headline's day counts over the iterations in which each event of `events` happened: equal to
+    `DayCounts.of` of those iterations' finishes. A milestone's events are nested (done by the end
+    of one year, then done by the end of the next), so one count per milestone of (headline day,
+    first year-end it was done by) gives all of them."""
+    ends = year_ends(scenario)
+    thresholds = np.array([end_of_day(scenario.days_of(d)) for d in ends])
+    width = len(ends) + 1  # the year-end index, or len(ends) for none of them
+    rows = {m: k for k, m in enumerate(ids)}
+    done = np.isfinite(finish[head])
+    days = np.floor(finish[head][done]).astype(np.int64)
+    first = int(days.min()) if days.size else 0
+    days = (days - first) * width
+    size = int(days.max()) + width if days.size else width  # whole rows of `width`
+    out = []
+    for m in dict.fromkeys(m for m, _ in events(scenario, ids, ids[head])):
+        # done_by(finish, end) is finish < end: code counts the year-ends at or before the finish
+        # (comparisons summed: several times faster than np.searchsorted on a few thresholds).
+        x = finish[rows[m]]
+        code = np.zeros(x.shape, dtype=np.int64)
+        for end in thresholds:
+            code += x >= end
+        joint = np.bincount(days + code[done], minlength=size).reshape(-1, width).cumsum(axis=1)
+        never = np.cumsum(np.bincount(code[~done], minlength=width))
+        for j in range(len(ends)):
+            counts = joint[:, j]
+            nonzero = np.flatnonzero(counts)
+            if not nonzero.size:
+                out.append(DayCounts(0, np.zeros(0, dtype=np.int64), int(never[j])))
+            else:
+                low, high = int(nonzero[0]), int(nonzero[-1]) + 1
+                out.append(DayCounts(first + low, counts[low:high].astype(np.int64), int(never[j])))
+    return out
+
+
+def _counted_side(counts: DayCounts, target: float | None) -> Side:
+    """A side from day counts (a streamed run): shares exact; P50 and its band the whole days on
+    which they fall, as a streamed run's percentiles are."""
+    n = counts.n
+    if n < MIN_SIDE:
+        return Side(n, None, None, None, None)
+    p_target = interval = None
+    if target is not None:
+        k = counts.done_by(target)
+        p_target, interval = k / n, wilson(k, n)
+    return Side(n, p_target, interval, counts.percentile(50), quantile_band(counts, 0.5))
+
+
+def _streamed(result: Result) -> list[Signpost]:
+    stats = result.stats
+    assert stats is not None
     sc = result.scenario
-    return [m for m in result.milestone_ids if m != sc.headline and sc.milestones[m].actual is None]
+    target = sc.milestones[sc.headline].target
+    total = stats.days[result.index(sc.headline)]
+    found = []
+    for (mid, date), yes in zip(events(sc, result.milestone_ids, sc.headline), stats.signposts, strict=True):
+        k, n = yes.n, stats.n
+        if 0 < k < n:
+            sides = _counted_side(yes, target), _counted_side(total.without(yes), target)
+            found.append(Signpost(mid, date, k / n, wilson(k, n), *sides))
+    return found
 
 
 class _Sorted:
@@ -138,26 +204,34 @@ class _Sorted:
 
 def signposts(result: Result) -> list[Signpost]:
     """Every event that happens in some iterations and not in others, in milestone order and
-    then by date (an event certain either way tells a reader nothing). Needs every iteration:
-    a streamed run (`Result.streamed`) keeps no joint record of two milestones and has none."""
-    if result.streamed:
-        return []
+    then by date (an event certain either way tells a reader nothing). A streamed run counted
+    each event's "yes" side chunk by chunk (`event_counts`): its shares are exact and its P50s
+    the whole days on which they fall."""
     sc = result.scenario
     key = ("signposts", sc.headline)
     if key in result._memo:
         return list(result._memo[key])
+    found = _streamed(result) if result.streamed else _kept(result)
+    result._memo[key] = tuple(found)
+    return found
+
+
+def _kept(result: Result) -> list[Signpost]:
+    sc = result.scenario
     head = _Sorted(result.finish_of(sc.headline), sc.milestones[sc.headline].target)
     n = int(head.values.size)
     found: list[Signpost] = []
-    for mid in candidates(result):
-        finish = result.finish_of(mid)[head.order]
-        for date in year_ends(result):
-            running = np.cumsum(done_by(finish, sc.days_of(date)), dtype=np.int64)
-            k = int(running[-1]) if n else 0
-            if 0 < k < n:
-                sides = head.side(running), head.side(head.positions - running)
-                found.append(Signpost(mid, date, k / n, wilson(k, n), *sides))
-    result._memo[key] = tuple(found)
+    finish: np.ndarray | None = None
+    last = None
+    for mid, date in events(sc, result.milestone_ids, sc.headline):
+        if mid != last:
+            finish, last = result.finish_of(mid)[head.order], mid
+        assert finish is not None
+        running = np.cumsum(done_by(finish, sc.days_of(date)), dtype=np.int64)
+        k = int(running[-1]) if n else 0
+        if 0 < k < n:
+            sides = head.side(running), head.side(head.positions - running)
+            found.append(Signpost(mid, date, k / n, wilson(k, n), *sides))
     return found
 
 

@@ -79,10 +79,9 @@ def summary(result: Result, path: str | None = None, *, with_impacts: bool | Non
         "risks": result.risk_frequencies(),
         "drivers": drivers(result),
     }
-    if not result.streamed:
-        from sim.analysis.signposts import signpost_section
+    from sim.analysis.signposts import signpost_section
 
-        doc["signposts"] = signpost_section(result)
+    doc["signposts"] = signpost_section(result)
     if with_impacts:
         doc["impacts"] = result.impacts()
     return doc
