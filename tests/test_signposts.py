@@ -130,3 +130,12 @@ def test_a_streamed_run_counts_the_same_signposts(scenario) -> None:  # type: ig
         for u, v in ((x.if_yes, y.if_yes), (x.if_no, y.if_no)):
             assert (u.n, u.p_target, u.p_target_interval) == (v.n, v.p_target, v.p_target_interval)
             assert v.p50_days == (None if u.p50_days is None else math.floor(u.p50_days))
+
+
+def test_report_escapes_titles_in_signposts(scenario, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    text = NETWORK.replace("First probe flies", "'<b>First</b> & probe'")
+    result = sim.simulate(scenario(text), 4_000, seed=5)
+    html = result.write_report(tmp_path, impacts=False).read_text(encoding="utf-8")
+    section = html[html.index('id="signposts"') :]
+    section = section[: section.index("</ul>")]
+    assert "&lt;b&gt;First&lt;/b&gt; &amp; probe" in section and "<b>First" not in section
