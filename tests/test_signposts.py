@@ -139,3 +139,25 @@ def test_report_escapes_titles_in_signposts(scenario, tmp_path) -> None:  # type
     section = html[html.index('id="signposts"') :]
     section = section[: section.index("</ul>")]
     assert "&lt;b&gt;First&lt;/b&gt; &amp; probe" in section and "<b>First" not in section
+
+
+def test_events_start_from_the_status_date_and_skip_what_is_done(scenario) -> None:  # type: ignore[no-untyped-def]
+    sc = scenario("""
+        name: status
+        start: 2026-01-01
+        as_of: 2027-06-01
+        milestones:
+          a: {duration: 100d, actual: 2026-04-11}
+          b: {after: [a], duration: {uniform: [1y, 4y]}}
+          h: {after: [b], duration: 30d}
+        headline: h
+    """)
+    result = sim.simulate(sc, 4_000, seed=3)
+    found = signposts(result)
+    assert {s.milestone for s in found} == {"b"}  # a is done; h is the headline
+    assert [s.by for s in found] == [dt.date(y, 12, 31) for y in (2027, 2028, 2029)][: len(found)]
+    # Without a target on the headline, P(target) is null on both sides and P50 is given.
+    entry = result.summary(impacts=False)["signposts"][0]
+    assert entry["if_yes"]["p_target"] is None and entry["if_yes"]["p50_days"] is not None
+    # The sentence is then about the median.
+    assert "the median of" in signpost_lines(result)[0]
