@@ -129,7 +129,7 @@ def event_counts(scenario: Scenario, ids: tuple[str, ...], finish: np.ndarray, h
         # done_by(finish, end) is finish < end: code counts the year-ends at or before the finish
         # (comparisons summed: several times faster than np.searchsorted on a few thresholds).
         x = finish[rows[m]]
-        code = np.zeros(x.shape, dtype=np.int64)
+        code = np.zeros(x.shape, dtype=np.int8)  # at most YEARS
         for end in thresholds:
             code += x >= end
         joint = np.bincount(days + code[done], minlength=size).reshape(-1, width).cumsum(axis=1)
@@ -184,7 +184,7 @@ class _Sorted:
         self.target = target
         # How many iterations are done by the target: the first that many of the sorted order.
         self.by_target = None if target is None else int(np.searchsorted(self.values, end_of_day(target)))
-        self.positions = np.arange(1, head.size + 1, dtype=np.int64)
+        self.positions = np.arange(1, head.size + 1, dtype=np.int64 if head.size >= 2**31 else np.int32)
 
     def side(self, running: np.ndarray) -> Side:
         """The statistics of the iterations whose running count (in sorted order) is `running`."""
@@ -220,16 +220,14 @@ def _kept(result: Result) -> list[Signpost]:
     sc = result.scenario
     head = _Sorted(result.finish_of(sc.headline), sc.milestones[sc.headline].target)
     n = int(head.values.size)
+    # Running counts fit in 32 bits below 2**31 iterations, and cumulate faster so.
+    wide = np.int64 if n >= 2**31 else np.int32
     found: list[Signpost] = []
-    finish: np.ndarray | None = None
-    last = None
     for mid, date in events(sc, result.milestone_ids, sc.headline):
-        if mid != last:
-            finish, last = result.finish_of(mid)[head.order], mid
-        assert finish is not None
-        running = np.cumsum(done_by(finish, sc.days_of(date)), dtype=np.int64)
-        k = int(running[-1]) if n else 0
+        yes = done_by(result.finish_of(mid), sc.days_of(date))
+        k = int(np.count_nonzero(yes))
         if 0 < k < n:
+            running = np.cumsum(yes[head.order], dtype=wide)
             sides = head.side(running), head.side(head.positions - running)
             found.append(Signpost(mid, date, k / n, wilson(k, n), *sides))
     return found
