@@ -79,6 +79,9 @@ def summary(result: Result, path: str | None = None, *, with_impacts: bool | Non
         "risks": result.risk_frequencies(),
         "drivers": drivers(result),
     }
+    from sim.analysis.signposts import signpost_section
+
+    doc["signposts"] = signpost_section(result)
     if with_impacts:
         doc["impacts"] = result.impacts()
     return doc

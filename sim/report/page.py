@@ -29,6 +29,7 @@ from sim.report.deltas import deltas, side_by_side
 from sim.report.embedding import Script, content_security_policy, script_json, scripts
 from sim.report.headline import headlines, percent
 from sim.report.markdown import linkify, render
+from sim.report.signposts import signpost_lines
 from sim.report.views import (
     ComparedScenario,
     convergence_note,
@@ -167,6 +168,7 @@ def report_html(result: Result, when: dt.datetime | None = None, *, impacts: boo
             (scenario.milestones[m].title, m, shares[m]) for m in result.milestone_ids if shares[m] > 0
         ],
         "decisions": decisions(result),
+        "signposts": signpost_lines(result),
         "impacts": None if section is None else impact_rows(result, section),
         "impact_method": METHOD,
         "impact_bounds": (VECTOR_BOUND, SIMPY_BOUND),
