@@ -39,6 +39,9 @@ def summary(result: Result, path: str | None = None, *, with_impacts: bool | Non
         with_impacts = by_default(result)
     sc = result.scenario
     result.prepare(drivers=True)
+    from sim.analysis.mergebias import merge_biases
+
+    merges = merge_biases(result)
     milestones: dict[str, Any] = {}
     for mid in sc.milestones:
         m = sc.milestones[mid]
@@ -56,6 +59,8 @@ def summary(result: Result, path: str | None = None, *, with_impacts: bool | Non
             "target": target.isoformat() if target else None,
             "p_target": result.p_by(mid, m.target) if m.target is not None else None,
         }
+        if mid in merges:
+            milestones[mid]["merge_bias_days"] = {k: _days(v) for k, v in merges[mid].items()}
     doc = {
         "format": FORMAT,
         "tool": {"name": "lunarsim", "version": tool_version()},

@@ -25,6 +25,7 @@ from sim.report.charts import (
     report_charts,
 )
 from sim.report.deltas import deltas, side_by_side
+from sim.report.drivertext import merge_lines
 from sim.report.embedding import Script, content_security_policy, script_json, scripts
 from sim.report.headline import headlines, percent
 from sim.report.markdown import linkify, render
@@ -158,6 +159,7 @@ def report_html(result: Result, when: dt.datetime | None = None, *, impacts: boo
         "sources": sources(scenario),
         "kind_names": style.KIND_NAMES,
         "has_tornado": bool(ranked),
+        "merge_lines": merge_lines(result),
     }
     return _page("report.j2", context, figs)
 
