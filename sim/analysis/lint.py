@@ -94,6 +94,11 @@ class Context:
         return seen
 
 
+def _day(days: float) -> float:
+    """The whole day a time falls on (a date), `inf` kept for never."""
+    return float(math.floor(days)) if math.isfinite(days) else math.inf
+
+
 def _uncertain(ctx: Context, mid: str) -> bool:
     return not ctx.scenario.milestones[mid].duration.is_fixed
 
@@ -194,7 +199,7 @@ def certain_risk(ctx: Context) -> Iterator[tuple[Key, str, tuple[str, str] | Non
 def target_before_plan(ctx: Context) -> Iterator[tuple[Key, str, tuple[str, str] | None]]:
     for mid, m in ctx.scenario.milestones.items():
         plan = ctx.plan.get(mid, math.inf)
-        if m.target is not None and m.target >= 0 and math.floor(m.target) < math.floor(plan):
+        if m.target is not None and m.target >= 0 and math.floor(m.target) < _day(plan):
             when = ctx.scenario.date_of(plan) or "never"
             yield (
                 ("milestones", mid, "target"),
