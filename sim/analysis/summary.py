@@ -61,6 +61,7 @@ def summary(result: Result, path: str | None = None, *, with_impacts: bool | Non
         }
         if mid in merges:
             milestones[mid]["merge_bias_days"] = {k: _days(v) for k, v in merges[mid].items()}
+    driver_section = drivers(result)
     doc = {
         "format": FORMAT,
         "tool": {"name": "lunarsim", "version": tool_version()},
@@ -82,10 +83,14 @@ def summary(result: Result, path: str | None = None, *, with_impacts: bool | Non
         "milestones": milestones,
         "branches": result.branch_frequencies(),
         "risks": result.risk_frequencies(),
-        "drivers": drivers(result),
+        "drivers": driver_section,
     }
     if with_impacts:
         doc["impacts"] = result.impacts()
+        from sim.analysis.attribution import feasible
+
+        if feasible(result):
+            driver_section["attribution"] = result.attribution()
     return doc
 
 

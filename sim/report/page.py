@@ -25,7 +25,7 @@ from sim.report.charts import (
     report_charts,
 )
 from sim.report.deltas import deltas, side_by_side
-from sim.report.drivertext import merge_lines
+from sim.report.drivertext import merge_lines, waterfall_lines
 from sim.report.embedding import Script, content_security_policy, script_json, scripts
 from sim.report.headline import headlines, percent
 from sim.report.markdown import linkify, render
@@ -122,6 +122,7 @@ def report_html(result: Result, when: dt.datetime | None = None, *, impacts: boo
     """The full HTML of one scenario's report; `when` defaults to when the run finished.
     `impacts`: show the exact risk and decision impacts (True), not (False), or when
     `sim.analysis.impacts.by_default` says they are cheap or they are already computed (None)."""
+    from sim.analysis.attribution import feasible
     from sim.analysis.impacts import METHOD, SIMPY_BOUND, VECTOR_BOUND, by_default
 
     when = when or result.finished_at or dt.datetime.now(dt.timezone.utc)
@@ -160,6 +161,7 @@ def report_html(result: Result, when: dt.datetime | None = None, *, impacts: boo
         "kind_names": style.KIND_NAMES,
         "has_tornado": bool(ranked),
         "merge_lines": merge_lines(result),
+        "waterfall": waterfall_lines(result, result.attribution()) if section and feasible(result) else [],
     }
     return _page("report.j2", context, figs)
 
