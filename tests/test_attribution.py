@@ -10,7 +10,7 @@ import pytest
 from stats import mean_se, within
 
 import sim
-from sim.analysis.attribution import STATS, _statistics, coalition_finishes, shapley
+from sim.analysis.attribution import STATS, _statistics, coalition_finishes, coalition_statistics, shapley
 
 INTERACTING = {
     "parallel": """
@@ -117,3 +117,12 @@ def test_report_walks_from_the_plan_to_p80(scenario, tmp_path):
     assert "The plan (every input at its most likely value, no risk) reaches" in html
     assert "The risk \u201c&lt;b&gt;R&lt;/b&gt;\u201d adds" in html
     assert "As modelled, 8 in 10 futures reach it by" in html
+
+
+@pytest.mark.parametrize("name", sorted(INTERACTING))
+def test_runs_of_active_iterations_only_give_exactly_the_full_enumeration(scenario, name):
+    r = sim.simulate(scenario(INTERACTING[name]), 5_000, seed=3)
+    _, finishes = coalition_finishes(r)
+    target = r.scenario.milestones[r.headline].target
+    _, fast = coalition_statistics(r)
+    assert fast == [_statistics(row, target) for row in finishes]

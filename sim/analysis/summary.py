@@ -33,6 +33,7 @@ def summary(result: Result, path: str | None = None, *, with_impacts: bool | Non
     but for run.seconds, run.engine and run.workers. `with_impacts=True` adds `impacts`, which
     re-runs the model once per risk and per decision outcome (on SimPy-only scenarios, several
     times the run's own time); None adds it when `sim.analysis.impacts.by_default` says it is cheap."""
+    asked = with_impacts
     if with_impacts is None:
         from sim.analysis.impacts import by_default
 
@@ -87,9 +88,9 @@ def summary(result: Result, path: str | None = None, *, with_impacts: bool | Non
     }
     if with_impacts:
         doc["impacts"] = result.impacts()
-        from sim.analysis.attribution import feasible
+        from sim.analysis import attribution
 
-        if feasible(result):
+        if attribution.feasible(result) if asked else attribution.by_default(result):
             driver_section["attribution"] = result.attribution()
     return doc
 

@@ -122,12 +122,13 @@ def report_html(result: Result, when: dt.datetime | None = None, *, impacts: boo
     """The full HTML of one scenario's report; `when` defaults to when the run finished.
     `impacts`: show the exact risk and decision impacts (True), not (False), or when
     `sim.analysis.impacts.by_default` says they are cheap or they are already computed (None)."""
-    from sim.analysis.attribution import feasible
+    from sim.analysis import attribution
     from sim.analysis.impacts import METHOD, SIMPY_BOUND, VECTOR_BOUND, by_default
 
     when = when or result.finished_at or dt.datetime.now(dt.timezone.utc)
     wanted = by_default(result) if impacts is None else impacts
     section = result.impacts() if wanted else None
+    shown = attribution.feasible(result) if impacts else attribution.by_default(result)
     scenario = result.scenario
     head = scenario.headline
     order = [head, *[m for m in result.milestone_ids if m != head]]
@@ -161,7 +162,7 @@ def report_html(result: Result, when: dt.datetime | None = None, *, impacts: boo
         "kind_names": style.KIND_NAMES,
         "has_tornado": bool(ranked),
         "merge_lines": merge_lines(result),
-        "waterfall": waterfall_lines(result, result.attribution()) if section and feasible(result) else [],
+        "waterfall": waterfall_lines(result, result.attribution()) if section and shown else [],
     }
     return _page("report.j2", context, figs)
 
