@@ -35,12 +35,15 @@ def scenario_text(risks: int) -> str:
             f"  r{i}: {{title: R{i}, probability: {p:.2f}, "
             f"effects: [{{milestones: [m{i}], add: {{pert: [20d, 40d, 120d]}}}}]}}"
         )
-    lines.append(f"  both: {{title: Both, probability: 0.2, effects: [{{milestones: [m0, {ids[-1]}], scale: 1.3}}]}}")
+    both = f"[{{milestones: [m0, {ids[-1]}], scale: 1.3}}]"
+    lines.append(f"  both: {{title: Both, probability: 0.2, effects: {both}}}")
     return "\n".join(lines) + "\n"
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("-n", "--iterations", type=int, default=100_000)
     parser.add_argument("--risks", type=int, default=12)
     args = parser.parse_args()

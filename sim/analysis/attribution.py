@@ -59,7 +59,9 @@ def factors(result: Result) -> list[tuple[str, str, str]]:
 def feasible(result: Result) -> bool:
     """Whether exact attribution can be computed for this run (see the module's limits)."""
     k = len(factors(result))
-    return 0 < k <= MAX_FACTORS and result.replayable and _growth(result) * result.iterations <= MAX_CELLS
+    if not 0 < k <= MAX_FACTORS or not result.replayable or result.streamed:
+        return False
+    return _growth(result) * result.iterations <= MAX_CELLS
 
 
 def _growth(result: Result) -> float:
