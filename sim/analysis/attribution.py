@@ -17,8 +17,9 @@ the factors active in it. `coalition_statistics` therefore runs the model, for e
 factors, only on the iterations in which all of T is active: about n · E[2^|A|] iteration-runs in
 all (n · prod(1 + p_j) for independent risks of probability p_j) rather than n · 2^k. It is exact:
 the same numbers as `coalition_finishes`, which runs every coalition on every iteration. Exact
-enumeration is done up to `MAX_FACTORS` factors and `MAX_CELLS` iteration-runs; above that no
-attribution is given.
+enumeration over the 2^k coalitions is done up to `EXACT_UP_TO` factors; above, Shapley values are
+estimated from random orders of the factors (`sampled_shapley`), with standard errors. Either way
+at most `MAX_CELLS` iteration-runs (estimated) are made; above that no attribution is given.
 """
 
 from __future__ import annotations
@@ -32,12 +33,14 @@ from sim.doneby import done_by
 from sim.percentiles import percentile_of
 from sim.simulation.executor import chunk_seeds, chunk_sizes
 from sim.simulation.plan import compile_plan
-from sim.simulation.sampling import Draws, draw, merge, with_inputs
+from sim.simulation.sampling import Draws, draw, merge, stable_hash, with_inputs
 
 if TYPE_CHECKING:
     from sim.analysis.results import Result
 
-MAX_FACTORS = 12
+EXACT_UP_TO = 12  # factors; above, sampled permutations
+MAX_FACTORS = 30  # bit masks fit an int64 with room to spare
+PERMUTATIONS = 200
 MAX_CELLS = 50_000_000  # coalitions x iterations kept in memory (8 bytes each: 400 MB)
 DEFAULT_RUNS = 2_000_000
 DEFAULT_CELLS = 20_000_000
@@ -83,11 +86,9 @@ def by_default(result: Result) -> bool:
     """Whether the summary and report include attribution when not told to (they include it with
     the impacts): when it is feasible and cheap, at most `DEFAULT_RUNS` estimated iteration-runs
     and `DEFAULT_CELLS` coalition-iterations to read (a few seconds at most)."""
-    return (
-        feasible(result)
-        and _growth(result) * result.iterations <= DEFAULT_RUNS
-        and (2 ** len(factors(result))) * result.iterations <= DEFAULT_CELLS
-    )
+    k = len(factors(result))
+    reads = min(2**k, PERMUTATIONS * k) * result.iterations
+    return feasible(result) and _growth(result) * result.iterations <= DEFAULT_RUNS and reads <= DEFAULT_CELLS
 
 
 def _statistics(finish: np.ndarray, target: float | None) -> dict[str, float | None]:
@@ -148,71 +149,131 @@ def _all_draws(result: Result) -> Draws:
     return merge(parts, np.concatenate([p.duration for p in parts], axis=1))
 
 
+class Game:
+    """The headline's finish in every iteration under every coalition of factors, kept only where
+    it can differ: iteration i keeps one finish per subset t of its active set a_i, at
+    offset_i + local(t). local(t) numbers t's bits by their rank among a_i's, so local(S ∩ a_i)
+    = sum over j in S of contrib_j, with contrib_j = 2^(rank of j in a_i) where j is in a_i,
+    else 0; a coalition's finishes are one gather."""
+
+    def __init__(self, result: Result) -> None:
+        from sim.simulation.engines import EngineOutput, choose_engine, run_engine
+
+        sc = result.scenario
+        plan = compile_plan(sc)
+        engine = choose_engine(plan, "auto")
+        head = plan.index[sc.headline]
+        self.target = sc.milestones[sc.headline].target
+        self.factors = fs = factors(result)
+        k = len(fs)
+        draws = _all_draws(result)
+        n = draws.n
+        plan_outcome = {
+            mid: int(np.argmax([b.probability for b in sc.milestones[mid].branches]))
+            for mid, kind, _ in fs
+            if kind == "decision"
+        }
+        active = np.zeros(n, dtype=np.int64)
+        for j, (key, kind, _) in enumerate(fs):
+            on = draws.risk_occurred[key] if kind == "risk" else draws.outcome[key] != plan_outcome[key]
+            active |= on.astype(np.int64) << j
+        sizes = np.ones(n, dtype=np.int64)
+        self.contrib = contrib = np.zeros((k, n), dtype=np.int64)
+        for j in range(k):
+            bit = (active >> j) & 1
+            contrib[j] = bit * sizes
+            sizes <<= bit
+        self.offset = offset = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+        self.flat = np.empty(int(sizes.sum()))
+        m_count = len(plan.ids)
+        for t in sorted(_submasks(np.unique(active))):
+            idx = np.flatnonzero(active & t == t)
+            risks: dict[str, np.ndarray] = {}
+            outcomes: dict[str, np.ndarray] = {}
+            for j, (key, kind, _) in enumerate(fs):
+                if not t >> j & 1:
+                    if kind == "risk":
+                        risks[key] = np.zeros(idx.size, dtype=bool)
+                    else:
+                        outcomes[key] = np.full(idx.size, plan_outcome[key], dtype=np.int32)
+            sub = draws.columns(idx)
+            changed = with_inputs(plan, sub, risks, outcomes) if risks or outcomes else sub
+            out = EngineOutput(np.empty((m_count, idx.size)), np.empty((m_count, idx.size), dtype=np.int16))
+            run_engine(engine, plan, changed, out)
+            local = sum((contrib[j, idx] for j in range(k) if t >> j & 1), np.zeros(idx.size, dtype=np.int64))
+            self.flat[offset[idx] + local] = out.finish[head]
+
+    def value(self, local: np.ndarray) -> dict[str, float | None]:
+        """The statistics of the coalition whose local indices are `local`."""
+        return _statistics(self.flat[self.offset + local], self.target)
+
+    def every_coalition(self) -> list[dict[str, float | None]]:
+        """The statistics of every coalition (index: its bit mask), in Gray-code order: each
+        differs from the last by one factor, so the local index moves by one contrib row."""
+        k = len(self.factors)
+        per: list[dict[str, float | None]] = [{} for _ in range(2**k)]
+        local = np.zeros(self.offset.size, dtype=np.int64)
+        mask = 0
+        for g in range(2**k):
+            if g:
+                j = (g & -g).bit_length() - 1
+                mask ^= 1 << j
+                local = local + self.contrib[j] if mask >> j & 1 else local - self.contrib[j]
+            per[mask] = self.value(local)
+        return per
+
+
+def _submasks(sets: np.ndarray) -> set[int]:
+    """Every subset (bit mask) of any of `sets`."""
+    out: set[int] = set()
+    for a in (int(x) for x in sets):
+        t = a
+        while True:
+            out.add(t)
+            if t == 0:
+                break
+            t = (t - 1) & a
+    return out
+
+
 def coalition_statistics(result: Result) -> tuple[list[tuple[str, str, str]], list[dict[str, float | None]]]:
     """The factors and the headline's statistics (`STATS`) for every coalition (bit j set: factor
     j as modelled), from runs of only the iterations each set of active factors concerns."""
-    from sim.simulation.engines import EngineOutput, choose_engine, run_engine
+    game = Game(result)
+    return game.factors, game.every_coalition()
 
-    sc = result.scenario
-    plan = compile_plan(sc)
-    engine = choose_engine(plan, "auto")
-    head = plan.index[sc.headline]
-    target = sc.milestones[sc.headline].target
-    fs = factors(result)
-    k = len(fs)
-    draws = _all_draws(result)
-    n = draws.n
-    plan_outcome = {
-        mid: int(np.argmax([b.probability for b in sc.milestones[mid].branches]))
-        for mid, kind, _ in fs
-        if kind == "decision"
-    }
-    active = np.zeros(n, dtype=np.int64)
-    for j, (key, kind, _) in enumerate(fs):
-        on = draws.risk_occurred[key] if kind == "risk" else draws.outcome[key] != plan_outcome[key]
-        active |= on.astype(np.int64) << j
-    # Iteration i keeps one finish per subset t of its active set a_i, at offset_i + local(t):
-    # local(t) numbers t's bits by their rank among a_i's, so local(t) = sum over j in t of
-    # contrib_j, with contrib_j = 2^(rank of j in a_i) where j is in a_i, else 0.
-    sizes = np.ones(n, dtype=np.int64)
-    contrib = np.zeros((k, n), dtype=np.int64)
-    for j in range(k):
-        bit = (active >> j) & 1
-        contrib[j] = bit * sizes
-        sizes <<= bit
-    offset = np.concatenate([[0], np.cumsum(sizes)[:-1]])
-    flat = np.empty(int(sizes.sum()))
-    m_count = len(plan.ids)
-    for t in range(2**k):
-        idx = np.flatnonzero(active & t == t)
-        if not idx.size:
-            continue
-        risks: dict[str, np.ndarray] = {}
-        outcomes: dict[str, np.ndarray] = {}
-        for j, (key, kind, _) in enumerate(fs):
-            if not t >> j & 1:
-                if kind == "risk":
-                    risks[key] = np.zeros(idx.size, dtype=bool)
+
+def sampled_shapley(
+    game: Game, permutations: int, rng: np.random.Generator
+) -> tuple[dict[str, list[float] | None], dict[str, list[float] | None]]:
+    """Shapley values estimated from `permutations` random orders of the factors, and their
+    standard errors (the spread of the marginal contributions over the orders / sqrt(count)).
+    In every order the contributions telescope to v(all) - v(none), so the estimates add up to
+    the total exactly whatever the count. None for a statistic that is "never" somewhere."""
+    k = len(game.factors)
+    n = game.offset.size
+    none = game.value(np.zeros(n, dtype=np.int64))
+    marginal = {s: np.zeros((permutations, k)) for s in STATS}
+    broken: set[str] = set()
+    for m in range(permutations):
+        local = np.zeros(n, dtype=np.int64)
+        before = none
+        for j in rng.permutation(k):
+            local = local + game.contrib[j]
+            after = game.value(local)
+            for s in STATS:
+                a, b = after[s], before[s]
+                if a is None or b is None:
+                    broken.add(s)
                 else:
-                    outcomes[key] = np.full(idx.size, plan_outcome[key], dtype=np.int32)
-        sub = draws.columns(idx)
-        changed = with_inputs(plan, sub, risks, outcomes) if risks or outcomes else sub
-        out = EngineOutput(np.empty((m_count, idx.size)), np.empty((m_count, idx.size), dtype=np.int16))
-        run_engine(engine, plan, changed, out)
-        local = sum((contrib[j, idx] for j in range(k) if t >> j & 1), np.zeros(idx.size, dtype=np.int64))
-        flat[offset[idx] + local] = out.finish[head]
-    # Every coalition in Gray-code order: each differs from the last by one factor, so the local
-    # index moves by one contrib row.
-    per: list[dict[str, float | None]] = [{} for _ in range(2**k)]
-    local = np.zeros(n, dtype=np.int64)
-    mask = 0
-    for g in range(2**k):
-        if g:
-            j = (g & -g).bit_length() - 1
-            mask ^= 1 << j
-            local = local + contrib[j] if mask >> j & 1 else local - contrib[j]
-        per[mask] = _statistics(flat[offset + local], target)
-    return fs, per
+                    marginal[s][m, j] = a - b
+            before = after
+    means = {s: None if s in broken else marginal[s].mean(axis=0).tolist() for s in STATS}
+    ses = {
+        s: None if s in broken else (marginal[s].std(axis=0, ddof=1) / math.sqrt(permutations)).tolist()
+        for s in STATS
+    }
+    return means, ses
 
 
 def shapley(values: list[float | None], k: int) -> list[float | None] | None:
@@ -233,27 +294,49 @@ def shapley(values: list[float | None], k: int) -> list[float | None] | None:
     return out
 
 
-def attribution(result: Result) -> dict[str, Any]:
+def attribution(result: Result, *, permutations: int = PERMUTATIONS) -> dict[str, Any]:
     """The `drivers.attribution` section of outputs.md: `total` (as modelled minus no risk) and
     one record per risk and decision, largest P80 share first; values rounded as the summary
-    rounds days (0.01) and shares (0.0001)."""
-    fs, per = coalition_statistics(result)
+    rounds days (0.01) and shares (0.0001). Exact Shapley values up to `EXACT_UP_TO` factors;
+    above, estimated from `permutations` random orders (seeded by the run's seed), and then the
+    section also says `method` and each input its standard errors (`se`)."""
+    game = Game(result)
+    fs = game.factors
     k = len(fs)
-    full, none = per[-1], per[0]
+    n = game.offset.size
+    none = game.value(np.zeros(n, dtype=np.int64))
+    full = game.value(np.sum(game.contrib, axis=0))
     total = {
         s: None if full[s] is None or none[s] is None else _round(full[s] - none[s], s)  # type: ignore[operator]
         for s in STATS
     }
-    parts = {s: shapley([p[s] for p in per], k) for s in STATS}
+    ses: dict[str, list[float] | None] | None = None
+    if k <= EXACT_UP_TO:
+        per = game.every_coalition()
+        parts = {s: shapley([p[s] for p in per], k) for s in STATS}
+    else:
+        rng = np.random.default_rng(
+            np.random.SeedSequence(result.seed, spawn_key=(stable_hash("attribution"),))
+        )
+        parts, ses = sampled_shapley(game, permutations, rng)  # type: ignore[assignment]
     inputs = []
     for j, (key, kind, label) in enumerate(fs):
         record: dict[str, Any] = {"input": key, "label": label, "kind": kind}
         for s in STATS:
             values = parts[s]
             record[s] = None if values is None else _round(values[j], s)
+        if ses is not None:
+            record["se"] = {s: None if ses[s] is None else _round(ses[s][j], s) for s in STATS}  # type: ignore[index]
         inputs.append(record)
     inputs.sort(key=lambda r: -(r["p80_days"] or 0.0))
-    return {"total": total, "inputs": inputs}
+    out: dict[str, Any] = {"total": total, "inputs": inputs}
+    if ses is not None:
+        out["method"] = (
+            f"Shapley values estimated from {permutations} random orders of the {k} risks and "
+            "decisions (more than 12: exact enumeration would take too long); `se` is each "
+            "estimate's standard error; the parts still add up to the total exactly"
+        )
+    return out
 
 
 def _round(x: float | None, stat: str) -> float | None:
