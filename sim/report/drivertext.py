@@ -74,3 +74,18 @@ def waterfall_lines(result: Result, section: dict[str, Any]) -> list[str]:
         lines.append(f"{what.capitalize()} \u201c{item['label']}\u201d {_signed_days(item['p80_days'])}.")
     lines.append(f"As modelled, 8 in 10 futures reach it by {day_text(sc.date_of(p80))}.")
     return lines
+
+
+def held_lines(result: Result) -> list[str]:
+    """One sentence per uncertain duration whose being known (held at its median) would move the
+    headline's P80 by at least a day, largest first (`sim.analysis.heldmedian`)."""
+    from sim.analysis.heldmedian import held_at_median
+
+    lines = []
+    for item in held_at_median(result):
+        change = item["p80_change_days"]
+        if change is None or abs(change) < SHOWN_FROM_DAYS:
+            continue
+        way = "earlier" if change < 0 else "later"
+        lines.append(f"{item['label']}: P80 {_days(abs(change))} {way}.")
+    return lines
