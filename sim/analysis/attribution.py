@@ -41,6 +41,7 @@ if TYPE_CHECKING:
 EXACT_UP_TO = 12  # factors; above, sampled permutations
 MAX_FACTORS = 30  # bit masks fit an int64 with room to spare
 PERMUTATIONS = 200
+MAX_DRAWN = 20_000_000  # iterations x milestones of draws rebuilt at once
 MAX_CELLS = 50_000_000  # coalitions x iterations kept in memory (8 bytes each: 400 MB)
 DEFAULT_RUNS = 2_000_000
 DEFAULT_CELLS = 20_000_000
@@ -62,7 +63,11 @@ def factors(result: Result) -> list[tuple[str, str, str]]:
 def feasible(result: Result) -> bool:
     """Whether exact attribution can be computed for this run (see the module's limits)."""
     k = len(factors(result))
-    if not 0 < k <= MAX_FACTORS or not result.replayable or result.streamed:
+    if not 0 < k <= MAX_FACTORS or not result.replayable:
+        return False
+    # The draws of every iteration are rebuilt at once (a streamed run too: the same numbers as
+    # the run kept whole), so their size is bounded as well as the iteration-runs.
+    if result.iterations * len(result.milestone_ids) > MAX_DRAWN:
         return False
     return _growth(result) * result.iterations <= MAX_CELLS
 
