@@ -78,7 +78,8 @@ def test_summary_section_has_the_contract_keys_and_rounded_parts_add_up(scenario
     assert set(section) == {"total", "inputs"}
     assert set(section["total"]) == {"mean_days", "p50_days", "p80_days", "p_target"}
     keys = {"input", "label", "kind", "mean_days", "p50_days", "p80_days", "p_target"}
-    assert all(set(i) == keys for i in section["inputs"])
+    # The contract's keys, plus the parts' intervals (a key readers may ignore).
+    assert all(set(i) == keys | {"interval"} for i in section["inputs"])
     assert {i["kind"] for i in section["inputs"]} == {"risk", "decision"}
     for stat, unit in (("mean_days", 0.01), ("p80_days", 0.01), ("p_target", 0.0001)):
         # Each part is rounded to half a unit at most.
@@ -173,3 +174,23 @@ def test_above_twelve_additive_risks_on_a_serial_chain_get_p_times_days_each(sce
         # mean share has no permutation error, and its sampling SE is 30 sqrt(p (1 - p) / n).
         assert got[f"r{k}"]["se"]["mean_days"] == 0.0
         within(got[f"r{k}"]["mean_days"], p * 30, mean_se(900 * p * (1 - p), n))
+
+
+def test_exact_parts_carry_paired_bootstrap_intervals(scenario):
+    n = 20_000
+    sc = scenario(
+        INTERACTING["parallel"].replace(
+            "rc: {title: RC, probability: 0.3", "rc: {title: RC, probability: 0.0"
+        )
+    )
+    section = sim.simulate(sc, n, seed=12).attribution()
+    got = {i["input"]: i for i in section["inputs"]}
+    for item in section["inputs"]:
+        for stat in STATS:
+            low, high = item["interval"][stat]
+            assert low <= item[stat] <= high
+    # A risk that never occurs moves nothing in any resample.
+    assert got["rc"]["interval"]["p80_days"] == [0.0, 0.0]
+    # A real one: an interval of a few SE around its share, not a point.
+    low, high = got["rb"]["interval"]["mean_days"]
+    assert 0 < high - low < 0.2 * got["rb"]["mean_days"]

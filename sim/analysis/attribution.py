@@ -316,9 +316,15 @@ def attribution(result: Result, *, permutations: int = PERMUTATIONS) -> dict[str
         for s in STATS
     }
     ses: dict[str, list[float] | None] | None = None
+    cis = None
     if k <= EXACT_UP_TO:
         per = game.every_coalition()
         parts = {s: shapley([p[s] for p in per], k) for s in STATS}
+        from sim.analysis import attributionci
+
+        if attributionci.affordable(k, n):
+            stream = np.random.SeedSequence(result.seed, spawn_key=(stable_hash("attribution-intervals"),))
+            cis = attributionci.intervals(game, np.random.default_rng(stream))
     else:
         rng = np.random.default_rng(
             np.random.SeedSequence(result.seed, spawn_key=(stable_hash("attribution"),))
@@ -330,6 +336,11 @@ def attribution(result: Result, *, permutations: int = PERMUTATIONS) -> dict[str
         for s in STATS:
             values = parts[s]
             record[s] = None if values is None else _round(values[j], s)
+        if cis is not None:
+            record["interval"] = {
+                s: None if cis[s] is None else [_round(v, s) for v in cis[s][j]]  # type: ignore[index]
+                for s in STATS
+            }
         if ses is not None:
             record["se"] = {s: None if ses[s] is None else _round(ses[s][j], s) for s in STATS}  # type: ignore[index]
         inputs.append(record)
