@@ -10,7 +10,7 @@ import pytest
 from stats import mean_se, within
 
 import sim
-from sim.analysis.attribution import STATS, _statistics, coalition_finishes, coalition_statistics, shapley
+from sim.analysis.attribution import STATS, coalition_finishes, coalition_statistics, shapley, statistics
 
 INTERACTING = {
     "parallel": """
@@ -61,7 +61,7 @@ def test_parts_sum_to_the_total_exactly(scenario, name):
     # The full coalition is the run itself, to the last bit.
     assert np.array_equal(finishes[-1], r.finish_of(r.headline))
     target = r.scenario.milestones[r.headline].target
-    per = [_statistics(row, target) for row in finishes]
+    per = [statistics(row, target) for row in finishes]
     for stat in STATS:
         parts = shapley([p[stat] for p in per], len(fs))
         assert parts is not None
@@ -126,7 +126,7 @@ def test_runs_of_active_iterations_only_give_exactly_the_full_enumeration(scenar
     _, finishes = coalition_finishes(r)
     target = r.scenario.milestones[r.headline].target
     _, fast = coalition_statistics(r)
-    assert fast == [_statistics(row, target) for row in finishes]
+    assert fast == [statistics(row, target) for row in finishes]
 
 
 def _chain_with_risks(count: int, interact: bool) -> str:

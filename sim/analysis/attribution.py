@@ -29,8 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from sim.doneby import done_by
-from sim.percentiles import percentile_of
+from sim.analysis.shapley import STATS, shapley, statistics
 from sim.simulation.executor import chunk_seeds, chunk_sizes
 from sim.simulation.plan import compile_plan
 from sim.simulation.sampling import Draws, draw, merge, stable_hash, with_inputs
@@ -45,7 +44,6 @@ MAX_DRAWN = 20_000_000  # iterations x milestones of draws rebuilt at once
 MAX_CELLS = 50_000_000  # coalitions x iterations kept in memory (8 bytes each: 400 MB)
 DEFAULT_RUNS = 2_000_000
 DEFAULT_CELLS = 20_000_000
-STATS = ("mean_days", "p50_days", "p80_days", "p_target")
 
 
 def factors(result: Result) -> list[tuple[str, str, str]]:
@@ -94,16 +92,6 @@ def by_default(result: Result) -> bool:
     k = len(factors(result))
     reads = min(2**k, PERMUTATIONS * k) * result.iterations
     return feasible(result) and _growth(result) * result.iterations <= DEFAULT_RUNS and reads <= DEFAULT_CELLS
-
-
-def _statistics(finish: np.ndarray, target: float | None) -> dict[str, float | None]:
-    done = finish[np.isfinite(finish)]
-    return {
-        "mean_days": float(done.mean()) if done.size else None,
-        "p50_days": percentile_of(finish, 50),
-        "p80_days": percentile_of(finish, 80),
-        "p_target": None if target is None else float(done_by(finish, target).mean()),
-    }
 
 
 def coalition_finishes(result: Result) -> tuple[list[tuple[str, str, str]], np.ndarray]:
@@ -210,7 +198,7 @@ class Game:
 
     def value(self, local: np.ndarray) -> dict[str, float | None]:
         """The statistics of the coalition whose local indices are `local`."""
-        return _statistics(self.flat[self.offset + local], self.target)
+        return statistics(self.flat[self.offset + local], self.target)
 
     def every_coalition(self) -> list[dict[str, float | None]]:
         """The statistics of every coalition (index: its bit mask), in Gray-code order: each
@@ -279,24 +267,6 @@ def sampled_shapley(
         for s in STATS
     }
     return means, ses
-
-
-def shapley(values: list[float | None], k: int) -> list[float | None] | None:
-    """Exact Shapley values of the k players of a game given by `values[mask]`; None if any value
-    is None (a percentile that is "never" in some coalition)."""
-    if any(v is None for v in values):
-        return None
-    v = [float(x) for x in values if x is not None]
-    weight = [math.factorial(s) * math.factorial(k - s - 1) / math.factorial(k) for s in range(k)]
-    out: list[float | None] = []
-    for j in range(k):
-        bit = 1 << j
-        total = 0.0
-        for mask in range(2**k):
-            if not mask & bit:
-                total += weight[mask.bit_count()] * (v[mask | bit] - v[mask])
-        out.append(total)
-    return out
 
 
 def attribution(result: Result, *, permutations: int = PERMUTATIONS) -> dict[str, Any]:

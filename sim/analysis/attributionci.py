@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from sim.analysis.shapley import STATS, shapley, statistics
+
 if TYPE_CHECKING:
     from sim.analysis.attribution import Game
 
@@ -24,8 +26,6 @@ def intervals(game: Game, rng: np.random.Generator) -> dict[str, list[list[float
     """Per statistic, per factor, the 95 % percentile interval [low, high] of its Shapley value over
     `RESAMPLES` paired resamples of iterations; None for a statistic that is "never" in some
     coalition of some resample (then the bounds cannot be stated)."""
-    from sim.analysis.attribution import STATS, _statistics, shapley
-
     k = len(game.factors)
     n = game.offset.size
     rows: list[np.ndarray] = []
@@ -44,7 +44,7 @@ def intervals(game: Game, rng: np.random.Generator) -> dict[str, list[list[float
     broken: set[str] = set()
     for _ in range(RESAMPLES):
         pick = rng.integers(0, n, size=n)
-        per = [_statistics(finishes[m, pick], game.target) for m in range(2**k)]
+        per = [statistics(finishes[m, pick], game.target) for m in range(2**k)]
         for s in STATS:
             parts = shapley([p[s] for p in per], k)
             if parts is None:
