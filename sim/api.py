@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import os
 import time
@@ -10,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.analysis.results import RandomInput, Result
+from sim.analysis.results import InputKind, RandomInput, Result
 from sim.scenario.loader import load as _load
 from sim.scenario.model import Scenario
 from sim.simulation.plan import Plan
@@ -35,12 +36,10 @@ def _located(path: str | Path) -> Path:
     from sim.errors import ScenarioError
 
     given = Path(path)
-    if given.exists():
-        return given
     try:
         return find(str(path))
     except ScenarioError:
-        return given  # reading it then reports "no such file" at the path the user gave
+        return given  # reading it then reports the problem at the path the user gave
 
 
 def validate(path: str | Path) -> Scenario:
@@ -135,6 +134,9 @@ def _result(
         finished_at=dt.datetime.now(dt.timezone.utc),
         replayable=True,
         stats=stats,
+        # The plan compiled for the run, of the resolved scenario (the headline, which the plan
+        # does not read, chosen).
+        compiled_plan=dataclasses.replace(plan, scenario=scenario),
     )
 
 
@@ -200,11 +202,15 @@ def iterations_for(scenario: Scenario, iterations: int | None) -> int:
     return iterations if iterations is not None else scenario.iterations
 
 
-def seed_for(scenario: Scenario, seed: int | None) -> int:
-    """The seed a run of `scenario` uses: the one given, else the scenario's, else a fresh one."""
+def seed_for(scenario: Scenario, seed: int | None, *, repeatable: bool = False) -> int:
+    """The seed a run of `scenario` uses: the one given, else the scenario's, else a fresh one, or
+    0 when `repeatable` (runs compared with each other, a sweep's variants or a watch's re-runs,
+    share one set of draws and so differ only by what changed)."""
     if seed is not None:
         return seed
-    return int(scenario.seed) if scenario.seed is not None else fresh_seed()
+    if scenario.seed is not None:
+        return int(scenario.seed)
+    return 0 if repeatable else fresh_seed()
 
 
 def fresh_seed() -> int:
@@ -263,20 +269,43 @@ def memory_needed(scenario: Scenario, iterations: int, *, streamed: bool | None 
 
 
 def check_fits(scenario: Scenario, iterations: int | None = None, *, streamed: bool | None = None) -> None:
-    """Raise ValueError, with the numbers, if the run cannot fit in this machine's free memory
-    (`iterations` defaulting to the scenario's, `streamed` as `simulate` decides if None)."""
+    """Raise ValueError, with the numbers, if the run cannot fit in this machine's free memory, or
+    could not finish within a day (`sim.runtime.check_finishes`); `iterations` defaulting to the
+    scenario's, `streamed` as `simulate` decides if None."""
     iterations = iterations_for(scenario, iterations)
-    need = memory_needed(scenario, iterations, streamed=streamed)
+    from sim.runtime import check_finishes
+
+    # Memory stops growing with iterations once a run streams: past 10^9 it is that of 10^9.
+    capped = iterations if streamed is False else min(iterations, 10**9)
+    need = memory_needed(scenario, capped, streamed=streamed)
     try:
         free = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    except (ValueError, OSError, AttributeError):  # not a POSIX system: no check
+    except (ValueError, OSError, AttributeError):  # not a POSIX system: no memory check
+        free = None
+    if free is None or need <= free:
+        check_finishes(_cells(scenario), len(scenario.milestones), iterations, need)
         return
-    if need > free:
-        raise ValueError(
-            f"{iterations:,} iterations of {len(scenario.milestones)} milestones "
-            f"(with retries and risks, {_cells(scenario):,} values each) need about {need / 1e9:.1f} GB "
-            f"of memory and {free / 1e9:.1f} GB is free"
-        )
+    raise ValueError(
+        f"{iterations:,} iterations of {len(scenario.milestones)} milestones "
+        f"(with retries and risks, {_cells(scenario):,} values each) need about {need / 1e9:.1f} GB "
+        f"of memory and {free / 1e9:.1f} GB is free"
+    )
+
+
+def _brief(title: str, width: int = 10) -> str:
+    """A milestone's title cut to its first words (within `width` characters where the first
+    word allows): "Luna-26 orbiter launched" reads "Luna-26"."""
+    words = title.split(" ")
+    kept = words[0]
+    for word in words[1:]:
+        if len(kept) + 1 + len(word) > width:
+            break
+        kept += " " + word
+    return kept
+
+
+def _and(titles: list[str]) -> str:
+    return titles[0] if len(titles) == 1 else ", ".join(titles[:-1]) + " and " + titles[-1]
 
 
 def _inputs(
@@ -286,53 +315,58 @@ def _inputs(
     outcome: dict[str, np.ndarray],
     others: dict[str, np.ndarray],
 ) -> list[RandomInput]:
-    """Every uncertain input of the run, labelled for a reader (see `sampling.input_values`)."""
+    """Every uncertain input of the run, labelled for a reader in plain words (see
+    `sampling.input_values`; `RandomInput` for the label's two parts)."""
     sc = plan.scenario
     ms = plan.milestones
     inputs: list[RandomInput] = []
+
+    def add(ident: str, kind: InputKind, values: np.ndarray, subject: str, detail: str) -> None:
+        inputs.append(RandomInput(ident, f"{subject}: {detail}", kind, values, subject, detail))
+
     for row, m in enumerate(ms):
         if m.actual is None and not m.duration.is_fixed:
-            inputs.append(RandomInput(m.id, f"{m.title}: duration", "duration", duration[row]))
+            add(m.id, "duration", duration[row], m.title, "time it takes")
     for key, values in others.items():
         kind, _, rest = key.partition(":")
         if kind == "lag":
             row, pos = plan.lags[int(rest)]
             m, pred = ms[row], ms[row].after[pos].id
-            label = f"{m.title}: wait after {sc.milestones[pred].title}"
-            inputs.append(RandomInput(f"{m.id}.lag.{pred}", label, "lag", values))
+            add(f"{m.id}.lag.{pred}", "lag", values, m.title, f"wait after {sc.milestones[pred].title}")
         elif kind == "attempts":
             m = ms[int(rest)]
-            inputs.append(RandomInput(f"{m.id}.attempts", f"{m.title}: failed attempts", "attempts", values))
+            add(f"{m.id}.attempts", "attempts", values, m.title, "failed attempts")
         elif kind == "retry":
             m = ms[int(rest)]
-            inputs.append(RandomInput(f"{m.id}.retry", f"{m.title}: time to try again", "retry", values))
+            add(f"{m.id}.retry", "retry", values, m.title, "time to try again")
         elif kind == "amount":
             source, owner, effect = plan.effect_sources[int(rest)]
+            targets = [sc.milestones[t].title for t in effect.milestones]
+            noun = "delay to" if effect.kind == "add" else "stretch of"
+            # The detail names the first target briefly, the label all of them.
+            first = _brief(targets[0]) + (f" +{len(targets) - 1}" if len(targets) > 1 else "")
+            brief, whole = f"{noun} {first}", f"{noun} {_and(targets)}"
+            ident = f"{owner}.{effect.kind}.{rest}"
             if source == "risk":
-                cause, ident = f"{sc.risks[owner].title} (risk)", f"{owner}.{effect.kind}"
+                subject = sc.risks[owner].title
             else:
                 mid, name = owner.split("=", 1)
-                cause, ident = f"{sc.milestones[mid].title} = {name}", f"{owner}.{effect.kind}"
-            what = "delay added" if effect.kind == "add" else "duration scale"
-            targets = ", ".join(sc.milestones[t].title for t in effect.milestones)
-            if len(effect.milestones) > 2:
-                targets = f"{len(effect.milestones)} milestones"
-            inputs.append(RandomInput(f"{ident}.{rest}", f"{cause}: {what} ({targets})", "effect", values))
+                subject = sc.milestones[mid].title
+                words = next(b.words for b in sc.milestones[mid].branches if b.id == name)
+                brief, whole = f"{words} → {brief}", f"{words} → {whole}"
+            inputs.append(RandomInput(ident, f"{subject}: {whole}", "effect", values, subject, brief))
         elif kind == "hold":
             row_s, use_s = rest.split(":")
             m = ms[int(row_s)]
             use = m.uses[int(use_s)]
             title = sc.resources[use.resource].title
-            label = f"{m.title}: time holding {title}"
-            inputs.append(RandomInput(f"{m.id}.hold.{use.resource}", label, "hold", values))
+            add(f"{m.id}.hold.{use.resource}", "hold", values, m.title, f"time holding {title}")
     for rid, occ in risk_occurred.items():
-        inputs.append(RandomInput(rid, f"{sc.risks[rid].title} (risk)", "risk", occ.astype(float)))
+        add(rid, "risk", occ.astype(float), sc.risks[rid].title, "the risk happens")
     for mid, chosen in outcome.items():
         m = sc.milestones[mid]
         if len(m.branches) < 2:
             continue
         for k, b in enumerate(m.branches):
-            inputs.append(
-                RandomInput(f"{mid}={b.id}", f"{m.title} = {b.id}", "decision", (chosen == k).astype(float))
-            )
+            add(f"{mid}={b.id}", "decision", (chosen == k).astype(float), m.title, f"outcome {b.words}")
     return inputs

@@ -1,7 +1,9 @@
 """Writing outputs whole or not at all: a temporary file beside the target, renamed over it.
 
-Only a regular file (or a path that does not exist yet) is replaced that way. A special file
-(/dev/stdout, a FIFO, a terminal, /dev/null) is written through and never replaced. Any failure
+Only a regular file (or a path that does not exist yet) is replaced that way, keeping the
+replaced file's permission bits. A symbolic link is replaced by the new file (what it pointed
+to is left alone). A special file given as the path (a FIFO, a terminal) or a path under /dev
+or /proc (/dev/stdout, /dev/null) is written through and never replaced. Any failure
 (a read-only or missing folder, a full disk, a directory in the way) is an OutputError naming
 the path, and the temporary file is removed, also when the process is stopped by SIGTERM
 (the CLI turns it into an exception) or SIGKILL (`remove_stale` clears it on the next run).
@@ -63,6 +65,13 @@ def check_file_target(path: Path) -> None:
     if info is not None and stat.S_ISDIR(info.st_mode):
         raise output_error(path, "is a folder, not a file")
     parent = path.parent
+    try:
+        _check_parent(parent, path)
+    except OSError as exc:
+        raise output_error(path, exc) from None
+
+
+def _check_parent(parent: Path, path: Path) -> None:
     if not parent.is_dir():
         missing = not parent.exists()
         reason = f"the folder {str(parent)!r} does not exist" if missing else "its parent is a file"
@@ -82,38 +91,66 @@ def _check_writable(folder: Path, path: Path) -> None:
 
 
 def check_folder_target(folder: Path) -> None:
-    """Raise OutputError unless `folder` is a folder or can be made in an existing parent."""
+    """Raise OutputError unless `folder` is a folder or can be made, with any missing parents,
+    inside its nearest existing ancestor (which must be a folder)."""
     folder = Path(folder)
     if str(folder) == "":
         raise output_error(folder, "the path is empty")
+    try:
+        _check_folder(folder)
+    except OSError as exc:  # a name over 255 bytes, a path over 4096, a symlink loop
+        raise output_error(folder, exc) from None
+
+
+def _check_folder(folder: Path) -> None:
     if folder.exists():
         if not folder.is_dir():
             raise output_error(folder, "is a file, not a folder")
         _check_writable(folder, folder)
         return
-    if not folder.parent.is_dir():
-        raise output_error(folder, f"the folder {str(folder.parent)!r} does not exist")
+    ancestor = folder.parent
+    while not ancestor.exists() and ancestor != ancestor.parent:
+        ancestor = ancestor.parent
+    if ancestor.exists() and not ancestor.is_dir():
+        raise output_error(folder, f"{str(ancestor)!r} is a file, not a folder")
+    if ancestor.is_dir():
+        _check_writable(ancestor, folder)
 
 
 def make_folder(folder: Path) -> None:
-    """Create `folder` (its parent must exist), or raise OutputError."""
+    """Create `folder` and any missing parents, or raise OutputError."""
     check_folder_target(folder)
     try:
-        Path(folder).mkdir(exist_ok=True)
+        Path(folder).mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise output_error(folder, exc) from None
 
 
 def _write_through(path: Path) -> bool:
-    """True for a special file, or a link into /dev or /proc (/dev/stdout even when it is a file)."""
+    """True for a special file given as the path itself (a FIFO, a terminal, /dev/null), or a path
+    under /dev or /proc (/dev/stdout even when it is a file). A symbolic link elsewhere is never
+    followed: the new file replaces the link and what it points to is left alone."""
+    if str(path).startswith(("/dev/", "/proc/")):
+        return True
     try:
-        info = os.stat(path)
+        info = os.lstat(path)
     except OSError:
         return False
-    if not stat.S_ISREG(info.st_mode):
-        return True
-    real = os.path.realpath(path)
-    return real.startswith(("/dev/", "/proc/")) or str(path).startswith(("/dev/", "/proc/"))
+    return not stat.S_ISREG(info.st_mode) and not stat.S_ISLNK(info.st_mode)
+
+
+def _mode_for(path: Path) -> int:
+    """The permission bits of the file being replaced (a private 600 file stays private), else
+    those an ordinary new file gets under the umask."""
+    try:
+        info = os.lstat(path)
+    except OSError:
+        info = None
+    if info is not None and stat.S_ISREG(info.st_mode):
+        return stat.S_IMODE(info.st_mode)
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
 
 
 @contextlib.contextmanager
@@ -141,10 +178,9 @@ def atomic_open(path: Path, mode: str = "w", encoding: str | None = "utf-8") -> 
     except OSError as exc:
         raise output_error(path, exc) from None
     try:
-        # mkstemp makes the file private (0600); give it the permissions an ordinary file would get.
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
+        # mkstemp makes the file private (0600); give it the replaced file's permissions, or
+        # those an ordinary new file would get.
+        os.chmod(tmp, _mode_for(path))
         with os.fdopen(fd, mode, encoding=None if binary else encoding) as handle:
             yield handle
             handle.flush()

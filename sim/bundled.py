@@ -8,6 +8,7 @@ from pathlib import Path
 import yaml
 
 from sim.errors import Problem, ScenarioError
+from sim.messages import did_you_mean
 
 
 def folders() -> list[Path]:
@@ -36,15 +37,36 @@ def bundled() -> list[tuple[Path, str]]:
 
 
 def find(arg: str) -> Path:
-    """A path as given if it exists, else the bundled scenario of that name."""
+    """A path as given if it exists, else, for a bare name (no folder, no `.yaml`), the bundled
+    scenario of that name. A missing path such as `my/ilrs-2022-announced.yaml` is "no such
+    file", never a bundled scenario that happens to share its name."""
     path = Path(arg)
-    if path.exists():
-        return path
-    stem = path.stem if path.suffix in (".yaml", ".yml") else arg
-    for candidate, _ in bundled():
-        if candidate.stem == stem:
-            return candidate
-    names = ", ".join(p.stem for p, _ in bundled())
-    raise ScenarioError(
-        Problem(f"no such file, nor a bundled scenario of that name (bundled: {names})", path)
-    )
+    if not arg.strip():
+        raise ScenarioError("the scenario path is empty; give a file or a bundled scenario's name")
+    try:
+        if path.exists() or path.is_symlink():
+            return path
+    except (OSError, ValueError) as exc:
+        raise ScenarioError(Problem(f"cannot read: {_reason(exc)}", path)) from None
+    if is_bare_name(arg):
+        for candidate, _ in bundled():
+            if candidate.stem == arg:
+                return candidate
+        stems = [p.stem for p, _ in bundled()]
+        hint = did_you_mean(arg, stems)
+        message = "no such file, nor a bundled scenario of that name"
+        raise ScenarioError(
+            Problem(f"{message}{'; ' + hint if hint else ''} (bundled: {', '.join(stems)})", path)
+        )
+    raise ScenarioError(Problem("no such file", path))
+
+
+def is_bare_name(arg: str) -> bool:
+    """True for a name that can only mean a bundled scenario: no folder and no .yaml/.yml."""
+    return "/" not in arg and "\\" not in arg and Path(arg).suffix.lower() not in (".yaml", ".yml")
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror[:1].lower() + exc.strerror[1:]
+    return "the path contains a NUL character"

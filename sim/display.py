@@ -28,3 +28,9 @@ def terminal(text: str, newlines: bool = False) -> str:
     Newlines and tabs are escaped too unless `newlines` (for multi-line messages the tool composes).
     """
     return (_CONTROL if newlines else _CONTROL_OR_NEWLINE).sub(_code_point, text)
+
+
+def spreadsheet_cell(text: str) -> str:
+    """CSV text a spreadsheet shows as text: a leading = + - @ (or tab, carriage return) would
+    make it evaluate the cell as a formula, so such a cell is quoted with a leading '."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text

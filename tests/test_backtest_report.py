@@ -213,3 +213,18 @@ def test_cli_no_report_writes_nothing_and_json_keeps_stdout_clean(files, tmp_pat
     assert r.returncode == 0, r.stderr
     assert json.loads(r.stdout)["as_of"] == "2030-05-31"  # nothing else on standard output
     assert "report: reports/backtest-forecast-vs-outcome.html" in r.stderr
+
+
+def test_the_page_leads_with_one_sentence_on_the_plan_and_the_lean() -> None:
+    from sim.report.backtest import in_short
+
+    # 14 PITs with mean 0.67: 1.96 standard errors of a calibrated mean, 1.96 * sqrt(1/12/14)
+    # = 0.151, put the line at 0.651, so this is a lean towards later.
+    pits = [0.9] * 6 + [0.5] * 8
+    text = in_short(0.19, 0.43, pits)
+    assert text.startswith("In short: the forecast did better than the plan, but it was still too optimistic")
+    assert "mean PIT 0.67 over 14 milestones" in text and "6 of 14 above 0.8" in text
+    # Within the line either way: no lean claimed; below it: too pessimistic.
+    assert "no clear lean" in in_short(0.19, 0.43, [0.64] * 14)
+    assert "too pessimistic" in in_short(0.3, 0.2, [0.3] * 14)
+    assert in_short(0.3, 0.2, [0.3] * 14).startswith("In short: the forecast did worse than the plan")

@@ -10,6 +10,7 @@ import contextlib
 import itertools
 import json
 import os
+import re
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -245,7 +246,7 @@ def test_bundled_ilrs_report_first_screen(visit: Visit, ilrs) -> None:
 NO_SIDEWAYS_SCROLL = "() => document.documentElement.scrollWidth <= window.innerWidth"
 
 
-@pytest.mark.parametrize("width", [390, 1280])
+@pytest.mark.parametrize("width", [390, 1366])
 def test_backtest_report_renders_on_phone_and_desktop(browser, tmp_path: Path, width: int) -> None:
     from test_report import XSS_IMG, XSS_SCRIPT
 
@@ -284,6 +285,9 @@ def test_backtest_report_renders_on_phone_and_desktop(browser, tmp_path: Path, w
     assert empty == []
     assert page.evaluate(NO_SIDEWAYS_SCROLL), "the page scrolls sideways"
     _assert_toolbar_and_axes(page, f"{width} px backtest page")
+    _assert_links_are_urls(page, f"{width} px backtest page")
+    _assert_tables_fit(page, f"{width} px backtest page")
+    _assert_no_text_overlap(page, f"{width} px backtest page")
     # The answer is on the first screen, and the user's text is shown, not run.
     lead = page.locator("p.lead").bounding_box()
     assert lead is not None and lead["y"] + lead["height"] < 900
@@ -308,7 +312,11 @@ PAGE_SHAPE = """() => {
   const outsidePlots = Array.from(document.querySelectorAll('body *'))
       .filter(e => !e.closest('.plot'));
   const attributes = new Set();
-  outsidePlots.forEach(e => Array.from(e.attributes).forEach(a => attributes.add(e.tagName + '@' + a.name)));
+  // The page's own script shows a table too wide for its box as cards (class "cards"), and a
+  // longer text can make a table wider: that class is the page's, not the text's.
+  const own = (e, a) => e.tagName === 'TABLE' && a.name === 'class' && a.value === 'cards';
+  outsidePlots.forEach(e => Array.from(e.attributes).filter(a => !own(e, a))
+    .forEach(a => attributes.add(e.tagName + '@' + a.name)));
   const fixed = Array.from(document.querySelectorAll('*'))
       .filter(e => ['fixed', 'absolute', 'sticky'].includes(getComputedStyle(e).position))
       .filter(e => !e.closest('.plot'));
@@ -426,6 +434,87 @@ HIT = """([x, y, selector]) => {
   const e = document.elementFromPoint(x, y);
   return !!(e && e.closest(selector));
 }"""
+
+# Every link on the page, with its text and the text that follows it. A link written as a bare URL
+# must name its scheme (a file name such as "sources.md" is not a URL) and must not stop inside
+# the URL (the text after it starts with a space, closing punctuation or nothing).
+LINKS = """() => Array.from(document.querySelectorAll('a[href]')).map(a => {
+  const next = a.nextSibling;
+  return {href: a.getAttribute('href'), text: a.textContent,
+          after: next && next.nodeType === Node.TEXT_NODE ? next.textContent.slice(0, 20) : ''};
+})"""
+
+# Table cells (shown, with text) that reach outside the window: a number the reader cannot see
+# without finding a sideways scroll inside the table's box.
+CELLS_OFF_SCREEN = """() => Array.from(document.querySelectorAll('td, th')).filter(c => {
+  const r = c.getBoundingClientRect();
+  return r.width > 0 && c.textContent.trim() && (r.left < -1 || r.right > window.innerWidth + 1);
+}).map(c => c.textContent.trim().slice(0, 40))"""
+
+
+def _assert_tables_fit(page: object, where: str) -> None:
+    """Every table cell is inside the window (a table too wide for it is shown as cards)."""
+    off = page.evaluate(CELLS_OFF_SCREEN)
+    assert not off, f"table cells outside the window on the {where}: {off[:12]}"
+
+# Pairs of texts drawn by one chart (tick labels, titles, axis titles, legend, text beside points,
+# annotations) whose boxes overlap by more than a pixel each way.
+TEXT_OVERLAPS = """() => Array.from(document.querySelectorAll('.js-plotly-plot')).flatMap(gd => {
+  const texts = Array.from(gd.querySelectorAll('.main-svg text'))
+    .filter(t => t.textContent.trim() && !t.closest('.hoverlayer') && getComputedStyle(t).display !== 'none')
+    .map(t => ({text: t.textContent, r: t.getBoundingClientRect()}))
+    .filter(t => t.r.width > 0);
+  const out = [];
+  texts.forEach((a, i) => texts.slice(i + 1).forEach(b => {
+    const w = Math.min(a.r.right, b.r.right) - Math.max(a.r.left, b.r.left);
+    const h = Math.min(a.r.bottom, b.r.bottom) - Math.max(a.r.top, b.r.top);
+    if (w > 1 && h > 1) { out.push(`${gd.id}: ${JSON.stringify(a.text)} / ${JSON.stringify(b.text)}`); }
+  }));
+  return out;
+})"""
+
+
+# Text beside a point (the S-curve's P50 and P80) that a vertical line drawn as a trace (a plan
+# or a target) runs through.
+LINES_THROUGH_TEXT = """() => Array.from(document.querySelectorAll('.js-plotly-plot')).flatMap(gd => {
+  const lines = Array.from(gd.querySelectorAll('.scatterlayer .js-line'))
+    .map(p => p.getBoundingClientRect()).filter(r => r.height > 0 && r.width < 5);
+  return Array.from(gd.querySelectorAll('.scatterlayer .textpoint text'))
+    .filter(t => t.textContent.trim())
+    .filter(t => { const r = t.getBoundingClientRect();
+      return lines.some(l => l.left < r.right - 1 && l.right > r.left + 1 &&
+                             l.top < r.bottom && l.bottom > r.top); })
+    .map(t => `${gd.id}: ${JSON.stringify(t.textContent)}`);
+})"""
+
+
+def _assert_no_text_overlap(page: object, where: str) -> None:
+    """No two texts of any chart overlap, and no plan or target line runs through a point's text
+    (labels are placed after each draw: give that time)."""
+    with contextlib.suppress(sync_api.TimeoutError):
+        page.wait_for_function(
+            f"() => ({TEXT_OVERLAPS})().length === 0 && ({LINES_THROUGH_TEXT})().length === 0", timeout=5_000
+        )
+    overlaps = page.evaluate(TEXT_OVERLAPS)
+    assert not overlaps, f"chart texts overlap on the {where}: " + "; ".join(overlaps)
+    crossed = page.evaluate(LINES_THROUGH_TEXT)
+    assert not crossed, f"lines run through text on the {where}: " + "; ".join(crossed)
+
+
+def _assert_links_are_urls(page: object, where: str) -> None:
+    """No link to something that is not a URL, and no bare URL linked only in part."""
+    bad = []
+    for link in page.evaluate(LINKS):
+        href, text = link["href"], link["text"].strip()
+        if href.startswith(("#", "data:text/csv")):
+            continue
+        if not href.startswith(("http://", "https://", "mailto:")):
+            bad.append(f"{text!r} -> {href!r}: not a web or mail address")
+        elif " " not in text and not text.startswith(("http://", "https://", "mailto:")):
+            bad.append(f"{text!r} -> {href!r}: a name, not a URL, made a link")
+        elif not re.match(r"[.,;:!?)\]'\"]*(\s|$)", link["after"]):
+            bad.append(f"{text!r} -> {href!r}: the URL goes on after the link ({link['after']!r})")
+    assert not bad, f"on the {where}: " + "; ".join(bad)
 
 
 @pytest.fixture(scope="module")
@@ -560,12 +649,17 @@ def test_bundled_report_on_phone_and_desktop(browser, bundled, stem: str, kind: 
     page.screenshot(path=str(ARTIFACTS / f"{stem}-{kind}.png"), full_page=kind == "phone")
     _assert_fits(page, kind)
     _assert_toolbar_and_axes(page, kind)
+    # Before the menus are opened (an open menu lies over the chart on purpose).
+    _assert_no_text_overlap(page, f"{stem} {kind}")
     _assert_menus_reachable(page, kind, len(result.milestone_ids))
+    _assert_links_are_urls(page, f"{stem} {kind}")
+    _assert_tables_fit(page, f"{stem} {kind}")
     # No dead controls: the tool bar is there, without Plotly's cloud buttons.
     titles = page.evaluate(
         "() => Array.from(document.querySelectorAll('.modebar-btn')).map(b => b.getAttribute('data-title'))"
     )
     assert "Download plot as a PNG" in titles
+    assert "Download plot as an SVG" in titles  # for print and publishing
     assert not [t for t in titles if t and ("Chart Studio" in t or "Cloud" in t or "Share" in t)]
     seen.assert_clean()
     context.close()
@@ -603,8 +697,20 @@ def test_compare_report_on_phone_and_desktop(browser, bundled, tmp_path: Path, k
         assert len(in_legend) == 2 and all(
             name.endswith(results[0].scenario.date_of(head.target).isoformat()) for name in in_legend
         ), in_legend
+    # No two legend entries of a chart read the same (each scenario's name stays told apart).
+    legends = page.evaluate(
+        "() => Array.from(document.querySelectorAll('.js-plotly-plot')).map(gd =>"
+        " Array.from(gd.querySelectorAll('.legend .legendtext')).map(t => t.textContent))"
+    )
+    assert all(len(set(names)) == len(names) for names in legends), legends
+    # A never P90 does not stretch the date axis to the horizon.
+    end = page.evaluate("() => document.getElementById('fig-compare-timeline')._fullLayout.xaxis.range[1]")
+    assert end[:4] < str(results[0].scenario.horizon.year), end
     shared = [m for m in results[0].milestone_ids if m in results[1].milestone_ids]
+    _assert_no_text_overlap(page, f"compare {kind}")
     _assert_menus_reachable(page, kind, len(shared))
+    _assert_links_are_urls(page, f"compare {kind}")
+    _assert_tables_fit(page, f"compare {kind}")
     # Milestone names are shown (as tick labels on a desktop, above the rows on a phone).
     shown = page.evaluate(
         "() => Array.from(document.querySelectorAll('#fig-compare-timeline text'))"
@@ -617,3 +723,22 @@ def test_compare_report_on_phone_and_desktop(browser, bundled, tmp_path: Path, k
     context.close()
     if os.environ.get("LUNARSIM_UPDATE_SCREENSHOT"):
         shutil.copyfile(shot, ROOT / "docs" / "img" / f"compare-{kind}.png")
+
+
+def test_each_chart_downloads_as_an_svg_under_its_own_name(browser, synthetic, tmp_path: Path) -> None:
+    _, path = synthetic
+    context = browser.new_context(viewport={"width": 1366, "height": 900}, accept_downloads=True)
+    seen = _watched(context)
+    page = seen.page
+    seen.open(path)
+    page.locator("#fig-histogram").hover()
+    with page.expect_download() as info:
+        page.locator('#fig-histogram .modebar-btn[data-title="Download plot as an SVG"]').click()
+    download = info.value
+    assert download.suggested_filename == "fig-histogram.svg"
+    saved = tmp_path / download.suggested_filename
+    download.save_as(saved)
+    text = saved.read_text(encoding="utf-8")
+    assert text.startswith("<svg") and "never by" in text
+    seen.assert_clean()
+    context.close()

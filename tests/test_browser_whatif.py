@@ -3,6 +3,7 @@ sweep page renders its charts (desktop and 390 px) and supplies the README's pic
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 import signal
@@ -104,7 +105,7 @@ def test_watch_pushes_each_save_to_the_open_page(browser, tmp_path: Path) -> Non
     assert "stopped" in err and "Traceback" not in err
 
 
-@pytest.mark.parametrize("width", [1100, 390])
+@pytest.mark.parametrize("width", [1366, 1100, 390])
 def test_sweep_page_renders_on_desktop_and_phone(browser, tmp_path: Path, width: int) -> None:
     from test_cli import lunarsim
 
@@ -133,10 +134,48 @@ def test_sweep_page_renders_on_desktop_and_phone(browser, tmp_path: Path, width:
     overflow = page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 0
     # No title under the tool bar, no colliding or stray tick labels.
-    from test_browser import _assert_toolbar_and_axes
+    from test_browser import _assert_no_text_overlap, _assert_tables_fit, _assert_toolbar_and_axes
 
     _assert_toolbar_and_axes(page, f"{width} px sweep page")
+    _assert_tables_fit(page, f"{width} px sweep page")
+    _assert_no_text_overlap(page, f"{width} px sweep page")
     if width == 1100 and (os.environ.get("LUNARSIM_UPDATE_SCREENSHOT") or not SCREENSHOT.exists()):
         SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
         page.locator("#fig-sweep-dates").screenshot(path=str(SCREENSHOT))
+    page.close()
+
+
+@pytest.mark.parametrize("width", [1366, 390])
+def test_two_key_sweep_heatmaps_on_desktop_and_phone(browser, tmp_path: Path, width: int) -> None:
+    from test_browser import _assert_no_text_overlap, _assert_tables_fit
+    from test_cli import lunarsim
+
+    r = lunarsim(
+        "sweep",
+        "tutorial-launch-campaign",
+        "--set",
+        "risks.late-parts.probability=0,0.3,0.6",
+        "--set",
+        "milestones.build.duration={triangular: [8 months, 1y, 2y]},2y",
+        "-n",
+        "1000",
+        "-q",
+        "--out",
+        str(tmp_path),
+    )
+    assert r.returncode == 0, r.stderr
+    (report,) = tmp_path.glob("sweep-*.html")
+    page = browser.new_page(viewport={"width": width, "height": 900})
+    page.goto(report.resolve().as_uri())
+    page.wait_for_function("() => document.querySelectorAll('.js-plotly-plot').length === 3", timeout=30_000)
+    _assert_no_text_overlap(page, f"{width} px two-key sweep page")
+    _assert_tables_fit(page, f"{width} px two-key sweep page")
+    # Each heatmap row is named at its own row (tick labels), not in a bunch of labels above.
+    rows = page.evaluate(
+        "() => Array.from(document.querySelectorAll('#fig-sweep-p50 .ytick text')).map(t => "
+        "[t.textContent, t.getBoundingClientRect().top])"
+    )
+    assert sorted(text for text, _ in rows) == ["0", "0.3", "0.6"]
+    tops = sorted(top for _, top in rows)
+    assert min(b - a for a, b in itertools.pairwise(tops)) > 20, rows
     page.close()

@@ -10,6 +10,7 @@ import os
 import signal
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -504,7 +505,7 @@ def test_table_rounds_percentages_as_the_report_does_and_explains_its_columns(tm
     # days, done by the end of the day). At n = 10000 the standard error is about 0.0005, so
     # > 0.995 and < 0.005 hold by over 4 standard errors: they print as "> 99 %" and "< 1 %"
     # where ":.0%" printed "100%" and "0%".
-    rows = {line.split("│")[1].strip(): line for line in r.stdout.splitlines() if line.count("│") > 5}
+    rows = {line.split()[0]: line for line in r.stdout.splitlines() if line.startswith("almost-")}
     assert "> 99 %" in rows["almost-sure"]
     assert "< 1 %" in rows["almost-never"]
     assert "100 %" in rows["almost-never"]  # done by the horizon in every iteration
@@ -512,3 +513,114 @@ def test_table_rounds_percentages_as_the_report_does_and_explains_its_columns(tm
     legend = " ".join(r.stdout.split())
     assert "done: share of futures in which the milestone is done by the horizon 2036-01-01" in legend
     assert "P(target): chance of being done by the end of the target day" in legend
+
+
+def test_out_creates_missing_parent_folders(tmp_path):
+    out = tmp_path / "a" / "b"
+    r = lunarsim("run", "tutorial-launch-campaign", "-n", "200", "--seed", "1", "-q", "--out", str(out))
+    assert r.returncode == 0, r.stderr
+    assert (out / "tutorial-launch-campaign.html").is_file()
+
+
+def test_a_misspelt_bundled_name_gets_a_did_you_mean():
+    r = lunarsim("run", "ilrs-2022-anounced", "-n", "100", "--no-report")
+    assert r.returncode == 2
+    assert "did you mean 'ilrs-2022-announced'?" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_sweep_takes_quiet_and_workers_and_the_table_does_not_depend_on_workers(tmp_path):
+    base = ["sweep", "tutorial-launch-campaign", "--set", "risks.late-parts.probability=0,0.5", "-n", "300"]
+    tables = []
+    for workers in ("1", "2"):
+        table = tmp_path / f"w{workers}.csv"
+        r = lunarsim(*base, "-q", "--workers", workers, "--no-report", "--table", str(table))
+        assert r.returncode == 0, r.stderr
+        assert r.stdout == f"table: {table}\n"  # quiet: the written file's path, no terminal table
+        tables.append(table.read_text())
+    assert tables[0] == tables[1]
+
+
+def test_help_gives_each_command_its_whole_first_sentence():
+    env = {**os.environ, "COLUMNS": "80"}
+    r = subprocess.run([sys.executable, "-m", "sim", "--help"], capture_output=True, text=True, env=env)
+    assert r.returncode == 0
+    listed = r.stdout.split("Commands:")[1]
+    assert "..." not in listed
+    assert "tables." in listed  # compare's sentence, whole
+
+
+# --- standard output or error that fails ------------------------------------------------------
+
+FAILING_OUTPUT_COMMANDS = [
+    ["--help"],
+    ["--version"],
+    ["run", "--help"],
+    ["schema"],
+    ["scenarios"],
+    ["reference"],
+    ["reference", "--json"],
+    ["validate", str(TUTORIAL)],
+    ["run", str(TUTORIAL), "-n", "50", "--seed", "1", "--workers", "1", "--no-report"],
+    ["run", str(TUTORIAL), "-n", "50", "--seed", "1", "--workers", "1", "--no-report", "-q",
+     "--summary-json", "-"],
+    ["sweep", str(TUTORIAL), "--set", "risks.late-parts.probability=0,1", "-n", "20", "--no-report",
+     "--table", "-"],
+]
+
+
+@contextlib.contextmanager
+def _full() -> Iterator[io.TextIOWrapper]:
+    """/dev/full opened for text: every flush fails with ENOSPC, closing it too (ignored here)."""
+    handle = open("/dev/full", "w")  # noqa: SIM115 (closed below, ignoring its failed flush)
+    try:
+        yield handle
+    finally:
+        with contextlib.suppress(OSError):
+            handle.close()
+
+
+def _main_with(stdout: object, stderr: object, *args: str) -> int:
+    """Run `main` in this process with the given standard output and error objects."""
+    from sim.cli import main
+
+    saved = (sys.argv, sys.stdout, sys.stderr, signal.getsignal(signal.SIGTERM))
+    sys.argv, sys.stdout, sys.stderr = ["lunarsim", *args], stdout, stderr
+    try:
+        main()
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else 1
+    finally:
+        sys.argv, sys.stdout, sys.stderr = saved[:3]
+        signal.signal(signal.SIGTERM, saved[3])
+    return 0
+
+
+@pytest.mark.parametrize("args", FAILING_OUTPUT_COMMANDS, ids=lambda a: " ".join(a)[:40])
+def test_a_full_or_closed_standard_output_is_one_line_and_exit_2(args):
+    for closed, reason in ((False, "no space left on the device"), (True, "it is closed")):
+        err = io.StringIO()
+        with _full() as full:
+            code = _main_with(None if closed else full, err, *args)
+        lines = err.getvalue().splitlines()
+        expected = f"error: cannot write to standard output: {reason}"
+        assert (code, lines[-1:]) == (2, [expected]), err.getvalue()
+        assert "Traceback" not in err.getvalue()
+
+
+@pytest.mark.parametrize("args", [["validate", "missing.yaml"], ["schema", "--out", "/nope/s.json"]])
+def test_a_failing_standard_error_still_exits_2(args):
+    with _full() as full:
+        assert _main_with(io.StringIO(), full, *args) == 2
+    assert _main_with(io.StringIO(), None, *args) == 2
+
+
+def test_the_process_itself_with_a_full_or_closed_standard_output(tmp_path):
+    """As a shell runs it: `lunarsim schema > /dev/full`, and with descriptor 1 closed."""
+    with open("/dev/full", "w") as full:
+        r = subprocess.run([sys.executable, "-m", "sim", "schema"], stdout=full, stderr=subprocess.PIPE,
+                           text=True, timeout=120)
+    full_message = "error: cannot write to standard output: no space left on the device\n"
+    assert (r.returncode, r.stderr) == (2, full_message)
+    r = subprocess.run([sys.executable, "-m", "sim", "scenarios"], stderr=subprocess.PIPE, text=True,
+                       timeout=120, preexec_fn=lambda: os.close(1))
+    assert (r.returncode, r.stderr) == (2, "error: cannot write to standard output: it is closed\n")

@@ -175,19 +175,28 @@ def test_writing_a_report_loads_none_of_plotlys_python_figure_modules(tmp_path):
 
 
 def test_tornado_labels_that_share_a_start_stay_short_and_apart():
-    """A risk and its effect share their first 44 characters: their labels keep their (different)
-    ends rather than growing by an id, so the axis stays narrow."""
+    """A risk and its effect share their subject (the risk's title, longer than a phone's row
+    label): their labels keep the subject's start and their (different) details, distinct,
+    within the 48 characters a 390 px phone shows, and without a number or an id to tell
+    them apart."""
     import numpy as np
 
     from sim.analysis.results import RandomInput
     from sim.report.charts.tornado import tornado
 
-    risk = "A Long March 5 failure grounds China's heavy launcher (risk)"
+    risk = "A Long March 5 failure grounds China's heavy launcher"
     none = np.zeros(1)
     items = [
-        (RandomInput("lm5", risk, "risk", none), 0.3),
-        (RandomInput("lm5.add.3", risk + ": delay added (Chang'e-8 launches)", "effect", none), 0.2),
+        (RandomInput("lm5", f"{risk}: occurs", "risk", none, risk, "occurs"), 0.3),
+        (
+            RandomInput(
+                "lm5.add.3", f"{risk}: delays Chang'e-8 launches +3", "effect", none, risk,
+                "delays Chang'e-8 launches +3",
+            ),
+            0.2,
+        ),
     ]
     labels = list(tornado(items, "t")["data"][0]["y"])
     assert len(set(labels)) == 2
-    assert all(len(label) <= 44 for label in labels), labels
+    assert all(len(label) <= 48 for label in labels), labels
+    assert not any(label.endswith(")") or "lm5" in label for label in labels), labels

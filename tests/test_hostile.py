@@ -160,13 +160,40 @@ def test_extends_targets_that_cannot_be_scenarios(tmp_path, target, message):
     assert error_of(path) == f"{path}:1:10 extends: {message}"
 
 
-def test_an_extends_target_is_never_echoed(tmp_path):
-    secret = tmp_path / "secret.txt"
-    secret.write_text("root:x:0:0:root:/root:/bin/bash\n")
-    path = write(tmp_path, "extends: secret.txt\n")
+NOT_SHOWN = "not a scenario (a YAML mapping with milestones, or with extends); nothing from it is shown"
+
+
+@pytest.mark.parametrize(
+    ("secret", "why"),
+    [
+        ("root:x:0:0:root:/root:/bin/bash\n", " (validate it on its own to see why)"),
+        # /etc/shadow read as YAML is a mapping: its names were "unknown key" errors, line by line.
+        ("root: $6$hashhash\ndaemon: '*'\nsecret-key: hunter2\n", ""),
+        ("- root\n- hunter2\n", " (validate it on its own to see why)"),
+        ("root: [hunter2\n", " (validate it on its own to see why)"),
+        ("root: *hunter2\n", " (validate it on its own to see why)"),
+        ("name: x\nroot: hunter2\n", ""),
+    ],
+)
+def test_an_extends_target_that_is_not_a_scenario_is_never_echoed(tmp_path, secret, why):
+    (tmp_path / "secret.txt").write_text(secret)
+    path = write(tmp_path, "extends: secret.txt\nname: x\n")
     message = error_of(path)
-    assert message == f"{secret}:1:1: a scenario must be a mapping (key: value), not a single value"
-    assert "root" not in message.replace(str(tmp_path), "")
+    assert message == f"{path}:1:10 extends: base scenario 'secret.txt': {NOT_SHOWN}{why}"
+    # The watch page shows the same problems: nothing of the file reaches it either.
+    from sim.cli.watch import _build
+
+    _, errors, _ = _build(path, 10, 1)
+    assert errors == [message]
+    assert "root" not in message.replace(str(tmp_path), "") and "hunter2" not in message
+
+
+def test_an_extends_chain_is_checked_at_every_link(tmp_path):
+    (tmp_path / "secret.txt").write_text("root: hunter2\n")
+    write(tmp_path, "extends: secret.txt\nmilestones: {a: {duration: 1d}}\n", "mid.yaml")
+    path = write(tmp_path, "extends: mid.yaml\nname: x\n")
+    message = error_of(path)
+    assert message == f"{tmp_path}/mid.yaml:1:10 extends: base scenario 'secret.txt': {NOT_SHOWN}"
 
 
 # --- work that must stay linear ---------------------------------------------------------------
@@ -231,8 +258,8 @@ def test_output_paths_that_cannot_be_written(tmp_path):
         (["--samples", str(tmp_path / "a-dir.csv")],
          f"error: {tmp_path}/a-dir.csv: cannot write here: is a folder, not a file"),
         (["--out", str(tmp_path / "a-file")], f"error: {tmp_path}/a-file: cannot write here: is a file, not a folder"),
-        (["--out", str(tmp_path / "nope" / "deeper")],
-         f"error: {tmp_path}/nope/deeper: cannot write here: the folder '{tmp_path}/nope' does not exist"),
+        (["--out", str(tmp_path / "a-file" / "deeper")],
+         f"error: {tmp_path}/a-file/deeper: cannot write here: '{tmp_path}/a-file' is a file, not a folder"),
         (["--no-report", "--summary-json", "/dev/full"], "error: /dev/full: cannot write here: no space left on the device"),
     ]
     for args, message in cases:
@@ -456,3 +483,323 @@ def test_milestones_are_capped(tmp_path):
         f"{path}:4:3 milestones: 2,001 milestones; a scenario has at most 2,000 (split the programme, "
         "or group detailed tasks into milestones)"
     )
+
+
+# --- explicit YAML tags -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("!!bool 'maybe'", "'maybe' is not a valid bool (tagged !!bool)"),
+        ("!!int ''", "'' is not a valid int (tagged !!int)"),
+        ("!!float '_'", "'_' is not a valid float (tagged !!float)"),
+        ("!!int '0x'", "'0x' is not a valid int (tagged !!int)"),
+        ("!!float ':'", "':' is not a valid float (tagged !!float)"),
+        ("!!int '1:'", "'1:' is not a valid int (tagged !!int)"),
+    ],
+)
+def test_explicit_tags_with_values_they_cannot_take_are_located_errors(tmp_path, value, message):
+    path = write(tmp_path, f"name: t\nstart: 2022\nmilestones:\n  a: {{duration: 10d, success: {value}}}\n")
+    assert error_of(path) == f"{path}:4:31 milestones.a.success: {message}"
+
+
+# --- paths ------------------------------------------------------------------------------------
+
+LONG = "x" * 300  # a path part over the 255 bytes a file name may have
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["validate", f"{LONG}.yaml"], f"error: {LONG}.yaml: cannot read: file name too long"),
+        (["run", f"{LONG}/s.yaml"], f"error: {LONG}/s.yaml: cannot read: file name too long"),
+        (["watch", f"{LONG}.yaml"], f"error: {LONG}.yaml: cannot read: file name too long"),
+        (["run", str(TUTORIAL), "-n", "10", "--out", LONG], f"error: {LONG}: cannot write here: file name too long"),
+        (["run", str(TUTORIAL), "-n", "10", "--out", f"{LONG}/r"],
+         f"error: {LONG}/r: cannot write here: file name too long"),
+        (["new", LONG], f"error: {LONG}.yaml: cannot write here: file name too long"),
+        (["schema", "--out", LONG], f"error: {LONG}: cannot write here: file name too long"),
+        (["sweep", str(TUTORIAL), "--set", "name=a", "--out", LONG],
+         f"error: {LONG}: cannot write here: file name too long"),
+    ],
+)
+def test_a_path_part_over_255_bytes_is_a_located_error_in_every_command(tmp_path, monkeypatch, args, message):
+    monkeypatch.chdir(tmp_path)
+    r = CliRunner().invoke(app, args)
+    assert (r.exit_code, r.output.splitlines()[-1:]) == (2, [message])
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["run", str(TUTORIAL), "--out", ""],
+         "Invalid value for '--out': the path is empty; give a folder (or . for this one)"),
+        (["compare", str(TUTORIAL), str(TUTORIAL), "--out", ""],
+         "Invalid value for '--out': the path is empty; give a folder (or . for this one)"),
+        (["new", ""], "error: new: '' is not a file name; give one, e.g. lunarsim new my-programme"),
+        (["new", "sub/"], "error: new: 'sub/' is not a file name; give one, e.g. lunarsim new my-programme"),
+        (["validate", ""], "error: <scenario>: the scenario path is empty; give a file or a bundled scenario's name"),
+    ],
+)
+def test_empty_paths_are_errors_not_the_current_folder(tmp_path, monkeypatch, args, message):
+    monkeypatch.chdir(tmp_path)
+    r = CliRunner().invoke(app, args)
+    assert r.exit_code == 2
+    assert message in r.output
+    assert os.listdir(tmp_path) == []
+
+
+@pytest.mark.parametrize("given", ["ilrs-2022-announced.yaml", "sub/ilrs-2022-announced.yaml", "./tutorial-launch-campaign"])
+def test_a_missing_path_never_runs_the_bundled_scenario_of_that_name(tmp_path, monkeypatch, given):
+    monkeypatch.chdir(tmp_path)
+    r = CliRunner().invoke(app, ["validate", given])
+    assert (r.exit_code, r.output) == (2, f"error: {Path(given)}: no such file\n")
+    with pytest.raises(ScenarioError, match="no such file"):
+        sim.load(given)
+
+
+def test_only_a_bare_name_means_a_bundled_scenario(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    r = CliRunner().invoke(app, ["validate", "tutorial-launch-campaign"])
+    assert r.exit_code == 0 and r.output.startswith(f"ok: {TUTORIAL}")
+    (tmp_path / "tutorial-launch-campaign").write_text(GOOD)  # a file of that name wins
+    r = CliRunner().invoke(app, ["validate", "tutorial-launch-campaign"])
+    assert r.output.startswith("ok: tutorial-launch-campaign (1 milestone")
+
+
+# --- replacing outputs ------------------------------------------------------------------------
+
+
+def test_an_overwritten_output_keeps_its_permissions(tmp_path):
+    summary = tmp_path / "s.json"
+    summary.write_text("old")
+    summary.chmod(0o600)
+    code, _ = run_cli("--no-report", "--summary-json", str(summary))
+    assert code == 0
+    assert summary.read_text().startswith("{") and (summary.stat().st_mode & 0o777) == 0o600
+
+
+def test_an_output_that_is_a_symlink_is_replaced_and_its_target_left_alone(tmp_path):
+    target = tmp_path / "precious.txt"
+    target.write_text("keep me")
+    os.mkfifo(tmp_path / "fifo")
+    for name, points_to in (("s.json", target), ("samples.csv", target), ("t.json", tmp_path / "fifo")):
+        (tmp_path / name).symlink_to(points_to)
+    code, _ = run_cli("--no-report", "--summary-json", str(tmp_path / "s.json"), "--samples", str(tmp_path / "samples.csv"))
+    assert code == 0
+    code, _ = run_cli("--no-report", "--summary-json", str(tmp_path / "t.json"))  # would block on the FIFO
+    assert code == 0
+    assert target.read_text() == "keep me" and (tmp_path / "fifo").is_fifo()
+    for name in ("s.json", "samples.csv", "t.json"):
+        assert not (tmp_path / name).is_symlink() and (tmp_path / name).stat().st_size > 0
+
+
+@pytest.mark.parametrize(
+    ("names", "kind"),
+    [
+        (["a/x.yaml", "b/x.yaml"], "report"),
+        (["My Plan.yaml", "my-plan.yaml"], "report"),
+        (["a/x.yaml", "a/x.yaml"], "report"),
+    ],
+)
+def test_two_scenarios_of_one_run_never_write_the_same_report(tmp_path, monkeypatch, names, kind):
+    monkeypatch.chdir(tmp_path)
+    for name in names:
+        (tmp_path / name).parent.mkdir(exist_ok=True)
+        (tmp_path / name).write_text(GOOD)
+    r = CliRunner().invoke(app, ["run", *names, "-n", "10", "--seed", "1", "-q", "--out", "out"])
+    assert r.exit_code == 2
+    report = "out/x.html" if "x" in names[0] else "out/my-plan.html"
+    assert r.output == (
+        f"error: {names[1]}: would write the same {kind} file {report} as {names[0]}; rename one of "
+        "them, or run them one at a time\n"
+    )
+    assert not (tmp_path / "out").exists()
+
+
+def test_two_scenarios_of_one_run_never_write_the_same_samples(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    for name in ("a/x.yaml", "b/x.yaml"):
+        (tmp_path / name).parent.mkdir(exist_ok=True)
+        (tmp_path / name).write_text(GOOD)
+    args = ["run", "a/x.yaml", "b/x.yaml", "-n", "10", "--seed", "1", "-q", "--no-report", "--samples", "s.csv"]
+    r = CliRunner().invoke(app, args)
+    assert (r.exit_code, r.output) == (
+        2,
+        "error: b/x.yaml: would write the same samples file s-x.csv as a/x.yaml; rename one of them, "
+        "or run them one at a time\n",
+    )
+
+
+# --- runs too large to allocate or to finish --------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("iterations", "least"),
+    [(10**17, "507 years"), (10**12, "44 hours")],
+)
+def test_a_run_that_could_not_finish_is_refused_up_front(tmp_path, monkeypatch, iterations, least):
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    path = write(tmp_path, GOOD)
+    r = CliRunner().invoke(app, ["run", str(path), "-n", str(iterations), "-q", "--no-report"])
+    # (2.5e-7 + 1 value x 7e-8) s per iteration on 2 cores: 1.6e-7 s x 10^12 = 44 hours.
+    assert (r.exit_code, r.output.splitlines()) == (
+        2,
+        [
+            f"error: {path}: {iterations:,} iterations of 1 milestone (1 value each) would take at "
+            f"least {least} on 2 cores and about 0.7 GB of memory; at most 540,000,000,000 finish "
+            "within a day"
+        ],
+    )
+
+
+@pytest.mark.parametrize("command", ["run", "compare", "sweep", "backtest", "watch"])
+def test_a_scenario_asking_for_too_many_iterations_is_refused_by_every_command(tmp_path, command):
+    path = write(tmp_path, GOOD.replace("start:", "iterations: 100000000000000000\nstart:"))
+    args = {
+        "run": ["run", str(path)],
+        "compare": ["compare", str(path), str(path)],
+        "sweep": ["sweep", str(path), "--set", "name=a"],
+        "backtest": ["backtest", str(path), str(path)],
+        "watch": ["watch", str(path), "--port", "0"],
+    }[command]
+    if command == "watch":  # the page shows it; the server is not started here
+        from sim.cli.watch import _build
+
+        _, errors, _ = _build(path, None, 1)
+        assert len(errors) == 1 and "would take at least" in errors[0]
+        return
+    r = CliRunner().invoke(app, [*args, "--no-report"] if command != "compare" else args)
+    assert r.exit_code == 2, r.output
+    # A backtest keeps every iteration: it is refused for its memory first.
+    why = "need about" if command == "backtest" else "(1 value each) would take at least"
+    assert "100,000,000,000,000,000 iterations of 1 milestone" in r.output and why in r.output
+
+
+# --- --scheduler addresses --------------------------------------------------------------------
+
+EXAMPLE = "tcp://10.0.0.5:8786"
+
+
+@pytest.mark.parametrize(
+    ("address", "message"),
+    [
+        ("nonsense", f"'nonsense' needs a host and a port, e.g. {EXAMPLE}"),
+        ("tcp://", f"'tcp://' needs a host and a port, e.g. {EXAMPLE}"),
+        ("tcp://[::1", f"'tcp://[::1' needs a host and a port, e.g. {EXAMPLE}"),
+        ("tcp://127.0.0.1:99999", f"'tcp://127.0.0.1:99999' needs a host and a port from 1 to 65535, e.g. {EXAMPLE}"),
+        ("http://127.0.0.1:8786",
+         f"'http://127.0.0.1:8786': lunarsim reaches a Dask scheduler over tcp:// or tls:// (e.g. {EXAMPLE}), not http://"),
+        ("inproc://x",
+         f"'inproc://x': lunarsim reaches a Dask scheduler over tcp:// or tls:// (e.g. {EXAMPLE}), not inproc://"),
+        ("ucx://1.2.3.4:5",
+         f"'ucx://1.2.3.4:5': lunarsim reaches a Dask scheduler over tcp:// or tls:// (e.g. {EXAMPLE}), not ucx://"),
+        ("", f"the address is empty; give one such as {EXAMPLE}"),
+    ],
+)
+@pytest.mark.parametrize("command", ["run", "sweep"])
+def test_malformed_scheduler_addresses_are_one_line_naming_the_option(tmp_path, command, address, message):
+    pytest.importorskip("distributed")
+    path = write(tmp_path, GOOD)
+    args = [command, str(path), "-n", "10", "--no-report", "--scheduler", address]
+    if command == "sweep":
+        args += ["--set", "name=a,b"]
+    r = CliRunner().invoke(app, args)
+    # Never "s.yaml: ...": the address is at fault, not the scenario file.
+    assert (r.exit_code, r.output.splitlines()[-1:]) == (2, [f"error: --scheduler: {message}"])
+
+
+@pytest.fixture
+def fake_server():
+    """A server on 127.0.0.1 that answers each connection with `reply` (None: never answers)."""
+    import socket
+    import threading
+
+    servers = []
+
+    def start(reply: bytes | None) -> int:
+        sock = socket.socket()
+        sock.bind(("127.0.0.1", 0))
+        sock.listen(8)
+        held = []
+
+        def serve() -> None:
+            while True:
+                try:
+                    conn, _ = sock.accept()
+                except OSError:
+                    return
+                held.append(conn)
+                if reply is not None:
+                    conn.sendall(reply)
+
+        threading.Thread(target=serve, daemon=True).start()
+        servers.append((sock, held))
+        return sock.getsockname()[1]
+
+    yield start
+    for sock, held in servers:
+        sock.close()
+        for conn in held:
+            conn.close()
+
+
+def test_a_server_that_is_not_a_dask_scheduler_is_refused_before_dask_reads_it(tmp_path, fake_server):
+    """A web server's reply read as a Dask message is a length of 3 EiB ("HTTP/1.1" as a 64-bit
+    number): refused from its first 8 bytes, before Dask allocates anything."""
+    pytest.importorskip("distributed")
+    port = fake_server(b"HTTP/1.1 400 Bad Request\r\n\r\n")
+    path = write(tmp_path, GOOD)
+    r = CliRunner().invoke(app, ["run", str(path), "-n", "10", "--scheduler", f"tcp://127.0.0.1:{port}"])
+    assert (r.exit_code, r.output.splitlines()[-1]) == (
+        2,
+        f"error: --scheduler: 127.0.0.1:{port} does not speak Dask's protocol: not a Dask scheduler",
+    )
+
+
+def test_a_server_that_never_answers_is_refused_within_the_timeout(tmp_path, fake_server, monkeypatch):
+    pytest.importorskip("distributed")
+    import sim.scheduler
+
+    monkeypatch.setattr(sim.scheduler, "TIMEOUT_SECONDS", 1.0)
+    port = fake_server(None)
+    began = time.monotonic()
+    path = write(tmp_path, GOOD)
+    r = CliRunner().invoke(app, ["run", str(path), "-n", "10", "--scheduler", f"127.0.0.1:{port}"])
+    assert time.monotonic() - began < 10
+    assert (r.exit_code, r.output.splitlines()[-1]) == (
+        2,
+        f"error: --scheduler: nothing at 127.0.0.1:{port} answered as a Dask scheduler within 1 s",
+    )
+
+
+@pytest.mark.parametrize("capacity", [1001, 2**31, 10**20])
+def test_a_capacity_too_large_is_a_located_error_when_read(tmp_path, capacity):
+    path = write(
+        tmp_path,
+        f"name: t\nstart: 2022\nresources:\n  pad: {{capacity: {capacity}}}\nmilestones:\n"
+        "  a: {duration: 10d, uses: {pad: {amount: 1}}}\n",
+    )
+    assert error_of(path) == f"{path}:4:19 resources.pad.capacity: must be <= 1000, got {capacity}"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # Finishes spread over 9990-9999: the histogram's last month bin would end in year 10000.
+        "name: t\nstart: 9990-01-01\nhorizon: 9999-12-31\nmilestones:\n"
+        "  a: {duration: {uniform: [1y, 20y]}, target: 9999-06-01}\n",
+        "name: t\nstart: 9999-01-01\nhorizon: 9999-12-31\nas_of: 9999-06-01\nmilestones:\n"
+        "  a: {duration: {uniform: [100d, 400d]}, target: 9999-12-31}\n",
+    ],
+)
+def test_a_run_whose_dates_reach_year_9999_writes_its_report(tmp_path, text):
+    path = write(tmp_path, text)
+    args = ["-n", "200", "--seed", "1", "--workers", "1", "-q", "--out", str(tmp_path)]
+    r = CliRunner().invoke(app, ["run", str(path), "--samples", str(tmp_path / "x.csv"), *args])
+    assert r.exit_code == 0, r.output
+    page = (tmp_path / "s.html").read_text(encoding="utf-8")
+    assert "9999-" in page and "10000-" not in page
+    r = CliRunner().invoke(app, ["compare", str(path), str(TUTORIAL), *args])
+    assert r.exit_code == 0, r.output

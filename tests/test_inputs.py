@@ -120,8 +120,8 @@ def test_an_effects_drawn_amount_is_an_input_where_the_risk_happened(scenario, e
     r = sim.simulate(sc, N, 4)
     kind = effect.split(":")[0]
     item = by_id(r, f"sanctions.{kind}.0")
-    what = "delay added" if kind == "add" else "duration scale"
-    assert (item.kind, item.label) == ("effect", f"Sanctions (risk): {what} (Build)")
+    what = "delay to" if kind == "add" else "stretch of"
+    assert (item.kind, item.label) == ("effect", f"Sanctions: {what} Build")
     occurred = r.risk_occurred["sanctions"]
     assert np.isnan(item.values[~occurred]).all()
     np.testing.assert_allclose(r.finish_of("build")[occurred], finish(item.values[occurred]))
@@ -170,7 +170,7 @@ def test_drivers_in_the_json_are_what_the_terminal_prints() -> None:
     assert list(doc["criticality"]) == list(r.milestone_ids)
     out = io.StringIO()
     print_table(r, file=out)
-    printed = re.findall(r"^  ([+-]\d\.\d\d)  (.+)$", out.getvalue(), re.M)
+    printed = re.findall(r"^  ([+-]\d\.\d\d)  (.+?)\s*$", out.getvalue(), re.M)
     assert printed, out.getvalue()
     shown = [(f"{s['spearman']:+.2f}", s["label"]) for s in doc["sensitivity"] if abs(s["spearman"]) >= 0.05]
     assert printed == shown[: len(printed)]

@@ -92,7 +92,9 @@ def test_terminal_json_report_and_backtest_read_the_same_percentile(scenario) ->
     p90 = sc.date_of(days["90"]).isoformat()
     out = io.StringIO()
     print_table(result, file=out)
-    assert p50 in out.getvalue() and p90 in out.getvalue()
+    # The terminal's table gives percentile dates to the month.
+    row = next(line for line in out.getvalue().splitlines() if line.startswith("a "))
+    assert row.split()[2:4] == [p50[:7], p90[:7]], row
     assert doc["milestones"]["a"]["percentiles_date"]["50"] == p50
     assert f"median {p50[:7]}" in headline(result, "a").text
     outcome = scenario(TWO_POINT.replace("name: two-point", "name: later\nas_of: 2030-03-01"), "later.yaml")

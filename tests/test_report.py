@@ -358,6 +358,25 @@ def test_linkify_only_links_web_and_mail_urls() -> None:
     )
 
 
+def test_only_text_naming_its_scheme_becomes_a_link() -> None:
+    # "sources.md" and "memim.com" are domains to a fuzzy matcher, but in a scenario they name a
+    # file and a publication: linking them would send readers to a stranger's site.
+    text = "sources.md §3c; memim.com; www.example.org; a@b.org; docs/sources.md"
+    assert str(linkify(text)) == "sources.md §3c; memim.com; www.example.org; a@b.org; docs/sources.md"
+    assert "<a " not in str(render(text))
+
+
+def test_a_host_with_the_root_dot_is_linked_whole() -> None:
+    url = "https://powershow.com./view/11ab0e-NjBjM/Schedule_and_Cost_Growth_powerpoint_ppt_presentation"
+    assert str(linkify(f"copy, {url}. Next")) == (
+        f'copy, <a href="{url}" rel="noopener noreferrer">{url}</a>. Next'
+    )
+    # A sentence's full stop after a host is still not part of the link.
+    assert str(linkify("see https://example.org. Then")) == (
+        'see <a href="https://example.org" rel="noopener noreferrer">https://example.org</a>. Then'
+    )
+
+
 def test_nested_link_in_a_bare_url_stays_inside_one_href() -> None:
     html = str(render("http://a.example/[y](http://b.example/style=position:fixed;\"onclick=x)"))
     assert html == (
@@ -769,7 +788,7 @@ def test_scurve_marks_p50_and_p80_and_histogram_starts_at_the_data(report_html: 
     head = result.scenario.headline
     marks = next(t for t in figs["fig-scurve"]["data"] if t.get("name") == "P50 and P80")
     p50 = result.scenario.date_of(result.percentile_days(head, 50))
-    assert marks["y"] == [0.5, 0.8] and marks["text"][0] == f"P50 {p50.isoformat()} "
+    assert marks["y"] == [0.5, 0.8] and marks["text"][0] == f"P50 {p50.isoformat()[:7]} "  # to the month
     assert figs["fig-scurve"]["layout"]["xaxis"]["title"]["text"] == "Completion date"
     low = dt.date.fromisoformat(figs["fig-histogram"]["layout"]["xaxis"]["range"][0])
     first = result.scenario.date_of(float(np.nanmin(result.finish_of(head))))
@@ -787,3 +806,77 @@ def test_scurve_legend_stays_clear_of_the_status_date() -> None:
     # No status date, or one in the right half: top left, where a rising curve leaves room.
     assert legend_corner(None, shown)["xanchor"] == "left"
     assert legend_corner(dt.date(2040, 1, 1), shown)["xanchor"] == "left"
+
+
+# --- input labels -------------------------------------------------------------------------------
+
+
+def test_shortened_input_labels_keep_what_tells_them_apart() -> None:
+    from sim.report.style import distinct_labels
+
+    subject = "Russia declares its final position on the ISS"
+    parts = [(subject, f"outcome {o}") for o in ("leave after 2024", "stay to 2028", "stay to 2030")]
+    shown = distinct_labels(parts, 34)
+    assert len(set(shown)) == 3 and all(len(s) <= 34 for s in shown)
+    assert [s.split(": ")[1] for s in shown] == [d for _, d in parts]
+    # Details that a cut would make equal keep their ends; whole words only.
+    same_start = [("A risk", f"delay to the first milestone of {end}") for end in ("many", "all")]
+    shown = distinct_labels(same_start, 28)
+    assert len(set(shown)) == 2 and all(len(s) <= 28 for s in shown), shown
+    assert shown[0].endswith("many") and shown[1].endswith("all")
+    # Identical inputs still read differently.
+    assert len(set(distinct_labels([("x", "y"), ("x", "y")], 20))) == 2
+
+
+@pytest.mark.parametrize("stem", ["ilrs-2022-announced", "ilrs-2026-status"])
+def test_tornado_labels_are_plain_words_and_distinct(stem: str) -> None:
+    import sim
+    from sim.analysis.sensitivity import tornado as ranked_inputs
+    from sim.report.charts.tornado import tornado
+
+    result = sim.simulate(sim.load(stem), iterations=1000, seed=3)
+    ranked = ranked_inputs(result, result.headline)
+    labels = tornado(ranked, "t", top=len(ranked))["data"][0]["y"]
+    assert len(set(labels)) == len(labels) == len(ranked)
+    assert all(len(html_module.unescape(label)) <= 48 for label in labels)  # whole on a 390 px phone
+    for label in labels:
+        assert not any(item.id in label for item, _ in ranked if "-" in item.id), label
+
+
+def test_page_tables_show_percentiles_to_the_month_and_the_csv_keeps_the_day() -> None:
+    from sim.report.views import milestone_rows
+
+    result = build_result(500)
+    for row in milestone_rows(result):
+        assert all(re.fullmatch(r"\d{4}-\d\d|never", m) for m in row.months), row.months
+        assert all(re.fullmatch(r"\d{4}-\d\d-\d\d|never", d) for d in row.percentiles), row.percentiles
+        assert [d[:7] for d in row.percentiles] == [m[:7] for m in row.months]
+
+
+def test_report_file_names_are_not_cut_short() -> None:
+    from sim.report.page import slug
+
+    three = "compare-ilrs-2026-status-vs-ilrs-2026-ros-from-iss-segment-vs-ilrs-2026-ros-new-build"
+    assert slug(three) == three
+    # Longer than any file system likes: cut, with a hash of the whole keeping two names apart.
+    a, b = slug("x" * 300 + "a"), slug("x" * 300 + "b")
+    assert len(a) == len(b) == 200 and a != b
+
+
+def test_description_comes_first_and_unsourced_milestones_are_flagged(tmp_path: Path) -> None:
+    import sim
+
+    path = tmp_path / "flags.yaml"
+    path.write_text(
+        "name: Flags\nstart: 2030-01-01\ndescription: 'Assumes **one** pad.'\nmilestones:\n"
+        "  a: {title: Sourced step, duration: 10d, source: 'Agency, 2029'}\n"
+        "  b: {title: Guessed step, after: [a], duration: {uniform: [5d, 50d]}}\n",
+        encoding="utf-8",
+    )
+    result = sim.simulate(sim.load(path), 300, seed=1)
+    html = write_report(result, tmp_path / "out").read_text(encoding="utf-8")
+    # The description sits in the answer section, before the first chart.
+    assert html.index("Assumes <strong>one</strong> pad.") < html.index('id="fig-scurve"')
+    note = re.search(r'<p class="note" id="unsourced">(.*?)</p>', html, re.S)
+    assert note is not None and "Guessed step" in note.group(1) and "Sourced step" not in note.group(1)
+    assert html.count('<span class="unsourced">no source</span>') == 1

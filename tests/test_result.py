@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+import datetime as dt
 from pathlib import Path
 
 import pytest
@@ -27,11 +28,12 @@ def result(scenario):
 
 def test_table_is_one_plain_record_per_milestone_in_plan_order(result):
     # Fixed durations: a finishes at the end of day 10 (2030-01-11), b 20 days later.
+    a, b = dt.date(2030, 1, 11), dt.date(2030, 1, 31)
     assert result.table() == [
-        {"milestone": "a", "title": "First <i>", "headline": False, "p10": "2030-01-11",
-         "p50": "2030-01-11", "p90": "2030-01-11", "target": "2030-01-11", "p_target": 1.0, "done": 1.0},
-        {"milestone": "b", "title": "Second", "headline": True, "p10": "2030-01-31",
-         "p50": "2030-01-31", "p90": "2030-01-31", "target": None, "p_target": None, "done": 1.0},
+        {"milestone": "a", "title": "First <i>", "headline": False, "p10": a,
+         "p50": a, "p90": a, "target": a, "p_target": 1.0, "done": 1.0},
+        {"milestone": "b", "title": "Second", "headline": True, "p10": b,
+         "p50": b, "p90": b, "target": None, "p_target": None, "done": 1.0},
     ]  # fmt: skip
 
 
@@ -46,7 +48,44 @@ def test_to_pandas_wraps_the_table(result):
     frame = result.to_pandas()
     assert isinstance(frame, pd.DataFrame)
     assert list(frame.index) == ["a", "b"]
-    assert frame.loc["b", "p50"] == "2030-01-31"
+    assert frame.loc["b", "p50"] == pd.Timestamp("2030-01-31")
+    assert str(frame["p50"].dtype).startswith("datetime64")
+
+
+def test_to_pandas_tells_never_from_no_target(scenario):
+    pd = pytest.importorskip("pandas")
+    # `late` is done in about half the futures (uniform over 0-2000 days, horizon at day ~1000):
+    # its P90 is never, while `early` has no target.
+    text = """
+        name: never and no target
+        start: 2030-01-01
+        horizon: 2032-09-27
+        milestones:
+          early: {duration: 10d}
+          late: {after: [early], duration: {uniform: [0d, 2000d]}, target: 2031-01-01}
+    """
+    frame = sim.simulate(scenario(text), 400, seed=1).to_pandas()
+    assert frame.loc["late", "p90_never"] and pd.isna(frame.loc["late", "p90"])
+    assert not frame.loc["late", "p10_never"] and not pd.isna(frame.loc["late", "p_target"])
+    assert pd.isna(frame.loc["early", "target"]) and pd.isna(frame.loc["early", "p_target"])
+    assert not frame.loc["early", ["p10_never", "p50_never", "p90_never"]].any()
+
+
+def test_notebook_view_rounds_as_the_terminal_does(scenario):
+    from sim.formats import table_cells
+
+    # Uniform over 1000 days, target at day 997: P(target) 0.998 reads "> 99 %", never "100%".
+    text = """
+        name: almost
+        start: 2030-01-01
+        milestones:
+          a: {duration: {uniform: [0d, 1000d]}, target: 2032-09-24}
+    """
+    result = sim.simulate(scenario(text), 10_000, seed=1)
+    html = result._repr_html_()
+    (row,) = result.table()
+    assert "> 99 %" in html and "100%" not in html
+    assert all(f"<td>{cell}</td>" in html for cell in table_cells(row).values() if cell)
 
 
 def test_to_pandas_without_pandas_says_how_to_install_it(result, monkeypatch):
@@ -80,3 +119,12 @@ def test_html_view_escapes_user_text(result):
     assert "<i>" not in html and "First &lt;i&gt;" in html
     assert "Two steps &lt;b&gt;&amp;&lt;/b&gt;" in html
     assert html.count("<tr>") == 3  # the header and one row per milestone
+
+
+def test_a_run_carries_the_plan_it_executed(result):
+    from sim.simulation.plan import compile_plan
+
+    plan = result.compiled()
+    assert plan is result.compiled_plan and plan.scenario is result.scenario
+    again = compile_plan(result.scenario)
+    assert (plan.ids, plan.links, plan.lags) == (again.ids, again.links, again.lags)

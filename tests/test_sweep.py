@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import math
 
@@ -111,9 +112,15 @@ def test_tables_in_csv_and_parquet(write, tmp_path, capsys):
     out = write_table(rows, tmp_path / "t.csv")
     assert out is not None
     read = list(csv.DictReader(out.open()))
-    stats = ["milestone", "done_fraction", "p10_days", "p50_days", "p80_days", "p90_days", "p_target"]
-    assert list(read[0]) == ["variant", "risks.strike.probability", *stats]
+    assert list(read[0]) == ["variant", "risks.strike.probability", *STAT_COLUMNS_CLI]
     assert len(read) == 6 and float(read[1]["p50_days"]) == rows[1]["p50_days"]
+    # Full values, and beside them the calendar day each percentile falls in (empty: never).
+    start = dt.date.fromisoformat("2030-01-01")
+    for row in read:
+        for p in (10, 50, 80, 90):
+            days, day = row[f"p{p}_days"], row[f"p{p}_date"]
+            expected = "" if not days else (start + dt.timedelta(days=math.floor(float(days)))).isoformat()
+            assert day == expected
     assert write_table(rows, "-") is None
     assert list(csv.DictReader(io.StringIO(capsys.readouterr().out))) == read
     pq = pytest.importorskip("pyarrow.parquet")
@@ -164,7 +171,19 @@ def test_cli_table_to_stdout_is_the_only_stdout(write, tmp_path):
     assert "report: " in r.stderr and (tmp_path / "out").is_dir()
 
 
-STAT_COLUMNS_CLI = ["milestone", "done_fraction", "p10_days", "p50_days", "p80_days", "p90_days", "p_target"]
+STAT_COLUMNS_CLI = [
+    "milestone",
+    "done_fraction",
+    "p10_days",
+    "p50_days",
+    "p80_days",
+    "p90_days",
+    "p_target",
+    "p10_date",
+    "p50_date",
+    "p80_date",
+    "p90_date",
+]
 
 
 @pytest.mark.parametrize(
@@ -281,3 +300,68 @@ def test_sweep_report_two_keys_draws_heatmaps_and_escapes_values(write, tmp_path
     heat = figs["fig-sweep-target"]["data"][0]
     assert heat["type"] == "heatmap" and len(heat["z"]) == 2 and len(heat["z"][0]) == 2
     assert heat["x"][0] == "&lt;img src=x onerror=alert(1)&gt;"  # Plotly decodes it back to text
+
+
+def test_a_misspelt_set_key_gets_a_did_you_mean(write):
+    expected = r"there is no 'risks\.strik' in the scenario; did you mean 'risks\.strike'\?"
+    with pytest.raises(ScenarioError, match=expected):
+        variants(write(CHAIN), [parse_setting("risks.strik.probability=0.5")])
+
+
+# --- hostile settings -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("setting", "message"),
+    [
+        ("start=2030-13-45", "start: '2030-13-45' is not a date; write YYYY-MM-DD, YYYY-MM or YYYY "
+         "(with --set start=2030-13-45)"),
+        ("start=2030-02-30", "start: '2030-02-30' is not a date; write YYYY-MM-DD, YYYY-MM or YYYY "
+         "(with --set start=2030-02-30)"),
+        ("milestones.a.duration=!!int ''",
+         "--set \"milestones.a.duration=!!int ''\": cannot read the values: '' is not a valid int "
+         "(tagged !!int)"),
+        ("risks.strike.probability=!!float '_'",
+         "--set \"risks.strike.probability=!!float '_'\": cannot read the values: '_' is not a valid float "
+         "(tagged !!float)"),
+        ("iterations=10,20", "--set 'iterations=10,20': iterations is the same in every variant of a sweep "
+         "(give it with -n); vary another key"),
+        ("seed=1,2", "--set 'seed=1,2': seed is the same in every variant of a sweep (give it with --seed; "
+         "the variants share it so that they differ only where the values act); vary another key"),
+    ],
+)
+def test_cli_hostile_settings_are_one_located_line(write, tmp_path, setting, message):
+    from test_cli import lunarsim
+
+    path = write(CHAIN)
+    r = lunarsim("sweep", str(path), "--set", setting, "-n", "100", "--no-report")
+    assert (r.returncode, r.stdout) == (2, "")
+    assert len(r.stderr.splitlines()) == 1 and r.stderr.rstrip().endswith(message), r.stderr
+
+
+def test_a_swept_start_moves_the_variants_dates(write, tmp_path):
+    """`b` ends 150 days after `start`: 2030-05-31 from 2030-01-01, 2031-05-31 from 2031-01-01."""
+    from test_cli import lunarsim
+
+    path = write(CHAIN.replace("probability: 0.1", "probability: 0"))
+    rows = sweep(path, [parse_setting("start=2030-01-01,2031-01-01")], 200, 1, workers=1)
+    b = [r for r in rows if r["milestone"] == "b"]
+    # Days from the file's start (2030-01-01): 150, and 365 + 150 for the variant a year later.
+    assert [r["p50_days"] for r in b] == [150.0, 515.0]
+    assert [r["p_target"] for r in b] == [1.0, 0.0]  # the target stays 2030-05-31
+    r = lunarsim("sweep", str(path), "--set", "start=2030-01-01,2031-01-01", "-n", "200",
+                 "--out", str(tmp_path / "out"))
+    assert r.returncode == 0, r.stderr
+    assert [str(r["p50_date"]) for r in b] == ["2030-05-31", "2031-05-31"]  # the data file's dates
+    assert "2030-05" in r.stdout and "2031-05" in r.stdout  # the terminal's table, to the month
+    page = next((tmp_path / "out").glob("*.html")).read_text()
+    assert "2031-05-31" in page
+
+
+def test_csv_cells_that_a_spreadsheet_would_run_are_neutralised(write, tmp_path):
+    path = write(CHAIN)
+    setting = parse_setting("name='=HYPERLINK(1)','+1','-1','@SUM(1)',plain")
+    rows = sweep(path, [setting], 50, 1, workers=1)
+    write_table(rows, tmp_path / "t.csv")
+    names = [row["name"] for row in csv.DictReader(io.StringIO((tmp_path / "t.csv").read_text()))]
+    assert names[::3] == ["'=HYPERLINK(1)", "'+1", "'-1", "'@SUM(1)", "plain"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import http.client
 import json
 import re
+import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -129,3 +130,113 @@ def test_cli_watch_prints_the_address_serves_and_stops_on_ctrl_c(write):
         proc.send_signal(signal.SIGINT)
         _, err = proc.communicate(timeout=30)
     assert proc.returncode == 0 and "stopped" in err and "Traceback" not in err
+
+
+# --- hostile requests and failures ------------------------------------------------------------
+
+
+def _status(url: str, path: str, headers: dict[str, str]) -> int:
+    host, port = re.match(r"http://([\d.]+):(\d+)/", url).groups()
+    conn = http.client.HTTPConnection(host, int(port), timeout=10)
+    try:
+        conn.putrequest("GET", path, skip_host=True)
+        for key, value in headers.items():
+            conn.putheader(key, value)
+        conn.endheaders()
+        return conn.getresponse().status
+    finally:
+        conn.close()
+
+
+def test_requests_for_another_host_are_refused(watched):
+    """DNS rebinding: a page on evil.example makes its name resolve to 127.0.0.1 and reads the
+    report through it; its requests carry its own name as Host, and are refused."""
+    handle, _ = watched
+    port = handle.url.rsplit(":", 1)[1].strip("/")
+    for path in ("/", "/state", "/events", "/index.html"):
+        assert _status(handle.url, path, {"Host": f"evil.example:{port}"}) == 403
+        assert _status(handle.url, path, {"Host": "evil.example"}) == 403
+        assert _status(handle.url, path, {}) == 403
+    assert _status(handle.url, "/", {"Host": f"127.0.0.1:{port}"}) == 200
+    assert _status(handle.url, "/state", {"Host": f"localhost:{port}"}) == 200
+
+
+def test_the_event_stream_refuses_another_origin(watched):
+    handle, _ = watched
+    port = handle.url.rsplit(":", 1)[1].strip("/")
+    own = {"Host": f"127.0.0.1:{port}"}
+    assert _status(handle.url, "/events", {**own, "Origin": "http://evil.example"}) == 403
+    assert _status(handle.url, "/events", {**own, "Origin": "null"}) == 403
+    assert _status(handle.url, "/events", {**own, "Origin": f"http://127.0.0.1:{port}"}) == 200
+
+
+def test_an_unexpected_error_shows_on_the_page_and_the_next_save_recovers(watched, monkeypatch):
+    import sim.cli.watch
+
+    handle, base = watched
+    events = _events(handle.url)
+    next(events)
+    real = sim.cli.watch.render
+
+    def broken(result):
+        raise RuntimeError("a bug in rendering")
+
+    monkeypatch.setattr(sim.cli.watch, "render", broken)
+    base.write_text(base.read_text().replace("100d", "120d"), encoding="utf-8")
+    event = next(events)
+    assert event["version"] == 2 and event["report"] == 1
+    bug = "internal error: RuntimeError: a bug in rendering (this is a bug in lunarsim)"
+    assert event["errors"] == [f"{base.parent / 'child.yaml'}: {bug}"]
+    assert "a bug in rendering" in _get(handle.url)
+    monkeypatch.setattr(sim.cli.watch, "render", real)
+    base.write_text(base.read_text().replace("120d", "150d"), encoding="utf-8")
+    assert next(events) == {"version": 3, "errors": [], "report": 3}  # the watching thread lives on
+    assert "2030-05-31" in _get(handle.url)
+
+
+def test_a_run_too_large_shows_on_the_page_instead_of_running(write):
+    handle = serve(write(BASE), 10**15)
+    try:
+        assert len(handle.errors) == 1 and "would take at least 5 years" in handle.errors[0]
+    finally:
+        handle.stop()
+
+
+def test_idle_connections_are_closed_and_bounded(write, monkeypatch):
+    import socket
+
+    import sim.cli.watch
+
+    monkeypatch.setattr(sim.cli.watch, "IDLE_SECONDS", 1.0)
+    monkeypatch.setattr(sim.cli.watch, "MAX_CONNECTIONS", 4)
+    handle = serve(write(BASE), 100)
+    host, port = re.match(r"http://([\d.]+):(\d+)/", handle.url).groups()
+    idle = [socket.create_connection((host, int(port)), timeout=10) for _ in range(4)]
+    try:
+        time.sleep(0.3)
+        extra = socket.create_connection((host, int(port)), timeout=10)
+        assert extra.recv(1) == b""  # over the bound: closed at once
+        extra.close()
+        for sock in idle:
+            assert sock.recv(1) == b""  # idle for IDLE_SECONDS: closed by the server
+        assert '<meta name="lunarsim-watch"' in _get(handle.url)  # and the slots are free again
+    finally:
+        for sock in idle:
+            sock.close()
+        handle.stop()
+
+
+def test_cli_watch_exits_143_on_sigterm(write):
+    import signal
+    import subprocess
+    import sys
+
+    path = write("name: cli\nstart: 2030-01-01\nmilestones:\n  a: {duration: 10d}\n")
+    proc = subprocess.Popen([sys.executable, "-m", "sim", "watch", str(path), "-n", "200"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert "open http://127.0.0.1:" in proc.stdout.readline()
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 143 and "stopped" in err and "Traceback" not in err

@@ -101,15 +101,24 @@ def histogram(x: np.ndarray | DayCounts, scenario: Scenario, max_bins: int = 60)
     index = first.year * 12 + first.month - 1
     begin = dt.date((index - index % step) // 12, (index - index % step) % 12 + 1, 1)
     edges = [begin]
-    while edges[-1] <= last:
-        edges.append(first_of_month_after(edges[-1], step))
-    edge_days = np.array([scenario.days_of(e) for e in edges])
+    while edges[-1] <= last and edges[-1] < dt.date.max:
+        edges.append(_next_edge(edges[-1], step))
+    edge_days = np.array([scenario.days_of(e) for e in edges], dtype=float)
+    if edges[-1] == dt.date.max:  # the calendar's end: the last bin holds 9999-12-31 itself
+        edge_days[-1] += 1
     # Bin by calendar date (floor of the day), matching how dates are shown everywhere else:
     # bin k holds the days in [edge k, edge k+1), and the last edge lies after the last day.
     cum = np.r_[0, np.cumsum(counts.counts)]
     at = np.clip(np.ceil(edge_days).astype(np.int64) - counts.first, 0, counts.counts.size)
     in_bins = np.diff(cum[at])
     return Histogram(edges[:-1], edges[1:], (in_bins / n).tolist(), never, step)
+
+
+def _next_edge(edge: dt.date, months: int) -> dt.date:
+    """The next bin edge: `months` after `edge`, or the calendar's last day past year 9999."""
+    if edge.year * 12 + edge.month - 1 + months >= 10000 * 12:
+        return dt.date.max
+    return first_of_month_after(edge, months)
 
 
 @dataclass(frozen=True)

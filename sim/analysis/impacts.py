@@ -11,7 +11,7 @@ import numpy as np
 from sim.doneby import done_by
 from sim.percentiles import percentile_of
 from sim.simulation.executor import chunk_seeds, chunk_sizes
-from sim.simulation.plan import Plan, compile_plan
+from sim.simulation.plan import Plan
 from sim.simulation.sampling import Draws, draw, stable_hash, with_inputs
 
 if TYPE_CHECKING:
@@ -37,7 +37,7 @@ VECTOR_BOUND = 2_000_000
 
 def variant_count(result: Result) -> int:
     """How many re-runs `impacts` makes: one per risk and one per outcome of each decision."""
-    return sum(1 for _ in _variants(compile_plan(result.scenario)))
+    return sum(1 for _ in _variants(result.compiled()))
 
 
 def by_default(result: Result) -> bool:
@@ -52,7 +52,7 @@ def by_default(result: Result) -> bool:
         return True
     if not result.replayable:
         return False
-    plan = compile_plan(result.scenario)
+    plan = result.compiled()
     bound = VECTOR_BOUND if choose_engine(plan, "auto") == "vector" else SIMPY_BOUND
     return result.iterations * sum(1 for _ in _variants(plan)) <= bound
 
@@ -72,7 +72,7 @@ def impacts(result: Result, *, resamples: int = RESAMPLES) -> list[dict[str, Any
     from sim.simulation.engines import EngineOutput, choose_engine, run_engine
 
     sc = result.scenario
-    plan = compile_plan(sc)
+    plan = result.compiled()
     engine = choose_engine(plan, "auto")
     head = plan.index[sc.headline]
     variants = list(_variants(plan))
@@ -103,13 +103,13 @@ def _variants(plan: Plan) -> Iterator[tuple[str, str, str, dict[str, bool], dict
     """(input, kind, label, risks to set, outcomes to force) for every risk and decision outcome."""
     sc = plan.scenario
     for rid, risk in sc.risks.items():
-        yield rid, "risk", f"{risk.title} (risk) switched off", {rid: False}, {}
+        yield rid, "risk", f"{risk.title}: risk switched off", {rid: False}, {}
     for mid in plan.ids:
         m = sc.milestones[mid]
         if len(m.branches) < 2:
             continue
         for k, b in enumerate(m.branches):
-            yield f"{mid}={b.id}", "decision", f"{m.title} = {b.id} always", {}, {mid: k}
+            yield f"{mid}={b.id}", "decision", f"{m.title}: always {b.words}", {}, {mid: k}
 
 
 def _fill(values: dict[str, Any], n: int) -> dict[str, np.ndarray]:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import numpy as np
 
@@ -14,8 +15,11 @@ from sim.percentiles import PERCENTILES, percentile_of, percentiles_of
 from sim.scenario.model import Scenario
 from sim.simulation.daycounts import DayCounts
 
+T = TypeVar("T")
+
 if TYPE_CHECKING:
     from sim.analysis.aggregates import ConvergencePoint
+    from sim.simulation.plan import Plan
     from sim.simulation.reduction import Reduction
 
 InputKind = Literal["duration", "lag", "attempts", "retry", "effect", "hold", "risk", "decision"]
@@ -34,12 +38,21 @@ class RandomInput:
     drawn scale or added time (NaN where it did not happen); `hold`: a drawn resource hold;
     `risk`: 1.0 where the risk occurred, else 0.0; `decision`: 1.0 where the decision took
     the outcome named in `id` (`<milestone>=<outcome>`), else 0.0.
+
+    `label` is the input in plain words, "<subject>: <detail>": the subject is what it belongs
+    to (a milestone, risk or decision) and the detail what about it varies, the part that tells
+    the inputs of one subject apart. A shortened label shortens the subject first
+    (`sim.report.style.distinct_labels`); an effect's `detail` names its first milestone briefly
+    ("delays Luna-26 orbiter… +1"), its `label` all of them. `subject` and `detail` are empty for
+    a label made whole.
     """
 
     id: str
     label: str
     kind: InputKind
     values: np.ndarray
+    subject: str = ""
+    detail: str = ""
 
 
 @dataclass(repr=False)
@@ -90,12 +103,14 @@ class Result:
     finished_at: dt.datetime | None = None
     replayable: bool = False
     stats: Reduction | None = None
+    # The plan the run executed (compiled again, once, for a Result built by hand).
+    compiled_plan: Plan | None = field(default=None, repr=False, compare=False)
     _percentiles: dict[int, dict[float, float | None]] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
     _sorted: dict[int, np.ndarray] = field(default_factory=dict, init=False, repr=False, compare=False)
-    # Analyses computed once per result and reused by the summary, the terminal and the report
-    # (`sim.analysis.sensitivity` keys them by what they are and the milestone).
+    # Analyses computed once per result and reused by the summary, the terminal and the report,
+    # keyed by what they are and the milestone; written only here (`remembered`).
     _memo: dict[tuple[str, str], Any] = field(default_factory=dict, init=False, repr=False, compare=False)
     _impacts: dict[str, Any] | None = field(default=None, init=False, repr=False, compare=False)
 
@@ -106,6 +121,21 @@ class Result:
             shares = {m: float(c) / n for m, c in zip(self.milestone_ids, self.stats.critical, strict=True)}
             shares[self.scenario.headline] = 1.0
             self._memo[("criticality", self.scenario.headline)] = shares
+
+    def compiled(self) -> Plan:
+        """The compiled plan of `scenario` that the run executed."""
+        if self.compiled_plan is None:
+            from sim.simulation.plan import compile_plan
+
+            self.compiled_plan = compile_plan(self.scenario)
+        return self.compiled_plan
+
+    def remembered(self, key: tuple[str, str], compute: Callable[[], T]) -> T:
+        """`compute()`, computed once per result under `key` (what it is, and the milestone)."""
+        if key not in self._memo:
+            self._memo[key] = compute()
+        value: T = self._memo[key]
+        return value
 
     @property
     def iterations(self) -> int:
@@ -321,9 +351,11 @@ class Result:
     def table(self) -> list[dict[str, Any]]:
         """One plain record per milestone, in plan order: the rows of the terminal table.
 
-        Keys: `milestone` (id), `title`, `headline` (bool), `p10`/`p50`/`p90` (ISO dates, None
-        for never), `target` (ISO date or None), `p_target` (share done by the end of the target
-        day, None without a target) and `done` (share of iterations that completed it).
+        Keys: `milestone` (id), `title`, `headline` (bool), `p10`/`p50`/`p90` (`datetime.date`,
+        the day the percentile falls in; None for never: that share is not done by the horizon),
+        `target` (`datetime.date`, None without a target), `p_target` (share done by the end of
+        the target day, None without a target) and `done` (share of iterations that completed
+        it). `sim.report.headline.table_cells` shows a record as the terminal does.
         """
         sc = self.scenario
         rows = []
@@ -331,10 +363,8 @@ class Result:
             m = sc.milestones[mid]
             row: dict[str, Any] = {"milestone": mid, "title": m.title, "headline": mid == sc.headline}
             for p in (10, 50, 90):
-                d = sc.date_of(self.percentile_days(mid, p))
-                row[f"p{p}"] = d.isoformat() if d else None
-            target = sc.date_of(m.target) if m.target is not None else None
-            row["target"] = target.isoformat() if target else None
+                row[f"p{p}"] = sc.date_of(self.percentile_days(mid, p))
+            row["target"] = sc.date_of(m.target) if m.target is not None else None
             row["p_target"] = self.p_by(mid, m.target) if m.target is not None else None
             row["done"] = self.done_fraction(mid)
             rows.append(row)
@@ -356,7 +386,10 @@ class Result:
         return [(item.label, rho) for item, rho in ranked if abs(rho) >= floor]
 
     def to_pandas(self) -> Any:
-        """`table()` as a pandas DataFrame indexed by milestone id.
+        """`table()` as a pandas DataFrame indexed by milestone id: `p10`/`p50`/`p90` and `target`
+        are datetime columns, and never is told apart from no target: a percentile that is never
+        reached by the horizon is NaT with `p10_never`/`p50_never`/`p90_never` True, while a
+        milestone without a target has NaT `target` and NaN `p_target`.
 
         pandas is an optional extra: `pip install 'lunarsim[pandas]'`; ImportError says so if missing.
         """
@@ -367,7 +400,12 @@ class Result:
                 "Result.to_pandas needs pandas: pip install 'lunarsim[pandas]' (or use Result.table(), "
                 "plain records)"
             ) from None
-        return pd.DataFrame.from_records(self.table(), index="milestone")
+        frame = pd.DataFrame.from_records(self.table(), index="milestone")
+        for column in ("p10", "p50", "p90", "target"):
+            frame[column] = pd.to_datetime(frame[column])
+        for column in ("p10", "p50", "p90"):
+            frame[f"{column}_never"] = frame[column].isna()
+        return frame
 
     def write_report(self, out_dir: str | Path = "reports", *, impacts: bool | None = None) -> Path:
         """Write the HTML report into `out_dir` (see `sim.report.write_report`); return its path.
@@ -390,18 +428,20 @@ class Result:
         )
 
     def _repr_html_(self) -> str:
-        """The terminal table as HTML, for notebooks (every user text escaped)."""
+        """The terminal table as HTML, for notebooks (every user text escaped; the same cells as
+        the terminal, from `sim.report.headline.table_cells`)."""
         from html import escape
+
+        from sim.formats import table_cells
 
         columns = ("milestone", "P10", "P50", "P90", "target", "P(target)", "done")
         head = "".join(f"<th>{h}</th>" for h in columns)
         body = []
         for r in self.table():
             title = escape(r["title"])
+            shown = table_cells(r)
             cells = [f"<b>{title}</b>" if r["headline"] else title]
-            cells += [r[k] or "never" for k in ("p10", "p50", "p90")]
-            p_target = "" if r["p_target"] is None else f"{r['p_target']:.0%}"
-            cells += [r["target"] or "", p_target, f"{r['done']:.0%}"]
+            cells += [shown[k] for k in ("p10", "p50", "p90", "target", "p_target", "done")]
             body.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
         caption = escape(f"{self.scenario.name}: {self.iterations:,} iterations, seed {self.seed}")
         return f"<table><caption>{caption}</caption><tr>{head}</tr>{''.join(body)}</table>"

@@ -49,10 +49,9 @@ def sample_blocks(result: Result) -> Iterator[dict[str, np.ndarray]]:
         yield sample_columns(result)
         return
     from sim.simulation.executor import replay_chunks
-    from sim.simulation.plan import compile_plan
 
     first = 0
-    for chunk in replay_chunks(compile_plan(result.scenario), result.engine, result.seed, result.iterations):
+    for chunk in replay_chunks(result.compiled(), result.engine, result.seed, result.iterations):
         yield _columns(result, chunk.finish, chunk.risk_occurred, chunk.outcome, first)
         first += chunk.finish.shape[1]
 

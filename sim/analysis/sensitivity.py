@@ -73,9 +73,10 @@ def tornado(result: Result, milestone: str) -> list[tuple[RandomInput, float]]:
     (`spearman_se`). Runs up to that size use every iteration. A streamed run kept those same
     rows, so its coefficients are those of the same run kept whole. Computed once per result.
     """
-    key = ("tornado", milestone)
-    if key in result._memo:
-        return list(result._memo[key])
+    return list(result.remembered(("tornado", milestone), lambda: _tornado(result, milestone)))
+
+
+def _tornado(result: Result, milestone: str) -> list[tuple[RandomInput, float]]:
     finish = result.finish_of(milestone)
     # A streamed run kept exactly these rows (`sample_rows` of its size) and nothing else.
     rows = None if result.streamed else sample_rows(finish.size, result.seed)
@@ -94,9 +95,7 @@ def tornado(result: Result, milestone: str) -> list[tuple[RandomInput, float]]:
             rx = _centred(ranks(values[drawn]))
             pairs.append((item, _pearson(rx, _centred(ranks(finish[drawn])))))
     # sorted() is stable, so equal |rho| keep the inputs' own order.
-    ranked = sorted(pairs, key=lambda pair: -abs(pair[1]))
-    result._memo[key] = ranked
-    return list(ranked)
+    return sorted(pairs, key=lambda pair: -abs(pair[1]))
 
 
 def _centred(r: np.ndarray) -> np.ndarray:
@@ -124,18 +123,16 @@ def criticality(result: Result, milestone: str) -> dict[str, float]:
     unknown milestone.
     """
     row = result.index(milestone)
-    key = ("criticality", milestone)
-    if key in result._memo:
-        return dict(result._memo[key])
-    from sim.simulation.plan import compile_plan
+    return dict(result.remembered(("criticality", milestone), lambda: _criticality(result, milestone, row)))
 
-    links = compile_plan(result.scenario).links
+
+def _criticality(result: Result, milestone: str, row: int) -> dict[str, float]:
+    links = result.compiled().links
     count, done = critical_counts(links, result.finish, result.driver, result.lag, row)
     n = max(done, 1)
     shares = {mid: float(c) / n for mid, c in zip(result.milestone_ids, count, strict=True)}
     shares[milestone] = 1.0
-    result._memo[key] = shares
-    return dict(shares)
+    return shares
 
 
 def critical_counts(

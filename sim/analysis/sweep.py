@@ -15,6 +15,8 @@ import yaml
 
 from sim.analysis.sweeptable import STAT_COLUMNS, write_csv
 from sim.errors import Problem, ScenarioError
+from sim.messages import Suggestions
+from sim.scenario import yamlsource
 from sim.scenario.copula import keep_base
 from sim.scenario.extends import read_chain
 from sim.scenario.loader import from_source, keep_base_copulas
@@ -25,6 +27,14 @@ if TYPE_CHECKING:
     from sim.analysis.results import Result
 
 FORMATS = (".csv", ".parquet")
+# Keys a `--set` may not vary, and why: every variant runs on the same draws from one file.
+FIXED_FOR_ALL = {
+    "iterations": "give it with -n",
+    "seed": "give it with --seed; the variants share it so that they differ only where the values act",
+    "extends": "every variant is the file as it is, base included",
+    "remove": "every variant is the file as it is, base included",
+    "format": "the file's format",
+}
 
 
 @dataclass(frozen=True)
@@ -58,11 +68,19 @@ def parse_setting(text: str) -> Setting:
     if not sep or not key_text.strip() or any(not part for part in key):
         example = "risks.sanctions.probability=0.2,0.4"
         raise ScenarioError(f"--set {text!r}: expected KEY.PATH=V1,V2,… (for example {example})")
+    if key[0] in FIXED_FOR_ALL:
+        raise ScenarioError(
+            f"--set {text!r}: {key[0]} is the same in every variant of a sweep "
+            f"({FIXED_FOR_ALL[key[0]]}); vary another key"
+        )
+    # Read as a scenario file is read (dates stay text until validated, explicit tags checked,
+    # aliases bounded), so that a value means here what it means in the file.
     try:
-        values = yaml.safe_load(f"[{values_text}]")
-    except yaml.YAMLError as exc:
-        what = getattr(exc, "problem", None) or "invalid YAML"
+        document = yamlsource.parse(f"values: [{values_text}]\n", Path("--set")).data
+    except ScenarioError as exc:
+        what = exc.problems[0].message.removeprefix("invalid YAML: ")
         raise ScenarioError(f"--set {text!r}: cannot read the values: {what}") from None
+    values = document.get("values") if set(document) == {"values"} else None
     if not isinstance(values, list) or not values or any(v is None for v in values):
         raise ScenarioError(f"--set {text!r}: give one or more values after '=', separated by commas")
     return Setting(text, key, tuple(values))
@@ -118,7 +136,9 @@ def _assign(data: Any, setting: Setting, value: Any, source: Source) -> Problem 
     for depth, part in enumerate(setting.key[:-1]):
         if not isinstance(node, dict) or part not in node:
             where = ".".join(setting.key[: depth + 1])
-            return Problem(f"--set {setting.text}: there is no {where!r} in the scenario", source.path)
+            close = Suggestions().closest(part, [str(k) for k in node]) if isinstance(node, dict) else None
+            hint = "" if close is None else f"; did you mean {'.'.join([*setting.key[:depth], close])!r}?"
+            return Problem(f"--set {setting.text}: there is no {where!r} in the scenario{hint}", source.path)
         node = node[part]
     if not isinstance(node, dict):
         return Problem(f"--set {setting.text}: {'.'.join(setting.key[:-1])!r} is not a mapping", source.path)
@@ -144,15 +164,18 @@ def sweep(
     """Run every variant of the grid with the same seed and return the table's records.
 
     One record per variant and milestone (file order): `variant`, one column per setting named by
-    its key path, then `STAT_COLUMNS`. `seed` defaults to the scenario's (0 if it has none), so
+    its key path, then `STAT_COLUMNS`; the `p*_days` count days from the file's own `start`, also
+    for a variant that moves `start`. `seed` defaults to the scenario's (0 if it has none), so
     every variant shares one set of draws (common random numbers) and differs only where the
     settings act. Variants run in a process pool of `workers` (None: all cores), or as tasks on
     `client` (a `dask.distributed.Client`) when given.
     """
     grid = variants(path, settings)
     first = grid[0].scenario
-    n = iterations if iterations is not None else first.iterations
-    s = seed if seed is not None else (first.seed if first.seed is not None else 0)
+    from sim.api import iterations_for, seed_for
+
+    n = iterations_for(first, iterations)
+    s = seed_for(first, seed, repeatable=True)
     if client is not None:
         futures = [client.submit(_run, v.scenario, n, s, pure=False) for v in grid]
         results = [f.result() for f in futures]
@@ -167,11 +190,23 @@ def sweep(
             ctx = multiprocessing.get_context("fork" if hasattr(os, "fork") else "spawn")
             with ProcessPoolExecutor(count, mp_context=ctx) as pool:
                 results = list(pool.map(_run, [v.scenario for v in grid], [n] * len(grid), [s] * len(grid)))
+    origin = from_source(*read_chain(Path(path))).start
     rows: list[dict[str, Any]] = []
     for variant, rows_of in zip(grid, results):
         keys = {setting.column: _cell(value) for setting, value in zip(settings, variant.values)}
-        rows.extend({"variant": variant.number, **keys, **row} for row in rows_of)
+        shift = (variant.scenario.start - origin).days
+        rows.extend({"variant": variant.number, **keys, **_from_origin(row, shift)} for row in rows_of)
     return rows
+
+
+def _from_origin(row: dict[str, Any], shift: int) -> dict[str, Any]:
+    """A variant's statistics with its days counted from the file's `start`, not its own, so
+    that a variant whose `start` is swept lands on its own dates on one calendar with the rest."""
+    if shift == 0:
+        return row
+    return {
+        k: v + shift if k.endswith("_days") and isinstance(v, (int, float)) else v for k, v in row.items()
+    }
 
 
 def _run(scenario: Scenario, iterations: int, seed: int) -> list[dict[str, Any]]:
@@ -189,6 +224,9 @@ def _stats(result: Result) -> list[dict[str, Any]]:
         for p in (10, 50, 80, 90):
             row[f"p{p}_days"] = result.percentile_days(mid, p)
         row["p_target"] = result.p_by(mid, m.target) if m.target is not None else None
+        # The same percentiles as calendar days (the day they fall in; None for never).
+        for p in (10, 50, 80, 90):
+            row[f"p{p}_date"] = sc.date_of(row[f"p{p}_days"])
         rows.append(row)
     return rows
 

@@ -7,7 +7,21 @@ import io
 import math
 from typing import Any
 
-STAT_COLUMNS = ("milestone", "done_fraction", "p10_days", "p50_days", "p80_days", "p90_days", "p_target")
+from sim.display import spreadsheet_cell
+
+STAT_COLUMNS = (
+    "milestone",
+    "done_fraction",
+    "p10_days",
+    "p50_days",
+    "p80_days",
+    "p90_days",
+    "p_target",
+    "p10_date",
+    "p50_date",
+    "p80_date",
+    "p90_date",
+)
 
 
 def table_csv(rows: list[dict[str, Any]]) -> str:
@@ -28,4 +42,6 @@ def write_csv(rows: list[dict[str, Any]], columns: list[str], handle: Any) -> No
 def _text(value: Any) -> str:
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
         return ""
+    if isinstance(value, str):  # a --set value or a milestone id: never a formula in a spreadsheet
+        return spreadsheet_cell(value)
     return repr(value) if isinstance(value, float) else str(value)

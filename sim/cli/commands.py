@@ -16,9 +16,11 @@ from typing import Annotated, Any, NoReturn
 import typer
 
 from sim.cli import stop
+from sim.cli.helpgroup import WholeHelpGroup
 from sim.cli.stop import Terminated
 
 app = typer.Typer(
+    cls=WholeHelpGroup,
     name="lunarsim",
     help="Schedule-risk simulation: when will the milestones likely be done, and what drives the delay?",
     no_args_is_help=True,
@@ -121,6 +123,12 @@ def _guard(debug: bool, action: Callable[[], Any]) -> Any:
         )
 
 
+def _out_path(value: str | Path) -> Path:
+    from sim.cli.checks import nonempty_path
+
+    return nonempty_path(value)
+
+
 def _resolve(arg: str) -> Path:
     from sim.bundled import find
 
@@ -167,9 +175,9 @@ def run(
             help="Worker processes (default: all cores). Results do not depend on it.",
         ),
     ] = None,
-    out: Annotated[Path, typer.Option("--out", metavar="DIR", help="Folder for HTML reports.")] = Path(
-        "reports"
-    ),
+    out: Annotated[
+        Path, typer.Option("--out", metavar="DIR", help="Folder for HTML reports.", parser=_out_path)
+    ] = Path("reports"),
     no_report: Annotated[bool, typer.Option("--no-report", help="Do not write the HTML report.")] = False,
     summary_json: Annotated[
         str | None,
@@ -257,6 +265,9 @@ def _run(
     targets = _file_targets(summary_json, samples, len(args), [Path(a).stem for a in args])
     _check_outputs(targets, None if no_report else out)
     loaded = _load_all(args)
+    from sim.cli.checks import distinct_outputs
+
+    distinct_outputs(loaded, samples, None if no_report else out)
     for _, scenario in loaded:
         _check_fits(scenario, iterations)
     summaries = []
@@ -327,16 +338,21 @@ def _check_fits(scenario: Any, iterations: int | None, *, streamed: bool | None 
         _fail(2, f"error: {scenario.path or scenario.name}: {exc}")
 
 
+def _not_empty(option: str, path: str | Path, *, dash: bool = True) -> None:
+    """Exit 2 if the path given to `option` is empty (or only spaces): the check every output makes."""
+    if not str(path).strip():
+        hint = " (give a file name, or - for standard output)" if dash else ""
+        _fail(2, f"error: {option}: the path is empty{hint}")
+
+
 def _file_targets(summary_json: str | None, samples: Path | None, count: int, stems: list[str]) -> list[Path]:
     """The files a run will write besides reports: the summary JSON and the samples file(s)."""
     out = []
     if summary_json is not None and summary_json != "-":
-        if not summary_json.strip():
-            _fail(2, "error: --summary-json: the path is empty (give a file name, or - for standard output)")
+        _not_empty("--summary-json", summary_json)
         out.append(Path(summary_json))
     if samples is not None:
-        if not str(samples).strip():
-            _fail(2, "error: --samples: the path is empty")
+        _not_empty("--samples", samples, dash=False)
         out += (
             [samples]
             if count == 1
@@ -367,14 +383,12 @@ def _executor(scheduler: str | None) -> Any:
     """A Dask client for `--scheduler`, or None to run on this machine."""
     if scheduler is None:
         return None
+    from sim.scheduler import connect
+
     try:
-        from distributed import Client
-    except ImportError:
-        _fail(2, "error: --scheduler needs Dask: pip install 'lunarsim[dask]'")
-    try:
-        return Client(scheduler, timeout=30)
-    except OSError as exc:
-        _fail(2, f"error: cannot reach the Dask scheduler at {scheduler}: {exc}")
+        return connect(scheduler)
+    except ValueError as exc:
+        _fail(2, f"error: --scheduler: {exc}")
 
 
 def _simulate_with_progress(
@@ -441,9 +455,9 @@ def compare(
     ] = None,
     engine: Annotated[Engine, typer.Option("--engine")] = Engine.auto,
     workers: Annotated[int | None, typer.Option("--workers", metavar="N", min=1)] = None,
-    out: Annotated[Path, typer.Option("--out", metavar="DIR", help="Folder for the report.")] = Path(
-        "reports"
-    ),
+    out: Annotated[
+        Path, typer.Option("--out", metavar="DIR", help="Folder for the report.", parser=_out_path)
+    ] = Path("reports"),
     title: Annotated[str | None, typer.Option("--title", metavar="TEXT", help="Report title.")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
     debug: Debug = False,
@@ -458,7 +472,7 @@ def compare(
         _fail(2, "error: compare needs at least two scenarios")
 
     def act() -> None:
-        from sim.cli.render import print_table
+        from sim.cli.render import print_comparison
         from sim.report import write_comparison
 
         _check_outputs([], out)
@@ -473,8 +487,8 @@ def compare(
                 _fail(2, f"error: {exc}")
             results.append(result)
             _say_fresh_seed(result, arg)
-            if not quiet:
-                print_table(result)
+        if not quiet:
+            print_comparison(results)
         _say(f"report: {write_comparison(results, out, title)}", False)
 
     _guard(debug, act)
@@ -503,9 +517,9 @@ def backtest(
             "--json", metavar="PATH", help="Write the scores as JSON to PATH ('-' for standard output)."
         ),
     ] = None,
-    out: Annotated[Path, typer.Option("--out", metavar="DIR", help="Folder for the HTML report.")] = Path(
-        "reports"
-    ),
+    out: Annotated[
+        Path, typer.Option("--out", metavar="DIR", help="Folder for the HTML report.", parser=_out_path)
+    ] = Path("reports"),
     no_report: Annotated[bool, typer.Option("--no-report", help="Do not write the HTML report.")] = False,
     not_done: Annotated[
         list[str] | None,
@@ -532,8 +546,7 @@ def backtest(
         from sim.cli.render import print_backtest
 
         if json_path is not None and json_path != "-":
-            if not json_path.strip():
-                _fail(2, "error: --json: the path is empty (give a file name, or - for standard output)")
+            _not_empty("--json", json_path)
             _check_outputs([Path(json_path)], None)
         if not no_report:
             _check_outputs([], out)
@@ -599,9 +612,9 @@ def sweep(
         ),
     ] = None,
     no_report: Annotated[bool, typer.Option("--no-report", help="Do not write the HTML report.")] = False,
-    out: Annotated[Path, typer.Option("--out", metavar="DIR", help="Folder for the HTML report.")] = Path(
-        "reports"
-    ),
+    out: Annotated[
+        Path, typer.Option("--out", metavar="DIR", help="Folder for the HTML report.", parser=_out_path)
+    ] = Path("reports"),
     scheduler: Annotated[
         str | None,
         typer.Option(
@@ -610,6 +623,16 @@ def sweep(
             help="Run the variants as tasks on a Dask cluster at this address (needs lunarsim[dask]).",
         ),
     ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            "--workers",
+            metavar="N",
+            min=1,
+            help="Worker processes for the variants (default: all cores). Results do not depend on it.",
+        ),
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No table in the terminal.")] = False,
     debug: Debug = False,
 ) -> None:
     """Run a scenario over a grid of changed values, every variant on the same random draws, and
@@ -629,8 +652,7 @@ def sweep(
         parsed = [parse_setting(text) for text in settings]
         files: list[Path] = []
         if table is not None and not to_stdout:
-            if not table.strip():
-                _fail(2, "error: --table: the path is empty (give a file name, or - for standard output)")
+            _not_empty("--table", table)
             if Path(table).suffix.lower() not in FORMATS:
                 kinds = " or ".join(FORMATS)
                 _fail(2, f"error: --table must end in {kinds} (or be -), got {Path(table).name!r}")
@@ -643,11 +665,14 @@ def sweep(
         _check_fits(loaded, iterations)
         # The headline (when the file names none, the plan's last milestone) is the report's subject.
         base = resolved(loaded)
-        n = iterations if iterations is not None else base.iterations
-        s = seed if seed is not None else (base.seed if base.seed is not None else 0)
+        from sim.api import iterations_for, seed_for
+
+        n = iterations_for(base, iterations)
+        s = seed_for(base, seed, repeatable=True)
+        client = _executor(scheduler)  # its errors are about --scheduler, not the scenario
         began = time.perf_counter()
         try:
-            rows = run_sweep(path, parsed, n, s, client=_executor(scheduler))
+            rows = run_sweep(path, parsed, n, s, workers=workers, client=client)
         except ValueError as exc:
             _fail(2, f"error: {path}: {exc}")
         seconds = time.perf_counter() - began
@@ -658,7 +683,7 @@ def sweep(
             written = write_table(rows, table)
             if written is not None:
                 _say(f"table: {written}", False)
-        if not to_stdout:
+        if not to_stdout and not quiet:
             from sim.cli.render import print_sweep
 
             print_sweep(base, keys, rows, n, s)
@@ -724,9 +749,11 @@ def watch(
         try:
             while True:
                 time.sleep(3600)
-        except KeyboardInterrupt:
+        except KeyboardInterrupt as stopped:  # Ctrl-C: exit 0; SIGTERM: 143, as for every command
             server.stop()
             _err("stopped")
+            if isinstance(stopped, Terminated):
+                raise typer.Exit(143) from None
 
     _guard(debug, act)
 
@@ -1037,10 +1064,13 @@ def new(
     """
     from importlib.resources import files
 
-    from sim.atomic import write_text
+    from sim.atomic import check_file_target, write_text
     from sim.scenario.schema import schema_comment, schema_text
 
+    if not name.strip() or name.endswith(("/", "\\")):
+        _fail(2, f"error: new: {name!r} is not a file name; give one, e.g. lunarsim new my-programme")
     path = Path(name if name.endswith((".yaml", ".yml")) else f"{name}.yaml")
+    _guard(False, lambda: check_file_target(path))
     if path.exists() and not force:
         _fail(2, f"error: {path} already exists; use --force to overwrite it")
     text = files("sim").joinpath("starter.yaml").read_text(encoding="utf-8")
@@ -1052,8 +1082,26 @@ def new(
 
 def main() -> None:
     """Console-script entry point: argument errors become one line on standard error, exit 2;
-    Ctrl-C and SIGTERM exit 130 and 143 within seconds (`sim.cli.stop`)."""
+    Ctrl-C and SIGTERM exit 130 and 143 within seconds (`sim.cli.stop`); a failed write to
+    standard output or error is one line and exit 2 (`sim.cli.streams`)."""
+    from sim.cli import streams
+
     before = stop.install()
+    saved = streams.install()
+    try:
+        code = _main_guarded(before)
+    except streams.StreamFailed as failed:
+        streams.report(failed, saved)
+        code = 2
+    finally:
+        streams.restore(saved)
+    sys.exit(code)
+
+
+def _main_guarded(before: dict[int, Any]) -> int:
+    """Run the command; its exit status. Failed writes to standard output or error propagate."""
+    from sim.cli import streams
+
     stopped = False
     try:
         code = app(prog_name="lunarsim", standalone_mode=False)
@@ -1072,7 +1120,7 @@ def main() -> None:
             hint = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
             if message:  # no message: the help was printed because no arguments were given
                 _err(f"error: {where}{message}{hint}")
-            sys.exit(exc.exit_code)
+            return int(exc.exit_code)
     signum = stop.received()
     if signum is not None and (stopped or code in (130, 143) or type(code).__name__ == "Abort"):
         if code not in (130, 143):  # `_guard` has not said it
@@ -1082,5 +1130,6 @@ def main() -> None:
     if stopped:
         _err("interrupted")
     if stopped or type(code).__name__ == "Abort":
-        sys.exit(130)
-    sys.exit(code if isinstance(code, int) else 0)
+        return 130
+    streams.finish()
+    return code if isinstance(code, int) else 0

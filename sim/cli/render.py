@@ -15,47 +15,81 @@ if TYPE_CHECKING:
     from sim.scenario.model import Scenario
 
 
+def console_for(file: IO[str] | None, piped_width: int) -> Any:
+    """A rich console for `file` (stdout if None) as wide as the terminal, or as `COLUMNS` says
+    (piped too), else `piped_width` when piped."""
+    import os
+
+    from rich.console import Console
+
+    stream = file if file is not None else sys.stdout
+    given = os.environ.get("COLUMNS", "").strip()
+    width = None if stream.isatty() or (given.isdigit() and int(given) > 0) else piped_width
+    return Console(file=file, soft_wrap=False, width=width)
+
+
+# Below this many columns a run's table drops its target column (and its note says so); below
+# WRAP_TITLES titles are cut to one line, so that each milestone takes one line.
+TARGET_COLUMNS = 72
+WRAP_TITLES = 110
+
+
 def print_table(result: Result, file: IO[str] | None = None) -> None:
-    """Print the headline's one-sentence answer (the report's first line), then P10/P50/P90 dates,
-    target, P(target) and done share per milestone, then the inputs that move the headline's
-    finish most."""
+    """Print the headline's one-sentence answer (the report's first line), then P10/P50/P90
+    dates, target, P(target) and done share per milestone, then the inputs that move the
+    headline's finish most. Percentile dates are months: a run of thousands of futures does not
+    pin a date decades out to the day (the report gives each one's ±)."""
+    from rich import box
     from rich.console import Console
     from rich.table import Table
 
-    from sim.report.headline import headline, percent
+    from sim.formats import table_cells
+    from sim.report.headline import headline
+    from sim.report.style import whole_words
 
     sc = result.scenario
-    console = Console(
-        file=file, soft_wrap=False, width=140 if file is not None and not file.isatty() else None
-    )
+    console = console_for(file, 140)
     # The answer first, in the words the report opens with; it wraps rather than runs off.
     answer = Console(file=file, width=console.width)
     answer.print(_escape(headline(result, result.headline).text), highlight=False)
     answer.print()
-    # In a narrow terminal the target dates give way so that milestone names stay readable.
-    wide = console.width >= 110
-    columns = ["P10", "P50", "P90", *(["target"] if wide else []), "P(target)", "done"]
+    with_target = console.width >= TARGET_COLUMNS
+    one_line = console.width < WRAP_TITLES
+    columns = ["P10", "P50", "P90", *(["target"] if with_target else []), "P(target)", "done"]
     table = Table(
-        title=f"{_escape(sc.name)} — {result.iterations} iterations, seed {result.seed}", title_justify="left"
+        title=f"{_escape(sc.name)} — {result.iterations} iterations, seed {result.seed}",
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        show_edge=False,
+        padding=(0, 1, 0, 0),
     )
-    table.add_column("milestone", ratio=1, overflow="fold", min_width=12)
-    for col in columns:
-        # Dates are never cut short: the milestone column folds instead.
-        table.add_column(col, justify="right", no_wrap=True, min_width=len(col))
+    rows = []
     for row in result.table():
-        cells = [row[k] or "never" for k in ("p10", "p50", "p90")]
-        if wide:
-            cells.append(row["target"] or "")
-        cells.append("" if row["p_target"] is None else percent(row["p_target"]))
-        cells.append(percent(row["done"]))
-        name = _escape(row["title"])
+        shown = table_cells(row)
+        keys = ("p10", "p50", "p90", *(["target"] if with_target else []), "p_target", "done")
+        rows.append([row["title"], *(shown[k] for k in keys)])
+    # The numbers are never cut short: the milestone column takes what they leave. Its titles
+    # wrap at spaces; in a narrow terminal each is cut to one line with "…" instead.
+    widths = [max(len(col), *(len(r[k + 1]) for r in rows)) for k, col in enumerate(columns)]
+    # Each column takes its width, a space of padding and the one-character rule between columns.
+    room = max(12, console.width - sum(w + 2 for w in widths) - 1)
+    table.add_column("milestone", min_width=min(12, room), max_width=room, no_wrap=one_line)
+    for col, width in zip(columns, widths, strict=True):
+        table.add_column(col, justify="right", no_wrap=True, min_width=width)
+    for (title, *cells), row in zip(rows, result.table(), strict=True):
+        name = _escape(whole_words(title, room) if one_line else title)
         table.add_row(f"[bold]{name}[/bold]" if row["headline"] else name, *cells)
     console.print(table)
+    target_note = (
+        "P(target): chance of being done by the end of the target day"
+        if with_target
+        else f"P(target): chance of being done by the end of the target day (the target dates "
+        f"need {TARGET_COLUMNS} columns)"
+    )
     console.print(
-        f"P10/P50/P90: dates by which 10/50/90 % of the {result.iterations} simulated futures are done "
-        "(never: not that share by the horizon). P(target): chance of being done by the end of the "
-        f"target day. done: share of futures in which the milestone is done by the horizon "
-        f"{sc.horizon.isoformat()}.",
+        f"P10/P50/P90: months by which 10/50/90 % of the {result.iterations} simulated futures are done "
+        f"(never: not that share by the horizon). {target_note}. done: share of futures in which the "
+        f"milestone is done by the horizon {sc.horizon.isoformat()}.",
         highlight=False,
     )
     drivers = result.top_drivers()
@@ -65,8 +99,73 @@ def print_table(result: Result, file: IO[str] | None = None) -> None:
             f"What drives [bold]{title}[/bold] (rank correlation with its date; + means later):",
             highlight=False,
         )
+        # A grid, so that a long label wraps under itself, not under its number.
+        grid = Table.grid(padding=(0, 2, 0, 0))
+        grid.add_column(justify="right", no_wrap=True)
+        grid.add_column(overflow="fold")
         for label, rho in drivers:
-            console.print(f"  {rho:+.2f}  {_escape(label)}", highlight=False)
+            grid.add_row(f"  {rho:+.2f}", _escape(label))
+        console.print(grid, highlight=False)
+
+
+def print_comparison(results: list[Result], file: IO[str] | None = None) -> None:
+    """Print one table for the scenarios of a comparison: each shared milestone's P50 (to the
+    month) in each scenario, how much later (+) or earlier (−) it is than in the first, in
+    months, and each scenario's P(target)."""
+    from rich import box
+    from rich.table import Table
+
+    from sim.report.headline import month_text, percent
+    from sim.report.style import whole_words
+    from sim.scenario.units import DAYS_PER_MONTH
+
+    console = console_for(file, 140)
+    first = results[0]
+    shared = [m for m in first.milestone_ids if all(m in r.scenario.milestones for r in results[1:])]
+    letters = [chr(ord("A") + k) for k in range(len(results))]
+    columns = [f"P50 {x}" for x in letters]
+    columns += [f"{x} − A" for x in letters[1:]]
+    columns += [f"P(target) {x}" for x in letters]
+    rows = []
+    for mid in shared:
+        days = [r.percentile_days(mid, 50) for r in results]
+        cells = [month_text(r.scenario.date_of(d)) for r, d in zip(results, days, strict=True)]
+        for d in days[1:]:
+            if days[0] is None or d is None:
+                cells.append("—")
+            else:
+                months = round((d - days[0]) / DAYS_PER_MONTH)
+                cells.append("0" if months == 0 else f"{months:+d} mo".replace("-", "−"))
+        for r in results:
+            target = r.scenario.milestones[mid].target
+            cells.append("" if target is None else percent(r.p_by(mid, target)))
+        rows.append((mid, cells))
+    widths = [max(len(col), *(len(c[k]) for _, c in rows)) for k, col in enumerate(columns)] if rows else []
+    room = max(12, console.width - sum(w + 2 for w in widths) - 1)
+    one_line = console.width < WRAP_TITLES
+    table = Table(
+        title=f"{len(results)} scenarios, {first.iterations} iterations each, seed {first.seed}",
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        show_edge=False,
+        padding=(0, 1, 0, 0),
+    )
+    table.add_column("shared milestone", min_width=min(12, room), max_width=room, no_wrap=one_line)
+    for col, width in zip(columns, widths, strict=True):
+        table.add_column(col, justify="right", no_wrap=True, min_width=width)
+    for mid, cells in rows:
+        title = first.scenario.milestones[mid].title
+        name = _escape(whole_words(title, room) if one_line else title)
+        table.add_row(f"[bold]{name}[/bold]" if mid == first.scenario.headline else name, *cells)
+    console.print(table)
+    for letter, r in zip(letters, results, strict=True):
+        console.print(f"{letter}: {_escape(r.scenario.name)}", highlight=False)
+    console.print(
+        "P50: the month by which half the simulated futures are done (never: not half by the "
+        "horizon). X − A: how many months later (+) or earlier (−) that is than in A. "
+        "P(target): chance of being done by the end of that scenario's target day.",
+        highlight=False,
+    )
 
 
 def _escape(text: str) -> str:
@@ -304,46 +403,50 @@ def print_sweep(
     seed: int,
     file: IO[str] | None = None,
 ) -> None:
-    """Print the headline's P(target), P10, P50, P80 and P90 per variant of a sweep."""
-    from rich.console import Console
+    """Print the headline's P(target), P10, P50, P80 and P90 per variant of a sweep: dates to the
+    month, as `run` shows them, in a table that fits the terminal (or `COLUMNS`)."""
+    from rich import box
     from rich.table import Table
 
-    from sim.report.headline import day_text, percent
+    from sim.report.headline import month_text, percent
 
     head = scenario.headline
-    wide = 140 if file is not None and not file.isatty() else None
-    console = Console(file=file, soft_wrap=False, width=wide)
+    console = console_for(file, 140)
     table = Table(
         title=f"{_escape(scenario.milestones[head].title)} — sweep of {_escape(scenario.name)}, "
         f"{iterations} iterations per variant, seed {seed}",
         title_justify="left",
+        box=box.SIMPLE_HEAD,
+        show_edge=False,
+        padding=(0, 1, 0, 0),
     )
-    table.add_column("#", justify="right")
+    stats = ("P(target)", "P10", "P50", "P80", "P90")
+    table.add_column("#", justify="right", no_wrap=True)
+    # The values fold within what the numbers leave them; the numbers are never cut.
+    room = max(8, (console.width - 3 - sum(max(len(c), 7) + 2 for c in stats)) // max(len(keys), 1) - 2)
     for key in keys:
-        table.add_column(_escape(key), overflow="fold", min_width=min(len(key), 40))
-    for col in ("P(target)", "P10", "P50", "P80", "P90"):
+        header = "\n".join(_escape(line) for line in _key_lines(key, room))
+        table.add_column(header, overflow="fold", max_width=room)
+    for col in stats:
         table.add_column(col, justify="right", no_wrap=True, min_width=len(col))
     for row in rows:
         if row["milestone"] != head:
             continue
         cells = [str(row["variant"]), *(_escape(str(row[k])) for k in keys)]
         cells.append("—" if row["p_target"] is None else percent(row["p_target"]))
-        cells += [day_text(scenario.date_of(row[f"p{p}_days"])) for p in (10, 50, 80, 90)]
+        cells += [month_text(scenario.date_of(row[f"p{p}_days"])) for p in (10, 50, 80, 90)]
         table.add_row(*cells)
     console.print(table)
 
 
 def print_landings(as_of: Any, file: IO[str] | None = None) -> None:
     """Print each operator's chance of landing its next lunar attempt, then the attempts counted."""
-    from rich.console import Console
     from rich.table import Table
 
     from sim.report.headline import percent
     from sim.scenario.landings import PRIOR_WEIGHT, estimate, known, operators
 
-    console = Console(
-        file=file, soft_wrap=False, width=140 if file is not None and not file.isatty() else None
-    )
+    console = console_for(file, 140)
     table = Table(
         title=f"Chance of landing the next lunar attempt, from attempts up to {as_of.isoformat()}",
         title_justify="left",
@@ -389,3 +492,16 @@ def print_landings(as_of: Any, file: IO[str] | None = None) -> None:
         "attempts. success: the value a scenario dated then uses (docs/scenario-format.md).",
         highlight=False,
     )
+
+
+def _key_lines(key: str, width: int) -> list[str]:
+    """A key path on lines of at most `width` characters where it can, broken after its dots."""
+    lines = [""]
+    for part in key.split("."):
+        piece = part if not lines[-1] else "." + part
+        if lines[-1] and len(lines[-1]) + len(piece) > width:
+            lines[-1] += "."
+            lines.append(part)
+        else:
+            lines[-1] += piece
+    return lines

@@ -19,6 +19,10 @@ if TYPE_CHECKING:
 
 # How long the event stream waits before a keep-alive comment, so a closed page is noticed.
 _KEEPALIVE_SECONDS = 10.0
+# A connection that sends no request, or cannot take a write, for this long is closed; at most
+# this many connections are served at once (a page holds two: the report and its events).
+IDLE_SECONDS = 30.0
+MAX_CONNECTIONS = 32
 
 
 @dataclass
@@ -95,7 +99,11 @@ def serve(
 
     def rebuild() -> None:
         began = time.perf_counter()
-        report, errors, files = _build(path, iterations, seed)
+        try:
+            report, errors, files = _build(path, iterations, seed)
+        except Exception as exc:  # a bug: shown on the page, and the next save tries again
+            report, files = None, set()
+            errors = [f"{path}: internal error: {type(exc).__name__}: {exc} (this is a bug in lunarsim)"]
         with state.changed:
             state.version += 1
             if report is not None:
@@ -109,8 +117,7 @@ def serve(
             on_update(state.version, errors)
 
     rebuild()
-    server = ThreadingHTTPServer(("127.0.0.1", port), _handler(state, stop))
-    server.daemon_threads = True
+    server = _Server(("127.0.0.1", port), _handler(state, stop))
     ready = threading.Event()
     threads = [
         threading.Thread(target=server.serve_forever, name="lunarsim-watch-http", daemon=True),
@@ -143,9 +150,11 @@ def _build(path: Path, iterations: int | None, seed: int | None) -> tuple[str | 
     except ScenarioError as exc:
         return None, [str(p) for p in exc.problems], set()
     try:
-        n = iterations if iterations is not None else scenario.iterations
-        s = seed if seed is not None else (scenario.seed if scenario.seed is not None else 0)
-        result = sim.simulate(scenario, n, s, workers=1)
+        from sim.api import check_fits, iterations_for, seed_for
+
+        n = iterations_for(scenario, iterations)
+        check_fits(scenario, n)
+        result = sim.simulate(scenario, n, seed_for(scenario, seed, repeatable=True), workers=1)
     except ValueError as exc:
         return None, [f"{path}: {exc}"], {Path(f).resolve() for f in scenario.files}
     return render(result), [], {Path(f).resolve() for f in scenario.files}
@@ -160,16 +169,22 @@ def _watch_files(
     import watchfiles
 
     while not stop.is_set():
-        folders = sorted({str(f.parent) for f in state.files})
+        folders = sorted({str(f.parent) for f in state.files if f.parent.is_dir()})
         watched = set(state.files)
-        for changes in watchfiles.watch(
-            *folders, stop_event=stop, debounce=200, step=50, rust_timeout=200, yield_on_timeout=True
-        ):
+        try:
+            for changes in watchfiles.watch(
+                *folders, stop_event=stop, debounce=200, step=50, rust_timeout=200, yield_on_timeout=True
+            ):
+                ready.set()
+                if any(Path(p).resolve() in watched for _, p in changes):
+                    rebuild()
+                    if state.files != watched:  # the scenario now extends another file: watch it too
+                        break
+        except Exception:
+            # A watched folder was removed or renamed (or no folder is left): look again shortly,
+            # so that the thread lives on and the next save that can be seen re-runs.
             ready.set()
-            if any(Path(p).resolve() in watched for _, p in changes):
-                rebuild()
-                if state.files != watched:  # the scenario now extends another file: watch it too
-                    break
+            stop.wait(0.5)
 
 
 def page(state: _State) -> str:
@@ -206,9 +221,60 @@ def page(state: _State) -> str:
     return report.replace('<div class="page">', f'<div class="page">\n{banner}', 1) if banner else report
 
 
+class _Server(ThreadingHTTPServer):
+    """One thread per connection, at most MAX_CONNECTIONS of them; a connection past that is
+    closed at once, so idle or stalled clients cannot pile up threads."""
+
+    daemon_threads = True
+
+    def __init__(self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler]) -> None:
+        super().__init__(address, handler)
+        self.slots = threading.BoundedSemaphore(MAX_CONNECTIONS)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        if not self.slots.acquire(blocking=False):
+            self.shutdown_request(request)
+            return
+        try:
+            super().process_request(request, client_address)
+        except BaseException:
+            self.slots.release()
+            raise
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self.slots.release()
+
+
+def allowed_hosts(port: int) -> set[str]:
+    """The Host headers the server answers: its own address. A page on another site that makes
+    its name resolve to 127.0.0.1 (DNS rebinding) sends its own name, and is refused."""
+    return {f"127.0.0.1:{port}", f"localhost:{port}"}
+
+
 def _handler(state: _State, stop: threading.Event) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
+        timeout = IDLE_SECONDS  # a connection that sends nothing is closed, not kept forever
+
+        def _refused(self) -> bool:
+            """Answer 403 to a request for another host, or for the event stream from another page."""
+            address: Any = self.server.server_address
+            hosts = allowed_hosts(int(address[1]))
+            if (self.headers.get("Host") or "").strip().lower() not in hosts:
+                self._send(403, "text/plain; charset=utf-8", b"forbidden: wrong Host\n")
+                return True
+            origin = self.headers.get("Origin")
+            origins = {f"http://{h}" for h in hosts}
+            if self.path == "/events" and origin is not None and origin.strip().lower() not in origins:
+                self._send(403, "text/plain; charset=utf-8", b"forbidden: wrong Origin\n")
+                return True
+            return False
+
         def do_GET(self) -> None:
+            if self._refused():
+                return
             if self.path in ("/", "/index.html"):
                 with state.changed:
                     body = page(state).encode("utf-8")
@@ -255,8 +321,8 @@ def _handler(state: _State, stop: threading.Event) -> type[BaseHTTPRequestHandle
                     else:
                         self.wfile.write(b": keep-alive\n\n")
                     self.wfile.flush()
-            except (BrokenPipeError, ConnectionResetError):
-                pass  # the page was closed
+            except OSError:
+                pass  # the page was closed, or stopped reading (the write timed out)
 
         def log_message(self, format: str, *args: Any) -> None:
             pass  # requests are not news to the user

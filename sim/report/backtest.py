@@ -74,6 +74,36 @@ def _verdict(brier: float, plan: float) -> str:
     return "no different from taking the plan's dates as certain"
 
 
+def in_short(brier: float, plan_brier: float, pits: list[float]) -> str:
+    """The page's first sentence for a lay reader: better or worse than the plan, and which way
+    the forecast erred. The lean is read from the mean PIT: for a calibrated forecast PITs are
+    uniform on 0-1, so their mean over n milestones is 0.5 with standard error sqrt(1/12/n); a
+    mean more than 1.96 standard errors above 0.5 says things came later than the forecast
+    thought likely (too optimistic), below says earlier (too pessimistic)."""
+    verdict = _verdict(brier, plan_brier).replace("taking the plan's dates as certain", "the plan")
+    verdict = {"better than the plan": "did better than the plan"}.get(verdict, f"did {verdict}")
+    if not pits:
+        return f"In short: the forecast {verdict}; no milestone could show which way it erred."
+    n = len(pits)
+    mean = sum(pits) / n
+    margin = 1.96 * math.sqrt(1 / 12 / n)
+    late = sum(p > 0.8 for p in pits)
+    how = f"mean PIT {mean:.2f} over {n} milestone{'s' if n != 1 else ''}, where 0.5 is right on average"
+    if mean > 0.5 + margin:
+        lean = (
+            f"still too optimistic: what happened came later than it thought likely ({how}; "
+            f"{late} of {n} above 0.8)"
+        )
+    elif mean < 0.5 - margin:
+        lean = f"too pessimistic: what happened came earlier than it thought likely ({how})"
+    else:
+        lean = f"with no clear lean either way ({how})"
+    joint = ", but it was " if verdict == "did better than the plan" and mean > 0.5 + margin else "; it was "
+    if lean.startswith("with"):
+        joint = ", "
+    return f"In short: the forecast {verdict}{joint}{lean}."
+
+
 def backtest_html(result: Result, scores: Backtest, when: dt.datetime | None = None) -> str:
     """The full HTML of a backtest page for `scores`, computed from the forecast run `result`."""
     when = when or result.finished_at or dt.datetime.now(dt.timezone.utc)
@@ -119,6 +149,7 @@ def backtest_html(result: Result, scores: Backtest, when: dt.datetime | None = N
         "brier": brier,
         "plan_brier": plan_brier,
         "verdict": _verdict(brier, plan_brier),
+        "in_short": in_short(brier, plan_brier, [r["pit"] for r in pits]),
         "pits": pits,
         "mean_pit": mean_pit,
         "late": late,

@@ -2,38 +2,18 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from sim.analysis.aggregates import ordered, quantile_band
+
+# The shared formats, named here too for the report's modules that import them from the headline.
+from sim.formats import day_text, month_text, percent
 from sim.scenario.units import DAYS_PER_MONTH
 
 if TYPE_CHECKING:
     from sim.analysis.results import Result
-
-
-def percent(p: float) -> str:
-    """A share as a whole percentage for readers: "41 %", never rounding to a false 0 or 100."""
-    if p <= 0.0:
-        return "0 %"
-    if p >= 1.0:
-        return "100 %"
-    whole = math.floor(p * 100.0 + 0.5)
-    if whole < 1:
-        return "< 1 %"
-    if whole > 99:
-        return "> 99 %"
-    return f"{whole} %"
-
-
-def day_text(day: dt.date | None) -> str:
-    return "never" if day is None else day.isoformat()
-
-
-def month_text(day: dt.date | None) -> str:
-    return "never" if day is None else f"{day.year:04d}-{day.month:02d}"
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,10 @@
 """Scenario descriptions and sources as inert HTML, rendered by markdown-it-py with raw HTML off.
 
-CommonMark plus bare-URL links (linkify-it-py). Raw HTML in the input is shown as text, images are
+CommonMark plus bare-URL links (linkify-it-py). Only text that names its scheme (`https://…`,
+`mailto:…`) becomes a link: a bare file or publication name such as "sources.md" or "memim.com"
+is a real domain to linkify-it's fuzzy matching, and a link there would send readers to a
+stranger's site. A host written with the DNS root's trailing dot (`https://powershow.com./view/…`,
+as some sources print it) is linked whole. Raw HTML in the input is shown as text, images are
 not loaded (the `![alt](url)` form becomes a link), and a link is made only for http, https and
 mailto targets; everything else (javascript:, data:, relative paths) stays plain text. markdown-it
 escapes every attribute it writes, and bidirectional controls are shown as code points.
@@ -9,6 +13,9 @@ escapes every attribute it writes, and bidirectional controls are shown as code 
 from __future__ import annotations
 
 import functools
+import re
+import types
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -38,6 +45,28 @@ def _valid_link(url: str) -> bool:
     return scheme == "mailto" or bool(parts.netloc)
 
 
+def _http_with_root_dot(linkify: Any) -> Callable[[Any, str, int], int]:
+    """linkify-it's own http validator, built from its own patterns, that also accepts the
+    trailing dot of a fully qualified host name ("example.com./path"); a full stop after a bare
+    host ("see https://example.org.") still ends the sentence, not the link."""
+    pattern = re.compile(
+        "//"
+        + linkify.re["src_auth"]
+        + linkify.re["src_host"]
+        + "(?:\\.(?=[/:?#]))?"  # the root dot, when a path, port, query or fragment follows
+        + linkify.re["src_port"]
+        + linkify.re["src_host_terminator"]
+        + linkify.re["src_path"],
+        flags=re.IGNORECASE,
+    )
+
+    def validate(_linkify: Any, text: str, pos: int) -> int:
+        found = pattern.match(text, pos)
+        return len(found.group()) if found else 0
+
+    return validate
+
+
 def _shift_headings(state: Any) -> None:
     # The report already uses h1 and h2: a description's "# Heading" becomes h3.
     for token in state.tokens:
@@ -59,6 +88,11 @@ def _parser() -> MarkdownIt:
         {"html": False, "linkify": True, "typographer": False, "maxNesting": MAX_NESTING},
     )
     md.enable("linkify")
+    links = md.linkify
+    assert links is not None  # linkify-it-py is a dependency
+    links.set({"fuzzy_link": False, "fuzzy_email": False})
+    # A bound method: linkify-it keeps it as is ("https:" is its alias of "http:").
+    links.add("http:", {"validate": types.MethodType(_http_with_root_dot(links), links)})
     md.disable("image")
     md.validateLink = _valid_link  # type: ignore[method-assign]
     md.core.ruler.push("lunarsim_headings", _shift_headings)

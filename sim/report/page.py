@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import hashlib
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -40,6 +41,7 @@ from sim.report.views import (
     milestone_rows,
     provenance,
     sources,
+    unsourced,
 )
 from sim.scenario.model import Scenario
 
@@ -84,12 +86,28 @@ def environment() -> jinja2.Environment:
     env.filters["thousands"] = lambda n: f"{n:,}"
     env.filters["nbsp"] = keep_together
     env.filters["signed"] = style.signed
+    env.filters["seconds"] = seconds_text
     return env
 
 
+def seconds_text(seconds: float) -> str:
+    """A run time to a tenth of a second, or "under 0.1 s" (never a run "0.0 s" long)."""
+    return "under 0.1 s" if seconds < 0.05 else f"{seconds:.1f} s"
+
+
+# A file name's stem at most this long: whole for any likely comparison or sweep ("compare-" and
+# three 40-character scenario names), well inside the 255 bytes a file name may have.
+MAX_STEM = 200
+
+
 def slug(text: str) -> str:
+    """`text` as a file name's stem: lower-case letters, digits and hyphens; one longer than
+    MAX_STEM is cut and ends in a short hash of the whole, so that two cut names stay apart."""
     out = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
-    return out[:80].strip("-") or "scenario"
+    if len(out) > MAX_STEM:
+        digest = hashlib.sha256(out.encode("utf-8")).hexdigest()[:8]
+        out = out[: MAX_STEM - 9].strip("-") + "-" + digest
+    return out or "scenario"
 
 
 def report_name(scenario: Scenario) -> str:
@@ -161,6 +179,7 @@ def report_html(result: Result, when: dt.datetime | None = None, *, impacts: boo
         "convergence": convergence_note(result),
         "provenance": provenance([result], when),
         "sources": sources(scenario),
+        "unsourced": unsourced(scenario),
         "kind_names": style.KIND_NAMES,
         "has_tornado": bool(ranked),
         "merge_lines": merge_lines(result),

@@ -107,6 +107,68 @@ def short_words(text: str, width: int = 44) -> str:
     return cut.rstrip(" ,;:-–(.…") + "…"
 
 
+# The least room a shortened input label gives its subject (a milestone, risk or decision title).
+SUBJECT_ROOM = 8
+
+
+def fit_label(subject: str, detail: str, width: int = 44) -> str:
+    """The label "<subject>: <detail>" in at most `width` characters, shortening the subject first (the
+    detail is what tells one subject's inputs apart), then the detail, both at word boundaries."""
+    if not subject or not detail:
+        return whole_words(subject or detail, width)
+    whole = f"{subject}: {detail}"
+    if len(whole) <= width:
+        return whole
+    room = width - len(detail) - 2
+    if room >= SUBJECT_ROOM:
+        return f"{whole_words(subject, room)}: {detail}"
+    return f"{whole_words(subject, SUBJECT_ROOM)}: {whole_words(detail, width - SUBJECT_ROOM - 2)}"
+
+
+def whole_words(text: str, width: int) -> str:
+    """The words of `text` that fit in `width` characters with a closing "…" (a word cut only
+    when the first alone is too long)."""
+    if len(text) <= width:
+        return text
+    words, kept = text.split(" "), ""
+    for word in words:
+        longer = f"{kept} {word}" if kept else word
+        if len(longer) + 1 > width:
+            break
+        kept = longer
+    return (kept or text[: width - 1]).rstrip(" ,;:-–(.…") + "…"
+
+
+def _middle_words(text: str, width: int) -> str:
+    """Whole words from both ends of `text` around a "…", in at most `width` characters."""
+    if len(text) <= width:
+        return text
+    words = text.split(" ")
+    tail: list[str] = []
+    while words and len(" ".join([*tail, words[-1]])) <= width // 2:
+        tail.insert(0, words.pop())
+    head = whole_words(" ".join(words), width - len(" ".join(tail)) - 1).removesuffix("…")
+    return f"{head}… {' '.join(tail)}" if tail else whole_words(text, width)
+
+
+def distinct_labels(parts: list[tuple[str, str]], width: int = 44) -> list[str]:
+    """`fit_label` of each (subject, detail), every label distinct from the others: where a cut
+    made labels equal, their details are cut in the middle instead (keeping the end, where they
+    differ), and any still equal are numbered."""
+    shown = [fit_label(subject, detail, width) for subject, detail in parts]
+    equal = [shown.count(label) > 1 for label in shown]
+    for k, (subject, detail) in enumerate(parts):
+        if equal[k] and subject and detail:
+            room = width - SUBJECT_ROOM - 2
+            shown[k] = f"{whole_words(subject, SUBJECT_ROOM)}: {_middle_words(detail, room)}"
+    seen: dict[str, int] = {}
+    for k, label in enumerate(shown):
+        if shown.count(label) > 1:
+            seen[label] = seen.get(label, 0) + 1
+            shown[k] = f"{whole_words(label, width - 4)} ({seen[label]})"
+    return shown
+
+
 def signed(value: float, digits: int = 2) -> str:
     """A signed number that never reads "-0.00": a value that rounds to zero has no sign."""
     rounded = round(value, digits)

@@ -10,7 +10,7 @@ import numpy as np
 
 from sim.analysis import summary
 from sim.report.charts.sweep_grid import sweep_figures, value_text
-from sim.report.headline import day_text
+from sim.report.headline import day_text, month_text
 from sim.report.page import _page, report_name, slug
 from sim.report.views import csv_data_uri
 
@@ -45,7 +45,7 @@ def sweep_html(
         {
             "variant": r["variant"],
             "values": [value_text(r[k]) for k in keys],
-            "dates": [day_text(scenario.date_of(r[f"p{p}_days"])) for p in (10, 50, 80, 90)],
+            "dates": [month_text(scenario.date_of(r[f"p{p}_days"])) for p in (10, 50, 80, 90)],
             "p_target": r["p_target"],
             "done": r["done_fraction"],
         }

@@ -19,7 +19,7 @@ from sim.analysis.aggregates import ordered, percentiles, quantile_band
 from sim.doneby import done_by
 from sim.percentiles import PERCENTILES
 from sim.report.charts.conditioned import figure_id, settled_branch
-from sim.report.headline import Headline, day_text
+from sim.report.headline import Headline, day_text, month_text
 from sim.scenario.model import Scenario
 from sim.scenario.referenceview import reference_uses, use_sentence
 from sim.scenario.units import DAYS_PER_MONTH
@@ -43,6 +43,8 @@ class MilestoneRow:
     percentiles: list[str]
     actual: str | None
     source: str | None
+    # The percentiles as the page shows them: to the month (the CSV keeps `percentiles`' days).
+    months: list[str]
 
 
 def milestone_rows(result: Result) -> list[MilestoneRow]:
@@ -61,14 +63,16 @@ def milestone_rows(result: Result) -> list[MilestoneRow]:
                 percentiles=[_date(scenario, result.percentile_days(mid, p)) for p in PERCENTILES],
                 actual=None if spec.actual is None else _date(scenario, spec.actual),
                 source=spec.source,
+                months=[month_text(scenario.date_of(result.percentile_days(mid, p))) for p in PERCENTILES],
             )
         )
     return rows
 
 
 def _csv_cell(text: str) -> str:
-    # A leading = + - @ makes spreadsheets evaluate the cell as a formula; quote it as text.
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+    from sim.display import spreadsheet_cell
+
+    return spreadsheet_cell(text)
 
 
 def milestone_csv(rows: list[MilestoneRow], scenario_name: str | None = None) -> str:
@@ -283,6 +287,11 @@ def provenance(results: list[Result], when: dt.datetime) -> dict[str, Any]:
             for r in results
         ],
     }
+
+
+def unsourced(scenario: Scenario) -> list[str]:
+    """Titles of the milestones whose file gives no `source`: their numbers are judgement."""
+    return [spec.title for spec in scenario.milestones.values() if not spec.source]
 
 
 def sources(scenario: Scenario) -> list[dict[str, str]]:

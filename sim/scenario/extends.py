@@ -13,6 +13,7 @@ from sim.scenario import yamlsource
 from sim.scenario.yamlsource import Source
 
 MERGED_BY_ID = ("milestones", "risks", "resources")
+NOT_A_SCENARIO = "not a scenario (a YAML mapping with milestones, or with extends)"
 
 
 def read_chain(path: Path) -> tuple[Source, list[Path]]:
@@ -24,7 +25,7 @@ def read_chain(path: Path) -> tuple[Source, list[Path]]:
 
 
 def _read(path: Path, stack: list[Path]) -> tuple[Source, list[Path]]:
-    source = yamlsource.read(path)
+    source = _read_base(path) if stack else yamlsource.read(path)
     data = source.data
     base_ref = data.get("extends")
     removed = data.get("remove")
@@ -84,6 +85,36 @@ def _read(path: Path, stack: list[Path]) -> tuple[Source, list[Path]]:
             raise ScenarioError(located) from None
         raise
     return _overlay(base, source), [path, *chain]
+
+
+def _read_base(path: Path) -> Source:
+    """Read a file named by `extends`, quoting nothing from it unless it is a scenario.
+
+    `extends` can name any file (`/etc/shadow`), and its problems would otherwise be shown, line
+    by line, in the terminal and on the watch page. A base counts as a scenario when it reads as
+    a YAML mapping with `milestones` or `extends` (a base without either is not valid anyway);
+    anything else, or a file that does not read as YAML at all, is one problem without a line,
+    which the caller places at the `extends` key. The base's own problems show when it is
+    validated on its own."""
+    try:
+        source = yamlsource.read(path)
+    except ScenarioError as exc:
+        if any(p.line is not None for p in exc.problems):
+            raise ScenarioError(
+                Problem(
+                    f"{NOT_A_SCENARIO}; nothing from it is shown (validate it on its own to see why)",
+                    path,
+                )
+            ) from None
+        raise
+    if not isinstance(source.data, dict) or not ({"milestones", "extends"} & set(source.data)):
+        raise ScenarioError(
+            Problem(
+                f"{NOT_A_SCENARIO}; nothing from it is shown",
+                path,
+            )
+        )
+    return source
 
 
 def _absolute(path: Path) -> Path:

@@ -50,6 +50,12 @@ class Branch:
         """What readers see for this outcome: its title, or its id when it has none."""
         return self.title or self.id
 
+    @property
+    def words(self) -> str:
+        """The outcome in plain words: its title, or its id with hyphens and underscores as
+        spaces ("leave-after-2024" reads "leave after 2024")."""
+        return self.title or self.id.replace("-", " ").replace("_", " ")
+
 
 @dataclass(frozen=True)
 class Retry:

@@ -240,9 +240,15 @@ class RiskSpec(Model):
     source: Text | None = None
 
 
+# The vector engine keeps, per iteration, the moment each unit of a resource is next free, so a
+# capacity costs memory however few units are used (10^9 units asked for 160 GiB at 10 iterations).
+# Units beyond what the milestones using it claim at once change nothing.
+MAX_CAPACITY = 1000
+
+
 class ResourceSpec(Model):
     title: OneLine | None = None
-    capacity: Count = Field(ge=1)
+    capacity: Count = Field(ge=1, le=MAX_CAPACITY)
 
 
 class CorrelationSpec(Model):

@@ -259,8 +259,12 @@ class _Builder:
             if node.tag in _SCALAR_TAGS:
                 try:
                     value = self.loader.construct_object(node, deep=True)
-                except (yaml.YAMLError, ValueError, OverflowError):
-                    self._fail(node, f"not a valid {node.tag.rsplit(':', 1)[-1]}")
+                except (yaml.YAMLError, ValueError, OverflowError, LookupError, TypeError):
+                    # An explicit tag (`!!bool maybe`, `!!int ''`) reaches PyYAML's constructor
+                    # with text its resolver would never have given that tag.
+                    kind = node.tag.rsplit(":", 1)[-1]
+                    shown = node.value if len(node.value) <= 40 else node.value[:40] + "..."
+                    self._fail(node, f"{shown!r} is not a valid {kind} (tagged !!{kind})")
                 if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= MAX_INT:
                     self._fail(
                         node,

@@ -11,6 +11,7 @@ from sim.report.style import (
     Dates,
     Figure,
     date_axis,
+    date_range,
     figure,
     milestone_labels,
     scatter,
@@ -25,6 +26,17 @@ def compare_timeline(results: list[Result], names: list[str]) -> Figure:
     first = results[0]
     common = [m for m in first.milestone_ids if all(m in r.milestone_ids for r in results[1:])]
     labels = milestone_labels(first.scenario, common)
+    # The axis spans the dates the runs reach: a P90 or median that is never (not by the horizon)
+    # does not stretch it to the horizon; its bar runs off the right edge and its median sits
+    # there as a "▶" (hover says never).
+    reached = [
+        d
+        for r in results
+        for mid in common
+        for p in (10, 50, 90)
+        if (d := r.scenario.date_of(r.percentile_days(mid, p))) is not None
+    ]
+    span = date_range(reached) if reached else None
     traces = []
     for j, (result, name) in enumerate(zip(results, names, strict=True)):
         dates = Dates(result.scenario)
@@ -34,6 +46,7 @@ def compare_timeline(results: list[Result], names: list[str]) -> Figure:
         dot_x: list[str | None] = []
         dot_y: list[list[str | None]] = [[], []]
         dot_text: list[str] = []
+        symbols: list[str] = []
         for mid in common:
             p10 = result.percentile_days(mid, 10)
             p50 = result.percentile_days(mid, 50)
@@ -43,7 +56,9 @@ def compare_timeline(results: list[Result], names: list[str]) -> Figure:
                 bar_x += [dates(p10), dates(end), None]
                 bar_y[0] += [labels[mid], labels[mid], None]
                 bar_y[1] += [name, name, None]
-            dot_x.append(dates(p50) if p50 is not None else dates(result.scenario.horizon_days))
+            edge = span[1] if span is not None else dates(result.scenario.horizon_days)
+            dot_x.append(dates(p50) if p50 is not None else edge)
+            symbols.append("circle" if p50 is not None else "triangle-right")
             dot_y[0].append(labels[mid])
             dot_y[1].append(name)
             dot_text.append(f"<b>{name}</b><br>{milestone_hover(result, mid)}")
@@ -65,7 +80,13 @@ def compare_timeline(results: list[Result], names: list[str]) -> Figure:
                 y=dot_y,
                 mode="markers",
                 name=f"{name}: median",
-                marker={"color": color, "size": 10, "line": {"color": "#ffffff", "width": 1}},
+                marker={
+                    "color": color,
+                    "size": 10,
+                    "line": {"color": "#ffffff", "width": 1},
+                    "symbol": symbols,
+                },
+                cliponaxis=False,
                 text=dot_text,
                 hovertemplate="%{text}<extra></extra>",
                 legendgroup=f"s{j}",
@@ -78,7 +99,12 @@ def compare_timeline(results: list[Result], names: list[str]) -> Figure:
             "xanchor": "left",
         },
         "height": max(280, 120 + 22 * len(common) * len(results)),
-        "xaxis": {**date_axis(), "side": "top", "title": {"text": "Date"}},
+        "xaxis": {
+            **date_axis(),
+            "side": "top",
+            "title": {"text": "Date"},
+            **({"range": span, "autorange": False} if span is not None else {}),
+        },
         "yaxis": {"type": "multicategory", "autorange": "reversed"},
         "legend": {"orientation": "h", "x": 0, "y": 0, "xanchor": "left", "yanchor": "top"},
         "hovermode": "closest",

@@ -148,7 +148,12 @@ def histogram(result: Result, mid: str) -> Figure:
             "anchor": "y",
             "showgrid": False,
             "tickfont": {"color": VERMILLION},
+            # On two lines, so that it stays clear of the date axis's last label.
+            "tickvals": [never_label],
+            "ticktext": [never_label.replace(" by ", " by<br>")],
         },
+        # On a phone the never bar gets a wider slot and a wider gap from the date axis.
+        "meta": {"narrow": {"xaxis": {"domain": [0, 0.78]}, "xaxis2": {"domain": [0.84, 1.0]}}},
         "yaxis": {
             "tickformat": ".0%",
             "title": {"text": "Share of runs"},

@@ -80,11 +80,15 @@ def scurves(result: Result, order: Sequence[str]) -> Figure:
                     mode="markers+text",
                     marker={"color": BLUE, "size": 9, "line": {"color": "#ffffff", "width": 1.5}},
                     # Left of the point: above a rising curve the plot is empty there.
-                    text=[f"P{p} {w} " for (p, _), w in zip(marks, when, strict=True)],
+                    # To the month, as the headline gives them; left of the point where a plan or
+                    # target line does not run through it (the page moves it where one does).
+                    text=[f"P{p} {str(w)[:7]} " for (p, _), w in zip(marks, when, strict=True)],
                     textposition="middle left",
                     textfont={"color": INK, "size": 12},
                     name="P50 and P80",
-                    hovertemplate="%{text}<extra></extra>",
+                    # The hover box gives the day, whatever the label beside the point shows.
+                    customdata=[f"P{p} {w}" for (p, _), w in zip(marks, when, strict=True)],
+                    hovertemplate="%{customdata}<extra></extra>",
                     visible=shown,
                     cliponaxis=False,
                 )

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from sim.report.headline import percent
+from sim.report.headline import month_text, percent
 from sim.report.style import BLUE, ORANGE, VERMILLION, Dates, Figure, esc, figure, heatmap, scatter, short
 
 if TYPE_CHECKING:
@@ -126,7 +126,6 @@ def _heatmaps(
     cell = {(r[keys[0]], r[keys[1]]): r for r in rows}
     x = [esc(value_text(v)) for v in xs]
     y = [esc(value_text(v)) for v in ys]
-    dates = Dates(scenario)
     title = esc(short(head_title, 50))
     layout_axes = {
         "xaxis": {"title": {"text": esc(keys[1])}, "type": "category", "side": "bottom"},
@@ -137,18 +136,25 @@ def _heatmaps(
     if any(r["p_target"] is not None for r in rows):
         z = [[cell[(a, b)]["p_target"] for b in xs] for a in ys]
         text = [["—" if v is None else percent(v) for v in line] for line in z]
+        # The colours span the values seen (at least 10 points), so 5 % and 14 % look different;
+        # each cell's text gives its value.
+        seen = [v for line in z for v in line if v is not None]
+        low, high = min(seen, default=0.0), max(seen, default=1.0)
+        if high - low < 0.1:
+            middle = min(max((low + high) / 2, 0.05), 0.95)
+            low, high = middle - 0.05, middle + 0.05
         figs["fig-sweep-target"] = figure(
             [
                 heatmap(
                     x=x,
                     y=y,
                     z=z,
-                    zmin=0,
-                    zmax=1,
+                    zmin=low,
+                    zmax=high,
                     text=text,
                     texttemplate="%{text}",
                     colorscale=BLUES,
-                    colorbar={"tickformat": ".0%", "title": {"text": "P(target)"}},
+                    colorbar={"tickformat": ".0%", "title": {"text": "P(target), lowest to highest"}},
                     hovertemplate="%{y} · %{x}: %{text}<extra>P(target)</extra>",
                 )
             ],
@@ -160,7 +166,8 @@ def _heatmaps(
         )
     for p in (50, 80):
         days = [[cell[(a, b)][f"p{p}_days"] for b in xs] for a in ys]
-        text = [[dates(d) or "never" for d in line] for line in days]
+        # To the month, as the run's other dates.
+        text = [[month_text(scenario.date_of(d)) for d in line] for line in days]
         figs[f"fig-sweep-p{p}"] = figure(
             [
                 heatmap(

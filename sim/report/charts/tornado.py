@@ -11,11 +11,10 @@ from sim.report.style import (
     VERMILLION,
     Figure,
     bar,
+    distinct_labels,
     esc,
     figure,
     short,
-    short_middle,
-    short_words,
     signed,
     wrap,
 )
@@ -30,21 +29,17 @@ def _direction(rho: float) -> str:
     return "higher → later" if shown > 0 else "higher → earlier" if shown < 0 else "no effect seen"
 
 
+def _parts(item: RandomInput) -> tuple[str, str]:
+    return (item.subject, item.detail) if item.subject else (item.label, "")
+
+
 def tornado(ranked: list[tuple[RandomInput, float]], title: str, top: int = 15) -> Figure:
     """Horizontal bars of Spearman's rho for the `top` inputs, the strongest at the top."""
     shown = ranked[:top]
-    # Cut at a word boundary; the hover box carries the full text.
-    labels = [esc(short_words(item.label, 44)) for item, _ in shown]
-    # Repeated labels would merge on a category axis. Keeping their ends (a risk and its effect
-    # differ there) usually tells them apart at the same width; else the id keeps them apart.
-    labels = [
-        lab if labels.count(lab) == 1 else esc(short_middle(item.label, 44))
-        for lab, (item, _) in zip(labels, shown, strict=True)
-    ]
-    labels = [
-        lab if labels.count(lab) == 1 else f"{lab} ({esc(item.id)})"
-        for lab, (item, _) in zip(labels, shown, strict=True)
-    ]
+    # Plain words cut to 48 characters (the subject first, at word boundaries), each distinct:
+    # equal labels would merge on a category axis. 48 fits a 390 px phone's row labels whole
+    # (embedding.js's `charsFor`); the hover box carries the full text.
+    labels = [esc(label) for label in distinct_labels([_parts(item) for item, _ in shown], 48)]
     rho = [r for _, r in shown]
     hover = [
         f"<b>{wrap(item.label)}</b><br>{KIND_NAMES.get(item.kind, item.kind)}<br>"
