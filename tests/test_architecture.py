@@ -122,6 +122,7 @@ def later_stage_imports() -> set[tuple[str, str]]:
 # `Result.write_report` is the notebook's one-call report, imported only when called.
 LATER_STAGE_EXCEPTIONS = {
     ("sim.simulation.executor", "sim.analysis.sensitivity"),
+    ("sim.simulation.executor", "sim.analysis.signposts"),
     ("sim.simulation.reduction", "sim.analysis.aggregates"),
     ("sim.analysis.results", "sim.report"),
 }

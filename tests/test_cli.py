@@ -69,6 +69,7 @@ def test_summary_json_to_stdout_is_the_only_stdout(tmp_path):
         "branches",
         "risks",
         "drivers",
+        "signposts",
         "impacts",  # by default: 2000 iterations x 3 risks is within the bound
     }
     head = doc["milestones"][doc["headline"]]

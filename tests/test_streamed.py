@@ -42,6 +42,13 @@ def test_a_streamed_run_gives_the_summary_of_the_run_kept_whole(pair: tuple[sim.
     assert not whole.streamed and streamed.streamed and streamed.iterations == N
     a = _without_run(whole.summary(impacts=True))
     b = _without_run(streamed.summary(impacts=True))
+    # Signposts: the same events and exact shares; a streamed P50 is the day on which it falls.
+    assert a["signposts"]
+    for x, y in zip(a.pop("signposts"), b.pop("signposts"), strict=True):
+        for side in ("if_yes", "if_no"):
+            p50 = x[side].pop("p50_days")
+            assert y[side].pop("p50_days") == (None if p50 is None else math.floor(p50))
+        assert x == y
     for mid, x in a["milestones"].items():
         y = b["milestones"][mid]
         # Everything stated by date, every share and the drivers are exact.
@@ -228,8 +235,11 @@ def test_a_streamed_run_keeps_nothing_per_chunk_or_per_iteration(
     kept += [*result.risk_occurred.values(), *result.outcome.values()]
     assert {a.shape[-1] for a in kept} == {256}
     # One chunk's reduction, as large as the whole run's day counts (each chunk spans every date).
-    one_chunk = sum(d.counts.nbytes for d in result.stats.days) if result.stats else 0
+    assert result.stats is not None
+    one_chunk = sum(d.counts.nbytes for d in result.stats.days)
     assert one_chunk > 2_000_000
+    # With the headline's day counts on the "yes" side of each signpost event (57 events here).
+    one_chunk += sum(d.counts.nbytes for d in result.stats.signposts)
     # Keeping each chunk's reduction grew the peak by 14 of them from 2 to 16 chunks; now it may
     # differ only by the few reductions waiting to be added (at most 4 with 2 workers).
     assert large - small < 6 * one_chunk, (small, large, one_chunk)

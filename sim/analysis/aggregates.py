@@ -129,6 +129,12 @@ class ConvergencePoint:
     high: float | None
 
 
+def band_ranks(n: int, p: float, z: float = 1.959964) -> tuple[int, int]:
+    """The 1-based ranks l, u of `quantile_band`'s order statistics among n > 0 values."""
+    half = z * math.sqrt(n * p * (1.0 - p))
+    return min(max(math.floor(n * p - half), 1), n), min(max(math.ceil(n * p + half), 1), n)
+
+
 def quantile_band(
     sorted_x: np.ndarray | DayCounts, p: float, z: float = 1.959964
 ) -> tuple[float | None, float | None]:
@@ -137,14 +143,13 @@ def quantile_band(
     The count of draws below the true quantile is Binomial(n, p), so with the normal
     approximation the interval is [X_(l), X_(u)] with l, u = n p -/+ z sqrt(n p (1 - p))
     (1-based, clipped to 1..n). `inf` bounds (never) come back as None. From day counts, the
-    bounds are the days of those order statistics.
+    bounds are the days of those order statistics. `sorted_x` need only be sorted at those two
+    ranks (`np.partition` at them).
     """
     n = sorted_x.n if isinstance(sorted_x, DayCounts) else sorted_x.size
     if n == 0:
         return None, None
-    half = z * math.sqrt(n * p * (1.0 - p))
-    lo = min(max(math.floor(n * p - half), 1), n)
-    hi = min(max(math.ceil(n * p + half), 1), n)
+    lo, hi = band_ranks(n, p, z)
     if isinstance(sorted_x, DayCounts):
         a, b = (float(v) for v in sorted_x.kths(np.array([lo - 1, hi - 1])))
     else:

@@ -317,6 +317,19 @@ class Result:
 
         return summary(self, path, with_impacts=impacts)
 
+    def attribution(self) -> dict[str, Any]:
+        """The summary's `drivers.attribution` (`sim.analysis.attribution`): the headline's shift
+        from no risk (decisions at their plan outcome) to as modelled, split among the risks and
+        decisions by exact Shapley values on this run's draws. Computed once and kept. Raises
+        ValueError for a Result not made by `sim.simulate`."""
+        if ("attribution", self.headline) not in self._memo:
+            if not self.replayable:
+                raise ValueError("attribution re-runs the model on this run's draws: use sim.simulate")
+            from sim.analysis.attribution import attribution
+
+            self._memo[("attribution", self.headline)] = attribution(self)
+        return self._memo[("attribution", self.headline)]
+
     @property
     def impacts_computed(self) -> bool:
         """Whether `impacts()` has been computed (and is kept) for this run."""

@@ -33,12 +33,16 @@ def summary(result: Result, path: str | None = None, *, with_impacts: bool | Non
     but for run.seconds, run.engine and run.workers. `with_impacts=True` adds `impacts`, which
     re-runs the model once per risk and per decision outcome (on SimPy-only scenarios, several
     times the run's own time); None adds it when `sim.analysis.impacts.by_default` says it is cheap."""
+    asked = with_impacts
     if with_impacts is None:
         from sim.analysis.impacts import by_default
 
         with_impacts = by_default(result)
     sc = result.scenario
     result.prepare(drivers=True)
+    from sim.analysis.mergebias import merge_biases
+
+    merges = merge_biases(result)
     milestones: dict[str, Any] = {}
     for mid in sc.milestones:
         m = sc.milestones[mid]
@@ -56,6 +60,9 @@ def summary(result: Result, path: str | None = None, *, with_impacts: bool | Non
             "target": target.isoformat() if target else None,
             "p_target": result.p_by(mid, m.target) if m.target is not None else None,
         }
+        if mid in merges:
+            milestones[mid]["merge_bias_days"] = {k: _days(v) for k, v in merges[mid].items()}
+    driver_section = drivers(result)
     doc = {
         "format": FORMAT,
         "tool": {"name": "lunarsim", "version": tool_version()},
@@ -77,10 +84,17 @@ def summary(result: Result, path: str | None = None, *, with_impacts: bool | Non
         "milestones": milestones,
         "branches": result.branch_frequencies(),
         "risks": result.risk_frequencies(),
-        "drivers": drivers(result),
+        "drivers": driver_section,
     }
+    from sim.analysis.signposts import signpost_section
+
+    doc["signposts"] = signpost_section(result)
     if with_impacts:
         doc["impacts"] = result.impacts()
+        from sim.analysis import attribution
+
+        if attribution.feasible(result) if asked else attribution.by_default(result):
+            driver_section["attribution"] = result.attribution()
     return doc
 
 

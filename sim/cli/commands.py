@@ -983,6 +983,65 @@ def validate(
     _guard(debug, act)
 
 
+@app.command()
+def lint(
+    scenarios: Annotated[list[str], typer.Argument(metavar="SCENARIO", help="Scenario files to check.")],
+    fmt: Annotated[
+        str,
+        typer.Option("--format", metavar="text|json|sarif", help="text, json or sarif (2.1.0)."),
+    ] = "text",
+    effects: Annotated[
+        bool,
+        typer.Option(
+            "--effects",
+            help="Cost each fixable finding: the headline's P80 change when fixed as suggested "
+            "(runs the model).",
+        ),
+    ] = False,
+    iterations: Annotated[
+        int | None,
+        typer.Option("-n", "--iterations", min=1, help="Iterations for --effects (default: the scenario's)."),
+    ] = None,
+    debug: Debug = False,
+) -> None:
+    """Schedule-quality findings (docs/lint.md): rule, severity, file:line and key, message, and with
+    --effects what fixing it does to the headline's P80. Exit 0: no error-level finding; 2: a file is
+    unreadable or invalid; 3: an error-level finding.
+
+    \b
+    Example:
+      lunarsim lint scenarios/*.yaml --format sarif > lint.sarif
+    """
+    from sim.errors import ScenarioError
+
+    if fmt not in ("text", "json", "sarif"):
+        _fail(2, f"error: --format must be text, json or sarif, not {fmt!r}")
+
+    def act() -> None:
+        from sim import __version__
+        from sim.analysis.lint import lint_scenario, load_with_source
+        from sim.analysis.linteffects import with_effects
+        from sim.analysis.lintoutput import as_json, as_sarif, as_text
+
+        found = []
+        for arg in scenarios:
+            try:
+                scenario, source = load_with_source(_resolve(arg))
+            except ScenarioError as exc:
+                for problem in exc.problems:
+                    _err(f"error: {problem}")
+                raise typer.Exit(2) from None
+            findings = lint_scenario(scenario, source)
+            found += with_effects(scenario, findings, iterations=iterations) if effects else findings
+        text = {"text": as_text, "json": as_json}.get(fmt, lambda f: as_sarif(f, __version__))(found)
+        if text:
+            print(text)
+        if any(f.severity == "error" for f in found):
+            raise typer.Exit(3)
+
+    _guard(debug, act)
+
+
 def _count(n: int, noun: str) -> str:
     return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 

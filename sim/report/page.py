@@ -26,9 +26,11 @@ from sim.report.charts import (
     report_charts,
 )
 from sim.report.deltas import deltas, side_by_side
+from sim.report.drivertext import held_lines, merge_lines, waterfall_lines
 from sim.report.embedding import Script, content_security_policy, script_json, scripts
 from sim.report.headline import headlines, percent
 from sim.report.markdown import linkify, render
+from sim.report.signposts import signpost_lines
 from sim.report.views import (
     ComparedScenario,
     convergence_note,
@@ -139,11 +141,15 @@ def report_html(result: Result, when: dt.datetime | None = None, *, impacts: boo
     """The full HTML of one scenario's report; `when` defaults to when the run finished.
     `impacts`: show the exact risk and decision impacts (True), not (False), or when
     `sim.analysis.impacts.by_default` says they are cheap or they are already computed (None)."""
+    from sim.analysis import attribution
+    from sim.analysis.heldmedian import cheap
     from sim.analysis.impacts import METHOD, SIMPY_BOUND, VECTOR_BOUND, by_default
 
     when = when or result.finished_at or dt.datetime.now(dt.timezone.utc)
     wanted = by_default(result) if impacts is None else impacts
     section = result.impacts() if wanted else None
+    held = section is not None and not result.streamed and (bool(impacts) or cheap(result))
+    shown = attribution.feasible(result) if impacts else attribution.by_default(result)
     scenario = result.scenario
     head = scenario.headline
     order = [head, *[m for m in result.milestone_ids if m != head]]
@@ -167,6 +173,7 @@ def report_html(result: Result, when: dt.datetime | None = None, *, impacts: boo
             (scenario.milestones[m].title, m, shares[m]) for m in result.milestone_ids if shares[m] > 0
         ],
         "decisions": decisions(result),
+        "signposts": signpost_lines(result),
         "impacts": None if section is None else impact_rows(result, section),
         "impact_method": METHOD,
         "impact_bounds": (VECTOR_BOUND, SIMPY_BOUND),
@@ -177,6 +184,9 @@ def report_html(result: Result, when: dt.datetime | None = None, *, impacts: boo
         "unsourced": unsourced(scenario),
         "kind_names": style.KIND_NAMES,
         "has_tornado": bool(ranked),
+        "merge_lines": merge_lines(result),
+        "held_lines": held_lines(result) if held else [],
+        "waterfall": waterfall_lines(result, result.attribution()) if section and shown else [],
     }
     return _page("report.j2", context, figs)
 

@@ -61,6 +61,14 @@ class DayCounts:
         counts[other.first - first : other.first - first + other.counts.size] += other.counts
         return DayCounts(first, counts, self.never + other.never)
 
+    def without(self, part: DayCounts) -> DayCounts:
+        """The counts of these iterations but those of `part`, a subset of them (exact)."""
+        counts = self.counts.copy()
+        if part.counts.size:
+            at = part.first - self.first
+            counts[at : at + part.counts.size] -= part.counts
+        return DayCounts(self.first, counts, self.never - part.never)
+
     def kth(self, k: int) -> float:
         """The day of the k-th smallest finish (0-based), `inf` when that iteration never finished."""
         if k >= self.done:

@@ -417,6 +417,7 @@ def _reduce_chunk(
 ) -> Reduction:
     """Run one chunk and reduce it (see `execute_streamed`)."""
     from sim.analysis.sensitivity import critical_counts
+    from sim.analysis.signposts import event_counts
 
     c = _run_chunk(plan, engine, seq, n)
     critical, critical_done = critical_counts(plan.links, c.finish, c.driver, c.lag, head)
@@ -444,6 +445,7 @@ def _reduce_chunk(
             {m: v[pick] for m, v in c.outcome.items()},
             {k: v[pick] for k, v in c.inputs.items()},
         ),
+        signposts=event_counts(sc, plan.ids, c.finish, head),
     )
 
 

@@ -67,7 +67,8 @@ class Reduction:
     """Everything a streamed run keeps of one chunk, or of a whole run once its chunks are
     accumulated in order (`Accumulator`): per milestone the day counts and moments of its finish;
     the criticality counts of the headline (how many completed iterations had each milestone on
-    its driving path, and how many completed); how often each risk occurred and each decision
+    its driving path, and how many completed); the headline's day counts on the "yes" side of
+    each signpost event; how often each risk occurred and each decision
     outcome was taken; the subsample's iteration numbers and rows; and, for a whole run, the
     headline's running percentiles at chunk ends (`sim.analysis.aggregates.convergence_of_counts`)."""
 
@@ -82,6 +83,9 @@ class Reduction:
     sample: IterationArrays
     head: int = 0
     convergence: dict[int, list[ConvergencePoint]] = field(default_factory=dict)
+    # Per signpost event (`sim.analysis.signposts.events`), the headline's day counts over the
+    # iterations in which the event happened.
+    signposts: list[DayCounts] = field(default_factory=list)
 
 
 class Accumulator:
@@ -127,6 +131,7 @@ class Accumulator:
                 {k: np.zeros_like(v) for k, v in part.outcomes.items()},
                 self._rows,
                 _sized_like(part.sample, self._rows.size),
+                signposts=[DayCounts.empty()] * len(part.signposts),
             )
         self._total = Reduction(
             n=total.n + part.n,
@@ -138,6 +143,7 @@ class Accumulator:
             outcomes={k: v + part.outcomes[k] for k, v in total.outcomes.items()},
             rows=total.rows,
             sample=total.sample,
+            signposts=[a + b for a, b in zip(total.signposts, part.signposts, strict=True)],
         )
         self._fill(part, total.n)
         self._chunks += 1

@@ -1,0 +1,116 @@
+"""`lunarsim lint`: every rule has a failing and a passing file, outputs and exit statuses as in
+outputs.md, no error-level finding on the bundled scenarios, and costed fixes against hand-computed
+cases."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pytest
+from stats import K
+from test_cli import lunarsim
+
+from sim.analysis.lint import RULES, lint, lint_scenario, load_with_source
+from sim.analysis.linteffects import CHAIN_RHO, with_effects
+
+ROOT = Path(__file__).resolve().parent.parent
+CASES = ROOT / "tests" / "lint"
+BUNDLED = sorted((ROOT / "scenarios").glob("*.yaml"))
+
+
+def _rules(path: Path) -> set[str]:
+    return {f.rule for f in lint(path)}
+
+
+@pytest.mark.parametrize("rule", RULES, ids=lambda r: r.id)
+def test_each_rule_fails_its_failing_file_and_passes_its_passing_one(rule):
+    folder = CASES / f"{rule.id}-{rule.name}"
+    assert rule.id in _rules(folder / "fail.yaml")
+    assert rule.id not in _rules(folder / "pass.yaml")
+
+
+def test_every_rule_is_documented_and_there_are_at_least_14():
+    assert len(RULES) >= 14
+    assert len({r.id for r in RULES}) == len(RULES)
+    doc = (ROOT / "docs" / "lint.md").read_text(encoding="utf-8")
+    for r in RULES:
+        assert f"### {r.id} {r.name}" in doc
+
+
+@pytest.mark.parametrize("path", BUNDLED, ids=lambda p: p.stem)
+def test_bundled_scenarios_have_no_error_level_finding(path):
+    assert [f for f in lint(path) if f.severity == "error"] == []
+
+
+def test_json_records_have_exactly_the_contract_keys_and_exit_0_without_errors():
+    done = lunarsim("lint", "tests/lint/LS001-open-end/fail.yaml", "--format", "json")
+    assert done.returncode == 0, done.stderr
+    records = json.loads(done.stdout)
+    assert records and all(
+        list(r) == ["rule", "severity", "path", "line", "message", "p80_effect_days"] for r in records
+    )
+    first = next(r for r in records if r["rule"] == "LS001")
+    assert first["line"] == 7 and first["path"].endswith("fail.yaml:7 milestones.c")
+    assert first["p80_effect_days"] is None
+
+
+def test_error_level_finding_exits_3_and_a_bad_file_exits_2(tmp_path):
+    assert lunarsim("lint", "tests/lint/LS009-target-before-start/fail.yaml").returncode == 3
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: x\nstart: 2030-01-01\nmilestones:\n  a: {duration: banana}\n")
+    done = lunarsim("lint", str(bad))
+    assert done.returncode == 2
+    assert "bad.yaml:4" in done.stderr and "Traceback" not in done.stderr
+    assert lunarsim("lint", str(bad), "--format", "xml").returncode == 2
+
+
+def test_sarif_is_version_2_1_0_with_rules_and_located_results():
+    done = lunarsim("lint", "tests/lint/LS009-target-before-start/fail.yaml", "--format", "sarif")
+    assert done.returncode == 3
+    doc = json.loads(done.stdout)
+    assert doc["version"] == "2.1.0" and "sarif-2.1.0" in doc["$schema"]
+    run = doc["runs"][0]
+    rules = run["tool"]["driver"]["rules"]
+    assert [r["id"] for r in rules] == [r.id for r in RULES]
+    result = next(r for r in run["results"] if r["ruleId"] == "LS009")
+    assert result["level"] == "error" and rules[result["ruleIndex"]]["id"] == "LS009"
+    where = result["locations"][0]["physicalLocation"]
+    assert where["artifactLocation"]["uri"].endswith("fail.yaml") and where["region"]["startLine"] == 6
+
+
+def test_text_names_file_line_rule_and_severity():
+    done = lunarsim("lint", "tests/lint/LS016-no-retry/fail.yaml")
+    assert "fail.yaml:6 milestones.b.success: note LS016 no-retry:" in done.stdout
+
+
+def test_removing_a_risk_that_cannot_reach_the_headline_costs_exactly_nothing():
+    scenario, source = load_with_source(CASES / "LS006-risk-without-effect" / "fail.yaml")
+    found = with_effects(scenario, lint_scenario(scenario, source), iterations=4_000)
+    costed = [f for f in found if f.rule == "LS006"]
+    assert [f.p80_effect_days for f in costed] == [0.0]
+
+
+def test_correlating_a_chain_of_normals_moves_p80_as_the_closed_form_says(write):
+    """Five N(100 d, 10 d) durations in series: P80 = 500 + z σ. Independent, σ² = 5·100; in one
+    Gaussian-copula group of rank correlation ρ_s, the latent (and here the durations') Pearson
+    correlation is r = 2 sin(π ρ_s / 6), so σ² = 5·100 + 20·r·100. Tolerance: each P80 estimate
+    has SE sqrt(p (1 - p) / n) / f(q) with f(q) = φ(z) / σ; the SE of the difference is at most the
+    sum of the two; plus 0.5 d for rounding the effect to whole days."""
+    steps = "".join(
+        f"  s{i}: {{title: S{i}, {'after: [s' + str(i - 1) + '], ' if i else ''}"
+        f"duration: {{normal: {{mean: 100d, sd: 10d}}}}, source: s}}\n"
+        for i in range(5)
+    )
+    path = write(f"name: chain\nstart: 2030-01-01\nheadline: s4\nmilestones:\n{steps}")
+    n = 40_000
+    scenario, source = load_with_source(path)
+    found = with_effects(scenario, lint_scenario(scenario, source), iterations=n, seed=5)
+    effect = next(f.p80_effect_days for f in found if f.rule == "LS005")
+    z, phi = 0.8416212335729143, 0.28001570949311
+    r = 2 * math.sin(math.pi * CHAIN_RHO / 6)
+    sd0, sd1 = math.sqrt(500), math.sqrt(500 + 2000 * r)
+    expected = z * (sd1 - sd0)
+    se = math.sqrt(0.8 * 0.2 / n) / phi * (sd0 + sd1)
+    assert effect is not None and abs(effect - expected) <= K * se + 0.5, (effect, expected, se)
