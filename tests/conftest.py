@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import textwrap
 from collections.abc import Callable
 from pathlib import Path
@@ -12,6 +13,13 @@ import sim
 from sim.scenario.model import Scenario
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _history_in_tmp(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Runs made by the tests (in process or as subprocesses, which inherit the environment) are
+    recorded in a temporary history store, never in the user's own."""
+    os.environ["LUNARSIM_HISTORY"] = str(tmp_path_factory.mktemp("history") / "history.sqlite")
 
 
 @pytest.fixture

@@ -200,3 +200,19 @@ def test_tornado_labels_that_share_a_start_stay_short_and_apart():
     assert len(set(labels)) == 2
     assert all(len(label) <= 48 for label in labels), labels
     assert not any(label.endswith(")") or "lm5" in label for label in labels), labels
+
+
+def test_explain_and_history_figures_are_valid_plotly(write, tmp_path):
+    from sim.analysis.explain import explain
+    from sim.analysis.history import record, runs
+    from sim.report.explain import explain_html
+    from sim.report.history import history_html
+
+    old = write(HOSTILE, "old.yaml")
+    new = write(HOSTILE.replace("[100d, 400d]", "[150d, 500d]"), "new.yaml")
+    assert check(explain_html(explain(old, new, iterations=300), when=WHEN)) == 2
+    store = tmp_path / "h.sqlite"
+    for path in (old, new):
+        result = sim.simulate(sim.load(path), 300, 1, workers=1)
+        record(store, result.summary(str(path), impacts=False), {"name": "x"}, result.scenario.as_of)
+    assert check(history_html(runs(store), str(store), when=WHEN)) == 1

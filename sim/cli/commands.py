@@ -136,7 +136,7 @@ def _resolve(arg: str) -> Path:
 
 
 @app.command()
-def run(
+def run(  # noqa: PLR0913 (a Typer command's options are its parameters)
     scenarios: Annotated[
         list[str],
         typer.Argument(
@@ -214,6 +214,16 @@ def run(
             "decision outcome, total at most 2000000 iterations, 200000 for SimPy-only scenarios).",
         ),
     ] = None,
+    history: Annotated[
+        Path | None,
+        typer.Option(
+            "--history",
+            metavar="PATH",
+            help="Record the run in this history store (default: $LUNARSIM_HISTORY, else "
+            "lunarsim/history.sqlite under the user's data folder).",
+        ),
+    ] = None,
+    no_history: Annotated[bool, typer.Option("--no-history", help="Do not record the run.")] = False,
     debug: Debug = False,
 ) -> None:
     """Simulate each scenario, print a table and write an HTML report.
@@ -237,8 +247,15 @@ def run(
             quiet,
             scheduler,
             impacts,
+            None if no_history else _history_path(history),
         ),
     )
+
+
+def _history_path(option: Path | None) -> Path:
+    from sim.analysis.history import store_path
+
+    return store_path(option)
 
 
 def _run(
@@ -254,6 +271,7 @@ def _run(
     quiet: bool,
     scheduler: str | None = None,
     impacts: bool | None = None,
+    history: Path | None = None,
 ) -> None:
     from sim.cli.render import print_table
 
@@ -270,6 +288,14 @@ def _run(
     distinct_outputs(loaded, samples, None if no_report else out)
     for _, scenario in loaded:
         _check_fits(scenario, iterations)
+    documents: dict[Path, Any] = {}
+    if history is not None:
+        from sim.analysis.changes import document
+        from sim.analysis.history import check
+
+        check(history)  # a damaged or newer store is refused before any work
+        # read now, with the scenario that runs, so that the record is what ran even if the file changes
+        documents = {path: document(path)[0].data for path, _ in loaded}
     summaries = []
     executor = _executor(scheduler)
     for path, scenario in loaded:
@@ -281,6 +307,10 @@ def _run(
             _err(f"warning: {path}: {warning}")
         _say_fresh_seed(result, str(path))
         summaries.append(result.summary(str(path), impacts=impacts))
+        if history is not None:
+            from sim.analysis.history import record
+
+            record(history, summaries[-1], documents[path], result.scenario.as_of)
         if not quiet:
             print_table(result, file=sys.stderr if to_stdout else sys.stdout)
         if samples is not None:
@@ -435,6 +465,162 @@ def _simulate_with_progress(
     finally:
         if shown:
             bar.stop()
+
+
+@app.command("history")
+def history_command(
+    scenario: Annotated[
+        str | None,
+        typer.Argument(
+            metavar="[SCENARIO]",
+            help="Only the runs of this scenario (a file, a bundled name, or a scenario's name).",
+        ),
+    ] = None,
+    json_out: Annotated[bool, typer.Option("--json", help="Print the runs as JSON instead.")] = False,
+    history: Annotated[
+        Path | None,
+        typer.Option("--history", metavar="PATH", help="The history store to read (default as for `run`)."),
+    ] = None,
+    report: Annotated[
+        bool, typer.Option("--report", help="Also write an HTML page: the trend of each forecast, every run.")
+    ] = False,
+    out: Annotated[Path, typer.Option("--out", metavar="DIR", help="Folder for the --report page.")] = Path(
+        "reports"
+    ),
+    debug: Debug = False,
+) -> None:
+    """List the recorded runs, newest first: when, scenario, as_of, iterations, seed, and the
+    headline's P10, P50, P80 and P(target).
+
+    \b
+    Example:
+      lunarsim history ilrs-2026-status
+    """
+
+    def act() -> None:
+        from sim.analysis.history import runs
+        from sim.cli.historytext import history_lines
+
+        store = _history_path(history)
+        by_path = None
+        if scenario is not None:
+            candidate = Path(scenario)
+            if candidate.is_file() or candidate.suffix in (".yaml", ".yml") or "/" in scenario:
+                by_path = str(candidate.resolve())
+            else:
+                from sim.bundled import bundled
+
+                by_path = next((str(p.resolve()) for p, _ in bundled() if p.stem == scenario), None)
+        if report:
+            _check_outputs([], out)
+        entries = runs(store, scenario, by_path)
+        if report and entries:
+            from sim.report import write_history
+
+            stem = "history" if scenario is None else f"history-{Path(scenario).stem}"
+            _say(f"report: {write_history(entries, store, out, stem)}", json_out)
+        if json_out:
+            print(json.dumps(entries, indent=2, ensure_ascii=False))
+            return
+        if not entries:
+            which = f" of {scenario}" if scenario is not None else ""
+            _say(f"no runs{which} recorded in {store}", False)
+            return
+        for line in history_lines(entries):
+            _say(line, False)
+
+    _guard(debug, act)
+
+
+@app.command()
+def explain(
+    old: Annotated[
+        str,
+        typer.Argument(
+            metavar="OLD",
+            help="The earlier scenario: a file, a bundled name, or run:ID (see `lunarsim history`).",
+        ),
+    ],
+    new: Annotated[str, typer.Argument(metavar="NEW", help="The later scenario (the same forms).")],
+    json_out: Annotated[bool, typer.Option("--json", help="Print the split as JSON instead.")] = False,
+    iterations: Annotated[
+        int | None,
+        typer.Option(
+            "-n",
+            "--iterations",
+            metavar="N",
+            min=1,
+            help="Iterations of every variant (default: each file's).",
+        ),
+    ] = None,
+    seed: Annotated[
+        int | None,
+        typer.Option("--seed", metavar="SEED", min=0, help="Seed of every variant (default: each file's)."),
+    ] = None,
+    milestone: Annotated[
+        str | None,
+        typer.Option(
+            "--milestone",
+            metavar="ID",
+            help="The milestone to explain (default: OLD's headline if NEW has it).",
+        ),
+    ] = None,
+    variants: Annotated[
+        int, typer.Option("--variants", metavar="N", min=2, help="At most about this many variants are run.")
+    ] = 128,
+    workers: Annotated[
+        int | None, typer.Option("--workers", metavar="N", min=1, help="Worker processes per variant.")
+    ] = 1,
+    history: Annotated[
+        Path | None,
+        typer.Option(
+            "--history", metavar="PATH", help="The history store run:ID refers to (default as for `run`)."
+        ),
+    ] = None,
+    out: Annotated[Path, typer.Option("--out", metavar="DIR", help="Folder for the HTML report.")] = Path(
+        "reports"
+    ),
+    no_report: Annotated[bool, typer.Option("--no-report", help="Do not write the HTML report.")] = False,
+    debug: Debug = False,
+) -> None:
+    """Why the milestone's P50, P80 and P(target) moved from OLD to NEW: the shift split among what
+    changed (Shapley values on the same random draws; the parts add up to the total).
+
+    \b
+    Example:
+      lunarsim explain ilrs-2022-announced ilrs-2026-status
+    """
+
+    def act() -> None:
+        import math
+
+        from sim.analysis.changes import RECORDED
+        from sim.analysis.explain import explain as split
+        from sim.analysis.explaintext import paragraph
+
+        exact = max(1, int(math.log2(variants)))
+        _check_outputs([], None if no_report else out)
+        store = _history_path(history)
+        e = split(
+            *(arg if RECORDED.fullmatch(arg) else _resolve(arg) for arg in (old, new)),
+            store=store,
+            iterations=iterations,
+            seed=seed,
+            milestone=milestone,
+            exact_up_to=exact,
+            variants=variants,
+            workers=workers,
+        )
+        if json_out:
+            print(json.dumps(e.to_json(), indent=2, ensure_ascii=False))
+        else:
+            _say(paragraph(e), False)
+        if not no_report:
+            from sim.report import write_explanation
+
+            _say(f"report: {write_explanation(e, out)}", json_out)
+
+    _guard(debug, act)
 
 
 @app.command()

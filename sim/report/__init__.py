@@ -11,10 +11,18 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from sim.analysis.backtest import Backtest
+    from sim.analysis.explain import Explanation
     from sim.analysis.results import Result
     from sim.scenario.model import Scenario
 
-__all__ = ["write_backtest", "write_comparison", "write_report", "write_sweep"]
+__all__ = [
+    "write_backtest",
+    "write_comparison",
+    "write_explanation",
+    "write_history",
+    "write_report",
+    "write_sweep",
+]
 
 
 def write_report(result: Result, out_dir: Path, *, impacts: bool | None = None) -> Path:
@@ -87,3 +95,24 @@ def write_sweep(
         scenario, keys, rows, iterations=iterations, seed=seed, seconds=seconds, csv_text=table_csv(rows)
     )
     return page.write(path, html)
+
+
+def write_explanation(explanation: Explanation, out_dir: Path) -> Path:
+    """Write the page of `sim.analysis.explain.explain`'s result to
+    `out_dir/explain-<old>-to-<new>.html` atomically; return its path."""
+    from sim.atomic import make_folder
+    from sim.report import explain, page
+
+    make_folder(out_dir)
+    path = Path(out_dir) / f"{explain.explain_name(explanation)}.html"
+    return page.write(path, explain.explain_html(explanation))
+
+
+def write_history(entries: list[dict[str, Any]], store: Path, out_dir: Path, stem: str) -> Path:
+    """Write the history page (trend charts and table of `sim.analysis.history.runs`'s entries) to
+    `out_dir/<stem>.html` atomically; return its path."""
+    from sim.atomic import make_folder
+    from sim.report import history, page
+
+    make_folder(out_dir)
+    return page.write(Path(out_dir) / f"{page.slug(stem)}.html", history.history_html(entries, str(store)))

@@ -1,0 +1,71 @@
+"""Benchmark: what the history store adds to `lunarsim run`, and `lunarsim history` over 1,000 runs.
+
+Recording is timed as `lunarsim run` does it (re-reading the resolved scenario, one locked insert)
+into a store that already holds 1,000 runs; listing is the whole `lunarsim history` command as a
+subprocess, beside `lunarsim --version` (the start-up every command pays) in the same session.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import sim
+from sim.analysis.history import record
+from sim.scenario.extends import read_chain
+
+ROOT = Path(__file__).resolve().parent.parent
+RECORD_GOAL = 0.050
+LIST_GOAL = 0.3
+
+
+def _wall(command: list[str], env: dict[str, str], repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        subprocess.run(command, env=env, check=True, capture_output=True)
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("scenario", nargs="?", default="ilrs-2026-status")
+    parser.add_argument("--runs", type=int, default=1000)
+    parser.add_argument("--repeat", type=int, default=7)
+    args = parser.parse_args()
+    path = ROOT / "scenarios" / f"{args.scenario}.yaml"
+    result = sim.run(sim.load(path), 2000, 1, workers=1)
+    summary = result.summary(str(path), impacts=False)
+    with tempfile.TemporaryDirectory() as folder:
+        store = Path(folder) / "history.sqlite"
+        for _ in range(args.runs):
+            record(store, summary, read_chain(path)[0].data, result.scenario.as_of)
+        times = []
+        for _ in range(args.repeat):
+            t0 = time.perf_counter()
+            record(store, summary, read_chain(path)[0].data, result.scenario.as_of)
+            times.append(time.perf_counter() - t0)
+        rec = statistics.median(times)
+        env = {**os.environ, "LUNARSIM_HISTORY": str(store)}
+        lunarsim = [sys.executable, "-m", "sim"]
+        listing = _wall([*lunarsim, "history"], env, args.repeat)
+        listing_json = _wall([*lunarsim, "history", "--json"], env, args.repeat)
+        start_up = _wall([*lunarsim, "--version"], env, args.repeat)
+    n = args.runs + args.repeat
+    print(f"{args.scenario}, store of {args.runs:,} runs, median of {args.repeat}:")
+    print(f"  record one run        {rec * 1000:7.1f} ms   (goal < {RECORD_GOAL * 1000:.0f} ms)")
+    print(f"  lunarsim history      {listing:7.3f} s    ({n:,} lines; goal < {LIST_GOAL} s)")
+    print(f"  lunarsim history --json {listing_json:5.3f} s")
+    ratio = listing / start_up
+    print(f"  lunarsim --version    {start_up:7.3f} s    (start-up; history / start-up = {ratio:.2f})")
+
+
+if __name__ == "__main__":
+    main()
