@@ -7,11 +7,11 @@ import json
 from fractions import Fraction
 
 import pytest
+from test_cli import lunarsim
 
 from sim.analysis.changes import changes
 from sim.analysis.explain import explain
 from sim.scenario.extends import read_chain
-from tests.test_cli import lunarsim
 
 OLD = """
     name: old
@@ -160,8 +160,9 @@ def test_the_ilrs_paragraph_the_docs_quote():
     iterations and seed; this is that run (about 40 s)."""
     import re
 
+    from test_cli import ROOT
+
     from sim.analysis.explaintext import paragraph
-    from tests.test_cli import ROOT
 
     doc = " ".join((ROOT / "docs" / "cli.md").read_text(encoding="utf-8").split())
     quoted = re.search(r'The paragraph it prints: "(.*?) …"', doc)

@@ -10,8 +10,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+from test_cli import ROOT, TUTORIAL, lunarsim
+
 from sim.analysis import history
-from tests.test_cli import ROOT, TUTORIAL, lunarsim
 
 
 def _run(store: Path, *extra: str) -> subprocess.CompletedProcess[str]:

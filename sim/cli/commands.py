@@ -930,9 +930,10 @@ def watch(
             server = serve(path, iterations, seed, port=port, on_update=update)
         except OSError as exc:
             _fail(2, f"error: --port {port}: cannot serve there: {exc.strerror or exc}")
-        _say(f"watching {path}; open {server.url} (Ctrl-C stops)", False)
-        sys.stdout.flush()
         try:
+            # Inside the try: a signal that arrives as soon as the address is out stops the server.
+            _say(f"watching {path}; open {server.url} (Ctrl-C stops)", False)
+            sys.stdout.flush()
             while True:
                 time.sleep(3600)
         except KeyboardInterrupt as stopped:  # Ctrl-C: exit 0; SIGTERM: 143, as for every command
