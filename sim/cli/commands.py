@@ -682,9 +682,13 @@ def compare(
 
 @app.command()
 def backtest(
-    forecast: Annotated[str, typer.Argument(metavar="FORECAST", help="The earlier scenario (the forecast).")],
-    outcome: Annotated[
-        str, typer.Argument(metavar="OUTCOME", help="A later scenario with as_of and actual dates.")
+    scenarios: Annotated[
+        list[str],
+        typer.Argument(
+            metavar="FORECAST… OUTCOME",
+            help="Earlier scenarios (the forecasts), then a later one with as_of and actual dates. "
+            "With two or more forecasts (dated snapshots), each is scored against the last.",
+        ),
     ],
     iterations: Annotated[
         int | None, typer.Option("-n", "--iterations", metavar="N", min=1, help="Iterations of the forecast.")
@@ -716,21 +720,46 @@ def backtest(
             "done (repeatable). Others left out are listed as unscored.",
         ),
     ] = None,
+    milestone: Annotated[
+        str | None,
+        typer.Option(
+            "--milestone",
+            metavar="ID",
+            help="With snapshots: the milestone whose trend is drawn (default: the last one's headline).",
+        ),
+    ] = None,
     debug: Debug = False,
 ) -> None:
     """Score an earlier scenario's forecast against what a later one says happened by its as_of,
-    and write an HTML report of the scores, the calibration and each scored milestone.
+    and write an HTML report of the scores, the calibration and each scored milestone. Given
+    dated snapshots (two or more forecasts), score each against the last, with the trend of the
+    headline across them and a calibration table over all of them.
 
     \b
-    Example:
+    Examples:
       lunarsim backtest ilrs-2022-announced ilrs-2026-status
+      lunarsim backtest scenarios/ilrs-snapshot-*.yaml --not-done luna-25-landing
     """
+    if len(scenarios) < 2:
+        _guard(debug, lambda: _fail(2, "error: backtest needs a forecast and an outcome (FORECAST… OUTCOME)"))
+    if len(scenarios) > 2:
+        options = {"iterations": iterations, "seed": seed, "engine": engine.value, "workers": workers}
+        _guard(
+            debug,
+            lambda: _track_record(
+                scenarios, options, json_path, None if no_report else out, not_done or [], milestone
+            ),
+        )
+        return
+    forecast, outcome = scenarios
 
     def act() -> None:
         import sim
         from sim.analysis.backtest import backtest as score
         from sim.cli.render import print_backtest
 
+        if milestone is not None:
+            _fail(2, "error: --milestone needs two or more forecasts (dated snapshots)")
         if json_path is not None and json_path != "-":
             _not_empty("--json", json_path)
             _check_outputs([Path(json_path)], None)
@@ -764,6 +793,60 @@ def backtest(
             _say(f"report: {path}", to_stdout)
 
     _guard(debug, act)
+
+
+def _track_record(
+    args: list[str],
+    options: dict[str, Any],
+    json_path: str | None,
+    out: Path | None,
+    not_done: list[str],
+    milestone: str | None,
+) -> None:
+    """Run every snapshot in `args` (the last is the outcome), score them, and print/write."""
+    import sim
+    from sim.analysis.trackrecord import track_record
+    from sim.cli.trackrecord import track_record_lines
+
+    if json_path is not None and json_path != "-":
+        _not_empty("--json", json_path)
+        _check_outputs([Path(json_path)], None)
+    if out is not None:
+        _check_outputs([], out)
+    loaded = _load_all(args)
+    runs = []
+    for (_, scenario), arg in zip(loaded, args):
+        _check_fits(scenario, options["iterations"], streamed=False)
+        try:
+            runs.append(
+                sim.simulate(
+                    scenario,
+                    options["iterations"],
+                    options["seed"],
+                    engine=options["engine"],
+                    workers=options["workers"],
+                    stream=False,
+                )
+            )
+        except ValueError as exc:
+            _fail(2, f"error: {arg}: {exc}")
+    record = track_record(runs[:-1], runs[-1], milestone=milestone, not_done=not_done)
+    text = json.dumps(record.as_dict(), indent=2, ensure_ascii=False) + "\n"
+    to_stdout = json_path == "-"
+    if to_stdout:
+        sys.stdout.write(text)
+    else:
+        for line in track_record_lines(record):
+            _say(line, False)
+    if json_path is not None and not to_stdout:
+        from sim.atomic import write_text
+
+        write_text(Path(json_path), text)
+        _say(f"scores: {json_path}", False)
+    if out is not None:
+        from sim.report import write_track_record
+
+        _say(f"report: {write_track_record(record, runs, out, loaded[-1][0].stem)}", to_stdout)
 
 
 @app.command()

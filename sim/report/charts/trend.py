@@ -14,13 +14,19 @@ def stands_on(entry: dict[str, Any]) -> str:
     return str(entry["as_of"] or entry["recorded_at"][:10])
 
 
-def trend_figure(entries: list[dict[str, Any]], title: str) -> Figure:
-    """The fan over `entries` (runs of one scenario and headline), oldest first."""
+def trend_figure(entries: list[dict[str, Any]], title: str, labels: dict[Any, str] | None = None) -> Figure:
+    """The fan over `entries` (runs of one scenario and headline), oldest first. `labels`: the
+    hover text of each entry by id (default: the run's id, time and iterations)."""
     runs = sorted(entries, key=lambda e: (stands_on(e), e["id"]))
     x = [stands_on(e) for e in runs]
     head = [e["headline"] for e in runs]
     hover = [
-        esc(f"run {e['id']} ({e['recorded_at'][:16].replace('T', ' ')} UTC), {e['iterations']:,} iterations")
+        esc(
+            labels[e["id"]]
+            if labels is not None
+            else f"run {e['id']} ({e['recorded_at'][:16].replace('T', ' ')} UTC), "
+            f"{e['iterations']:,} iterations"
+        )
         for e in runs
     ]
 
