@@ -43,8 +43,9 @@ def trend_figure(entries: list[dict[str, Any]], title: str, labels: dict[Any, st
         )
 
     traces = [
+        *_bands(x, head),
         line("p10", "P10", SKY, line={"width": 1}),
-        line("p90", "P90", SKY, line={"width": 1}, fill="tonexty", fillcolor="rgba(86,180,233,0.2)"),
+        line("p90", "P90", SKY, line={"width": 1}),
         line("p50", "P50", BLUE),
         line("p80", "P80", ORANGE),
     ]
@@ -78,3 +79,29 @@ def trend_figure(entries: list[dict[str, Any]], title: str, labels: dict[Any, st
             "height": 460,
         },
     )
+
+
+def _bands(x: list[str], head: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The P10–P90 band, one shaded polygon per run of consecutive points where both ends are
+    dates (a percentile past the horizon or never leaves a gap, not a band to nowhere)."""
+    runs: list[list[int]] = []
+    for i, h in enumerate(head):
+        if h["p10"] and h["p90"]:
+            if runs and runs[-1][-1] == i - 1:
+                runs[-1].append(i)
+            else:
+                runs.append([i])
+    return [
+        scatter(
+            x=[x[i] for i in run] + [x[i] for i in reversed(run)],
+            y=[head[i]["p10"] for i in run] + [head[i]["p90"] for i in reversed(run)],
+            mode="lines",
+            fill="toself",
+            fillcolor="rgba(86,180,233,0.2)",
+            line={"width": 0},
+            name="P10–P90",
+            showlegend=k == 0,
+            hoverinfo="skip",
+        )
+        for k, run in enumerate(runs)
+    ]
