@@ -3,6 +3,10 @@
 Recording is timed as `lunarsim run` does it (re-reading the resolved scenario, one locked insert)
 into a store that already holds 1,000 runs; listing is the whole `lunarsim history` command as a
 subprocess, beside `lunarsim --version` (the start-up every command pays) in the same session.
+A plain `lunarsim history` is answered without Typer (`sim.cli.quick`); `lunarsim history --debug`
+prints the same listing through the Typer command, as every `history` did before, so the ratio of
+the two, measured in one run, is what answering it without Typer saves. `python -c pass` is the
+interpreter's own start-up, the floor of any command.
 """
 
 from __future__ import annotations
@@ -58,6 +62,8 @@ def main() -> None:
         listing = _wall([*lunarsim, "history"], env, args.repeat)
         listing_json = _wall([*lunarsim, "history", "--json"], env, args.repeat)
         start_up = _wall([*lunarsim, "--version"], env, args.repeat)
+        typer_path = _wall([*lunarsim, "history", "--debug"], env, args.repeat)
+        floor = _wall([sys.executable, "-c", "pass"], env, args.repeat)
     n = args.runs + args.repeat
     print(f"{args.scenario}, store of {args.runs:,} runs, median of {args.repeat}:")
     print(f"  record one run        {rec * 1000:7.1f} ms   (goal < {RECORD_GOAL * 1000:.0f} ms)")
@@ -65,6 +71,11 @@ def main() -> None:
     print(f"  lunarsim history --json {listing_json:5.3f} s")
     ratio = listing / start_up
     print(f"  lunarsim --version    {start_up:7.3f} s    (start-up; history / start-up = {ratio:.2f})")
+    print(
+        f"  history through Typer {typer_path:7.3f} s    (`history --debug`, as before; "
+        f"without / through Typer = {listing / typer_path:.2f})"
+    )
+    print(f"  python -c pass        {floor:7.3f} s    (the interpreter's start-up)")
 
 
 if __name__ == "__main__":

@@ -498,36 +498,19 @@ def history_command(
     """
 
     def act() -> None:
-        from sim.analysis.history import runs
-        from sim.cli.historytext import history_lines
+        from sim.cli.quick import history_entries, history_output
 
         store = _history_path(history)
-        by_path = None
-        if scenario is not None:
-            candidate = Path(scenario)
-            if candidate.is_file() or candidate.suffix in (".yaml", ".yml") or "/" in scenario:
-                by_path = str(candidate.resolve())
-            else:
-                from sim.bundled import bundled
-
-                by_path = next((str(p.resolve()) for p, _ in bundled() if p.stem == scenario), None)
         if report:
             _check_outputs([], out)
-        entries = runs(store, scenario, by_path)
+        entries = history_entries(scenario, store)
         if report and entries:
             from sim.report import write_history
 
             stem = "history" if scenario is None else f"history-{Path(scenario).stem}"
             _say(f"report: {write_history(entries, store, out, stem)}", json_out)
-        if json_out:
-            print(json.dumps(entries, indent=2, ensure_ascii=False))
-            return
-        if not entries:
-            which = f" of {scenario}" if scenario is not None else ""
-            _say(f"no runs{which} recorded in {store}", False)
-            return
-        for line in history_lines(entries):
-            _say(line, False)
+        for line in history_output(entries, scenario, store, json_out):
+            print(line)
 
     _guard(debug, act)
 
