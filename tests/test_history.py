@@ -177,3 +177,14 @@ def test_a_damaged_store_is_refused_by_the_plain_listing_too(tmp_path):
     r = lunarsim("history", "--history", str(store))
     assert r.returncode == 2
     assert r.stderr.startswith("error: ") and "h.sqlite" in r.stderr and len(r.stderr.splitlines()) == 1
+
+
+def test_the_listing_reads_the_same_with_or_without_sqlites_json_functions(tmp_path):
+    store = tmp_path / "h.sqlite"
+    assert _run(store).returncode == 0 and _run(store, "--seed", "6").returncode == 0
+    conn = sqlite3.connect(store)
+    conn.row_factory = sqlite3.Row
+    parsed = [history._entry(r) for r in conn.execute(f"SELECT {history._LISTED} FROM runs ORDER BY id DESC")]
+    conn.close()
+    assert history.runs(store) == parsed  # json_extract in SQLite; the fallback parses in Python
+    assert parsed[0]["headline"]["p50"] is not None and parsed[0]["seed"] == 6
