@@ -233,3 +233,29 @@ def test_trend_figure_draws_the_band_only_where_both_ends_are_dates():
     assert bands[0]["y"] == ["2033-01-01", "2033-06-01", "2041-01-01", "2040-01-01"]
     p50 = next(t for t in fig["data"] if t.get("name") == "P50")
     assert p50["text"][0] == "&lt;b&gt;a&lt;/b&gt;"  # labels are escaped
+
+
+def test_the_bundled_ilrs_series_runs_and_says_the_basic_station_was_redefined():
+    r = lunarsim(
+        "backtest",
+        *map(str, SNAPSHOTS),
+        "--not-done",
+        "luna-25-landing",
+        "-n",
+        "300",
+        "--json",
+        "-",
+        "--no-report",
+    )
+    assert r.returncode == 0, r.stderr
+    doc = json.loads(r.stdout)
+    assert doc["milestone"] == "ilrs-basic-facilities" and len(doc["snapshots"]) == 5
+    titles = [s["trend"]["title"] for s in doc["snapshots"]] + [doc["latest"]["title"]]
+    assert titles[0] == "ILRS joint base built, with Russia's Luna-28"
+    assert titles[-1] == "ILRS basic station built at the lunar south pole"
+    # Luna-25 is scored as not done where a snapshot still had it, and nowhere else.
+    assert [s["scored"] for s in doc["snapshots"]] == [15, 15, 11, 11, 11]
+    text = lunarsim(
+        "backtest", *map(str, SNAPSHOTS), "--not-done", "luna-25-landing", "-n", "300", "--no-report"
+    )
+    assert 'The snapshots define it differently: "ILRS joint base built' in text.stdout

@@ -83,6 +83,7 @@ class Trend:
     """One snapshot's forecast of the trend milestone."""
 
     milestone: str
+    title: str  # as the snapshot defines it: a redefined milestone shows here
     target: dt.date | None
     percentiles: dict[int, dt.date | None]  # 10, 50, 80, 90; None: later than the horizon, or never
     p_target: float | None
@@ -184,6 +185,7 @@ def _trend_dict(trend: Trend | None) -> dict[str, Any] | None:
     if trend is None:
         return None
     return {
+        "title": trend.title,
         "target": trend.target.isoformat() if trend.target else None,
         **{f"p{p}": d.isoformat() if d else None for p, d in trend.percentiles.items()},
         "p_target": trend.p_target,
@@ -214,6 +216,7 @@ def trend_of(result: Result, milestone: str) -> Trend | None:
         return None
     return Trend(
         milestone=milestone,
+        title=m.title,
         target=scenario.date_of(m.target) if m.target is not None else None,
         percentiles={p: scenario.date_of(result.percentile_days(milestone, p)) for p in (10, 50, 80, 90)},
         p_target=result.p_by(milestone, m.target) if m.target is not None else None,

@@ -69,6 +69,9 @@ def track_record_lines(record: TrackRecord) -> list[str]:
         if t is not None
     ]
     lines += _table(["as of", "P10", "P50", "P80", "P90", "P(target)", "target"], trend_rows)
+    titles = list(dict.fromkeys(t.title for _, t in points if t is not None))
+    if len(titles) > 1:
+        lines.append("The snapshots define it differently: " + "; then ".join(f'"{t}"' for t in titles) + ".")
     lines += ["", "Calibration (every event of every snapshot):"]
     cal_rows = [
         [
