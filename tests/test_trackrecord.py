@@ -259,3 +259,19 @@ def test_the_bundled_ilrs_series_runs_and_says_the_basic_station_was_redefined()
         "backtest", *map(str, SNAPSHOTS), "--not-done", "luna-25-landing", "-n", "300", "--no-report"
     )
     assert 'The snapshots define it differently: "ILRS joint base built' in text.stdout
+
+
+@pytest.mark.parametrize("path", SNAPSHOTS, ids=[p.stem for p in SNAPSHOTS])
+def test_each_snapshots_landing_odds_are_the_methods_on_its_own_date(path: Path):
+    """What a snapshot knew of landings: its operator's estimate from the attempts made by its
+    status date (`lunarsim landings --as-of`), to two decimals, as for the bundled files."""
+    from test_landings import OPERATOR
+
+    from sim.scenario import landings
+
+    sc = sim.load(path)
+    assert sc.as_of is not None
+    checked = [mid for mid in OPERATOR if mid in sc.milestones]
+    for mid in checked:
+        assert sc.milestones[mid].success == landings.success(OPERATOR[mid], sc.as_of), mid
+    assert len(checked) >= 3
