@@ -1,0 +1,504 @@
+"""`lunarsim run`, `compare`, `sweep` and `watch`: the commands that simulate scenarios."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from sim.cli.shared import (
+    Debug,
+    Engine,
+    _check_fits,
+    _check_outputs,
+    _err,
+    _executor,
+    _fail,
+    _file_targets,
+    _guard,
+    _history_path,
+    _load_all,
+    _not_empty,
+    _out_path,
+    _resolve,
+    _say,
+    _say_fresh_seed,
+)
+from sim.cli.stop import Terminated
+
+
+def run(  # noqa: PLR0913 (a Typer command's options are its parameters)
+    scenarios: Annotated[
+        list[str],
+        typer.Argument(
+            metavar="SCENARIO", help="Scenario files (or bundled names, see `lunarsim scenarios`)."
+        ),
+    ],
+    iterations: Annotated[
+        int | None,
+        typer.Option(
+            "-n",
+            "--iterations",
+            metavar="N",
+            min=1,
+            help="Monte Carlo iterations (default: the scenario's, else 10000).",
+        ),
+    ] = None,
+    seed: Annotated[
+        int | None,
+        typer.Option(
+            "--seed",
+            metavar="SEED",
+            min=0,
+            help="Seed (default: the scenario's, else a fresh one that is printed).",
+        ),
+    ] = None,
+    engine: Annotated[
+        Engine,
+        typer.Option("--engine", help="auto picks vector unless a milestone uses several resources."),
+    ] = Engine.auto,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            "--workers",
+            metavar="N",
+            min=1,
+            help="Worker processes (default: all cores). Results do not depend on it.",
+        ),
+    ] = None,
+    out: Annotated[
+        Path, typer.Option("--out", metavar="DIR", help="Folder for HTML reports.", parser=_out_path)
+    ] = Path("reports"),
+    no_report: Annotated[bool, typer.Option("--no-report", help="Do not write the HTML report.")] = False,
+    summary_json: Annotated[
+        str | None,
+        typer.Option(
+            "--summary-json",
+            metavar="PATH",
+            help="Write the summary JSON to PATH ('-' for standard output, and nothing else goes there).",
+        ),
+    ] = None,
+    samples: Annotated[
+        Path | None,
+        typer.Option(
+            "--samples",
+            metavar="PATH",
+            help="Write every iteration to PATH (.csv or .parquet): each milestone's finish (days and "
+            "date), which risks occurred, which decision outcomes were taken.",
+        ),
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar and no table.")] = False,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(
+            "--scheduler",
+            metavar="ADDRESS",
+            help="Run the chunks on a Dask cluster at this address (needs lunarsim[dask]).",
+        ),
+    ] = None,
+    impacts: Annotated[
+        bool | None,
+        typer.Option(
+            "--impacts/--no-impacts",
+            help="Include (or leave out) each risk's and decision's exact impact on the headline in "
+            "the summary JSON and the report (default: included when the re-runs, one per risk and "
+            "decision outcome, total at most 2000000 iterations, 200000 for SimPy-only scenarios).",
+        ),
+    ] = None,
+    history: Annotated[
+        Path | None,
+        typer.Option(
+            "--history",
+            metavar="PATH",
+            help="Record the run in this history store (default: $LUNARSIM_HISTORY, else "
+            "lunarsim/history.sqlite under the user's data folder).",
+        ),
+    ] = None,
+    no_history: Annotated[bool, typer.Option("--no-history", help="Do not record the run.")] = False,
+    debug: Debug = False,
+) -> None:
+    """Simulate each scenario, print a table and write an HTML report.
+
+    \b
+    Example:
+      lunarsim run scenarios/ilrs-2022-announced.yaml -n 20000 --seed 7
+    """
+    _guard(
+        debug,
+        lambda: _run(
+            scenarios,
+            iterations,
+            seed,
+            engine.value,
+            workers,
+            out,
+            no_report,
+            summary_json,
+            samples,
+            quiet,
+            scheduler,
+            impacts,
+            None if no_history else _history_path(history),
+        ),
+    )
+
+
+def _run(
+    args: list[str],
+    iterations: int | None,
+    seed: int | None,
+    engine: str,
+    workers: int | None,
+    out: Path,
+    no_report: bool,
+    summary_json: str | None,
+    samples: Path | None,
+    quiet: bool,
+    scheduler: str | None = None,
+    impacts: bool | None = None,
+    history: Path | None = None,
+) -> None:
+    from sim.cli.render import print_table
+
+    to_stdout = summary_json == "-"
+    from sim.analysis.samples import FORMATS
+
+    if samples is not None and samples.suffix.lower() not in FORMATS:
+        _fail(2, f"error: --samples must end in {' or '.join(FORMATS)}, got {samples.name!r}")
+    targets = _file_targets(summary_json, samples, len(args), [Path(a).stem for a in args])
+    _check_outputs(targets, None if no_report else out)
+    loaded = _load_all(args)
+    from sim.cli.checks import distinct_outputs
+
+    distinct_outputs(loaded, samples, None if no_report else out)
+    for _, scenario in loaded:
+        _check_fits(scenario, iterations)
+    documents: dict[Path, Any] = {}
+    if history is not None:
+        from sim.analysis.changes import document
+        from sim.analysis.history import check
+
+        check(history)  # a damaged or newer store is refused before any work
+        # read now, with the scenario that runs, so that the record is what ran even if the file changes
+        documents = {path: document(path)[0].data for path, _ in loaded}
+    summaries = []
+    executor = _executor(scheduler)
+    for path, scenario in loaded:
+        try:
+            result = _simulate_with_progress(scenario, iterations, seed, engine, workers, quiet, executor)
+        except ValueError as exc:
+            _fail(2, f"error: {path}: {exc}")
+        for warning in result.scenario.warnings:
+            _err(f"warning: {path}: {warning}")
+        _say_fresh_seed(result, str(path))
+        summaries.append(result.summary(str(path), impacts=impacts))
+        if history is not None:
+            from sim.analysis.history import record
+
+            record(history, summaries[-1], documents[path], result.scenario.as_of)
+        if not quiet:
+            print_table(result, file=sys.stderr if to_stdout else sys.stdout)
+        if samples is not None:
+            target = (
+                samples
+                if len(loaded) == 1
+                else samples.with_name(f"{samples.stem}-{path.stem}{samples.suffix}")
+            )
+            result.write_samples(target)
+            _say(f"samples: {target}", to_stdout)
+        if no_report:
+            continue
+        _say(f"report: {result.write_report(out, impacts=impacts)}", to_stdout)
+    if summary_json is not None:
+        doc: Any = summaries[0] if len(summaries) == 1 else summaries
+        text = json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+        if to_stdout:
+            sys.stdout.write(text)
+        else:
+            from sim.atomic import write_text
+
+            write_text(Path(summary_json), text)
+            _say(f"summary: {summary_json}", False)
+
+
+def _simulate_with_progress(
+    scenario: Any,
+    n: int | None,
+    seed: int | None,
+    engine: str,
+    workers: int | None,
+    quiet: bool,
+    executor: Any = None,
+) -> Any:
+    import sim
+
+    if quiet or not sys.stderr.isatty():
+        return sim.run(scenario, n, seed, engine=engine, workers=workers, executor=executor)
+    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+    began = time.monotonic()
+    bar = Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeRemainingColumn(),
+        transient=True,
+        console=None,
+    )
+    from rich.markup import escape
+
+    from sim.api import iterations_for
+    from sim.display import terminal
+
+    task = bar.add_task(escape(terminal(scenario.name)[:40]), total=iterations_for(scenario, n))
+    shown = False
+
+    def advance(k: int) -> None:
+        nonlocal shown
+        if not shown and time.monotonic() - began > 1.0:
+            bar.start()
+            shown = True
+        bar.advance(task, k)
+
+    try:
+        return sim.run(scenario, n, seed, engine=engine, workers=workers, progress=advance, executor=executor)
+    finally:
+        if shown:
+            bar.stop()
+
+
+def compare(
+    scenarios: Annotated[
+        list[str],
+        typer.Argument(metavar="SCENARIO", help="Two or more scenario files (or bundled names)."),
+    ],
+    iterations: Annotated[
+        int | None,
+        typer.Option("-n", "--iterations", metavar="N", min=1, help="Iterations for every scenario."),
+    ] = None,
+    seed: Annotated[
+        int | None,
+        typer.Option(
+            "--seed", metavar="SEED", min=0, help="Seed for every scenario (default: each scenario's)."
+        ),
+    ] = None,
+    engine: Annotated[Engine, typer.Option("--engine")] = Engine.auto,
+    workers: Annotated[int | None, typer.Option("--workers", metavar="N", min=1)] = None,
+    out: Annotated[
+        Path, typer.Option("--out", metavar="DIR", help="Folder for the report.", parser=_out_path)
+    ] = Path("reports"),
+    title: Annotated[str | None, typer.Option("--title", metavar="TEXT", help="Report title.")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
+    debug: Debug = False,
+) -> None:
+    """Write one report that overlays the scenarios' S-curves and tables.
+
+    \b
+    Example:
+      lunarsim compare ilrs-2022-announced ilrs-2026-status
+    """
+    if len(scenarios) < 2:
+        _fail(2, "error: compare needs at least two scenarios")
+
+    def act() -> None:
+        from sim.cli.render import print_comparison
+        from sim.report import write_comparison
+
+        _check_outputs([], out)
+        loaded = _load_all(scenarios)
+        for _, scenario in loaded:
+            _check_fits(scenario, iterations)
+        results = []
+        for (_, scenario), arg in zip(loaded, scenarios):
+            try:
+                result = _simulate_with_progress(scenario, iterations, seed, engine.value, workers, quiet)
+            except ValueError as exc:
+                _fail(2, f"error: {exc}")
+            results.append(result)
+            _say_fresh_seed(result, arg)
+        if not quiet:
+            print_comparison(results)
+        _say(f"report: {write_comparison(results, out, title)}", False)
+
+    _guard(debug, act)
+
+
+def sweep(
+    scenario: Annotated[str, typer.Argument(metavar="SCENARIO", help="Scenario file (or bundled name).")],
+    settings: Annotated[
+        list[str],
+        typer.Option(
+            "--set",
+            metavar="KEY.PATH=V1,V2,…",
+            help="KEY.PATH=V1,V2,… : values to try at a key path of the file, e.g. "
+            "risks.sanctions.probability=0.1,0.3 (repeatable; the grid is every combination).",
+        ),
+    ],
+    iterations: Annotated[
+        int | None,
+        typer.Option("-n", "--iterations", metavar="N", min=1, help="Iterations of every variant."),
+    ] = None,
+    seed: Annotated[
+        int | None,
+        typer.Option(
+            "--seed", metavar="SEED", min=0, help="Seed of every variant (default: the scenario's, else 0)."
+        ),
+    ] = None,
+    table: Annotated[
+        str | None,
+        typer.Option(
+            "--table",
+            metavar="PATH",
+            help="Write one row per variant and milestone to PATH (.csv or .parquet; '-' for CSV on "
+            "standard output, and nothing else goes there).",
+        ),
+    ] = None,
+    no_report: Annotated[bool, typer.Option("--no-report", help="Do not write the HTML report.")] = False,
+    out: Annotated[
+        Path, typer.Option("--out", metavar="DIR", help="Folder for the HTML report.", parser=_out_path)
+    ] = Path("reports"),
+    scheduler: Annotated[
+        str | None,
+        typer.Option(
+            "--scheduler",
+            metavar="ADDRESS",
+            help="Run the variants as tasks on a Dask cluster at this address (needs lunarsim[dask]).",
+        ),
+    ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            "--workers",
+            metavar="N",
+            min=1,
+            help="Worker processes for the variants (default: all cores). Results do not depend on it.",
+        ),
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No table in the terminal.")] = False,
+    debug: Debug = False,
+) -> None:
+    """Run a scenario over a grid of changed values, every variant on the same random draws, and
+    chart the headline against the values.
+
+    \b
+    Example:
+      lunarsim sweep tutorial-launch-campaign --set risks.late-parts.probability=0,0.3,0.6
+    """
+
+    def act() -> None:
+        import sim
+        from sim.analysis.sweep import FORMATS, parse_setting
+        from sim.analysis.sweep import sweep as run_sweep
+
+        to_stdout = table == "-"
+        parsed = [parse_setting(text) for text in settings]
+        files: list[Path] = []
+        if table is not None and not to_stdout:
+            _not_empty("--table", table)
+            if Path(table).suffix.lower() not in FORMATS:
+                kinds = " or ".join(FORMATS)
+                _fail(2, f"error: --table must end in {kinds} (or be -), got {Path(table).name!r}")
+            files.append(Path(table))
+        _check_outputs(files, None if no_report else out)
+        from sim.simulation.deterministic import resolved
+
+        path = _resolve(scenario)
+        loaded = sim.load(path)
+        _check_fits(loaded, iterations)
+        # The headline (when the file names none, the plan's last milestone) is the report's subject.
+        base = resolved(loaded)
+        from sim.api import iterations_for, seed_for
+
+        n = iterations_for(base, iterations)
+        s = seed_for(base, seed, repeatable=True)
+        client = _executor(scheduler)  # its errors are about --scheduler, not the scenario
+        began = time.perf_counter()
+        try:
+            rows = run_sweep(path, parsed, n, s, workers=workers, client=client)
+        except ValueError as exc:
+            _fail(2, f"error: {path}: {exc}")
+        seconds = time.perf_counter() - began
+        keys = [p.column for p in parsed]
+        if table is not None:
+            from sim.analysis.sweep import write_table
+
+            written = write_table(rows, table)
+            if written is not None:
+                _say(f"table: {written}", False)
+        if not to_stdout and not quiet:
+            from sim.cli.render import print_sweep
+
+            print_sweep(base, keys, rows, n, s)
+        if not no_report:
+            from sim.report import write_sweep
+
+            report = write_sweep(base, keys, rows, out, iterations=n, seed=s, seconds=seconds)
+            _say(f"report: {report}", to_stdout)
+
+    _guard(debug, act)
+
+
+def watch(
+    scenario: Annotated[
+        str, typer.Argument(metavar="SCENARIO", help="Scenario file (or bundled name) to watch.")
+    ],
+    iterations: Annotated[
+        int | None, typer.Option("-n", "--iterations", metavar="N", min=1, help="Iterations of each re-run.")
+    ] = None,
+    seed: Annotated[
+        int | None,
+        typer.Option(
+            "--seed", metavar="SEED", min=0, help="Seed of every re-run (default: the scenario's, else 0)."
+        ),
+    ] = None,
+    port: Annotated[
+        int,
+        typer.Option(
+            "--port", metavar="PORT", min=0, max=65535, help="Port on 127.0.0.1 (default: a free one)."
+        ),
+    ] = 0,
+    debug: Debug = False,
+) -> None:
+    """Serve the scenario's report on 127.0.0.1 and re-run it whenever the file (or one it
+    extends) is saved; the open page updates itself. Ctrl-C stops.
+
+    \b
+    Example:
+      lunarsim watch my-programme.yaml
+    """
+
+    def act() -> None:
+        from sim.cli.watch import serve
+
+        path = _resolve(scenario)
+
+        def update(version: int, errors: list[str]) -> None:
+            stamp = time.strftime("%H:%M:%S")
+            if errors:
+                _err(f"{stamp} the scenario does not load; the page shows the errors:")
+                for line in errors:
+                    _err(f"error: {line}")
+            elif version > 1:
+                _err(f"{stamp} re-ran {path.name}; the page is updated")
+
+        try:
+            server = serve(path, iterations, seed, port=port, on_update=update)
+        except OSError as exc:
+            _fail(2, f"error: --port {port}: cannot serve there: {exc.strerror or exc}")
+        try:
+            # Inside the try: a signal that arrives as soon as the address is out stops the server.
+            _say(f"watching {path}; open {server.url} (Ctrl-C stops)", False)
+            sys.stdout.flush()
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt as stopped:  # Ctrl-C: exit 0; SIGTERM: 143, as for every command
+            server.stop()
+            _err("stopped")
+            if isinstance(stopped, Terminated):
+                raise typer.Exit(143) from None
+
+    _guard(debug, act)
