@@ -36,6 +36,7 @@ from sim.analysis.changes import (
     influencing,
     recorded,
 )
+from sim.analysis.shapley import exact, sampled
 from sim.errors import Problem, ScenarioError
 from sim.scenario.loader import from_source
 from sim.scenario.model import Scenario
@@ -222,7 +223,7 @@ def explain(
     everything = frozenset(range(k))
     old_value, new_value = table.value(frozenset()), table.value(everything)
     if k <= exact_up_to:
-        parts = [Part(c, _exact(table, i, k), None) for i, c in enumerate(table.found)]
+        parts = _exact(table, k)
         method, orders = "exact", 0
     else:
         pairs = max(1, variants // (2 * max(k - 1, 1)))
@@ -247,44 +248,19 @@ def explain(
     )
 
 
-def _exact(table: _Variants, i: int, k: int) -> Value:
-    """The Shapley value of change i: every subset S of the others, weighted |S|!(k-|S|-1)!/k!."""
-    others = [j for j in range(k) if j != i]
-    total = [Fraction(0)] * 3
-    for mask in range(1 << len(others)):
-        s = frozenset(others[b] for b in range(len(others)) if mask >> b & 1)
-        weight = Fraction(math.factorial(len(s)) * math.factorial(k - len(s) - 1), math.factorial(k))
-        with_i, without = table.value(s | {i}), table.value(s)
-        total = [t + weight * (a - b) for t, a, b in zip(total, with_i, without)]
-    return (total[0], total[1], total[2])
+def _bits(table: _Variants) -> Callable[[int], Value]:
+    """The variants as a game on bit masks (bit i set: change i taken from the new scenario)."""
+    return lambda mask: table.value(frozenset(i for i in range(len(table.found)) if mask >> i & 1))
+
+
+def _exact(table: _Variants, k: int) -> list[Part]:
+    """Exact Shapley values: every subset S of the others, weighted |S|!(k-|S|-1)!/k!."""
+    return [Part(c, v, None) for c, v in zip(table.found, exact(_bits(table), k))]
 
 
 def _sampled(table: _Variants, k: int, pairs: int, seed: int) -> list[Part]:
     """Shapley values from `pairs` random orders and their reverses (antithetic): each change's
     marginal contribution averaged over the orders; its standard error from the pairs' means."""
     rng = np.random.default_rng(np.random.SeedSequence([seed, 25]))
-    per_pair = np.zeros((pairs, k, 3))
-    sums = [[Fraction(0)] * 3 for _ in range(k)]
-    for p in range(pairs):
-        first = [int(x) for x in rng.permutation(k)]
-        for order in (first, first[::-1]):
-            before: frozenset[int] = frozenset()
-            prev = table.value(before)
-            for i in order:
-                now = before | {i}
-                cur = table.value(now)
-                for j in range(3):
-                    step = cur[j] - prev[j]
-                    sums[i][j] += step
-                    per_pair[p, i, j] += float(step) / 2
-                before, prev = now, cur
-    n = 2 * pairs
-    parts = []
-    for i, c in enumerate(table.found):
-        se = (
-            tuple(float(np.std(per_pair[:, i, j], ddof=1) / math.sqrt(pairs)) for j in range(3))
-            if pairs > 1
-            else (math.nan,) * 3
-        )
-        parts.append(Part(c, (sums[i][0] / n, sums[i][1] / n, sums[i][2] / n), se))  # type: ignore[arg-type]
-    return parts
+    means, ses = sampled(_bits(table), k, pairs, rng, antithetic=True)
+    return [Part(c, v, se) for c, v, se in zip(table.found, means, ses)]  # type: ignore[arg-type]
