@@ -8,8 +8,9 @@ from typing import Annotated
 
 import typer
 
+from sim.cli import options
+from sim.cli.options import Debug
 from sim.cli.shared import (
-    Debug,
     _err,
     _fail,
     _guard,
@@ -72,7 +73,7 @@ def lint(
     ] = False,
     iterations: Annotated[
         int | None,
-        typer.Option("-n", "--iterations", min=1, help="Iterations for --effects (default: the scenario's)."),
+        options.iterations("Iterations for --effects (default: the scenario's, else 10000)."),
     ] = None,
     debug: Debug = False,
 ) -> None:

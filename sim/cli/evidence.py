@@ -9,8 +9,9 @@ from typing import Annotated
 
 import typer
 
+from sim.cli import options
+from sim.cli.options import Debug
 from sim.cli.shared import (
-    Debug,
     _fail,
     _guard,
 )
@@ -21,7 +22,7 @@ def reference(
         str | None,
         typer.Argument(metavar="NAME", help="A class to list forecast by forecast (default: all classes)."),
     ] = None,
-    json_out: Annotated[bool, typer.Option("--json", help="Print the table as JSON instead.")] = False,
+    json_out: Annotated[bool, options.json_out("Print the table as JSON instead.")] = False,
     validate: Annotated[
         bool,
         typer.Option(
@@ -110,7 +111,7 @@ def landings(
             help="Count only attempts made by this date (YYYY-MM-DD; default: every attempt in the data).",
         ),
     ] = None,
-    json_out: Annotated[bool, typer.Option("--json", help="Print the estimates as JSON instead.")] = False,
+    json_out: Annotated[bool, options.json_out("Print the estimates as JSON instead.")] = False,
     debug: Debug = False,
 ) -> None:
     """Show each operator's chance of landing its next lunar attempt, from every attempt since 2013.

@@ -10,9 +10,9 @@ from typing import Annotated
 
 import typer
 
+from sim.cli import options
+from sim.cli.options import Debug, Engine, EngineChoice, NoReport, Out, Workers
 from sim.cli.shared import (
-    Debug,
-    Engine,
     _check_fits,
     _check_outputs,
     _fail,
@@ -20,7 +20,6 @@ from sim.cli.shared import (
     _history_path,
     _load_all,
     _not_empty,
-    _out_path,
     _resolve,
     _say,
     _say_fresh_seed,
@@ -35,17 +34,14 @@ def history_command(
             help="Only the runs of this scenario (a file, a bundled name, or a scenario's name).",
         ),
     ] = None,
-    json_out: Annotated[bool, typer.Option("--json", help="Print the runs as JSON instead.")] = False,
+    json_out: Annotated[bool, options.json_out("Print the runs as JSON instead.")] = False,
     history: Annotated[
-        Path | None,
-        typer.Option("--history", metavar="PATH", help="The history store to read (default as for `run`)."),
+        Path | None, options.history("The history store to read (default as for `run`).")
     ] = None,
     report: Annotated[
         bool, typer.Option("--report", help="Also write an HTML page: the trend of each forecast, every run.")
     ] = False,
-    out: Annotated[Path, typer.Option("--out", metavar="DIR", help="Folder for the --report page.")] = Path(
-        "reports"
-    ),
+    out: Annotated[Path, options.out("Folder for the --report page.")] = Path("reports"),
     debug: Debug = False,
 ) -> None:
     """List the recorded runs, newest first: when, scenario, as_of, iterations, seed, and the
@@ -100,20 +96,12 @@ def explain(
         ),
     ],
     new: Annotated[str, typer.Argument(metavar="NEW", help="The later scenario (the same forms).")],
-    json_out: Annotated[bool, typer.Option("--json", help="Print the split as JSON instead.")] = False,
+    json_out: Annotated[bool, options.json_out("Print the split as JSON instead.")] = False,
     iterations: Annotated[
-        int | None,
-        typer.Option(
-            "-n",
-            "--iterations",
-            metavar="N",
-            min=1,
-            help="Iterations of every variant (default: each file's).",
-        ),
+        int | None, options.iterations("Iterations of every variant (default: each file's, else 10000).")
     ] = None,
     seed: Annotated[
-        int | None,
-        typer.Option("--seed", metavar="SEED", min=0, help="Seed of every variant (default: each file's)."),
+        int | None, options.seed("Seed of every variant (default: each file's, else 0).")
     ] = None,
     milestone: Annotated[
         str | None,
@@ -126,19 +114,12 @@ def explain(
     variants: Annotated[
         int, typer.Option("--variants", metavar="N", min=2, help="At most about this many variants are run.")
     ] = 128,
-    workers: Annotated[
-        int | None, typer.Option("--workers", metavar="N", min=1, help="Worker processes per variant.")
-    ] = 1,
+    workers: Annotated[int | None, options.workers("Worker processes per variant.")] = 1,
     history: Annotated[
-        Path | None,
-        typer.Option(
-            "--history", metavar="PATH", help="The history store run:ID refers to (default as for `run`)."
-        ),
+        Path | None, options.history("The history store run:ID refers to (default as for `run`).")
     ] = None,
-    out: Annotated[Path, typer.Option("--out", metavar="DIR", help="Folder for the HTML report.")] = Path(
-        "reports"
-    ),
-    no_report: Annotated[bool, typer.Option("--no-report", help="Do not write the HTML report.")] = False,
+    out: Out = Path("reports"),
+    no_report: NoReport = False,
     debug: Debug = False,
 ) -> None:
     """Why the milestone's P50, P80 and P(target) moved from OLD to NEW: the shift split among what
@@ -186,26 +167,23 @@ def backtest(
         str, typer.Argument(metavar="OUTCOME", help="A later scenario with as_of and actual dates.")
     ],
     iterations: Annotated[
-        int | None, typer.Option("-n", "--iterations", metavar="N", min=1, help="Iterations of the forecast.")
+        int | None,
+        options.iterations("Iterations of the forecast (default: the scenario's, else 10000)."),
     ] = None,
     seed: Annotated[
-        int | None, typer.Option("--seed", metavar="SEED", min=0, help="Seed of the forecast run.")
-    ] = None,
-    engine: Annotated[Engine, typer.Option("--engine", help="Engine of the forecast run.")] = Engine.auto,
-    workers: Annotated[
         int | None,
-        typer.Option("--workers", metavar="N", min=1, help="Worker processes (default: all cores)."),
+        options.seed("Seed of the forecast run (default: the scenario's, else a fresh one that is printed)."),
     ] = None,
+    engine: EngineChoice = Engine.auto,
+    workers: Workers = None,
     json_path: Annotated[
         str | None,
         typer.Option(
             "--json", metavar="PATH", help="Write the scores as JSON to PATH ('-' for standard output)."
         ),
     ] = None,
-    out: Annotated[
-        Path, typer.Option("--out", metavar="DIR", help="Folder for the HTML report.", parser=_out_path)
-    ] = Path("reports"),
-    no_report: Annotated[bool, typer.Option("--no-report", help="Do not write the HTML report.")] = False,
+    out: Out = Path("reports"),
+    no_report: NoReport = False,
     not_done: Annotated[
         list[str] | None,
         typer.Option(

@@ -10,9 +10,21 @@ from typing import Annotated, Any
 
 import typer
 
-from sim.cli.shared import (
+from sim.cli import options
+from sim.cli.options import (
     Debug,
     Engine,
+    EngineChoice,
+    History,
+    Iterations,
+    NoReport,
+    Out,
+    Quiet,
+    Scheduler,
+    Seed,
+    Workers,
+)
+from sim.cli.shared import (
     _check_fits,
     _check_outputs,
     _err,
@@ -23,7 +35,6 @@ from sim.cli.shared import (
     _history_path,
     _load_all,
     _not_empty,
-    _out_path,
     _resolve,
     _say,
     _say_fresh_seed,
@@ -38,42 +49,12 @@ def run(  # noqa: PLR0913 (a Typer command's options are its parameters)
             metavar="SCENARIO", help="Scenario files (or bundled names, see `lunarsim scenarios`)."
         ),
     ],
-    iterations: Annotated[
-        int | None,
-        typer.Option(
-            "-n",
-            "--iterations",
-            metavar="N",
-            min=1,
-            help="Monte Carlo iterations (default: the scenario's, else 10000).",
-        ),
-    ] = None,
-    seed: Annotated[
-        int | None,
-        typer.Option(
-            "--seed",
-            metavar="SEED",
-            min=0,
-            help="Seed (default: the scenario's, else a fresh one that is printed).",
-        ),
-    ] = None,
-    engine: Annotated[
-        Engine,
-        typer.Option("--engine", help="auto picks vector unless a milestone uses several resources."),
-    ] = Engine.auto,
-    workers: Annotated[
-        int | None,
-        typer.Option(
-            "--workers",
-            metavar="N",
-            min=1,
-            help="Worker processes (default: all cores). Results do not depend on it.",
-        ),
-    ] = None,
-    out: Annotated[
-        Path, typer.Option("--out", metavar="DIR", help="Folder for HTML reports.", parser=_out_path)
-    ] = Path("reports"),
-    no_report: Annotated[bool, typer.Option("--no-report", help="Do not write the HTML report.")] = False,
+    iterations: Iterations = None,
+    seed: Seed = None,
+    engine: EngineChoice = Engine.auto,
+    workers: Workers = None,
+    out: Annotated[Path, options.out("Folder for HTML reports.")] = Path("reports"),
+    no_report: NoReport = False,
     summary_json: Annotated[
         str | None,
         typer.Option(
@@ -91,15 +72,8 @@ def run(  # noqa: PLR0913 (a Typer command's options are its parameters)
             "date), which risks occurred, which decision outcomes were taken.",
         ),
     ] = None,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar and no table.")] = False,
-    scheduler: Annotated[
-        str | None,
-        typer.Option(
-            "--scheduler",
-            metavar="ADDRESS",
-            help="Run the chunks on a Dask cluster at this address (needs lunarsim[dask]).",
-        ),
-    ] = None,
+    quiet: Quiet = False,
+    scheduler: Scheduler = None,
     impacts: Annotated[
         bool | None,
         typer.Option(
@@ -109,15 +83,7 @@ def run(  # noqa: PLR0913 (a Typer command's options are its parameters)
             "decision outcome, total at most 2000000 iterations, 200000 for SimPy-only scenarios).",
         ),
     ] = None,
-    history: Annotated[
-        Path | None,
-        typer.Option(
-            "--history",
-            metavar="PATH",
-            help="Record the run in this history store (default: $LUNARSIM_HISTORY, else "
-            "lunarsim/history.sqlite under the user's data folder).",
-        ),
-    ] = None,
+    history: History = None,
     no_history: Annotated[bool, typer.Option("--no-history", help="Do not record the run.")] = False,
     debug: Debug = False,
 ) -> None:
@@ -276,23 +242,16 @@ def compare(
         list[str],
         typer.Argument(metavar="SCENARIO", help="Two or more scenario files (or bundled names)."),
     ],
-    iterations: Annotated[
-        int | None,
-        typer.Option("-n", "--iterations", metavar="N", min=1, help="Iterations for every scenario."),
-    ] = None,
+    iterations: Annotated[int | None, options.iterations("Iterations for every scenario.")] = None,
     seed: Annotated[
         int | None,
-        typer.Option(
-            "--seed", metavar="SEED", min=0, help="Seed for every scenario (default: each scenario's)."
-        ),
+        options.seed("Seed for every scenario (default: each scenario's, else a fresh one that is printed)."),
     ] = None,
-    engine: Annotated[Engine, typer.Option("--engine")] = Engine.auto,
-    workers: Annotated[int | None, typer.Option("--workers", metavar="N", min=1)] = None,
-    out: Annotated[
-        Path, typer.Option("--out", metavar="DIR", help="Folder for the report.", parser=_out_path)
-    ] = Path("reports"),
+    engine: EngineChoice = Engine.auto,
+    workers: Workers = None,
+    out: Annotated[Path, options.out("Folder for the report.")] = Path("reports"),
     title: Annotated[str | None, typer.Option("--title", metavar="TEXT", help="Report title.")] = None,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
+    quiet: Quiet = False,
     debug: Debug = False,
 ) -> None:
     """Write one report that overlays the scenarios' S-curves and tables.
@@ -338,15 +297,9 @@ def sweep(
             "risks.sanctions.probability=0.1,0.3 (repeatable; the grid is every combination).",
         ),
     ],
-    iterations: Annotated[
-        int | None,
-        typer.Option("-n", "--iterations", metavar="N", min=1, help="Iterations of every variant."),
-    ] = None,
+    iterations: Annotated[int | None, options.iterations("Iterations of every variant.")] = None,
     seed: Annotated[
-        int | None,
-        typer.Option(
-            "--seed", metavar="SEED", min=0, help="Seed of every variant (default: the scenario's, else 0)."
-        ),
+        int | None, options.seed("Seed of every variant (default: the scenario's, else 0).")
     ] = None,
     table: Annotated[
         str | None,
@@ -357,28 +310,21 @@ def sweep(
             "standard output, and nothing else goes there).",
         ),
     ] = None,
-    no_report: Annotated[bool, typer.Option("--no-report", help="Do not write the HTML report.")] = False,
-    out: Annotated[
-        Path, typer.Option("--out", metavar="DIR", help="Folder for the HTML report.", parser=_out_path)
-    ] = Path("reports"),
+    no_report: NoReport = False,
+    out: Out = Path("reports"),
     scheduler: Annotated[
         str | None,
-        typer.Option(
-            "--scheduler",
-            metavar="ADDRESS",
-            help="Run the variants as tasks on a Dask cluster at this address (needs lunarsim[dask]).",
+        options.scheduler(
+            "Run the variants as tasks on a Dask cluster at this address (needs lunarsim[dask])."
         ),
     ] = None,
     workers: Annotated[
         int | None,
-        typer.Option(
-            "--workers",
-            metavar="N",
-            min=1,
-            help="Worker processes for the variants (default: all cores). Results do not depend on it.",
+        options.workers(
+            "Worker processes for the variants (default: all cores). Results do not depend on it."
         ),
     ] = None,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No table in the terminal.")] = False,
+    quiet: Annotated[bool, options.quiet("No table in the terminal.")] = False,
     debug: Debug = False,
 ) -> None:
     """Run a scenario over a grid of changed values, every variant on the same random draws, and
@@ -446,14 +392,9 @@ def watch(
     scenario: Annotated[
         str, typer.Argument(metavar="SCENARIO", help="Scenario file (or bundled name) to watch.")
     ],
-    iterations: Annotated[
-        int | None, typer.Option("-n", "--iterations", metavar="N", min=1, help="Iterations of each re-run.")
-    ] = None,
+    iterations: Annotated[int | None, options.iterations("Iterations of each re-run.")] = None,
     seed: Annotated[
-        int | None,
-        typer.Option(
-            "--seed", metavar="SEED", min=0, help="Seed of every re-run (default: the scenario's, else 0)."
-        ),
+        int | None, options.seed("Seed of every re-run (default: the scenario's, else 0).")
     ] = None,
     port: Annotated[
         int,

@@ -1,4 +1,4 @@
-"""The Typer app of `lunarsim` and what its commands share: the engine choice, `--debug`, exit
+"""The Typer app of `lunarsim` and what its commands share (options: `sim.cli.options`): exit
 codes for bad input and bugs (`_guard`), loading every scenario first, and the checks of outputs."""
 
 from __future__ import annotations
@@ -6,7 +6,6 @@ from __future__ import annotations
 import sys
 import traceback
 from collections.abc import Callable
-from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
@@ -53,15 +52,6 @@ def _names_without_types() -> None:
 
 
 _names_without_types()
-
-
-class Engine(str, Enum):
-    auto = "auto"
-    simpy = "simpy"
-    vector = "vector"
-
-
-Debug = Annotated[bool, typer.Option("--debug", help="Show the Python traceback of unexpected errors.")]
 
 
 def _print_version(value: bool) -> None:
@@ -117,12 +107,6 @@ def _guard(debug: bool, action: Callable[[], Any]) -> Any:
             f"internal error: {type(exc).__name__}: {exc} (this is a bug in lunarsim; "
             "--debug shows the traceback)",
         )
-
-
-def _out_path(value: str | Path) -> Path:
-    from sim.cli.checks import nonempty_path
-
-    return nonempty_path(value)
 
 
 def _resolve(arg: str) -> Path:
