@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -97,98 +98,121 @@ def run(  # noqa: PLR0913 (a Typer command's options are its parameters)
         debug,
         lambda: _run(
             scenarios,
-            iterations,
-            seed,
-            engine.value,
-            workers,
-            out,
-            no_report,
-            summary_json,
-            samples,
-            quiet,
-            scheduler,
-            impacts,
-            None if no_history else _history_path(history),
+            _RunOptions(
+                iterations,
+                seed,
+                engine.value,
+                workers,
+                out,
+                no_report,
+                summary_json,
+                samples,
+                quiet,
+                scheduler,
+                impacts,
+                None if no_history else _history_path(history),
+            ),
         ),
     )
 
 
-def _run(
-    args: list[str],
-    iterations: int | None,
-    seed: int | None,
-    engine: str,
-    workers: int | None,
-    out: Path,
-    no_report: bool,
-    summary_json: str | None,
-    samples: Path | None,
-    quiet: bool,
-    scheduler: str | None = None,
-    impacts: bool | None = None,
-    history: Path | None = None,
-) -> None:
-    from sim.cli.render import print_table
+@dataclass(frozen=True)
+class _RunOptions:
+    """`lunarsim run`'s options, as its steps read them (`history`: the store, None for none)."""
 
-    to_stdout = summary_json == "-"
-    from sim.analysis.samples import FORMATS
+    iterations: int | None
+    seed: int | None
+    engine: str
+    workers: int | None
+    out: Path
+    no_report: bool
+    summary_json: str | None
+    samples: Path | None
+    quiet: bool
+    scheduler: str | None = None
+    impacts: bool | None = None
+    history: Path | None = None
 
-    if samples is not None and samples.suffix.lower() not in FORMATS:
-        _fail(2, f"error: --samples must end in {' or '.join(FORMATS)}, got {samples.name!r}")
-    targets = _file_targets(summary_json, samples, len(args), [Path(a).stem for a in args])
-    _check_outputs(targets, None if no_report else out)
-    loaded = _load_all(args)
-    from sim.cli.checks import distinct_outputs
+    @property
+    def to_stdout(self) -> bool:
+        """Standard output is the summary JSON's alone: everything else goes to standard error."""
+        return self.summary_json == "-"
 
-    distinct_outputs(loaded, samples, None if no_report else out)
-    for _, scenario in loaded:
-        _check_fits(scenario, iterations)
+    @property
+    def folder(self) -> Path | None:
+        return None if self.no_report else self.out
+
+
+def _run(args: list[str], o: _RunOptions) -> None:
+    loaded = _checked(args, o)
     documents: dict[Path, Any] = {}
-    if history is not None:
+    if o.history is not None:
         from sim.analysis.changes import document
         from sim.analysis.history import check
 
-        check(history)  # a damaged or newer store is refused before any work
+        check(o.history)  # a damaged or newer store is refused before any work
         # read now, with the scenario that runs, so that the record is what ran even if the file changes
         documents = {path: document(path)[0].data for path, _ in loaded}
-    summaries = []
-    executor = _executor(scheduler)
-    for path, scenario in loaded:
-        try:
-            result = _simulate_with_progress(scenario, iterations, seed, engine, workers, quiet, executor)
-        except ValueError as exc:
-            _fail(2, f"error: {path}: {exc}")
-        for warning in result.scenario.warnings:
-            _err(f"warning: {path}: {warning}")
-        _say_fresh_seed(result, str(path))
-        summaries.append(result.summary(str(path), impacts=impacts))
-        if history is not None:
-            from sim.analysis.history import record
-
-            record(history, summaries[-1], documents[path], result.scenario.as_of)
-        if not quiet:
-            print_table(result, file=sys.stderr if to_stdout else sys.stdout)
-        if samples is not None:
-            target = (
-                samples
-                if len(loaded) == 1
-                else samples.with_name(f"{samples.stem}-{path.stem}{samples.suffix}")
-            )
-            result.write_samples(target)
-            _say(f"samples: {target}", to_stdout)
-        if no_report:
-            continue
-        _say(f"report: {result.write_report(out, impacts=impacts)}", to_stdout)
-    if summary_json is not None:
+    executor = _executor(o.scheduler)
+    summaries = [_run_one(path, scenario, o, executor, documents, len(loaded)) for path, scenario in loaded]
+    if o.summary_json is not None:
         doc: Any = summaries[0] if len(summaries) == 1 else summaries
         text = json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
-        if to_stdout:
+        if o.to_stdout:
             sys.stdout.write(text)
         else:
             from sim.atomic import write_text
 
-            write_text(Path(summary_json), text)
-            _say(f"summary: {summary_json}", False)
+            write_text(Path(o.summary_json), text)
+            _say(f"summary: {o.summary_json}", False)
+
+
+def _checked(args: list[str], o: _RunOptions) -> list[tuple[Path, Any]]:
+    """Every scenario loaded, and every output and run size checked, before anything runs."""
+    from sim.analysis.samples import FORMATS
+    from sim.cli.checks import distinct_outputs
+
+    if o.samples is not None and o.samples.suffix.lower() not in FORMATS:
+        _fail(2, f"error: --samples must end in {' or '.join(FORMATS)}, got {o.samples.name!r}")
+    targets = _file_targets(o.summary_json, o.samples, len(args), [Path(a).stem for a in args])
+    _check_outputs(targets, o.folder)
+    loaded = _load_all(args)
+    distinct_outputs(loaded, o.samples, o.folder)
+    for _, scenario in loaded:
+        _check_fits(scenario, o.iterations)
+    return loaded
+
+
+def _run_one(
+    path: Path, scenario: Any, o: _RunOptions, executor: Any, documents: dict[Path, Any], count: int
+) -> dict[str, Any]:
+    """Run one scenario: its table, history record, samples and report; its summary."""
+    from sim.cli.render import print_table
+
+    try:
+        result = _simulate_with_progress(
+            scenario, o.iterations, o.seed, o.engine, o.workers, o.quiet, executor
+        )
+    except ValueError as exc:
+        _fail(2, f"error: {path}: {exc}")
+    for warning in result.scenario.warnings:
+        _err(f"warning: {path}: {warning}")
+    _say_fresh_seed(result, str(path))
+    summary: dict[str, Any] = result.summary(str(path), impacts=o.impacts)
+    if o.history is not None:
+        from sim.analysis.history import record
+
+        record(o.history, summary, documents[path], result.scenario.as_of)
+    if not o.quiet:
+        print_table(result, file=sys.stderr if o.to_stdout else sys.stdout)
+    if o.samples is not None:
+        stem = f"{o.samples.stem}-{path.stem}{o.samples.suffix}"
+        target = o.samples if count == 1 else o.samples.with_name(stem)
+        result.write_samples(target)
+        _say(f"samples: {target}", o.to_stdout)
+    if not o.no_report:
+        _say(f"report: {result.write_report(o.out, impacts=o.impacts)}", o.to_stdout)
+    return summary
 
 
 def _simulate_with_progress(
