@@ -177,7 +177,7 @@ class _Variants:
         return out
 
 
-def explain(
+def explain(  # noqa: PLR0913 (keyword-only options, one per `lunarsim explain` option)
     old_path: str | Path,
     new_path: str | Path,
     *,

@@ -87,7 +87,7 @@ def history_command(
     _guard(debug, act)
 
 
-def explain(
+def explain(  # noqa: PLR0913 (a Typer command's options are its parameters)
     old: Annotated[
         str,
         typer.Argument(
@@ -161,7 +161,7 @@ def explain(
     _guard(debug, act)
 
 
-def backtest(
+def backtest(  # noqa: PLR0913 (a Typer command's options are its parameters)
     forecast: Annotated[str, typer.Argument(metavar="FORECAST", help="The earlier scenario (the forecast).")],
     outcome: Annotated[
         str, typer.Argument(metavar="OUTCOME", help="A later scenario with as_of and actual dates.")

@@ -261,7 +261,7 @@ def _simulate_with_progress(
             bar.stop()
 
 
-def compare(
+def compare(  # noqa: PLR0913 (a Typer command's options are its parameters)
     scenarios: Annotated[
         list[str],
         typer.Argument(metavar="SCENARIO", help="Two or more scenario files (or bundled names)."),
@@ -310,7 +310,7 @@ def compare(
     _guard(debug, act)
 
 
-def sweep(
+def sweep(  # noqa: PLR0913 (a Typer command's options are its parameters)
     scenario: Annotated[str, typer.Argument(metavar="SCENARIO", help="Scenario file (or bundled name).")],
     settings: Annotated[
         list[str],

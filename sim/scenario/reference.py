@@ -263,6 +263,13 @@ def _classes(raw: dict[str, str], bad: _Bad, extra_classes: bool) -> tuple[str, 
     return classes
 
 
+def _check_sources(raw: dict[str, str], bad: _Bad) -> None:
+    for column in ("announcement_source", "launch_source"):
+        text = raw[column].strip()
+        if text and (not text.startswith(("https://", "http://")) or " " in text):
+            raise bad(column, f"{text[:60]!r} is not a web address (https://...)")
+
+
 def _check_flown(
     raw: dict[str, str], bad: _Bad, on: tuple[dt.date, dt.date], flown: tuple[dt.date, dt.date]
 ) -> None:
@@ -286,10 +293,7 @@ def _forecast_of(raw: dict[str, str], source: Path, line: int, extra_classes: bo
             raise bad(column, "is empty")
     periods = _periods(raw, bad)
     classes = _classes(raw, bad, extra_classes)
-    for column in ("announcement_source", "launch_source"):
-        text = raw[column].strip()
-        if text and (not text.startswith(("https://", "http://")) or " " in text):
-            raise bad(column, f"{text[:60]!r} is not a web address (https://...)")
+    _check_sources(raw, bad)
     on, launch, flown = periods["announced_on"], periods["announced_launch"], periods["launched_on"]
     assert on is not None and launch is not None
     if launch[1] <= on[1]:
