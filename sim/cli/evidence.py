@@ -47,59 +47,75 @@ def reference(
     """
 
     def act() -> None:
-        from sim.cli.render import print_forecasts, print_reference, print_validation
-        from sim.scenario.reference import slip_class
-        from sim.scenario.units import parse_duration
-
         if validate:
-            from sim.scenario.slipscore import bundled_validation
-
-            scores = bundled_validation()
-            if json_out:
-                sys.stdout.write(json.dumps(scores, indent=2, ensure_ascii=False) + "\n")
-            else:
-                print_validation(scores)
-            return
-        if name is None:
-            from sim.scenario.referenceview import classes_table
-
-            try:
-                days = parse_duration(planned)
-            except ValueError as exc:
-                _fail(2, f"error: --planned: {exc}")
-            if not days > 0:
-                _fail(2, "error: --planned: must be more than 0")
-            rows = classes_table(days)
-            if json_out:
-                sys.stdout.write(json.dumps(rows, indent=2, ensure_ascii=False) + "\n")
-            else:
-                print_reference(rows)
-            return
-        try:
-            cls = slip_class(name)
-        except ValueError as exc:
-            _fail(2, f"error: {exc}")
-        if json_out:
-            rows = [
-                {
-                    "mission": f.mission,
-                    "agency": f.agency,
-                    "announced_on": f.announced_on.isoformat(),
-                    "announced_launch": f.announced_launch.isoformat(),
-                    "launched_on": f.launched_on.isoformat() if f.launched_on else None,
-                    "ratio": round(f.ratio, 3),
-                    "ratio_range": [round(x, 3) if math.isfinite(x) else None for x in f.ratio_bounds],
-                    "censored": f.censored,
-                    "announcement_source": f.announcement_source,
-                    "launch_source": f.launch_source,
-                }
-                for f in cls.forecasts
-            ]
-            sys.stdout.write(json.dumps(rows, indent=2, ensure_ascii=False) + "\n")
+            _validation(json_out)
+        elif name is None:
+            _classes(planned, json_out)
         else:
-            print_forecasts(name)
+            _one_class(name, json_out)
 
     _guard(debug, act)
+
+
+def _validation(json_out: bool) -> None:
+    """The leave-one-mission-out scores of the fitted model, Kaplan-Meier and 'on time'."""
+    from sim.cli.render import print_validation
+    from sim.scenario.slipscore import bundled_validation
+
+    scores = bundled_validation()
+    if json_out:
+        sys.stdout.write(json.dumps(scores, indent=2, ensure_ascii=False) + "\n")
+    else:
+        print_validation(scores)
+
+
+def _classes(planned: str, json_out: bool) -> None:
+    """Every class's fitted slip-ratio percentiles at the lead time `planned`."""
+    from sim.cli.render import print_reference
+    from sim.scenario.referenceview import classes_table
+    from sim.scenario.units import parse_duration
+
+    try:
+        days = parse_duration(planned)
+    except ValueError as exc:
+        _fail(2, f"error: --planned: {exc}")
+    if not days > 0:
+        _fail(2, "error: --planned: must be more than 0")
+    rows = classes_table(days)
+    if json_out:
+        sys.stdout.write(json.dumps(rows, indent=2, ensure_ascii=False) + "\n")
+    else:
+        print_reference(rows)
+
+
+def _one_class(name: str, json_out: bool) -> None:
+    """One class's forecasts, one by one."""
+    from sim.cli.render import print_forecasts
+    from sim.scenario.reference import slip_class
+
+    try:
+        cls = slip_class(name)
+    except ValueError as exc:
+        _fail(2, f"error: {exc}")
+    if not json_out:
+        print_forecasts(name)
+        return
+    rows = [
+        {
+            "mission": f.mission,
+            "agency": f.agency,
+            "announced_on": f.announced_on.isoformat(),
+            "announced_launch": f.announced_launch.isoformat(),
+            "launched_on": f.launched_on.isoformat() if f.launched_on else None,
+            "ratio": round(f.ratio, 3),
+            "ratio_range": [round(x, 3) if math.isfinite(x) else None for x in f.ratio_bounds],
+            "censored": f.censored,
+            "announcement_source": f.announcement_source,
+            "launch_source": f.launch_source,
+        }
+        for f in cls.forecasts
+    ]
+    sys.stdout.write(json.dumps(rows, indent=2, ensure_ascii=False) + "\n")
 
 
 def landings(

@@ -6,7 +6,7 @@ import json
 import math
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -24,6 +24,9 @@ from sim.cli.shared import (
     _say,
     _say_fresh_seed,
 )
+
+if TYPE_CHECKING:
+    from sim.analysis.backtest import Backtest
 
 
 def history_command(
@@ -206,7 +209,6 @@ def backtest(  # noqa: PLR0913 (a Typer command's options are its parameters)
     def act() -> None:
         import sim
         from sim.analysis.backtest import backtest as score
-        from sim.cli.render import print_backtest
 
         if json_path is not None and json_path != "-":
             _not_empty("--json", json_path)
@@ -225,15 +227,7 @@ def backtest(  # noqa: PLR0913 (a Typer command's options are its parameters)
         _say_fresh_seed(result, forecast)
         scores = score(result, later, not_done=not_done or ())
         to_stdout = json_path == "-"
-        if to_stdout:
-            sys.stdout.write(json.dumps(scores.as_dict(), indent=2, ensure_ascii=False) + "\n")
-        else:
-            print_backtest(scores)
-        if json_path is not None and not to_stdout:
-            from sim.atomic import write_text
-
-            write_text(Path(json_path), json.dumps(scores.as_dict(), indent=2, ensure_ascii=False) + "\n")
-            _say(f"scores: {json_path}", False)
+        _show_scores(scores, json_path)
         if not no_report:
             from sim.report import page, write_backtest
 
@@ -241,3 +235,20 @@ def backtest(  # noqa: PLR0913 (a Typer command's options are its parameters)
             _say(f"report: {path}", to_stdout)
 
     _guard(debug, act)
+
+
+def _show_scores(scores: Backtest, json_path: str | None) -> None:
+    """The scores as JSON on standard output (`--json -`), else as the terminal's table, and
+    written to the `--json` file if one is given."""
+    from sim.cli.render import print_backtest
+
+    text = json.dumps(scores.as_dict(), indent=2, ensure_ascii=False) + "\n"
+    if json_path == "-":
+        sys.stdout.write(text)
+        return
+    print_backtest(scores)
+    if json_path is not None:
+        from sim.atomic import write_text
+
+        write_text(Path(json_path), text)
+        _say(f"scores: {json_path}", False)

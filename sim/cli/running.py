@@ -360,56 +360,91 @@ def sweep(  # noqa: PLR0913 (a Typer command's options are its parameters)
     """
 
     def act() -> None:
-        import sim
-        from sim.analysis.sweep import FORMATS, parse_setting
-        from sim.analysis.sweep import sweep as run_sweep
+        from sim.analysis.sweep import parse_setting
 
-        to_stdout = table == "-"
         parsed = [parse_setting(text) for text in settings]
-        files: list[Path] = []
-        if table is not None and not to_stdout:
-            _not_empty("--table", table)
-            if Path(table).suffix.lower() not in FORMATS:
-                kinds = " or ".join(FORMATS)
-                _fail(2, f"error: --table must end in {kinds} (or be -), got {Path(table).name!r}")
-            files.append(Path(table))
-        _check_outputs(files, None if no_report else out)
-        from sim.simulation.deterministic import resolved
-
-        path = _resolve(scenario)
-        loaded = sim.load(path)
-        _check_fits(loaded, iterations)
-        # The headline (when the file names none, the plan's last milestone) is the report's subject.
-        base = resolved(loaded)
-        from sim.api import iterations_for, seed_for
-
-        n = iterations_for(base, iterations)
-        s = seed_for(base, seed, repeatable=True)
-        client = _executor(scheduler)  # its errors are about --scheduler, not the scenario
-        began = time.perf_counter()
-        try:
-            rows = run_sweep(path, parsed, n, s, workers=workers, client=client)
-        except ValueError as exc:
-            _fail(2, f"error: {path}: {exc}")
-        seconds = time.perf_counter() - began
-        keys = [p.column for p in parsed]
+        _check_outputs(_table_files(table), None if no_report else out)
+        done = _run_sweep(scenario, parsed, iterations, seed, scheduler, workers)
         if table is not None:
             from sim.analysis.sweep import write_table
 
-            written = write_table(rows, table)
+            written = write_table(done.rows, table)
             if written is not None:
                 _say(f"table: {written}", False)
-        if not to_stdout and not quiet:
+        if table != "-" and not quiet:
             from sim.cli.render import print_sweep
 
-            print_sweep(base, keys, rows, n, s)
+            print_sweep(done.base, done.keys, done.rows, done.iterations, done.seed)
         if not no_report:
             from sim.report import write_sweep
 
-            report = write_sweep(base, keys, rows, out, iterations=n, seed=s, seconds=seconds)
-            _say(f"report: {report}", to_stdout)
+            report = write_sweep(
+                done.base,
+                done.keys,
+                done.rows,
+                out,
+                iterations=done.iterations,
+                seed=done.seed,
+                seconds=done.seconds,
+            )
+            _say(f"report: {report}", table == "-")
 
     _guard(debug, act)
+
+
+def _table_files(table: str | None) -> list[Path]:
+    """The file `--table` writes (none for standard output), refused before any work if it
+    cannot be one."""
+    from sim.analysis.sweep import FORMATS
+
+    if table is None or table == "-":
+        return []
+    _not_empty("--table", table)
+    if Path(table).suffix.lower() not in FORMATS:
+        kinds = " or ".join(FORMATS)
+        _fail(2, f"error: --table must end in {kinds} (or be -), got {Path(table).name!r}")
+    return [Path(table)]
+
+
+@dataclass(frozen=True)
+class _Swept:
+    """A sweep's rows and what its table, terminal and page say about them."""
+
+    base: Any  # the file as written, resolved: its headline is the page's subject
+    keys: list[str]
+    rows: list[dict[str, Any]]
+    iterations: int
+    seed: int
+    seconds: float
+
+
+def _run_sweep(
+    scenario: str,
+    parsed: list[Any],
+    iterations: int | None,
+    seed: int | None,
+    scheduler: str | None,
+    workers: int | None,
+) -> _Swept:
+    import sim
+    from sim.analysis.sweep import sweep as run_sweep
+    from sim.api import iterations_for, seed_for
+    from sim.simulation.deterministic import resolved
+
+    path = _resolve(scenario)
+    loaded = sim.load(path)
+    _check_fits(loaded, iterations)
+    # The headline (when the file names none, the plan's last milestone) is the report's subject.
+    base = resolved(loaded)
+    n = iterations_for(base, iterations)
+    s = seed_for(base, seed, repeatable=True)
+    client = _executor(scheduler)  # its errors are about --scheduler, not the scenario
+    began = time.perf_counter()
+    try:
+        rows = run_sweep(path, parsed, n, s, workers=workers, client=client)
+    except ValueError as exc:
+        _fail(2, f"error: {path}: {exc}")
+    return _Swept(base, [p.column for p in parsed], rows, n, s, time.perf_counter() - began)
 
 
 def watch(
