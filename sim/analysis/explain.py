@@ -197,12 +197,7 @@ def explain(  # noqa: PLR0913 (keyword-only options, one per `lunarsim explain` 
     old, chain = _source(old_path, store)
     new, new_chain = _source(new_path, store)
     old_scenario, new_scenario = _scenario(old, chain), _scenario(new, new_chain)
-    head = milestone or (
-        old_scenario.headline if old_scenario.headline in new_scenario.milestones else new_scenario.headline
-    )
-    for scenario, source in ((old_scenario, old), (new_scenario, new)):
-        if head not in scenario.milestones:
-            raise ScenarioError(Problem(f"no milestone {head!r} to explain (--milestone)", source.path))
+    head = _milestone_explained(milestone, (old_scenario, old), (new_scenario, new))
 
     def run(scenario: Scenario, n: int | None, s: int) -> Any:
         result = sim.simulate(scenario, n, s, workers=workers)
@@ -222,13 +217,7 @@ def explain(  # noqa: PLR0913 (keyword-only options, one per `lunarsim explain` 
     k = len(table.found)
     everything = frozenset(range(k))
     old_value, new_value = table.value(frozenset()), table.value(everything)
-    if k <= exact_up_to:
-        parts = _exact(table, k)
-        method, orders = "exact", 0
-    else:
-        pairs = max(1, variants // (2 * max(k - 1, 1)))
-        parts, orders = _sampled(table, k, pairs, seed if seed is not None else 0), 2 * pairs
-        method = "sampled"
+    parts, method, orders = _split(table, k, exact_up_to, variants, seed)
     zero: Value = (Fraction(0), Fraction(0), Fraction(0))
     parts += [Part(c, zero, None) for c in table.inert]
     parts.sort(key=lambda p: order[p.change.name])
@@ -246,6 +235,28 @@ def explain(  # noqa: PLR0913 (keyword-only options, one per `lunarsim explain` 
         iterations=iterations or int(new.data.get("iterations") or 10_000),
         seed=seed if seed is not None else int(new.data.get("seed") or 0),
     )
+
+
+def _milestone_explained(
+    milestone: str | None, old: tuple[Scenario, Source], new: tuple[Scenario, Source]
+) -> str:
+    """`milestone`, else the old headline (the date readers were given) if the new scenario has
+    it, else the new headline; refused unless both scenarios have it."""
+    head = milestone or (old[0].headline if old[0].headline in new[0].milestones else new[0].headline)
+    for scenario, source in (old, new):
+        if head not in scenario.milestones:
+            raise ScenarioError(Problem(f"no milestone {head!r} to explain (--milestone)", source.path))
+    return head
+
+
+def _split(
+    table: _Variants, k: int, exact_up_to: int, variants: int, seed: int | None
+) -> tuple[list[Part], str, int]:
+    """The changes' parts, the method ("exact" or "sampled") and the orders walked."""
+    if k <= exact_up_to:
+        return _exact(table, k), "exact", 0
+    pairs = max(1, variants // (2 * max(k - 1, 1)))
+    return _sampled(table, k, pairs, seed if seed is not None else 0), "sampled", 2 * pairs
 
 
 def _bits(table: _Variants) -> Callable[[int], Value]:
