@@ -162,7 +162,7 @@ def _bars(rows: _Rows) -> list[dict[str, Any]]:
 
 
 def _marks(rows: _Rows) -> list[dict[str, Any]]:
-    """The plan, target, median and actual markers, and the done share of rows not always done."""
+    """The plan, target, median and actual markers."""
     return [
         scatter(
             x=rows.plan_x,
@@ -213,6 +213,12 @@ def _marks(rows: _Rows) -> list[dict[str, Any]]:
             text=rows.actual_text,
             hovertemplate="%{text}<extra></extra>",
         ),
+    ]
+
+
+def _done_shares(rows: _Rows) -> list[dict[str, Any]]:
+    """The share done by the horizon, beside each row not always done."""
+    return [
         scatter(
             x=rows.done_x,
             y=rows.done_y,
@@ -264,7 +270,9 @@ def timeline(result: Result) -> Figure:
     dates = Dates(result.scenario)
     low, right = _timeline_span(result)
     rows = _rows(result, labels, dates, right)
-    return figure(_bars(rows) + _marks(rows), _layout(result, labels, [dates(low), dates(right)]))
+    return figure(
+        _bars(rows) + _marks(rows) + _done_shares(rows), _layout(result, labels, [dates(low), dates(right)])
+    )
 
 
 def figures(page: ReportInputs) -> dict[str, Figure]:
