@@ -125,7 +125,7 @@ def print_comparison(results: list[Result], file: IO[str] | None = None) -> None
     from rich import box
     from rich.table import Table
 
-    from sim.report.headline import month_text, percent
+    from sim.formats import month_text, percent
     from sim.report.style import whole_words
     from sim.scenario.units import DAYS_PER_MONTH
 
@@ -192,7 +192,7 @@ def print_backtest(scores: Backtest, file: IO[str] | None = None) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from sim.report.headline import percent
+    from sim.formats import percent
 
     console = Console(file=file, soft_wrap=False, width=None if (file or sys.stdout).isatty() else 120)
     table = Table(
@@ -418,7 +418,7 @@ def print_sweep(
     from rich import box
     from rich.table import Table
 
-    from sim.report.headline import month_text, percent
+    from sim.formats import month_text, percent
 
     head = scenario.headline
     console = console_for(file, 140)
@@ -453,7 +453,7 @@ def print_landings(as_of: Any, file: IO[str] | None = None) -> None:
     """Print each operator's chance of landing its next lunar attempt, then the attempts counted."""
     from rich.table import Table
 
-    from sim.report.headline import percent
+    from sim.formats import percent
     from sim.scenario.landings import PRIOR_WEIGHT, estimate, known, operators
 
     console = console_for(file, 140)

@@ -45,7 +45,8 @@ def _names_without_types() -> None:
                 return None
             if isinstance(self, core.TyperArgument) and self.metavar:
                 return None  # the metavar already names it
-            return shown(self, ctx)
+            text: str | None = shown(self, ctx)
+            return text
 
         display_type_rich._names_plain = True  # type: ignore[attr-defined]
         cls.display_type_rich = display_type_rich

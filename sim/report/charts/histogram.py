@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 from sim.analysis.aggregates import Histogram
 from sim.analysis.aggregates import histogram as calendar_histogram
+from sim.formats import month_text, percent
 from sim.report.charts.inputs import ReportInputs
-from sim.report.headline import month_text, percent
 from sim.report.style import (
     BLUE,
     DAY_MS,

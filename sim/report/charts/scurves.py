@@ -8,8 +8,8 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from sim.analysis.aggregates import cdf
+from sim.formats import percent
 from sim.report.charts.inputs import ReportInputs
-from sim.report.headline import percent
 from sim.report.style import (
     BLUE,
     GREEN,

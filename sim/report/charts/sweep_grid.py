@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sim.report.headline import month_text, percent
+from sim.formats import month_text, percent
 from sim.report.style import BLUE, ORANGE, VERMILLION, Dates, Figure, esc, figure, heatmap, scatter, short
 
 if TYPE_CHECKING:

@@ -6,8 +6,8 @@ import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from sim.formats import day_text, percent
 from sim.report.charts.inputs import ReportInputs
-from sim.report.headline import day_text, percent
 from sim.report.style import (
     BLUE,
     GREEN,
