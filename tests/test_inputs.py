@@ -229,6 +229,7 @@ def test_failed_attempts_and_retry_times_are_those_the_status_date_left(scenario
         """
     )
     from sim.simulation.engines import run_engine
+    from sim.simulation.inputs import InputKey
     from sim.simulation.plan import compile_plan
     from sim.simulation.sampling import draw, input_values
 
@@ -236,7 +237,7 @@ def test_failed_attempts_and_retry_times_are_those_the_status_date_left(scenario
     draws = draw(plan, np.random.SeedSequence(5), N)
     finish = run_engine(engine, plan, draws).finish[0]
     inputs = input_values(plan, draws)
-    failed = inputs["attempts:0"]
+    failed = inputs[InputKey("attempts", 0)]
     # Exact, independent of the engines' timing code: with no window or not_before, an attempt
     # after k failures completes at base + the first k retry times.
     done = np.isfinite(finish)
@@ -258,4 +259,4 @@ def test_failed_attempts_and_retry_times_are_those_the_status_date_left(scenario
     took = done & (failed >= 1)
     cols = zip(np.flatnonzero(took), failed[took], strict=True)
     mean = np.array([draws.retry_after[0][: int(f), j].mean() for j, f in cols])
-    np.testing.assert_allclose(inputs["retry:0"][took], mean, rtol=1e-12)
+    np.testing.assert_allclose(inputs[InputKey("retry", 0)][took], mean, rtol=1e-12)

@@ -11,8 +11,9 @@ import numpy as np
 from sim.doneby import done_by
 from sim.percentiles import percentile_of
 from sim.simulation.executor import chunk_seeds, chunk_sizes
+from sim.simulation.inputs import stable_hash
 from sim.simulation.plan import Plan
-from sim.simulation.sampling import Draws, draw, stable_hash, with_inputs
+from sim.simulation.sampling import Draws, draw, with_inputs
 
 if TYPE_CHECKING:
     from sim.analysis.results import Result

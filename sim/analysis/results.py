@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 
@@ -14,6 +14,7 @@ from sim.doneby import done_by
 from sim.percentiles import PERCENTILES, percentile_of, percentiles_of
 from sim.scenario.model import Scenario
 from sim.simulation.daycounts import DayCounts
+from sim.simulation.inputs import InputKind
 
 T = TypeVar("T")
 
@@ -21,8 +22,6 @@ if TYPE_CHECKING:
     from sim.analysis.aggregates import ConvergencePoint
     from sim.simulation.plan import Plan
     from sim.simulation.reduction import Reduction
-
-InputKind = Literal["duration", "lag", "attempts", "retry", "effect", "hold", "risk", "decision"]
 
 
 @dataclass(frozen=True)
