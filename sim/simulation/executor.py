@@ -96,11 +96,11 @@ def execute(
     if executor is None and n_workers <= 1 and engine == "vector":
         # Each chunk is drawn from its own stream, then one engine call covers them all: the
         # numbers are those of chunk-by-chunk runs, without the per-chunk call overhead.
-        drawn = [
+        parts = [
             draw(plan, seq, n, duration[:, offsets[k] : offsets[k] + n])
             for k, (seq, n) in enumerate(zip(seqs, sizes))
         ]
-        merged = merge(drawn, duration)
+        merged = merge(parts, duration)
         run_engine(engine, plan, merged, EngineOutput(finish, driver))
         lag = merged.lag
         extra = input_values(plan, merged)
@@ -108,7 +108,7 @@ def execute(
         if progress:
             progress(iterations)
     else:
-        parts = [slice(at, at + n) for at, n in zip(offsets, sizes)]
+        spans = [slice(at, at + n) for at, n in zip(offsets, sizes)]
         # Who writes the arrays into place: forked workers, into shared memory ("none" left to
         # copy); this process, into views of them (but for the lags); else the chunks come back.
         copy = "none" if shared else "lag" if executor is None and n_workers <= 1 else "all"
@@ -120,12 +120,12 @@ def execute(
                 return (plan, engine, seq, n, finish[:, part], driver[:, part], duration[:, part])
             return (plan, engine, seq, n)
 
-        jobs = [job(seq, n, part) for seq, n, part in zip(seqs, sizes, parts)]
+        jobs = [job(seq, n, part) for seq, n, part in zip(seqs, sizes, spans)]
         fn = _run_chunk_shared if shared else _run_chunk
         with map_chunks(
             fn, jobs, workers=n_workers, executor=executor, shared=whole if shared else None
         ) as done:
-            chunks = _collect(done, parts, whole, progress, copy)
+            chunks = _collect(done, spans, whole, progress, copy)
     return Arrays(
         finish=finish,
         driver=driver,
