@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from sim.analysis.records import MilestoneRecord
 from sim.analysis.sweeptable import STAT_COLUMNS, write_csv
 from sim.errors import Problem, ScenarioError
 from sim.messages import Suggestions
@@ -25,6 +26,7 @@ from sim.scenario.yamlsource import Source
 
 if TYPE_CHECKING:
     from sim.analysis.results import Result
+    from sim.simulation.executor import Submitter
 
 FORMATS = (".csv", ".parquet")
 # Keys a `--set` may not vary, and why: every variant runs on the same draws from one file.
@@ -159,7 +161,7 @@ def sweep(
     seed: int | None = None,
     *,
     workers: int | None = None,
-    client: Any = None,
+    executor: Submitter | None = None,
 ) -> list[dict[str, Any]]:
     """Run every variant of the grid with the same seed and return the table's records.
 
@@ -167,8 +169,8 @@ def sweep(
     its key path, then `STAT_COLUMNS`; the `p*_days` count days from the file's own `start`, also
     for a variant that moves `start`. `seed` defaults to the scenario's (0 if it has none), so
     every variant shares one set of draws (common random numbers) and differs only where the
-    settings act. Variants run in a process pool of `workers` (None: all cores), or as tasks on
-    `client` (a `dask.distributed.Client`) when given.
+    settings act. Variants run in a process pool of `workers` (None: all cores), or through
+    `executor` (a `dask.distributed.Client`, or any `submit`) when given (`map_chunks`).
     """
     grid = variants(path, settings)
     first = grid[0].scenario
@@ -176,20 +178,11 @@ def sweep(
 
     n = iterations_for(first, iterations)
     s = seed_for(first, seed, repeatable=True)
-    if client is not None:
-        futures = [client.submit(_run, v.scenario, n, s, pure=False) for v in grid]
-        results = [f.result() for f in futures]
-    else:
-        count = min(workers or os.cpu_count() or 1, len(grid))
-        if count <= 1:
-            results = [_run(v.scenario, n, s) for v in grid]
-        else:
-            import multiprocessing
-            from concurrent.futures import ProcessPoolExecutor
+    from sim.simulation.executor import map_chunks
 
-            ctx = multiprocessing.get_context("fork" if hasattr(os, "fork") else "spawn")
-            with ProcessPoolExecutor(count, mp_context=ctx) as pool:
-                results = list(pool.map(_run, [v.scenario for v in grid], [n] * len(grid), [s] * len(grid)))
+    count = min(workers or os.cpu_count() or 1, len(grid))
+    with map_chunks(_run, [(v.scenario, n, s) for v in grid], workers=count, executor=executor) as done:
+        results = list(done)
     origin = from_source(*read_chain(Path(path))).start
     rows: list[dict[str, Any]] = []
     for variant, rows_of in zip(grid, results):
@@ -217,18 +210,8 @@ def _run(scenario: Scenario, iterations: int, seed: int) -> list[dict[str, Any]]
 
 
 def _stats(result: Result) -> list[dict[str, Any]]:
-    sc = result.scenario
-    rows = []
-    for mid, m in sc.milestones.items():
-        row: dict[str, Any] = {"milestone": mid, "done_fraction": result.done_fraction(mid)}
-        for p in (10, 50, 80, 90):
-            row[f"p{p}_days"] = result.percentile_days(mid, p)
-        row["p_target"] = result.p_by(mid, m.target) if m.target is not None else None
-        # The same percentiles as calendar days (the day they fall in; None for never).
-        for p in (10, 50, 80, 90):
-            row[f"p{p}_date"] = sc.date_of(row[f"p{p}_days"])
-        rows.append(row)
-    return rows
+    """A variant's records, in file order (`sim.analysis.records`: the statistics of `Result.table()`)."""
+    return [MilestoneRecord.of(result, mid).sweep_row() for mid in result.scenario.milestones]
 
 
 def _cell(value: Any) -> Any:
