@@ -82,7 +82,9 @@ def _columns(
         columns[f"risk:{rid}"] = np.asarray(occurred, dtype=bool)
     for mid, chosen in outcome.items():
         names = np.array([b.id for b in scenario.milestones[mid].branches], dtype=object)
-        columns[f"decision:{mid}"] = names[np.asarray(chosen)]
+        taken = np.asarray(chosen)
+        # A conditional decision never made (-1) has no outcome: an empty cell.
+        columns[f"decision:{mid}"] = np.asarray(np.where(taken >= 0, names[np.maximum(taken, 0)], None))
     return columns
 
 

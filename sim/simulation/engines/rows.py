@@ -41,6 +41,18 @@ class Rows:
         draws.own_conditioning()
         # Conditioned rows whose retries queue for a resource (set by the vector engine).
         self.queued: Queued | None = None
+        draws.own_effects()
+        # When each failed attempt completed (inf: none), for the rows `failed` conditions count.
+        self.failed_at: dict[int, np.ndarray] = {}
+
+    def finished(self, row: int) -> np.ndarray:
+        """A settled row's finish days (the state a conditional decision reads, `decide.State`)."""
+        return self.out.finish[row]
+
+    def failures(self, row: int) -> np.ndarray:
+        """When each failed attempt of a settled row completed, inf where none (`decide.State`)."""
+        got = self.failed_at.get(row)
+        return got if got is not None else np.full((1, self.n), np.inf)
 
     def size(self, cols: Cols) -> int:
         return self.n if isinstance(cols, slice) else cols.size
@@ -190,11 +202,19 @@ class Rows:
             done: np.ndarray = np.full(self.size(cols), np.inf)
             pending = np.ones(self.size(cols), dtype=bool)
             retry_after = draws.retry_after.get(row)
+            counted = row in plan.counted_failures
+            if counted and row not in self.failed_at:
+                self.failed_at[row] = np.full((ok.shape[0], self.n), np.inf)
             for k in range(ok.shape[0]):
                 if k > 0:
                     assert retry_after is not None
                     t = complete(t + retry_after[k - 1, cols], m.not_before, m.window)
                 hit = pending & ok[k]
+                if counted:
+                    failed = pending & ~ok[k]
+                    if row in draws.cancel:  # a cancelled milestone makes no attempt
+                        failed &= ~draws.cancel[row][cols]
+                    self.failed_at[row][k, cols] = np.where(failed, t, np.inf)
                 done = np.where(hit, t, done)
                 pending &= ~ok[k]
             t = done

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim.simulation.engines.decide import decide
 from sim.simulation.engines.output import EngineOutput
 from sim.simulation.engines.rows import ALL, Rows
 from sim.simulation.plan import Plan
@@ -27,11 +28,15 @@ def run(plan: Plan, draws: Draws, out: EngineOutput) -> None:
         if rows.queued is not None:
             _run_again(plan, draws, out, rows.queued)
         return
+    deciding = set(plan.deciding) if draws.decision_u else set()
     for row in range(len(plan.ids)):
         if rows.plain(row):
             rows.settle_plain(row)
         else:
             rows.settle(row, ALL)
+        if row in deciding and plan.ids[row] in out.outcome:
+            # Every row a condition reads comes earlier (Plan.reads_in_order), so it is settled.
+            out.outcome[plan.ids[row]][...] = decide(plan, draws, row, ALL, out.finish[row], rows)
 
 
 def _run_again(plan: Plan, draws: Draws, out: EngineOutput, queued: Queued) -> None:
