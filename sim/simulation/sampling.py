@@ -489,6 +489,7 @@ def plan_draws(plan: Plan) -> Draws:
         risk_occurred=occurred,
         outcome=outcome,
         decision_u=decision_u,
+        amount={k: a for k, a in enumerate(amounts) if a is not None},
     )
     for row in duration_u:
         draws.duration[row] = np.nan
