@@ -16,6 +16,7 @@ import pytest
 from stats import proportion_se, within
 
 import sim
+from sim.analysis.samples import sample_columns
 from sim.simulation.deterministic import deterministic_plan
 from sim.simulation.engines import can_vectorise, run_engine
 from sim.simulation.plan import compile_plan
@@ -343,3 +344,37 @@ def test_drawn_outcomes_still_need_probabilities(tmp_path: Path) -> None:
     got = _validate(tmp_path, text)
     assert got.returncode == 2
     assert "milestones.review.branches.as-planned: missing required key 'probability'" in got.stderr
+
+
+def test_the_report_says_how_often_each_outcome_was_taken_and_when(scenario, tmp_path: Path) -> None:
+    """Each outcome's condition in words (titles escaped), its share and dates, the plan's
+    outcome, the futures in which the decision is never made, and a curve per outcome."""
+    sc = scenario("""
+        name: report
+        start: 2030-01-01
+        milestones:
+          a: {title: "<b>Lander</b>", duration: {uniform: [0d, 100d]}}
+          d:
+            after: [c]
+            duration: 50d
+            branches:
+              replan: {when: {not_done: a}, effects: [{milestones: [e], add: 1y}]}
+              keep: {}
+          c: {duration: 1d}
+          e: {after: [a, d], duration: 10d}
+        risks:
+          lost: {title: Lost, probability: 0.2, effects: [{milestones: [c], cancel: true}]}
+    """)
+    r = sim.simulate(sc, 4000, seed=15)
+    html = r.write_report(tmp_path, impacts=False).read_text(encoding="utf-8")
+    assert "when “&lt;b&gt;Lander&lt;/b&gt;” is not done" in html
+    assert "<b>Lander</b>" not in html
+    assert "The plan takes <strong>keep</strong>" in html
+    never = float((r.outcome["d"] == -1).mean())
+    assert 0.15 < never < 0.25
+    assert "of the futures it is never made" in html
+    assert "never made (" in html  # the curve of the futures without the decision
+    columns = sample_columns(r)
+    taken = columns["decision:d"]
+    assert (taken[r.outcome["d"] == -1] == None).all()  # noqa: E711 (an empty cell)
+    assert set(taken[r.outcome["d"] >= 0]) == {"replan", "keep"}
