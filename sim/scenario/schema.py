@@ -199,7 +199,9 @@ class ConditionSpec(Model):
     not_done: Id | None = None
     risk: Id | None = None
     failed: Id | None = None
-    at_least: Count | None = Field(default=None, ge=1)
+    at_least: Annotated[
+        int, BeforeValidator(_whole), Field(ge=1), WithJsonSchema({"type": "integer", "minimum": 1})
+    ] | None = None
     all: list[ConditionSpec] | None = Field(default=None, min_length=1)
     any: list[ConditionSpec] | None = Field(default=None, min_length=1)
     not_: ConditionSpec | None = Field(default=None, alias="not")
