@@ -15,7 +15,7 @@ ENGINES = ("simpy", "vector")
 
 def can_vectorise(plan: Plan) -> bool:
     """The vector engine runs every scenario in which each milestone uses at most one resource,
-    and, with conditional outcomes (`when`), no resources and conditions it can read in row order.
+    and whose conditional outcomes (`when`) it can read in row order, before any resource claim.
     """
     return why_not_vector(plan) is None
 
@@ -26,12 +26,23 @@ def why_not_vector(plan: Plan) -> str | None:
     A milestone using several resources takes them one at a time, each claim keyed by its first
     request time; the vector engine does not reproduce that. A conditional decision reads the
     state when it completes: the vector engine, a milestone at a time, can read only milestones
-    settled before it (`Plan.reads_in_order`), and does not interleave decisions with resource queues.
+    settled before it (`Plan.reads_in_order`), and with resources only decisions that come, with
+    what they read, before every claim (the claims are served after them, `claims.run_claims`).
     """
     if not all(len(m.uses) <= 1 for m in plan.milestones):
         return "a milestone uses several resources"
     if plan.deciding and plan.uses_resources:
-        return "a decision has conditional outcomes (when) and milestones use resources"
+        from sim.simulation.engines.claims import affected_rows
+
+        _, affected = affected_rows(plan)
+        for row in plan.deciding:
+            reads = plan.milestones[row].branches
+            read_rows = [plan.index[m] for b in reads if b.when is not None for m in b.when.milestones()]
+            if affected[row] or any(affected[r] for r in read_rows):
+                return (
+                    f"the conditional decision {plan.ids[row]!r} (when) comes after a milestone that "
+                    "uses a resource, or reads one that does"
+                )
     if not plan.reads_in_order:
         return (
             "conditional outcomes (when) read each other's milestones in a circle (one decision reads "

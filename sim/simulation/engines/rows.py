@@ -8,6 +8,7 @@ import numpy as np
 
 from sim.doneby import end_of_day
 from sim.simulation.engines.condition import condition
+from sim.simulation.engines.decide import decide
 from sim.simulation.engines.output import EngineOutput
 from sim.simulation.engines.timing import Values, complete, late_after, threshold_of_base, work
 from sim.simulation.plan import Plan
@@ -48,6 +49,13 @@ class Rows:
     def finished(self, row: int) -> np.ndarray:
         """A settled row's finish days (the state a conditional decision reads, `decide.State`)."""
         return self.out.finish[row]
+
+    def decide(self, row: int) -> None:
+        """If `row` is a conditional decision (not forced), choose its outcome in every iteration
+        now that it is settled, and fold in the chosen effects (`decide.decide`)."""
+        mid = self.plan.ids[row]
+        if mid in self.out.outcome:
+            self.out.outcome[mid][...] = decide(self.plan, self.draws, row, ALL, self.out.finish[row], self)
 
     def failures(self, row: int) -> np.ndarray:
         """When each failed attempt of a settled row completed, inf where none (`decide.State`)."""

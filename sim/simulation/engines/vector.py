@@ -6,7 +6,6 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.simulation.engines.decide import decide
 from sim.simulation.engines.output import EngineOutput
 from sim.simulation.engines.rows import ALL, Rows
 from sim.simulation.plan import Plan
@@ -28,15 +27,13 @@ def run(plan: Plan, draws: Draws, out: EngineOutput) -> None:
         if rows.queued is not None:
             _run_again(plan, draws, out, rows.queued)
         return
-    deciding = set(plan.deciding) if draws.decision_u else set()
     for row in range(len(plan.ids)):
         if rows.plain(row):
             rows.settle_plain(row)
         else:
             rows.settle(row, ALL)
-        if row in deciding and plan.ids[row] in out.outcome:
-            # Every row a condition reads comes earlier (Plan.reads_in_order), so it is settled.
-            out.outcome[plan.ids[row]][...] = decide(plan, draws, row, ALL, out.finish[row], rows)
+        # Every row a condition reads comes earlier (Plan.reads_in_order), so it is settled.
+        rows.decide(row)
 
 
 def _run_again(plan: Plan, draws: Draws, out: EngineOutput, queued: Queued) -> None:
@@ -51,7 +48,9 @@ def _run_again(plan: Plan, draws: Draws, out: EngineOutput, queued: Queued) -> N
         queued.next_round(pending)  # counts the rounds and stops at the limit
         sub = draws.columns(pending)
         sub_out = EngineOutput(
-            np.empty((m_count, pending.size)), np.empty((m_count, pending.size), dtype=np.int16)
+            np.empty((m_count, pending.size)),
+            np.empty((m_count, pending.size), dtype=np.int16),
+            {mid: np.empty(pending.size, dtype=np.int32) for mid in out.outcome},
         )
         rows = Rows(plan, sub, sub_out)
         rows.queued = again = Queued(plan, sub, queued.rows, queued.rounds[pending])
@@ -60,6 +59,8 @@ def _run_again(plan: Plan, draws: Draws, out: EngineOutput, queued: Queued) -> N
         done, keep = pending[ok], np.flatnonzero(ok)
         out.finish[:, done] = sub_out.finish[:, keep]
         out.driver[:, done] = sub_out.driver[:, keep]
+        for mid, taken in sub_out.outcome.items():
+            out.outcome[mid][done] = taken[keep]
         draws.duration[:, done] = sub.duration[:, keep]
         for row, values in sub.retry_after.items():
             if row in draws.duration_u:
