@@ -387,3 +387,9 @@ def test_the_report_says_how_often_each_outcome_was_taken_and_when(scenario, tmp
     taken = columns["decision:d"]
     assert (taken[r.outcome["d"] == -1] == None).all()  # noqa: E711 (an empty cell)
     assert set(taken[r.outcome["d"] >= 0]) == {"replan", "keep"}
+    path = tmp_path / "samples.csv"
+    r.write_samples(path)
+    rows = path.read_text(encoding="utf-8").splitlines()
+    column = rows[0].split(",").index("decision:d")
+    cells = [row.split(",")[column] for row in rows[1:]]
+    assert cells == ["" if k < 0 else ("replan", "keep")[k] for k in r.outcome["d"]]

@@ -152,4 +152,5 @@ def _csv_texts(values: np.ndarray) -> list[Any]:
         return ["" if np.isnat(v) else str(v) for v in values]
     if values.dtype.kind == "b":
         return ["true" if v else "false" for v in values]
-    return [str(v) for v in values.tolist()]
+    # None: no value (a conditional decision not made in that iteration), an empty cell.
+    return ["" if v is None else str(v) for v in values.tolist()]
