@@ -378,6 +378,8 @@ def test_the_report_says_how_often_each_outcome_was_taken_and_when(scenario, tmp
     html = r.write_report(tmp_path, impacts=False).read_text(encoding="utf-8")
     assert "when “&lt;b&gt;Lander&lt;/b&gt;” is not done" in html
     assert "<b>Lander</b>" not in html
+    # No probability given: the condition alone decides, so none is shown.
+    assert 'is not done</span></td><td class="num">—</td>' in html
     assert "The plan takes <strong>keep</strong>" in html
     never = float((r.outcome["d"] == -1).mean())
     assert 0.15 < never < 0.25

@@ -193,8 +193,10 @@ def decisions(result: Result) -> list[DecisionView]:
 
 
 def _given(conditional: bool, branch: Branch) -> float | None:
-    """The probability the file gives an outcome: none for a conditional decision's default."""
-    if conditional and branch.when is None:
+    """The probability the file gives an outcome. A conditional decision's outcomes are taken
+    by their conditions: only one with a probability below 1 shows it (the chance of taking it
+    when its condition holds)."""
+    if conditional and (branch.when is None or branch.probability == 1.0):
         return None
     return branch.probability
 
