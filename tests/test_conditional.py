@@ -282,7 +282,11 @@ def test_auto_runs_simpy_where_conditions_read_each_other_in_a_circle(scenario) 
     assert not can_vectorise(plan)
     with pytest.raises(ValueError, match="read each other's milestones in a circle"):
         sim.simulate(sc, 100, seed=1, engine="vector")
-    assert sim.simulate(sc, 100, seed=1).engine == "simpy"
+    result = sim.simulate(sc, 100, seed=1)
+    assert result.engine == "simpy"
+    # auto says so, where the scenario is checked and run.
+    assert any("so the SimPy engine runs this scenario" in w for w in result.scenario.warnings)
+    assert any("in a circle" in w for w in sim.validate(sc.path).warnings)
 
 
 def test_resources_after_a_conditional_decision_stay_on_the_vector_engine(scenario) -> None:
@@ -292,6 +296,7 @@ def test_resources_after_a_conditional_decision_stay_on_the_vector_engine(scenar
     sc = scenario(text + "resources:\n  pad: {capacity: 1}\n")
     vector = sim.simulate(sc, 2000, seed=1)
     assert vector.engine == "vector"
+    assert not vector.scenario.warnings
     simpy = sim.simulate(sc, 2000, seed=1, engine="simpy")
     np.testing.assert_array_equal(vector.outcome["review"], simpy.outcome["review"])
     np.testing.assert_array_equal(vector.finish, simpy.finish)

@@ -7,7 +7,7 @@ import math
 from dataclasses import dataclass, field
 
 from sim.scenario.model import Scenario
-from sim.simulation.engines import can_vectorise, run_engine
+from sim.simulation.engines import can_vectorise, conditional_not_vectorised, run_engine
 from sim.simulation.plan import Plan, compile_plan
 from sim.simulation.sampling import plan_draws
 
@@ -39,6 +39,10 @@ def deterministic_plan(scenario: Scenario, plan: Plan | None = None) -> Determin
             # for a resource): the status date then forces what happens, as said here.
             if plan.conditioned[row] and math.isnan(draws.duration[row, 0]):
                 warnings.append(_forced(mid, scenario.as_of, plan.needs_attempts[row]))
+    reason = conditional_not_vectorised(plan)
+    if reason is not None:
+        # `--engine auto` runs it on SimPy: said where the scenario is checked and run.
+        warnings.append(f"{reason}, so the SimPy engine runs this scenario (slower; the same numbers)")
     return DeterministicPlan(finish, warnings, outcomes)
 
 

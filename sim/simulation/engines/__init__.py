@@ -8,7 +8,15 @@ from sim.simulation.engines.output import EngineOutput
 from sim.simulation.plan import Plan
 from sim.simulation.sampling import Draws
 
-__all__ = ["ENGINES", "EngineOutput", "can_vectorise", "choose_engine", "run_engine", "why_not_vector"]
+__all__ = [
+    "ENGINES",
+    "EngineOutput",
+    "can_vectorise",
+    "choose_engine",
+    "conditional_not_vectorised",
+    "run_engine",
+    "why_not_vector",
+]
 
 ENGINES = ("simpy", "vector")
 
@@ -31,6 +39,11 @@ def why_not_vector(plan: Plan) -> str | None:
     """
     if not all(len(m.uses) <= 1 for m in plan.milestones):
         return "a milestone uses several resources"
+    return conditional_not_vectorised(plan)
+
+
+def conditional_not_vectorised(plan: Plan) -> str | None:
+    """Why the vector engine cannot run this plan's conditional outcomes (`why_not_vector`), or None."""
     if plan.deciding and plan.uses_resources:
         from sim.simulation.engines.claims import affected_rows
 
