@@ -7,7 +7,7 @@ from functools import cached_property
 
 import numpy as np
 
-from sim.scenario.model import Condition, Correlation, Effect, Milestone, Scenario
+from sim.scenario.model import Branch, Condition, Correlation, Effect, Milestone, Scenario
 
 
 @dataclass(frozen=True)
@@ -118,7 +118,7 @@ def compile_plan(scenario: Scenario) -> Plan:
     )
 
 
-def _failed(branches: tuple) -> list[Condition]:
+def _failed(branches: tuple[Branch, ...]) -> list[Condition]:
     """The `failed` conditions among these outcomes', nested ones included."""
     out: list[Condition] = []
     stack = [b.when for b in branches if b.when is not None]
