@@ -99,77 +99,75 @@ def simulate(
     check_fits(scenario, n_total, streamed=streamed)
     det = deterministic_plan(scenario, plan)
     final = resolved(scenario, det)
+    ran = _Run(final, plan, det.finish, chosen, seed, fresh, began)
     if streamed:
-        return _streamed(
-            final, plan, det.finish, chosen, seed, fresh, n_total, workers, executor, progress, began
-        )
+        return _streamed(ran, n_total, workers, executor, progress)
     arrays = execute(plan, chosen, seed, n_total, workers=workers, executor=executor, progress=progress)
-    return _result(final, plan, det.finish, arrays, seed, fresh, chosen, arrays.workers, began)
+    return _result(ran, arrays, arrays.workers)
 
 
-def _result(
-    scenario: Scenario,
-    plan: Plan,
-    plan_finish: dict[str, float],
-    kept: IterationArrays,
-    seed: int,
-    fresh: bool,
-    engine: str,
-    workers: int,
-    began: float,
-    stats: Reduction | None = None,
-) -> Result:
+@dataclasses.dataclass(frozen=True)
+class _Run:
+    """What `simulate` settled before running: the resolved scenario, the plan compiled from it
+    and its deterministic finish days, the engine, the seed (and whether it is fresh), and the
+    `time.perf_counter()` the run began at."""
+
+    scenario: Scenario
+    plan: Plan
+    plan_finish: dict[str, float]
+    engine: str
+    seed: int
+    fresh: bool
+    began: float
+
+
+def _result(ran: _Run, kept: IterationArrays, workers: int, stats: Reduction | None = None) -> Result:
     """The Result of a run from the iterations it keeps: every one, or a streamed run's subsample
     beside `stats`, its reductions."""
+    plan = ran.plan
     return Result(
-        scenario=scenario,
+        scenario=ran.scenario,
         milestone_ids=plan.ids,
         finish=kept.finish,
         driver=kept.driver,
         lag=kept.lag,
-        plan_days=np.array([plan_finish[m] for m in plan.ids]),
+        plan_days=np.array([ran.plan_finish[m] for m in plan.ids]),
         inputs=_inputs(plan, kept),
         risk_occurred=kept.risk_occurred,
         outcome=kept.outcome,
-        seed=seed,
-        seed_fresh=fresh,
-        engine=engine,
+        seed=ran.seed,
+        seed_fresh=ran.fresh,
+        engine=ran.engine,
         workers=workers,
-        seconds=time.perf_counter() - began,
+        seconds=time.perf_counter() - ran.began,
         finished_at=dt.datetime.now(dt.timezone.utc),
         replayable=True,
         stats=stats,
         # The plan compiled for the run, of the resolved scenario (the headline, which the plan
         # does not read, chosen).
-        compiled_plan=dataclasses.replace(plan, scenario=scenario),
+        compiled_plan=dataclasses.replace(plan, scenario=ran.scenario),
     )
 
 
 def _streamed(
-    scenario: Scenario,
-    plan: Plan,
-    plan_finish: dict[str, float],
-    engine: str,
-    seed: int,
-    fresh: bool,
+    ran: _Run,
     iterations: int,
     workers: int | None,
     executor: Submitter | None,
     progress: Progress | None,
-    began: float,
 ) -> Result:
     """`simulate`'s streamed run: chunks reduced as they finish (`executor.execute_streamed`)."""
     from sim.analysis.sensitivity import sample_rows
     from sim.simulation.executor import execute_streamed
 
-    rows = sample_rows(iterations, seed)
+    rows = sample_rows(iterations, ran.seed)
     if rows is None:
         rows = np.arange(iterations)
-    head = plan.index[scenario.headline]
+    head = ran.plan.index[ran.scenario.headline]
     stats, n_workers = execute_streamed(
-        plan,
-        engine,
-        seed,
+        ran.plan,
+        ran.engine,
+        ran.seed,
         iterations,
         head=head,
         rows=rows,
@@ -177,7 +175,7 @@ def _streamed(
         executor=executor,
         progress=progress,
     )
-    return _result(scenario, plan, plan_finish, stats.sample, seed, fresh, engine, n_workers, began, stats)
+    return _result(ran, stats.sample, n_workers, stats)
 
 
 def run(

@@ -235,87 +235,113 @@ class _References:
         for mid, m in self.milestones.items():
             if not isinstance(m, dict):
                 continue
-            after = m.get("after")
-            if isinstance(after, list):
-                for i, entry in enumerate(after):
-                    ref = entry.get("id") if isinstance(entry, dict) else entry
-                    sub = ("id",) if isinstance(entry, dict) else ()
-                    self.milestone(("milestones", mid, "after", i, *sub), ref, self_id=mid)
+            self.after(mid, m.get("after"))
             self.branches(mid, m.get("branches"))
-            uses = m.get("uses")
-            if isinstance(uses, dict):
-                for rid in uses:
-                    if rid not in self.resources:
-                        hint = (
-                            _did_you_mean(rid, list(self.resources), self.c.suggestions)
-                            if self.resources
-                            else (" (declare it under resources:)")
-                        )
-                        self.c.at(
-                            ("milestones", mid, "uses", rid),
-                            f"unknown resource {rid!r}{hint}",
-                            key=True,
-                        )
+            self.uses(mid, m.get("uses"))
         risks = self.data.get("risks")
         if isinstance(risks, dict):
             for rid, r in risks.items():
                 if isinstance(r, dict):
                     self.effects(("risks", rid, "effects"), r.get("effects"))
-        corr = self.data.get("correlations")
-        if isinstance(corr, list):
-            for g, group in enumerate(corr):
-                if isinstance(group, dict) and isinstance(group.get("milestones"), list):
-                    for j, ref in enumerate(group["milestones"]):
-                        self.milestone(("correlations", g, "milestones", j), ref)
-                if isinstance(group, dict) and isinstance(group.get("risks"), list):
-                    known = list(risks) if isinstance(risks, dict) else []
-                    for j, ref in enumerate(group["risks"]):
-                        if isinstance(ref, str) and ref not in known:
-                            self.c.at(
-                                ("correlations", g, "risks", j),
-                                f"unknown risk {ref!r}{_did_you_mean(ref, known, self.c.suggestions)}",
-                            )
+        self.correlations(list(risks) if isinstance(risks, dict) else [])
         headline = self.data.get("headline")
         if headline is not None:
             self.milestone(("headline",), headline)
         self.cycle()
 
+    def after(self, mid: str, after: object) -> None:
+        """The milestones `mid` comes after: known, and not `mid` itself."""
+        if not isinstance(after, list):
+            return
+        for i, entry in enumerate(after):
+            ref = entry.get("id") if isinstance(entry, dict) else entry
+            sub = ("id",) if isinstance(entry, dict) else ()
+            self.milestone(("milestones", mid, "after", i, *sub), ref, self_id=mid)
+
+    def uses(self, mid: str, uses: object) -> None:
+        """The resources `mid` uses: each declared under resources."""
+        if not isinstance(uses, dict):
+            return
+        for rid in uses:
+            if rid not in self.resources:
+                hint = (
+                    _did_you_mean(rid, list(self.resources), self.c.suggestions)
+                    if self.resources
+                    else (" (declare it under resources:)")
+                )
+                self.c.at(
+                    ("milestones", mid, "uses", rid),
+                    f"unknown resource {rid!r}{hint}",
+                    key=True,
+                )
+
+    def correlations(self, known: list[str]) -> None:
+        """The ids each correlation group names (`known`: the risks' ids)."""
+        corr = self.data.get("correlations")
+        if isinstance(corr, list):
+            for g, group in enumerate(corr):
+                if isinstance(group, dict):
+                    self.correlation(g, group, known)
+
+    def correlation(self, g: int, group: dict[str, Any], known: list[str]) -> None:
+        """The milestones and risks correlation group `g` names (`known`: the risks' ids)."""
+        if isinstance(group.get("milestones"), list):
+            for j, ref in enumerate(group["milestones"]):
+                self.milestone(("correlations", g, "milestones", j), ref)
+        if isinstance(group.get("risks"), list):
+            for j, ref in enumerate(group["risks"]):
+                if isinstance(ref, str) and ref not in known:
+                    self.c.at(
+                        ("correlations", g, "risks", j),
+                        f"unknown risk {ref!r}{_did_you_mean(ref, known, self.c.suggestions)}",
+                    )
+
     def cycle(self) -> None:
+        found = _first_cycle(self.graph())
+        if found:
+            # Printed in the direction work flows: a -> b means b comes after a.
+            flow = list(reversed(found))
+            self.c.at(("milestones", flow[0], "after"), "dependency cycle: " + " -> ".join(flow))
+
+    def graph(self) -> dict[str, list[str]]:
+        """Each milestone's known predecessors other than itself (the edges a cycle can run along)."""
         graph: dict[str, list[str]] = {}
         for mid, m in self.milestones.items():
             after = m.get("after") if isinstance(m, dict) else None
             refs = []
-            if isinstance(after, list):
-                for entry in after:
-                    ref = entry.get("id") if isinstance(entry, dict) else entry
-                    if isinstance(ref, str) and ref in self.milestones and ref != mid:
-                        refs.append(ref)
+            for entry in after if isinstance(after, list) else ():
+                ref = entry.get("id") if isinstance(entry, dict) else entry
+                if isinstance(ref, str) and ref in self.milestones and ref != mid:
+                    refs.append(ref)
             graph[mid] = refs
-        state: dict[str, int] = {}
-        stack: list[str] = []
+        return graph
 
-        def visit(node: str) -> list[str] | None:
-            state[node] = 1
-            stack.append(node)
-            for nxt in graph[node]:
-                if state.get(nxt) == 1:
-                    return [*stack[stack.index(nxt) :], nxt]
-                if nxt not in state:
-                    found = visit(nxt)
-                    if found:
-                        return found
-            stack.pop()
-            state[node] = 2
-            return None
 
-        for mid in graph:
-            if mid not in state:
-                found = visit(mid)
+def _first_cycle(graph: dict[str, list[str]]) -> list[str] | None:
+    """The first cycle a depth-first walk of `graph` meets, its first node repeated at the end."""
+    state: dict[str, int] = {}
+    stack: list[str] = []
+
+    def visit(node: str) -> list[str] | None:
+        state[node] = 1
+        stack.append(node)
+        for nxt in graph[node]:
+            if state.get(nxt) == 1:
+                return [*stack[stack.index(nxt) :], nxt]
+            if nxt not in state:
+                found = visit(nxt)
                 if found:
-                    # Printed in the direction work flows: a -> b means b comes after a.
-                    flow = list(reversed(found))
-                    self.c.at(("milestones", flow[0], "after"), "dependency cycle: " + " -> ".join(flow))
-                    return
+                    return found
+        stack.pop()
+        state[node] = 2
+        return None
+
+    for mid in graph:
+        if mid not in state:
+            found = visit(mid)
+            if found:
+                return found
+    return None
 
 
 class _Semantics:
@@ -326,6 +352,19 @@ class _Semantics:
         self.s = spec
 
     def check(self) -> None:
+        self.size_and_dates()
+        for mid, m in self.s.milestones.items():
+            if m.branches is not None:
+                self.decision(mid, m.branches)
+            if m.actual is not None:
+                self.actual(mid, m)
+            if m.window is not None:
+                self.window(mid, m.window)
+            self.capacity(mid, m)
+        self.correlations()
+
+    def size_and_dates(self) -> None:
+        """At most MAX_MILESTONES milestones; start, as_of and horizon in order."""
         s = self.s
         if len(s.milestones) > schema.MAX_MILESTONES:
             self.c.at(
@@ -348,46 +387,55 @@ class _Semantics:
                 ("as_of",),
                 f"as_of {s.as_of} must be on or after start {s.start} and before the horizon",
             )
-        for mid, m in s.milestones.items():
-            at = ("milestones", mid)
-            if m.branches is not None:
-                if not m.branches:
-                    self.c.at((*at, "branches"), "a decision needs at least one outcome")
-                if any(b.when is not None for b in m.branches.values()):
-                    self.conditional(mid, m.branches)
-                else:
-                    self.drawn(mid, m.branches)
-            if m.actual is not None:
-                if s.as_of is None:
-                    self.c.at((*at, "actual"), "actual needs a status date: add as_of at the top level")
-                elif m.actual > s.as_of:
-                    self.c.at(
-                        (*at, "actual"),
-                        f"actual {m.actual} is after as_of {s.as_of}; a milestone "
-                        "can only be done by the status date",
-                    )
-                if m.actual < s.start:
-                    self.c.at((*at, "actual"), f"actual {m.actual} is before start {s.start}")
-                self.actual_after_predecessors(mid, m)
-            if m.window is not None:
-                every, open_ = m.window.every.mean, m.window.open.mean
-                if every <= 0:
-                    self.c.at((*at, "window", "every"), "must be longer than 0d")
-                elif not 0 < open_ <= every:
-                    self.c.at(
-                        (*at, "window", "open"),
-                        f"open {format_days(open_)} must be longer than 0d "
-                        f"and no longer than every ({format_days(every)})",
-                    )
-            for rid, use in m.uses.items():
-                res = s.resources.get(rid)
-                amount = use.amount if use else 1
-                if res is not None and amount > res.capacity:
-                    self.c.at(
-                        (*at, "uses", rid, "amount"),
-                        f"needs {amount} but {rid!r} has capacity {res.capacity}; it could never start",
-                    )
-        self.correlations()
+
+    def decision(self, mid: str, branches: dict[str, schema.BranchSpec]) -> None:
+        """A decision has outcomes, all drawn by probability or all conditional."""
+        if not branches:
+            self.c.at(("milestones", mid, "branches"), "a decision needs at least one outcome")
+        if any(b.when is not None for b in branches.values()):
+            self.conditional(mid, branches)
+        else:
+            self.drawn(mid, branches)
+
+    def actual(self, mid: str, m: schema.MilestoneSpec) -> None:
+        """A milestone's actual date: given a status date, between start and it, after its predecessors'."""
+        assert m.actual is not None
+        s, at = self.s, ("milestones", mid, "actual")
+        if s.as_of is None:
+            self.c.at(at, "actual needs a status date: add as_of at the top level")
+        elif m.actual > s.as_of:
+            self.c.at(
+                at,
+                f"actual {m.actual} is after as_of {s.as_of}; a milestone "
+                "can only be done by the status date",
+            )
+        if m.actual < s.start:
+            self.c.at(at, f"actual {m.actual} is before start {s.start}")
+        self.actual_after_predecessors(mid, m)
+
+    def window(self, mid: str, window: schema.WindowSpec) -> None:
+        """A launch window recurs after some time and is open for part of it."""
+        at = ("milestones", mid, "window")
+        every, open_ = window.every.mean, window.open.mean
+        if every <= 0:
+            self.c.at((*at, "every"), "must be longer than 0d")
+        elif not 0 < open_ <= every:
+            self.c.at(
+                (*at, "open"),
+                f"open {format_days(open_)} must be longer than 0d "
+                f"and no longer than every ({format_days(every)})",
+            )
+
+    def capacity(self, mid: str, m: schema.MilestoneSpec) -> None:
+        """No milestone needs more of a resource than it has: it could never start."""
+        for rid, use in m.uses.items():
+            res = self.s.resources.get(rid)
+            amount = use.amount if use else 1
+            if res is not None and amount > res.capacity:
+                self.c.at(
+                    ("milestones", mid, "uses", rid, "amount"),
+                    f"needs {amount} but {rid!r} has capacity {res.capacity}; it could never start",
+                )
 
     def drawn(self, mid: str, branches: dict[str, schema.BranchSpec]) -> None:
         """Outcomes drawn up front: each has a probability, and they sum to 1."""
