@@ -20,6 +20,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote
 
+import markupsafe
 import numpy as np
 import pytest
 
@@ -728,7 +729,8 @@ def test_bundled_scenarios_compare(simulated: dict[str, Result], tmp_path: Path)
     results = list(simulated.values())
     html = write_comparison(results, tmp_path).read_text(encoding="utf-8")
     for r in results:
-        assert html_module.escape(r.scenario.name, quote=True) in html
+        # Escaped as the templates escape (an apostrophe is &#39;, not html.escape's &#x27;).
+        assert str(markupsafe.escape(r.scenario.name)) in html
 
 
 # --- labels, settled decisions, branch titles --------------------------------------------------
