@@ -58,8 +58,8 @@ def test_a_cached_fit_and_table_are_the_computed_ones_bit_for_bit(
     fit, (x, cum) = _fresh(monkeypatch)
     monkeypatch.setenv(fitcache.ENV, str(cache.parent))
     slipfit.class_fit(CLASS), slipfit.class_table(CLASS, PLANNED)  # computes and stores
-    assert len(list(cache.glob("*.npz"))) == 2
-    assert not [p for p in cache.iterdir() if p.suffix != ".npz"]  # no temporary file left
+    assert len(list(cache.glob(f"*{fitcache.SUFFIX}"))) == 2
+    assert not [p for p in cache.iterdir() if p.suffix != fitcache.SUFFIX]  # no temporary file left
     slipfit._class.cache_clear()
     slipfit._table.cache_clear()
     _no_refit(monkeypatch)
@@ -68,27 +68,29 @@ def test_a_cached_fit_and_table_are_the_computed_ones_bit_for_bit(
     assert np.array_equal(x2, x) and np.array_equal(cum2, cum)
 
 
-@pytest.mark.parametrize("damage", ["truncate", "garbage", "other-key", "nan-weights"])
+@pytest.mark.parametrize("damage", ["truncate", "flipped", "garbage", "other-key", "nan-weights"])
 def test_a_damaged_entry_is_ignored_and_rewritten(
     cache: Path, monkeypatch: pytest.MonkeyPatch, damage: str
 ) -> None:
     fit, _ = _fresh(monkeypatch)
     monkeypatch.setenv(fitcache.ENV, str(cache.parent))
     slipfit.class_fit(CLASS)
-    (entry,) = cache.glob("*.npz")
+    (entry,) = cache.glob(f"*{fitcache.SUFFIX}")
     good = entry.read_bytes()
     if damage == "truncate":
         entry.write_bytes(good[: len(good) // 2])
+    elif damage == "flipped":  # one byte of the payload changed: the checksum says so
+        entry.write_bytes(good[:-3] + bytes([good[-3] ^ 1]) + good[-2:])
     elif damage == "garbage":
         entry.write_bytes(b"not a cache entry")
     else:
-        arrays = dict(np.load(entry))
-        if damage == "other-key":  # a valid entry stored under another entry's name
-            arrays["key"] = np.array("0" * 64)
-        else:  # readable, but not a posterior
+        arrays = fitcache.decode(good, entry.stem, slipfit._FIT_ARRAYS)
+        assert arrays is not None
+        if damage == "other-key":  # a whole entry stored under another entry's name
+            entry.write_bytes(fitcache.encode("0" * 64, arrays))
+        else:  # whole and ours, but not a posterior
             arrays["weight"] = np.full_like(arrays["weight"], np.nan)
-        with open(entry, "wb") as handle:
-            np.savez(handle, **arrays)
+            entry.write_bytes(fitcache.encode(entry.stem, arrays))
     read = fitcache.load(entry.stem, slipfit._FIT_ARRAYS)
     assert (read is None) == (damage != "nan-weights")
     slipfit._class.cache_clear()
@@ -136,7 +138,7 @@ def test_a_cached_copula_is_the_solved_one(cache: Path, monkeypatch: pytest.Monk
     copula._solve.cache_clear()
     monkeypatch.setattr(copula, "solve", lambda *_: pytest.fail("solved again"))
     assert np.array_equal(copula.matrix(0.6, members), solved)
-    (entry,) = cache.glob("*.npz")
+    (entry,) = cache.glob(f"*{fitcache.SUFFIX}")
     entry.write_bytes(b"damaged")
     monkeypatch.undo()
     monkeypatch.setenv(fitcache.ENV, str(cache.parent))

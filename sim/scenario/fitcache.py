@@ -4,16 +4,18 @@ correlation groups whose members have atoms (sim.scenario.copula). Loading a sce
 not refit the record or re-solve the copula every time.
 
 An entry is a set of float arrays stored under a key made of everything the numbers depend on
-(for a fit: the record's rows, every field, the class and the plan value), the source of the modules that
-compute them, the NumPy and SciPy versions and this format's number. A changed record or a
-changed fit is therefore a new key, never a stale hit. Reading a cached entry gives back the very
-arrays that were computed (float64, bit for bit), so results do not depend on the cache.
+(for a fit: the record's rows, every field, the class and the plan value), the source of the
+modules that compute them, the NumPy and SciPy versions and this format's number. A changed
+record or a changed fit is therefore a new key, never a stale hit. Reading a cached entry gives
+back the very arrays that were computed (float64, bit for bit), so results do not depend on the
+cache.
 
 Safety: entries are written whole or not at all (a temporary file renamed over the target,
-sim.atomic); an entry that cannot be read, whose stored key differs, or whose arrays are not
-what the caller expects is ignored and recomputed; a cache that cannot be written (read-only
-folder, full disk) is skipped silently. The folder is `$LUNARSIM_CACHE` if set (`off` turns the
-cache off), else `$XDG_CACHE_HOME/lunarsim`, else `~/.cache/lunarsim`; deleting it is always safe.
+sim.atomic); an entry that cannot be read, whose stored key or checksum differs, or whose arrays
+are not what the caller expects is ignored and recomputed; a cache that cannot be written
+(read-only folder, full disk) is skipped silently. The folder is `$LUNARSIM_CACHE/derived` if set
+(`off` turns the cache off), else `$XDG_CACHE_HOME/lunarsim/derived`, else
+`~/.cache/lunarsim/derived`; deleting it is always safe.
 """
 
 from __future__ import annotations
@@ -21,7 +23,8 @@ from __future__ import annotations
 import contextlib
 import functools
 import hashlib
-import io
+import json
+import math
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -34,6 +37,8 @@ FORMAT = 1
 # Entries kept at most; the oldest are removed when a store goes past it.
 MAX_ENTRIES = 2000
 _SOURCES = ("slipfit.py", "reference.py", "copula.py", "fitcache.py")
+SUFFIX = ".f64"
+_MAGIC = b"lunarsim derived numbers\n"
 
 
 def folder() -> Path | None:
@@ -49,11 +54,14 @@ def folder() -> Path | None:
 @functools.cache
 def _code_digest() -> str:
     """What the cached numbers depend on besides their inputs: this code and its libraries."""
-    from importlib import metadata
+    import importlib.util
 
     h = hashlib.sha256(f"format {FORMAT}; numpy {np.__version__}".encode())
-    with contextlib.suppress(metadata.PackageNotFoundError):
-        h.update(f"; scipy {metadata.version('scipy')}".encode())
+    # SciPy's version file (version and git revision), read without importing SciPy.
+    spec = importlib.util.find_spec("scipy")
+    if spec is not None and spec.origin is not None:
+        with contextlib.suppress(OSError):
+            h.update((Path(spec.origin).parent / "version.py").read_bytes())
     here = Path(__file__).parent
     for name in _SOURCES:
         h.update((here / name).read_bytes())
@@ -68,22 +76,53 @@ def key(*parts: str) -> str:
     return h.hexdigest()
 
 
+def encode(entry: str, arrays: Mapping[str, np.ndarray]) -> bytes:
+    """An entry's file: a magic line, a JSON line (its key, each array's name and shape, and the
+    SHA-256 of the payload), then the arrays' float64 values (little-endian), in that order."""
+    values = {k: np.ascontiguousarray(v, dtype="<f8") for k, v in arrays.items()}
+    payload = b"".join(v.tobytes() for v in values.values())
+    header = {
+        "key": entry,
+        "arrays": [[k, list(v.shape)] for k, v in values.items()],
+        "sha256": hashlib.sha256(payload).hexdigest(),
+    }
+    return _MAGIC + json.dumps(header).encode() + b"\n" + payload
+
+
+def decode(data: bytes, entry: str, names: tuple[str, ...]) -> dict[str, np.ndarray] | None:
+    """The arrays of an entry's file, or None unless it is whole, is `entry`'s and holds `names`."""
+    if not data.startswith(_MAGIC):
+        return None
+    line, sep, payload = data[len(_MAGIC) :].partition(b"\n")
+    try:
+        header = json.loads(line)
+        layout = [(str(k), tuple(int(d) for d in shape)) for k, shape in header["arrays"]]
+        whole = header["key"] == entry and header["sha256"] == hashlib.sha256(payload).hexdigest()
+    except (ValueError, KeyError, TypeError):
+        return None
+    if not sep or not whole or sorted(k for k, _ in layout) != sorted(names):
+        return None
+    out, at = {}, 0
+    for name, shape in layout:
+        size = 8 * math.prod(shape)
+        if at + size > len(payload):
+            return None
+        out[name] = np.frombuffer(payload, dtype="<f8", count=size // 8, offset=at).astype(np.float64)
+        out[name] = out[name].reshape(shape)
+        at += size
+    return out if at == len(payload) else None
+
+
 def load(entry: str, names: tuple[str, ...]) -> dict[str, np.ndarray] | None:
     """The arrays stored under `entry` (a `key`), or None if absent, damaged or of another shape."""
     where = folder()
     if where is None:
         return None
     try:
-        data = (where / f"{entry}.npz").read_bytes()
-        with np.load(io.BytesIO(data), allow_pickle=False) as stored:
-            if str(stored["key"]) != entry or set(stored.files) != {"key", *names}:
-                return None
-            out = {name: np.asarray(stored[name]) for name in names}
-    except Exception:  # absent, truncated, not a zip, not our layout: recompute
+        data = (where / f"{entry}{SUFFIX}").read_bytes()
+    except OSError:  # absent or unreadable: recompute
         return None
-    if any(a.dtype != np.float64 for a in out.values()):
-        return None
-    return out
+    return decode(data, entry, names)
 
 
 def store(entry: str, arrays: Mapping[str, np.ndarray]) -> None:
@@ -94,20 +133,18 @@ def store(entry: str, arrays: Mapping[str, np.ndarray]) -> None:
     where = folder()
     if where is None:
         return
-    buffer = io.BytesIO()
-    payload: dict[str, np.ndarray] = {k: np.asarray(v, dtype=np.float64) for k, v in arrays.items()}
-    np.savez(buffer, key=np.array(entry), **payload)  # type: ignore[arg-type]
+    data = encode(entry, arrays)
     try:
         where.mkdir(parents=True, exist_ok=True)
-        with atomic_open(where / f"{entry}.npz", "wb", encoding=None) as handle:
-            handle.write(buffer.getvalue())
+        with atomic_open(where / f"{entry}{SUFFIX}", "wb", encoding=None) as handle:
+            handle.write(data)
         _prune(where)
     except (OSError, OutputError):
         return
 
 
 def _prune(where: Path) -> None:
-    entries = list(where.glob("*.npz"))
+    entries = list(where.glob(f"*{SUFFIX}"))
     if len(entries) <= MAX_ENTRIES:
         return
     entries.sort(key=lambda p: p.stat().st_mtime)
