@@ -143,3 +143,20 @@ def test_a_cached_copula_is_the_solved_one(cache: Path, monkeypatch: pytest.Monk
     monkeypatch.undo()
     monkeypatch.setenv(fitcache.ENV, str(cache.parent))
     assert np.array_equal(copula.matrix(0.6, members), solved)
+
+
+def test_the_default_folder_follows_xdg_and_no_home_means_no_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv(fitcache.ENV, raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    assert fitcache.folder() == tmp_path / "lunarsim" / "derived"
+    monkeypatch.delenv("XDG_CACHE_HOME")
+
+    def homeless() -> Path:
+        raise RuntimeError("Could not determine home directory.")
+
+    monkeypatch.setattr(Path, "home", staticmethod(homeless))
+    assert fitcache.folder() is None
+    fitcache.store("k", {"x": np.arange(3.0)})  # nothing to do, and no error
+    assert fitcache.load("k", ("x",)) is None

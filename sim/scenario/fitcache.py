@@ -47,7 +47,10 @@ def folder() -> Path | None:
     if env is not None:
         return None if env.strip().lower() in ("", "off") else Path(env) / "derived"
     base = os.environ.get("XDG_CACHE_HOME", "")
-    root = Path(base) if base and os.path.isabs(base) else Path.home() / ".cache"
+    try:
+        root = Path(base) if base and os.path.isabs(base) else Path.home() / ".cache"
+    except (RuntimeError, KeyError):  # no home folder to be found: no cache
+        return None
     return root / "lunarsim" / "derived"
 
 
