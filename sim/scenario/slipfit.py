@@ -405,7 +405,8 @@ def _table(rows: tuple[Forecast, ...], name: str, planned_days: float) -> tuple[
     stored = fitcache.load(entry, _TABLE_ARRAYS)
     if stored is not None:
         x, cum = stored["x"], stored["cum"]
-        if x.shape == cum.shape == (TABLE_POINTS,) and np.all(np.diff(x) > 0) and np.all(np.diff(cum) >= 0):
+        shaped = x.shape == cum.shape == (TABLE_POINTS,) and np.all(np.diff(x) > 0)
+        if shaped and np.all(np.isfinite(cum)) and np.all((cum >= 0) & (cum <= 1)):
             return x, cum
     fit = _class(rows, name)
     m, s = fit.components(planned_days)
