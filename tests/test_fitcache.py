@@ -39,9 +39,10 @@ def _fresh(monkeypatch: pytest.MonkeyPatch) -> tuple[slipfit.ClassFit, tuple[np.
 
 def _no_refit(monkeypatch: pytest.MonkeyPatch) -> None:
     def refit(*_: object) -> None:
-        raise AssertionError("refitted although the cache holds the fit")
+        raise AssertionError("recomputed although the cache holds the result")
 
     monkeypatch.setattr(slipfit, "_population", refit)
+    monkeypatch.setattr(slipfit.ClassFit, "cdf", refit)  # what a table is computed from
 
 
 def _same_fit(a: slipfit.ClassFit, b: slipfit.ClassFit) -> None:

@@ -406,7 +406,8 @@ def _table(rows: tuple[Forecast, ...], name: str, planned_days: float) -> tuple[
     if stored is not None:
         x, cum = stored["x"], stored["cum"]
         shaped = x.shape == cum.shape == (TABLE_POINTS,) and np.all(np.diff(x) > 0)
-        if shaped and np.all(np.isfinite(cum)) and np.all((cum >= 0) & (cum <= 1)):
+        # A mixture's CDF may pass 1 by a rounding error (1 + 2e-16).
+        if shaped and np.all(np.isfinite(cum)) and np.all((cum >= 0) & (cum <= 1 + 1e-9)):
             return x, cum
     fit = _class(rows, name)
     m, s = fit.components(planned_days)
