@@ -51,7 +51,7 @@ def validate(path: str | Path) -> Scenario:
 
 
 def simulate(
-    scenario: Scenario,
+    scenario: str | Path | Scenario,
     iterations: int | None = None,
     seed: int | None = None,
     *,
@@ -61,8 +61,10 @@ def simulate(
     executor: Submitter | None = None,
     stream: bool | None = None,
 ) -> Result:
-    """Run the Monte Carlo simulation and return the Result.
+    """Run the Monte Carlo simulation and return the Result: one worker process unless told (`run`
+    is this on all cores).
 
+    `scenario` is a `Scenario`, or a path or a bundled scenario's name to `load` first.
     `iterations` and `seed` default to the scenario's (a fresh seed if it has none: read it back
     from `result.seed`; `result.seed_fresh` says it was). `engine` is "auto" (vector where the
     scenario allows, else SimPy), "simpy" or "vector". `workers` > 1 runs chunks in parallel
@@ -83,6 +85,8 @@ def simulate(
     from sim.simulation.plan import compile_plan
 
     began = time.perf_counter()
+    if not isinstance(scenario, Scenario):
+        scenario = load(scenario)
     n_total = iterations_for(scenario, iterations)
     if n_total < 1:
         raise ValueError(f"iterations must be at least 1, got {n_total}")
@@ -184,16 +188,21 @@ def run(
     workers: int | None = None,
     progress: Progress | None = None,
     executor: Submitter | None = None,
+    stream: bool | None = None,
 ) -> Result:
-    """Load (a path or a bundled scenario's name) if need be, then `simulate` on all cores.
+    """`simulate` on all cores (`workers=None`): the same run, the same numbers, sooner.
 
-    The one call behind `lunarsim run`, `compare` and `backtest`: iterations default to the
-    scenario's, the seed to the scenario's else a fresh one (`result.seed_fresh`).
+    The call behind `lunarsim run` and `compare`; every argument means what it means for `simulate`.
     """
-    if not isinstance(scenario, Scenario):
-        scenario = load(scenario)
     return simulate(
-        scenario, iterations, seed, engine=engine, workers=workers, progress=progress, executor=executor
+        scenario,
+        iterations,
+        seed,
+        engine=engine,
+        workers=workers,
+        progress=progress,
+        executor=executor,
+        stream=stream,
     )
 
 

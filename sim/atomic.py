@@ -19,7 +19,7 @@ import stat
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from sim.errors import OutputError, Problem
 
@@ -154,7 +154,7 @@ def _mode_for(path: Path) -> int:
 
 
 @contextlib.contextmanager
-def atomic_open(path: Path, mode: str = "w", encoding: str | None = "utf-8") -> Iterator[IO]:
+def atomic_open(path: Path, mode: str = "w", encoding: str | None = "utf-8") -> Iterator[IO[Any]]:
     """Open `path` for writing so that readers see the old file or the whole new one.
 
     A regular file (or a new one) is written to a temporary file beside it, which replaces it on

@@ -29,8 +29,10 @@ def show(value: object) -> str:
     if isinstance(value, str):
         text = repr(value)
         return text if len(text) <= SHOWN_CHARS else text[: SHOWN_CHARS - 3] + "..."
+    if isinstance(value, float):
+        return f"{value:.12g}"
     if isinstance(value, numbers.Real):
-        return f"{float(value):.12g}" if isinstance(value, float) else str(value)
+        return str(value)
     if isinstance(value, Mapping):
         return "a mapping"
     if isinstance(value, (list, tuple)):

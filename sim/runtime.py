@@ -25,7 +25,7 @@ def most_iterations(values: int, cores: int | None = None) -> int:
     """The most iterations that can finish within MAX_SECONDS at the fastest rate."""
     per = SECONDS_PER_ITERATION + values * SECONDS_PER_VALUE
     most = int(MAX_SECONDS * max(cores or os.cpu_count() or 1, 1) / per)
-    step = 10 ** max(len(str(most)) - 2, 0)
+    step: int = 10 ** max(len(str(most)) - 2, 0)
     return most // step * step  # two significant digits, rounded down
 
 

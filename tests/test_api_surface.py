@@ -45,3 +45,20 @@ def test_iterations_are_the_given_else_the_scenarios() -> None:
     scenario = sim.load(TUTORIAL)
     assert iterations_for(scenario, 123) == 123
     assert iterations_for(scenario, None) == scenario.iterations
+
+
+def test_run_is_simulate_on_all_cores_with_the_same_numbers(monkeypatch) -> None:
+    import os
+
+    import numpy as np
+
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)  # two workers even on a one-core machine
+    one = sim.simulate("tutorial-launch-campaign", 3000, 5)  # a bundled name, loaded first
+    every = sim.run(TUTORIAL, 3000, 5)
+    assert (one.workers, every.workers) == (1, 2)
+    assert np.array_equal(one.finish, every.finish, equal_nan=True)
+    assert one.summary("x") == {**every.summary("x"), "run": one.summary("x")["run"]}
+    kept = sim.run(sim.load(TUTORIAL), 3000, 5, stream=True)  # run takes every simulate option
+    assert kept.streamed and not one.streamed
+    # a streamed run counts finishes per calendar day: its percentiles are whole days
+    assert abs(kept.percentile_days(kept.headline, 80) - one.percentile_days(one.headline, 80)) < 1

@@ -128,3 +128,28 @@ def test_a_run_carries_the_plan_it_executed(result):
     assert plan is result.compiled_plan and plan.scenario is result.scenario
     again = compile_plan(result.scenario)
     assert (plan.ids, plan.links, plan.lags) == (again.ids, again.links, again.lags)
+
+
+def test_the_table_and_a_sweep_row_are_one_record_in_two_shapes(scenario):
+    from sim.analysis.records import SWEEP_COLUMNS, MilestoneRecord
+    from sim.analysis.sweep import _stats
+
+    text = """
+        name: two shapes
+        start: 2030-01-01
+        horizon: 2032-09-27
+        milestones:
+          early: {duration: {uniform: [5d, 15d]}}
+          late: {after: [early], duration: {uniform: [0d, 2000d]}, target: 2031-01-01}
+    """
+    result = sim.simulate(scenario(text), 400, seed=1)
+    swept = {row["milestone"]: row for row in _stats(result)}
+    for row in result.table():
+        record = MilestoneRecord.of(result, row["milestone"])
+        assert row == record.table_row()
+        other = swept[row["milestone"]]
+        assert tuple(other) == SWEEP_COLUMNS
+        assert other["done_fraction"] == row["done"] and other["p_target"] == row["p_target"]
+        assert [other[f"p{p}_date"] for p in (10, 50, 90)] == [row["p10"], row["p50"], row["p90"]]
+        assert other["p90_days"] == result.percentile_days(row["milestone"], 90)
+    assert swept["late"]["p90_date"] is None and swept["late"]["p90_days"] is None  # never

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from sim.analysis.shapley import STATS, shapley, statistics
+from sim.analysis.shapley import EXACT_UP_TO, STATS, sampled, shapley, statistics
 from sim.simulation.executor import chunk_seeds, chunk_sizes
 from sim.simulation.plan import compile_plan
 from sim.simulation.sampling import Draws, draw, merge, stable_hash, with_inputs
@@ -37,7 +37,6 @@ from sim.simulation.sampling import Draws, draw, merge, stable_hash, with_inputs
 if TYPE_CHECKING:
     from sim.analysis.results import Result
 
-EXACT_UP_TO = 12  # factors; above, sampled permutations
 MAX_FACTORS = 30  # bit masks fit an int64 with room to spare
 PERMUTATIONS = 200
 MAX_DRAWN = 20_000_000  # iterations x milestones of draws rebuilt at once
@@ -195,10 +194,26 @@ class Game:
             run_engine(engine, plan, changed, out)
             local = sum((contrib[j, idx] for j in range(k) if t >> j & 1), np.zeros(idx.size, dtype=np.int64))
             self.flat[offset[idx] + local] = out.finish[head]
+        self._last: tuple[int, np.ndarray] = (0, np.zeros(n, dtype=np.int64))
 
     def value(self, local: np.ndarray) -> dict[str, float | None]:
         """The statistics of the coalition whose local indices are `local`."""
         return statistics(self.flat[self.offset + local], self.target)
+
+    def of(self, mask: int) -> tuple[float | None, ...]:
+        """The statistics (`STATS`, in order) of the coalition `mask`. A walk that adds one factor
+        at a time (`sim.analysis.shapley.sampled`) adds one contrib row to the last local index."""
+        last, local = self._last
+        if mask & last == last and (mask ^ last).bit_count() == 1:
+            local = local + self.contrib[(mask ^ last).bit_length() - 1]
+        elif mask != last:
+            local = sum(
+                (self.contrib[j] for j in range(len(self.factors)) if mask >> j & 1),
+                np.zeros(self.offset.size, dtype=np.int64),
+            )
+        self._last = (mask, local)
+        stats = self.value(local)
+        return tuple(stats[s] for s in STATS)
 
     def every_coalition(self) -> list[dict[str, float | None]]:
         """The statistics of every coalition (index: its bit mask), in Gray-code order: each
@@ -240,33 +255,15 @@ def sampled_shapley(
     game: Game, permutations: int, rng: np.random.Generator
 ) -> tuple[dict[str, list[float] | None], dict[str, list[float] | None]]:
     """Shapley values estimated from `permutations` random orders of the factors, and their
-    standard errors (the spread of the marginal contributions over the orders / sqrt(count)).
-    In every order the contributions telescope to v(all) - v(none), so the estimates add up to
-    the total exactly whatever the count. None for a statistic that is "never" somewhere."""
-    k = len(game.factors)
-    n = game.offset.size
-    none = game.value(np.zeros(n, dtype=np.int64))
-    marginal = {s: np.zeros((permutations, k)) for s in STATS}
-    broken: set[str] = set()
-    for m in range(permutations):
-        local = np.zeros(n, dtype=np.int64)
-        before = none
-        for j in rng.permutation(k):
-            local = local + game.contrib[j]
-            after = game.value(local)
-            for s in STATS:
-                a, b = after[s], before[s]
-                if a is None or b is None:
-                    broken.add(s)
-                else:
-                    marginal[s][m, j] = a - b
-            before = after
-    means = {s: None if s in broken else marginal[s].mean(axis=0).tolist() for s in STATS}
-    ses = {
-        s: None if s in broken else (marginal[s].std(axis=0, ddof=1) / math.sqrt(permutations)).tolist()
-        for s in STATS
-    }
-    return means, ses
+    standard errors (`sim.analysis.shapley.sampled`): the estimates add up to the total whatever
+    the count. None for a statistic that is "never" somewhere."""
+    means, ses = sampled(game.of, len(game.factors), permutations, rng)
+    columns = {s: [p[m] for p in means] for m, s in enumerate(STATS)}
+    errors = {s: [e[m] for e in ses] for m, s in enumerate(STATS)}
+    return (
+        {s: None if None in columns[s] else columns[s] for s in STATS},
+        {s: None if None in columns[s] else errors[s] for s in STATS},
+    )
 
 
 def attribution(result: Result, *, permutations: int = PERMUTATIONS) -> dict[str, Any]:

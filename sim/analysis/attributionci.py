@@ -20,7 +20,7 @@ MAX_READS = 40_000_000
 
 
 def affordable(k: int, n: int) -> bool:
-    return RESAMPLES * 2**k * n <= MAX_READS
+    return bool(RESAMPLES * 2**k * n <= MAX_READS)
 
 
 def intervals(game: Game, rng: np.random.Generator) -> dict[str, list[list[float | None]] | None]:

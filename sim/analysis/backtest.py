@@ -143,6 +143,64 @@ def backtest(
     the outcome. Raises ValueError for a streamed run (`Result.streamed`): the PIT and CRPS
     read every iteration's finish time, which such a run does not keep."""
     forecast = result.scenario
+    not_done = _checked(result, outcome, tuple(not_done))
+    assert outcome.as_of is not None  # checked
+    # Whole days since the forecast's start: "done by day k" means finished before k + 1.
+    cutoff = math.floor(forecast.days_of(outcome.as_of))
+    entropy = (
+        [seed]
+        if seed is not None
+        else [result.seed, zlib.crc32(outcome.name.encode()), outcome.as_of.toordinal()]
+    )
+    rng = np.random.default_rng(np.random.SeedSequence(entropy, spawn_key=(_PIT_STREAM,)))
+    rows = [
+        _row(result, outcome, mid, mid in not_done, cutoff, float(rng.random()))
+        for mid in result.milestone_ids
+    ]
+    return Backtest(forecast.name, outcome.name, outcome.as_of, tuple(rows))
+
+
+def _row(
+    result: Result, outcome: Scenario, mid: str, given_not_done: bool, cutoff: int, v: float
+) -> BacktestRow:
+    """One milestone's scores; `v` its PIT's uniform (drawn for every row, so that one row's status
+    moves no other's)."""
+    forecast = result.scenario
+    later = outcome.milestones.get(mid)
+    note = None
+    actual = None
+    scored = True
+    if later is None and given_not_done:
+        note = "left out of the outcome scenario; given as not done by as_of"
+    elif later is None:
+        scored = False
+        note = "left out of the outcome scenario, so whether it happened by as_of is unknown: not scored"
+    elif later.actual is not None:
+        actual = outcome.date_of(later.actual)
+    assert outcome.as_of is not None  # checked in `backtest`
+    done = actual is not None and actual <= outcome.as_of
+    day = math.floor(forecast.days_of(actual)) if done and actual is not None else None
+    finish = np.sort(result.finish_of(mid))
+    plan = result.plan_of(mid)
+    return BacktestRow(
+        milestone=mid,
+        title=forecast.milestones[mid].title,
+        p_done=_done_by(finish, cutoff),
+        plan_done=bool(done_by(plan, cutoff)),
+        done=done,
+        actual=actual if done else None,
+        pit=_pit(finish, day, cutoff, v) if scored else None,
+        crps=_crps(finish, day, cutoff) if scored else None,
+        plan_crps=_crps(np.array([plan]), day, cutoff) if scored else None,
+        median=forecast.date_of(result.percentile_days(mid, 50)),
+        scored=scored,
+        note=note,
+    )
+
+
+def _checked(result: Result, outcome: Scenario, not_done: tuple[str, ...]) -> tuple[str, ...]:
+    """`not_done` once the run and the outcome can be scored against each other (see `backtest`)."""
+    forecast = result.scenario
     if result.streamed:
         raise ValueError(
             f"a backtest scores every iteration's finish, and a run of {result.iterations:,} iterations "
@@ -167,56 +225,13 @@ def backtest(
     if not any(mid in outcome.milestones for mid in result.milestone_ids):
         raise ScenarioError(Problem("the forecast and the outcome share no milestone id", outcome.path))
     left_out = [mid for mid in result.milestone_ids if mid not in outcome.milestones]
-    not_done = tuple(not_done)
     for mid in not_done:
         if mid not in left_out:
             where = "is in the outcome scenario" if mid in outcome.milestones else "is no forecast milestone"
             choices = ", ".join(left_out) or "none"
             message = f"not-done {mid!r} {where}; it must be one the outcome leaves out ({choices})"
             raise ScenarioError(Problem(message, outcome.path))
-    # Whole days since the forecast's start: "done by day k" means finished before k + 1.
-    cutoff = math.floor(forecast.days_of(outcome.as_of))
-    entropy = (
-        [seed]
-        if seed is not None
-        else [result.seed, zlib.crc32(outcome.name.encode()), outcome.as_of.toordinal()]
-    )
-    rng = np.random.default_rng(np.random.SeedSequence(entropy, spawn_key=(_PIT_STREAM,)))
-    rows = []
-    for mid in result.milestone_ids:
-        later = outcome.milestones.get(mid)
-        note = None
-        actual = None
-        scored = True
-        if later is None and mid in not_done:
-            note = "left out of the outcome scenario; given as not done by as_of"
-        elif later is None:
-            scored = False
-            note = "left out of the outcome scenario, so whether it happened by as_of is unknown: not scored"
-        elif later.actual is not None:
-            actual = outcome.date_of(later.actual)
-        done = actual is not None and actual <= outcome.as_of
-        day = math.floor(forecast.days_of(actual)) if done and actual is not None else None
-        finish = np.sort(result.finish_of(mid))
-        v = float(rng.random())  # drawn for every row, so that one row's status moves no other's
-        plan = result.plan_of(mid)
-        rows.append(
-            BacktestRow(
-                milestone=mid,
-                title=forecast.milestones[mid].title,
-                p_done=_done_by(finish, cutoff),
-                plan_done=bool(done_by(plan, cutoff)),
-                done=done,
-                actual=actual if done else None,
-                pit=_pit(finish, day, cutoff, v) if scored else None,
-                crps=_crps(finish, day, cutoff) if scored else None,
-                plan_crps=_crps(np.array([plan]), day, cutoff) if scored else None,
-                median=forecast.date_of(result.percentile_days(mid, 50)),
-                scored=scored,
-                note=note,
-            )
-        )
-    return Backtest(forecast.name, outcome.name, outcome.as_of, tuple(rows))
+    return not_done
 
 
 def _done_by(sorted_finish: np.ndarray, day: int) -> float:

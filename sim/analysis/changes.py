@@ -128,19 +128,18 @@ def _merge_linked(found: list[Change], old: dict[str, Any], new: dict[str, Any])
     merged: dict[int, list[Change]] = {}
     for i, c in enumerate(found):
         merged.setdefault(root(i), []).append(c)
-    out = []
-    for members in merged.values():
-        if len(members) == 1:
-            out.append(members[0])
-            continue
-        out.append(
-            Change(
-                " + ".join(m.name for m in members),
-                f"{members[0].label} and {len(members) - 1} linked change{'s' if len(members) > 2 else ''}",
-                tuple(k for m in members for k in m.keys),
-            )
-        )
-    return out
+    return [_joined(members) for members in merged.values()]
+
+
+def _joined(members: list[Change]) -> Change:
+    """Linked changes as one (a single change as it is)."""
+    if len(members) == 1:
+        return members[0]
+    return Change(
+        " + ".join(m.name for m in members),
+        f"{members[0].label} and {len(members) - 1} linked change{'s' if len(members) > 2 else ''}",
+        tuple(k for m in members for k in m.keys),
+    )
 
 
 def _set(doc: dict[str, Any], key: Key, value: Any) -> None:

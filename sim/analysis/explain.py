@@ -36,6 +36,7 @@ from sim.analysis.changes import (
     influencing,
     recorded,
 )
+from sim.analysis.shapley import exact, sampled
 from sim.errors import Problem, ScenarioError
 from sim.scenario.loader import from_source
 from sim.scenario.model import Scenario
@@ -176,7 +177,7 @@ class _Variants:
         return out
 
 
-def explain(
+def explain(  # noqa: PLR0913 (keyword-only options, one per `lunarsim explain` option)
     old_path: str | Path,
     new_path: str | Path,
     *,
@@ -196,12 +197,7 @@ def explain(
     old, chain = _source(old_path, store)
     new, new_chain = _source(new_path, store)
     old_scenario, new_scenario = _scenario(old, chain), _scenario(new, new_chain)
-    head = milestone or (
-        old_scenario.headline if old_scenario.headline in new_scenario.milestones else new_scenario.headline
-    )
-    for scenario, source in ((old_scenario, old), (new_scenario, new)):
-        if head not in scenario.milestones:
-            raise ScenarioError(Problem(f"no milestone {head!r} to explain (--milestone)", source.path))
+    head = _milestone_explained(milestone, (old_scenario, old), (new_scenario, new))
 
     def run(scenario: Scenario, n: int | None, s: int) -> Any:
         result = sim.simulate(scenario, n, s, workers=workers)
@@ -221,13 +217,7 @@ def explain(
     k = len(table.found)
     everything = frozenset(range(k))
     old_value, new_value = table.value(frozenset()), table.value(everything)
-    if k <= exact_up_to:
-        parts = [Part(c, _exact(table, i, k), None) for i, c in enumerate(table.found)]
-        method, orders = "exact", 0
-    else:
-        pairs = max(1, variants // (2 * max(k - 1, 1)))
-        parts, orders = _sampled(table, k, pairs, seed if seed is not None else 0), 2 * pairs
-        method = "sampled"
+    parts, method, orders = _split(table, k, exact_up_to, variants, seed)
     zero: Value = (Fraction(0), Fraction(0), Fraction(0))
     parts += [Part(c, zero, None) for c in table.inert]
     parts.sort(key=lambda p: order[p.change.name])
@@ -247,44 +237,41 @@ def explain(
     )
 
 
-def _exact(table: _Variants, i: int, k: int) -> Value:
-    """The Shapley value of change i: every subset S of the others, weighted |S|!(k-|S|-1)!/k!."""
-    others = [j for j in range(k) if j != i]
-    total = [Fraction(0)] * 3
-    for mask in range(1 << len(others)):
-        s = frozenset(others[b] for b in range(len(others)) if mask >> b & 1)
-        weight = Fraction(math.factorial(len(s)) * math.factorial(k - len(s) - 1), math.factorial(k))
-        with_i, without = table.value(s | {i}), table.value(s)
-        total = [t + weight * (a - b) for t, a, b in zip(total, with_i, without)]
-    return (total[0], total[1], total[2])
+def _milestone_explained(
+    milestone: str | None, old: tuple[Scenario, Source], new: tuple[Scenario, Source]
+) -> str:
+    """`milestone`, else the old headline (the date readers were given) if the new scenario has
+    it, else the new headline; refused unless both scenarios have it."""
+    head = milestone or (old[0].headline if old[0].headline in new[0].milestones else new[0].headline)
+    for scenario, source in (old, new):
+        if head not in scenario.milestones:
+            raise ScenarioError(Problem(f"no milestone {head!r} to explain (--milestone)", source.path))
+    return head
+
+
+def _split(
+    table: _Variants, k: int, exact_up_to: int, variants: int, seed: int | None
+) -> tuple[list[Part], str, int]:
+    """The changes' parts, the method ("exact" or "sampled") and the orders walked."""
+    if k <= exact_up_to:
+        return _exact(table, k), "exact", 0
+    pairs = max(1, variants // (2 * max(k - 1, 1)))
+    return _sampled(table, k, pairs, seed if seed is not None else 0), "sampled", 2 * pairs
+
+
+def _bits(table: _Variants) -> Callable[[int], Value]:
+    """The variants as a game on bit masks (bit i set: change i taken from the new scenario)."""
+    return lambda mask: table.value(frozenset(i for i in range(len(table.found)) if mask >> i & 1))
+
+
+def _exact(table: _Variants, k: int) -> list[Part]:
+    """Exact Shapley values: every subset S of the others, weighted |S|!(k-|S|-1)!/k!."""
+    return [Part(c, v, None) for c, v in zip(table.found, exact(_bits(table), k))]
 
 
 def _sampled(table: _Variants, k: int, pairs: int, seed: int) -> list[Part]:
     """Shapley values from `pairs` random orders and their reverses (antithetic): each change's
     marginal contribution averaged over the orders; its standard error from the pairs' means."""
     rng = np.random.default_rng(np.random.SeedSequence([seed, 25]))
-    per_pair = np.zeros((pairs, k, 3))
-    sums = [[Fraction(0)] * 3 for _ in range(k)]
-    for p in range(pairs):
-        first = [int(x) for x in rng.permutation(k)]
-        for order in (first, first[::-1]):
-            before: frozenset[int] = frozenset()
-            prev = table.value(before)
-            for i in order:
-                now = before | {i}
-                cur = table.value(now)
-                for j in range(3):
-                    step = cur[j] - prev[j]
-                    sums[i][j] += step
-                    per_pair[p, i, j] += float(step) / 2
-                before, prev = now, cur
-    n = 2 * pairs
-    parts = []
-    for i, c in enumerate(table.found):
-        se = (
-            tuple(float(np.std(per_pair[:, i, j], ddof=1) / math.sqrt(pairs)) for j in range(3))
-            if pairs > 1
-            else (math.nan,) * 3
-        )
-        parts.append(Part(c, (sums[i][0] / n, sums[i][1] / n, sums[i][2] / n), se))  # type: ignore[arg-type]
-    return parts
+    means, ses = sampled(_bits(table), k, pairs, rng, antithetic=True)
+    return [Part(c, v, se) for c, v, se in zip(table.found, means, ses)]  # type: ignore[arg-type]

@@ -39,7 +39,7 @@ def paragraph(e: Explanation, shown: int = 5) -> str:
     moving_rest = [p for p in rest if p.value[1] != 0]
     if moving_rest:
         words.append(f"{len(moving_rest)} other changes together {_shift(rest_days)}")
-    zero = sum(1 for p in e.parts if p.value == (0, 0, 0))
+    zero = sum(1 for p in e.parts if all(v == 0 for v in p.value))
     text = (
         f"{e.new.milestones[e.headline].title}: P80 {_moved(total[1])} ({old80:%Y-%m} to {new80:%Y-%m}), "
         f"P50 {_moved(total[0])} ({old50:%Y-%m} to {new50:%Y-%m})"

@@ -120,7 +120,8 @@ def _headline(run_engine: Any, output: Any, engine: str, plan: Plan, draws: Draw
     m_count = len(plan.ids)
     out = output(np.empty((m_count, draws.n)), np.empty((m_count, draws.n), dtype=np.int16))
     run_engine(engine, plan, draws, out)
-    return np.asarray(out.finish[row]).copy()
+    finish: np.ndarray = np.asarray(out.finish[row]).copy()
+    return finish
 
 
 def _changes(

@@ -355,20 +355,12 @@ class Result:
         the day the percentile falls in; None for never: that share is not done by the horizon),
         `target` (`datetime.date`, None without a target), `p_target` (share done by the end of
         the target day, None without a target) and `done` (share of iterations that completed
-        it). `sim.report.headline.table_cells` shows a record as the terminal does.
+        it). `sim.report.headline.table_cells` shows a record as the terminal does. The same
+        statistics as a sweep's rows (`sim.analysis.records.MilestoneRecord`).
         """
-        sc = self.scenario
-        rows = []
-        for mid in self.milestone_ids:
-            m = sc.milestones[mid]
-            row: dict[str, Any] = {"milestone": mid, "title": m.title, "headline": mid == sc.headline}
-            for p in (10, 50, 90):
-                row[f"p{p}"] = sc.date_of(self.percentile_days(mid, p))
-            row["target"] = sc.date_of(m.target) if m.target is not None else None
-            row["p_target"] = self.p_by(mid, m.target) if m.target is not None else None
-            row["done"] = self.done_fraction(mid)
-            rows.append(row)
-        return rows
+        from sim.analysis.records import MilestoneRecord
+
+        return [MilestoneRecord.of(self, mid).table_row() for mid in self.milestone_ids]
 
     def drivers(self) -> dict[str, Any]:
         """The summary's `drivers`: the headline's criticality index and every uncertain input's

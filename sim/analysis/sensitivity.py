@@ -135,6 +135,58 @@ def _criticality(result: Result, milestone: str, row: int) -> dict[str, float]:
     return shares
 
 
+def _backward_pass(
+    on: np.ndarray, links: Any, finish: np.ndarray, driver: np.ndarray, lag: np.ndarray | None
+) -> None:
+    """Mark, last milestone first, the drivers of every milestone marked in `on` (in place)."""
+    for r in range(finish.shape[0] - 1, -1, -1):
+        reached = on[r]
+        if not reached.any():
+            continue
+        d = driver[r]
+        preds = [link.pred for link in links[r]]
+        by_links = _tied_drivers(on, links[r], finish, lag, d, reached) if len(preds) > 1 else None
+        single = reached & (d >= 0) if by_links is None else reached & ~by_links & (d >= 0)
+        # Most single drivers are a predecessor: boolean masks per predecessor, and a scatter
+        # only for the rest (a resource's releaser).
+        for p in dict.fromkeys(preds):
+            hit = single & (d == p)
+            on[p] |= hit
+            single &= ~hit
+        if single.any():
+            on[d[single], np.flatnonzero(single)] = True
+
+
+def _tied_drivers(
+    on: np.ndarray,
+    row_links: Any,
+    finish: np.ndarray,
+    lag: np.ndarray | None,
+    d: np.ndarray,
+    reached: np.ndarray,
+) -> np.ndarray:
+    """The reached iterations whose recorded driver is one of the predecessors tied for the
+    latest arrival; each tied predecessor of those is marked in `on` (in place)."""
+    preds = [link.pred for link in row_links]
+    arrival = [
+        finish[link.pred] + lag[link.lag] if link.lag >= 0 and lag is not None else finish[link.pred]
+        for link in row_links
+    ]
+    latest = arrival[0]
+    for a in arrival[1:]:
+        latest = np.maximum(latest, a)
+    tied = [a == latest for a in arrival]
+    # The recorded driver is a tied predecessor: the start was set by the links, so
+    # every tied one drove it; otherwise a resource (or nothing) did.
+    by_links = np.zeros(d.shape[0], dtype=bool)
+    for p, t in zip(preds, tied, strict=True):
+        by_links |= (d == p) & t
+    by_links &= reached
+    for p, t in zip(preds, tied, strict=True):
+        on[p] |= by_links & t
+    return by_links
+
+
 def critical_counts(
     links: Any, finish: np.ndarray, driver: np.ndarray, lag: np.ndarray | None, row: int
 ) -> tuple[np.ndarray, int]:
@@ -155,40 +207,7 @@ def critical_counts(
     later = bool((driver > np.arange(m_count)[:, None]).any()) if done.size else False
     for _ in range(m_count if later else 1):
         before = int(on.sum()) if later else 0
-        for r in range(m_count - 1, -1, -1):
-            reached = on[r]
-            if not reached.any():
-                continue
-            d = driver[r]
-            preds = [link.pred for link in links[r]]
-            by_links = np.zeros(done.size, dtype=bool)
-            if len(preds) > 1:
-                arrival = [
-                    finish[link.pred] + lag[link.lag]
-                    if link.lag >= 0 and lag is not None
-                    else finish[link.pred]
-                    for link in links[r]
-                ]
-                latest = arrival[0]
-                for a in arrival[1:]:
-                    latest = np.maximum(latest, a)
-                tied = [a == latest for a in arrival]
-                # The recorded driver is a tied predecessor: the start was set by the links, so
-                # every tied one drove it; otherwise a resource (or nothing) did.
-                for p, t in zip(preds, tied, strict=True):
-                    by_links |= (d == p) & t
-                by_links &= reached
-                for p, t in zip(preds, tied, strict=True):
-                    on[p] |= by_links & t
-            single = reached & ~by_links & (d >= 0)
-            # Most single drivers are a predecessor: boolean masks per predecessor, and a scatter
-            # only for the rest (a resource's releaser).
-            for p in dict.fromkeys(preds):
-                hit = single & (d == p)
-                on[p] |= hit
-                single &= ~hit
-            if single.any():
-                on[d[single], np.flatnonzero(single)] = True
+        _backward_pass(on, links, finish, driver, lag)
         if not later or int(on.sum()) == before:
             break
     return on.sum(axis=1).astype(np.int64), int(done.size)

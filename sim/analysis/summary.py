@@ -43,25 +43,7 @@ def summary(result: Result, path: str | None = None, *, with_impacts: bool | Non
     from sim.analysis.mergebias import merge_biases
 
     merges = merge_biases(result)
-    milestones: dict[str, Any] = {}
-    for mid in sc.milestones:
-        m = sc.milestones[mid]
-        raw = {str(p): result.percentile_days(mid, p) for p in PERCENTILES}
-        pct = {k: _days(v) for k, v in raw.items()}
-        dates = {k: _iso(sc.date_of(v)) for k, v in raw.items()}
-        target = sc.date_of(m.target) if m.target is not None else None
-        milestones[mid] = {
-            "title": m.title,
-            "done_fraction": result.done_fraction(mid),
-            "mean_days": _days(result.mean_days(mid)),
-            "sd_days": _days(result.sd_days(mid)),
-            "percentiles_days": pct,
-            "percentiles_date": dates,
-            "target": target.isoformat() if target else None,
-            "p_target": result.p_by(mid, m.target) if m.target is not None else None,
-        }
-        if mid in merges:
-            milestones[mid]["merge_bias_days"] = {k: _days(v) for k, v in merges[mid].items()}
+    milestones = {mid: _milestone(result, mid, merges.get(mid)) for mid in sc.milestones}
     driver_section = drivers(result)
     doc = {
         "format": FORMAT,
@@ -96,6 +78,29 @@ def summary(result: Result, path: str | None = None, *, with_impacts: bool | Non
         if attribution.feasible(result) if asked else attribution.by_default(result):
             driver_section["attribution"] = attribution.summary_section(result.attribution())
     return doc
+
+
+def _milestone(result: Result, mid: str, merge: dict[str, Any] | None) -> dict[str, Any]:
+    """One milestone's entry of `milestones` (outputs.md), with its merge bias where it has one."""
+    sc = result.scenario
+    m = sc.milestones[mid]
+    raw = {str(p): result.percentile_days(mid, p) for p in PERCENTILES}
+    pct = {k: _days(v) for k, v in raw.items()}
+    dates = {k: _iso(sc.date_of(v)) for k, v in raw.items()}
+    target = sc.date_of(m.target) if m.target is not None else None
+    entry: dict[str, Any] = {
+        "title": m.title,
+        "done_fraction": result.done_fraction(mid),
+        "mean_days": _days(result.mean_days(mid)),
+        "sd_days": _days(result.sd_days(mid)),
+        "percentiles_days": pct,
+        "percentiles_date": dates,
+        "target": target.isoformat() if target else None,
+        "p_target": result.p_by(mid, m.target) if m.target is not None else None,
+    }
+    if merge is not None:
+        entry["merge_bias_days"] = {k: _days(v) for k, v in merge.items()}
+    return entry
 
 
 def impact_section(result: Result) -> dict[str, Any]:

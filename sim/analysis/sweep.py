@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from sim.analysis.records import MilestoneRecord
 from sim.analysis.sweeptable import STAT_COLUMNS, write_csv
 from sim.errors import Problem, ScenarioError
 from sim.messages import Suggestions
@@ -217,18 +218,8 @@ def _run(scenario: Scenario, iterations: int, seed: int) -> list[dict[str, Any]]
 
 
 def _stats(result: Result) -> list[dict[str, Any]]:
-    sc = result.scenario
-    rows = []
-    for mid, m in sc.milestones.items():
-        row: dict[str, Any] = {"milestone": mid, "done_fraction": result.done_fraction(mid)}
-        for p in (10, 50, 80, 90):
-            row[f"p{p}_days"] = result.percentile_days(mid, p)
-        row["p_target"] = result.p_by(mid, m.target) if m.target is not None else None
-        # The same percentiles as calendar days (the day they fall in; None for never).
-        for p in (10, 50, 80, 90):
-            row[f"p{p}_date"] = sc.date_of(row[f"p{p}_days"])
-        rows.append(row)
-    return rows
+    """A variant's records, in file order (`sim.analysis.records`: the statistics of `Result.table()`)."""
+    return [MilestoneRecord.of(result, mid).sweep_row() for mid in result.scenario.milestones]
 
 
 def _cell(value: Any) -> Any:

@@ -7,21 +7,10 @@ import io
 import math
 from typing import Any
 
+from sim.analysis.records import SWEEP_COLUMNS
 from sim.display import spreadsheet_cell
 
-STAT_COLUMNS = (
-    "milestone",
-    "done_fraction",
-    "p10_days",
-    "p50_days",
-    "p80_days",
-    "p90_days",
-    "p_target",
-    "p10_date",
-    "p50_date",
-    "p80_date",
-    "p90_date",
-)
+STAT_COLUMNS = SWEEP_COLUMNS  # the statistics of each row (`sim.analysis.records`)
 
 
 def table_csv(rows: list[dict[str, Any]]) -> str:

@@ -39,13 +39,10 @@ def print_table(result: Result, file: IO[str] | None = None) -> None:
     dates, target, P(target) and done share per milestone, then the inputs that move the
     headline's finish most. Percentile dates are months: a run of thousands of futures does not
     pin a date decades out to the day (the report gives each one's ±)."""
-    from rich import box
     from rich.console import Console
     from rich.table import Table
 
-    from sim.formats import table_cells
     from sim.report.headline import headline
-    from sim.report.style import whole_words
 
     sc = result.scenario
     console = console_for(file, 140)
@@ -54,32 +51,7 @@ def print_table(result: Result, file: IO[str] | None = None) -> None:
     answer.print(_escape(headline(result, result.headline).text), highlight=False)
     answer.print()
     with_target = console.width >= TARGET_COLUMNS
-    one_line = console.width < WRAP_TITLES
-    columns = ["P10", "P50", "P90", *(["target"] if with_target else []), "P(target)", "done"]
-    table = Table(
-        title=f"{_escape(sc.name)} — {result.iterations} iterations, seed {result.seed}",
-        title_justify="left",
-        box=box.SIMPLE_HEAD,
-        show_edge=False,
-        padding=(0, 1, 0, 0),
-    )
-    rows = []
-    for row in result.table():
-        shown = table_cells(row)
-        keys = ("p10", "p50", "p90", *(["target"] if with_target else []), "p_target", "done")
-        rows.append([row["title"], *(shown[k] for k in keys)])
-    # The numbers are never cut short: the milestone column takes what they leave. Its titles
-    # wrap at spaces; in a narrow terminal each is cut to one line with "…" instead.
-    widths = [max(len(col), *(len(r[k + 1]) for r in rows)) for k, col in enumerate(columns)]
-    # Each column takes its width, a space of padding and the one-character rule between columns.
-    room = max(12, console.width - sum(w + 2 for w in widths) - 1)
-    table.add_column("milestone", min_width=min(12, room), max_width=room, no_wrap=one_line)
-    for col, width in zip(columns, widths, strict=True):
-        table.add_column(col, justify="right", no_wrap=True, min_width=width)
-    for (title, *cells), row in zip(rows, result.table(), strict=True):
-        name = _escape(whole_words(title, room) if one_line else title)
-        table.add_row(f"[bold]{name}[/bold]" if row["headline"] else name, *cells)
-    console.print(table)
+    console.print(_milestone_table(result, console.width, with_target))
     target_note = (
         "P(target): chance of being done by the end of the target day"
         if with_target
@@ -108,6 +80,44 @@ def print_table(result: Result, file: IO[str] | None = None) -> None:
         console.print(grid, highlight=False)
 
 
+def _milestone_table(result: Result, width: int, with_target: bool) -> Any:
+    """The milestones' rows as a rich table `width` characters wide (the target dates only when
+    `with_target`): the numbers are never cut short, the milestone column takes what they leave."""
+    from rich import box
+    from rich.table import Table
+
+    from sim.formats import table_cells
+    from sim.report.style import whole_words
+
+    sc = result.scenario
+    one_line = width < WRAP_TITLES
+    columns = ["P10", "P50", "P90", *(["target"] if with_target else []), "P(target)", "done"]
+    table = Table(
+        title=f"{_escape(sc.name)} — {result.iterations} iterations, seed {result.seed}",
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        show_edge=False,
+        padding=(0, 1, 0, 0),
+    )
+    rows = []
+    for row in result.table():
+        shown = table_cells(row)
+        keys = ("p10", "p50", "p90", *(["target"] if with_target else []), "p_target", "done")
+        rows.append([row["title"], *(shown[k] for k in keys)])
+    # The numbers are never cut short: the milestone column takes what they leave. Its titles
+    # wrap at spaces; in a narrow terminal each is cut to one line with "…" instead.
+    widths = [max(len(col), *(len(r[k + 1]) for r in rows)) for k, col in enumerate(columns)]
+    # Each column takes its width, a space of padding and the one-character rule between columns.
+    room = max(12, width - sum(w + 2 for w in widths) - 1)
+    table.add_column("milestone", min_width=min(12, room), max_width=room, no_wrap=one_line)
+    for col, w in zip(columns, widths, strict=True):
+        table.add_column(col, justify="right", no_wrap=True, min_width=w)
+    for (title, *cells), row in zip(rows, result.table(), strict=True):
+        name = _escape(whole_words(title, room) if one_line else title)
+        table.add_row(f"[bold]{name}[/bold]" if row["headline"] else name, *cells)
+    return table
+
+
 def print_comparison(results: list[Result], file: IO[str] | None = None) -> None:
     """Print one table for the scenarios of a comparison: each shared milestone's P50 (to the
     month) in each scenario, how much later (+) or earlier (−) it is than in the first, in
@@ -115,7 +125,7 @@ def print_comparison(results: list[Result], file: IO[str] | None = None) -> None
     from rich import box
     from rich.table import Table
 
-    from sim.report.headline import month_text, percent
+    from sim.formats import month_text, percent
     from sim.report.style import whole_words
     from sim.scenario.units import DAYS_PER_MONTH
 
@@ -182,7 +192,7 @@ def print_backtest(scores: Backtest, file: IO[str] | None = None) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from sim.report.headline import percent
+    from sim.formats import percent
 
     console = Console(file=file, soft_wrap=False, width=None if (file or sys.stdout).isatty() else 120)
     table = Table(
@@ -408,7 +418,7 @@ def print_sweep(
     from rich import box
     from rich.table import Table
 
-    from sim.report.headline import month_text, percent
+    from sim.formats import month_text, percent
 
     head = scenario.headline
     console = console_for(file, 140)
@@ -443,7 +453,7 @@ def print_landings(as_of: Any, file: IO[str] | None = None) -> None:
     """Print each operator's chance of landing its next lunar attempt, then the attempts counted."""
     from rich.table import Table
 
-    from sim.report.headline import percent
+    from sim.formats import percent
     from sim.scenario.landings import PRIOR_WEIGHT, estimate, known, operators
 
     console = console_for(file, 140)

@@ -254,77 +254,88 @@ def allowed_hosts(port: int) -> set[str]:
     return {f"127.0.0.1:{port}", f"localhost:{port}"}
 
 
+class _Handler(BaseHTTPRequestHandler):
+    """Answers the page, its state and its event stream; `state` and `stop` are set per server
+    (`_handler`)."""
+
+    state: _State
+    stop: threading.Event
+    timeout = IDLE_SECONDS  # a connection that sends nothing is closed, not kept forever
+
+    def _refused(self) -> bool:
+        """Answer 403 to a request for another host, or for the event stream from another page."""
+        address: Any = self.server.server_address
+        hosts = allowed_hosts(int(address[1]))
+        if (self.headers.get("Host") or "").strip().lower() not in hosts:
+            self._send(403, "text/plain; charset=utf-8", b"forbidden: wrong Host\n")
+            return True
+        origin = self.headers.get("Origin")
+        origins = {f"http://{h}" for h in hosts}
+        if self.path == "/events" and origin is not None and origin.strip().lower() not in origins:
+            self._send(403, "text/plain; charset=utf-8", b"forbidden: wrong Origin\n")
+            return True
+        return False
+
+    def do_GET(self) -> None:
+        if self._refused():
+            return
+        state = self.state
+        if self.path in ("/", "/index.html"):
+            with state.changed:
+                body = page(state).encode("utf-8")
+            self._send(200, "text/html; charset=utf-8", body)
+        elif self.path == "/state":
+            with state.changed:
+                doc = {"version": state.version, "errors": state.errors}
+            self._send(200, "application/json", json.dumps(doc).encode("utf-8"))
+        elif self.path == "/events":
+            self._events()
+        else:
+            self._send(404, "text/plain; charset=utf-8", b"not found\n")
+
+    def _send(self, status: int, kind: str, body: bytes) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", kind)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Cache-Control", "no-store")
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _events(self) -> None:
+        """Server-sent events: the current version at once, then each new one."""
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.send_header("Cache-Control", "no-store")
+        self.end_headers()
+        state, stop = self.state, self.stop
+        sent = [-1]  # a list, so the wait's predicate reads the current value
+
+        def news() -> bool:
+            return state.version != sent[0] or stop.is_set()
+
+        try:
+            while not stop.is_set():
+                with state.changed:
+                    state.changed.wait_for(news, _KEEPALIVE_SECONDS)
+                    version, errors, report = state.version, list(state.errors), state.report_version
+                if stop.is_set():
+                    break
+                if version != sent[0]:
+                    data = json.dumps({"version": version, "errors": errors, "report": report})
+                    self.wfile.write(f"data: {data}\n\n".encode())
+                    sent[0] = version
+                else:
+                    self.wfile.write(b": keep-alive\n\n")
+                self.wfile.flush()
+        except OSError:
+            pass  # the page was closed, or stopped reading (the write timed out)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass  # requests are not news to the user
+
+
+
 def _handler(state: _State, stop: threading.Event) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        timeout = IDLE_SECONDS  # a connection that sends nothing is closed, not kept forever
-
-        def _refused(self) -> bool:
-            """Answer 403 to a request for another host, or for the event stream from another page."""
-            address: Any = self.server.server_address
-            hosts = allowed_hosts(int(address[1]))
-            if (self.headers.get("Host") or "").strip().lower() not in hosts:
-                self._send(403, "text/plain; charset=utf-8", b"forbidden: wrong Host\n")
-                return True
-            origin = self.headers.get("Origin")
-            origins = {f"http://{h}" for h in hosts}
-            if self.path == "/events" and origin is not None and origin.strip().lower() not in origins:
-                self._send(403, "text/plain; charset=utf-8", b"forbidden: wrong Origin\n")
-                return True
-            return False
-
-        def do_GET(self) -> None:
-            if self._refused():
-                return
-            if self.path in ("/", "/index.html"):
-                with state.changed:
-                    body = page(state).encode("utf-8")
-                self._send(200, "text/html; charset=utf-8", body)
-            elif self.path == "/state":
-                with state.changed:
-                    doc = {"version": state.version, "errors": state.errors}
-                self._send(200, "application/json", json.dumps(doc).encode("utf-8"))
-            elif self.path == "/events":
-                self._events()
-            else:
-                self._send(404, "text/plain; charset=utf-8", b"not found\n")
-
-        def _send(self, status: int, kind: str, body: bytes) -> None:
-            self.send_response(status)
-            self.send_header("Content-Type", kind)
-            self.send_header("Content-Length", str(len(body)))
-            self.send_header("Cache-Control", "no-store")
-            self.end_headers()
-            self.wfile.write(body)
-
-        def _events(self) -> None:
-            """Server-sent events: the current version at once, then each new one."""
-            self.send_response(200)
-            self.send_header("Content-Type", "text/event-stream")
-            self.send_header("Cache-Control", "no-store")
-            self.end_headers()
-            sent = [-1]  # a list, so the wait's predicate reads the current value
-
-            def news() -> bool:
-                return state.version != sent[0] or stop.is_set()
-
-            try:
-                while not stop.is_set():
-                    with state.changed:
-                        state.changed.wait_for(news, _KEEPALIVE_SECONDS)
-                        version, errors, report = state.version, list(state.errors), state.report_version
-                    if stop.is_set():
-                        break
-                    if version != sent[0]:
-                        data = json.dumps({"version": version, "errors": errors, "report": report})
-                        self.wfile.write(f"data: {data}\n\n".encode())
-                        sent[0] = version
-                    else:
-                        self.wfile.write(b": keep-alive\n\n")
-                    self.wfile.flush()
-            except OSError:
-                pass  # the page was closed, or stopped reading (the write timed out)
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass  # requests are not news to the user
-
-    return Handler
+    """The request handler of one server: `_Handler` reading this `state`, stopping on `stop`."""
+    # The idle timeout is read now, per server, as the constant stands when it starts.
+    return type("Handler", (_Handler,), {"state": state, "stop": stop, "timeout": IDLE_SECONDS})

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.analysis.aggregates import ordered, quantile_band
-from sim.report.headline import day_text, month_text, percent
+from sim.formats import day_text, month_text, percent
 from sim.scenario.units import DAYS_PER_MONTH
 from sim.simulation.daycounts import DayCounts
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from sim.analysis.mergebias import merge_biases
-from sim.report.headline import day_text
+from sim.formats import day_text
 
 if TYPE_CHECKING:
     from sim.analysis.results import Result

@@ -103,32 +103,38 @@ def headline(result: Result, milestone: str) -> Headline:
     if median is None:
         clauses.append("more likely never than by the horizon")
     else:
-        p80 = result.percentile_days(milestone, 80)
-        # The run's own precision where it is a month or worse: the last such clause names the runs.
-        shown = [precision(result, milestone, 50)]
-        if p80 is not None:
-            shown.append(precision(result, milestone, 80))
-        loose = [p for p in shown if p.matters]
-        text = {50: f"median {month_text(scenario.date_of(median))}"}
-        if p80 is not None:
-            text[80] = f"80 % likely by {month_text(scenario.date_of(p80))}"
-        for p in shown:
-            note = _uncertainty(p, runs=p is loose[-1]) if p in loose else ""
-            clauses.append(text[p.percentile] + note)
-        worst = [p.runs_for_a_month() for p in loose]
-        if loose and None not in worst:
-            need = max(w for w in worst if w is not None)
-            which = " and ".join(f"P{p.percentile}" for p in loose)
-            advice = f"About {need:,} runs would pin {which} down to within a month."
-        elif loose:
-            which = " and ".join(f"P{p.percentile}" for p in loose)
-            advice = (
-                f"The 95 % band of {which} reaches past the horizon at this many runs; "
-                "more runs would narrow it."
-            )
+        advice = _dated_clauses(result, milestone, median, clauses)
     if done < 1.0:
         clauses.append(f"{percent(1.0 - done)} never done by {scenario.horizon.isoformat()}")
     return Headline(milestone, spec.title, tuple(clauses), advice)
+
+
+def _dated_clauses(result: Result, milestone: str, median: float, clauses: list[str]) -> str | None:
+    """Append the median's and P80's clauses, each with the run's own precision where it is a
+    month or worse (the last such clause names the runs); the advice on more runs, if any."""
+    scenario = result.scenario
+    p80 = result.percentile_days(milestone, 80)
+    shown = [precision(result, milestone, 50)]
+    if p80 is not None:
+        shown.append(precision(result, milestone, 80))
+    loose = [p for p in shown if p.matters]
+    text = {50: f"median {month_text(scenario.date_of(median))}"}
+    if p80 is not None:
+        text[80] = f"80 % likely by {month_text(scenario.date_of(p80))}"
+    for p in shown:
+        note = _uncertainty(p, runs=p is loose[-1]) if p in loose else ""
+        clauses.append(text[p.percentile] + note)
+    if not loose:
+        return None
+    which = " and ".join(f"P{p.percentile}" for p in loose)
+    worst = [p.runs_for_a_month() for p in loose]
+    if None not in worst:
+        need = max(w for w in worst if w is not None)
+        return f"About {need:,} runs would pin {which} down to within a month."
+    return (
+        f"The 95 % band of {which} reaches past the horizon at this many runs; "
+        "more runs would narrow it."
+    )
 
 
 def headlines(result: Result) -> list[Headline]:

@@ -16,6 +16,7 @@ from markupsafe import Markup
 from sim import atomic
 from sim.analysis.sensitivity import criticality, tornado
 from sim.display import without_bidi
+from sim.formats import percent
 from sim.percentiles import PERCENTILES
 from sim.report import style
 from sim.report.charts import (
@@ -28,7 +29,7 @@ from sim.report.charts import (
 from sim.report.deltas import deltas, side_by_side
 from sim.report.drivertext import held_lines, merge_lines, waterfall_lines
 from sim.report.embedding import Script, content_security_policy, script_json, scripts
-from sim.report.headline import headlines, percent
+from sim.report.headline import headlines
 from sim.report.markdown import linkify, render
 from sim.report.signposts import signpost_lines
 from sim.report.views import (

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from sim.analysis.signposts import Side, Signpost, strongest
-from sim.report.headline import month_text, percent
+from sim.formats import month_text, percent
 
 if TYPE_CHECKING:
     from sim.analysis.results import Result

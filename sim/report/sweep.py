@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from sim.analysis import summary
+from sim.formats import day_text, month_text
 from sim.report.charts.sweep_grid import sweep_figures, value_text
-from sim.report.headline import day_text, month_text
 from sim.report.page import _page, report_name, slug
 from sim.report.views import csv_data_uri
 

@@ -17,9 +17,10 @@ import numpy as np
 from sim.analysis import summary
 from sim.analysis.aggregates import ordered, percentiles, quantile_band
 from sim.doneby import done_by
+from sim.formats import day_text, month_text
 from sim.percentiles import PERCENTILES
 from sim.report.charts.conditioned import figure_id, settled_branch
-from sim.report.headline import Headline, day_text, month_text
+from sim.report.headline import Headline
 from sim.scenario.model import Scenario
 from sim.scenario.referenceview import reference_uses, use_sentence
 from sim.scenario.units import DAYS_PER_MONTH

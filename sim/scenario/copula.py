@@ -93,9 +93,9 @@ def matrix(rho: float, members: list[Steps]) -> np.ndarray:
     entry = fitcache.key("copula", repr(round(rho, 12)), repr(members)) if slow else ""
     stored = fitcache.load(entry, ("r",)) if slow else None
     if stored is not None:
-        r = stored["r"]
+        r: np.ndarray = stored["r"]
         if r.shape == (k, k) and np.array_equal(r, r.T) and np.all(np.diag(r) == 1.0):
-            return r.copy()
+            return r
     out = np.eye(k)
     for i in range(k):
         for j in range(i + 1, k):

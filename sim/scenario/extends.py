@@ -45,6 +45,22 @@ def _read(path: Path, stack: list[Path]) -> tuple[Source, list[Path]]:
     shown = base_ref if len(base_ref) <= 300 else base_ref[:300] + "..."  # !r escapes control characters
     if "\x00" in base_ref:
         _fail(source, ("extends",), f"base scenario {shown!r}: a file name cannot contain a NUL character")
+    base_path, chain_so_far = _base_path(source, path, stack, base_ref, shown)
+    try:
+        base, chain = _read(_relative(base_path), chain_so_far)
+    except ScenarioError as exc:
+        if any(p.file is not None and _same(p.file, base_path) and p.line is None for p in exc.problems):
+            # The base itself could not be read (a directory, a device, too big): say where it is named.
+            raise ScenarioError(_at_extends(source, base_path, shown, exc.problems)) from None
+        raise
+    return _overlay(base, source), [path, *chain]
+
+
+def _base_path(
+    source: Source, path: Path, stack: list[Path], base_ref: str, shown: str
+) -> tuple[Path, list[Path]]:
+    """The base file `extends` names (refused if it cannot be opened, is missing or makes a
+    cycle), and the chain of files read so far, this one included."""
     try:
         resolved = _absolute(path)
         base_path = _absolute(path.parent / base_ref)
@@ -64,27 +80,24 @@ def _read(path: Path, stack: list[Path]) -> tuple[Source, list[Path]]:
             ("extends",),
             f"base scenario {shown!r} not found (the path is relative to this file's folder)",
         )
-    try:
-        base, chain = _read(_relative(base_path), chain_so_far)
-    except ScenarioError as exc:
-        if any(p.file is not None and _same(p.file, base_path) and p.line is None for p in exc.problems):
-            # The base itself could not be read (a directory, a device, too big): say where it is named.
-            m = source.marks.get(("extends",))
-            located = [
-                Problem(
-                    f"base scenario {shown!r}: {p.message}",
-                    source.path,
-                    m.line if m else None,
-                    m.column if m else None,
-                    "extends",
-                )
-                if p.file is not None and _same(p.file, base_path) and p.line is None
-                else p
-                for p in exc.problems
-            ]
-            raise ScenarioError(located) from None
-        raise
-    return _overlay(base, source), [path, *chain]
+    return base_path, chain_so_far
+
+
+def _at_extends(source: Source, base_path: Path, shown: str, problems: list[Problem]) -> list[Problem]:
+    """The base's own unlocated problems (it could not be read) located at this file's `extends`."""
+    m = source.marks.get(("extends",))
+    return [
+        Problem(
+            f"base scenario {shown!r}: {p.message}",
+            source.path,
+            m.line if m else None,
+            m.column if m else None,
+            "extends",
+        )
+        if p.file is not None and _same(p.file, base_path) and p.line is None
+        else p
+        for p in problems
+    ]
 
 
 def _read_base(path: Path) -> Source:
@@ -183,30 +196,38 @@ def _suggest(rid: object, data: dict[str, Any], suggestions: Suggestions) -> str
     return f" ({close})" if close else ""
 
 
+def _remove(data: dict[str, Any], child: Source) -> list[Problem]:
+    """Take the ids the child's `remove` lists out of the base's `data` (in place); a problem for
+    each that is not there."""
+    removed = child.data.get("remove") or []
+    problems: list[Problem] = []
+    suggestions = Suggestions()
+    if not isinstance(removed, list):
+        return problems
+    for i, rid in enumerate(removed):
+        where = [s for s in MERGED_BY_ID if isinstance(data.get(s), dict) and rid in data[s]]
+        if not where:
+            m = child.marks.get(("remove", i))
+            problems.append(
+                Problem(
+                    f"nothing called {rid!r} in the base scenario to remove"
+                    + _suggest(rid, data, suggestions),
+                    child.path,
+                    m.line if m else None,
+                    m.column if m else None,
+                    f"remove[{i}]",
+                )
+            )
+        for section in where:
+            data[section] = {k: v for k, v in data[section].items() if k != rid}
+    return problems
+
+
 def _overlay(base: Source, child: Source) -> Source:
     data: dict[str, Any] = {k: v for k, v in base.data.items() if k not in ("extends", "remove")}
     marks = dict(base.marks)
     key_marks = dict(base.key_marks)
-    removed = child.data.get("remove") or []
-    problems: list[Problem] = []
-    suggestions = Suggestions()
-    if isinstance(removed, list):
-        for i, rid in enumerate(removed):
-            where = [s for s in MERGED_BY_ID if isinstance(data.get(s), dict) and rid in data[s]]
-            if not where:
-                m = child.marks.get(("remove", i))
-                problems.append(
-                    Problem(
-                        f"nothing called {rid!r} in the base scenario to remove"
-                        + _suggest(rid, data, suggestions),
-                        child.path,
-                        m.line if m else None,
-                        m.column if m else None,
-                        f"remove[{i}]",
-                    )
-                )
-            for section in where:
-                data[section] = {k: v for k, v in data[section].items() if k != rid}
+    problems = _remove(data, child)
     for key, value in child.data.items():
         if key in ("extends", "remove"):
             continue

@@ -24,6 +24,7 @@ import csv
 import datetime as dt
 import functools
 import math
+from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass
 from importlib import resources
@@ -232,15 +233,11 @@ def read_forecasts(path: Path | None = None, *, extra_classes: bool = False) -> 
     return tuple(rows)
 
 
-def _forecast_of(raw: dict[str, str], source: Path, line: int, extra_classes: bool) -> Forecast:
-    def bad(column: str, why: str) -> ReferenceDataError:
-        return ReferenceDataError(source, line, column, why)
+_Bad = Callable[[str, str], ReferenceDataError]  # the row's error for a column, and why
 
-    if None in raw or any(raw.get(c) is None for c in COLUMNS):
-        raise bad("(row)", f"expected {len(COLUMNS)} comma-separated values ({', '.join(COLUMNS)})")
-    for column in ("mission", "agency", "classes", "announced_on", "announced_launch", "announcement_source"):
-        if not raw[column].strip():
-            raise bad(column, "is empty")
+
+def _periods(raw: dict[str, str], bad: _Bad) -> dict[str, tuple[dt.date, dt.date] | None]:
+    """The row's three dates as periods (first and last day), None where empty."""
     periods: dict[str, tuple[dt.date, dt.date] | None] = {}
     for column in ("announced_on", "announced_launch", "launched_on"):
         text = raw[column].strip()
@@ -251,6 +248,11 @@ def _forecast_of(raw: dict[str, str], source: Path, line: int, extra_classes: bo
             periods[column] = _period(text)
         except ValueError as exc:
             raise bad(column, str(exc)) from None
+    return periods
+
+
+def _classes(raw: dict[str, str], bad: _Bad, extra_classes: bool) -> tuple[str, ...]:
+    """The row's classes, each a known one (unless `extra_classes`) and none the class of all."""
     classes = tuple(c.strip() for c in raw["classes"].split(";") if c.strip())
     unknown = [c for c in classes if c not in CLASSES]
     if unknown and not extra_classes:
@@ -258,10 +260,40 @@ def _forecast_of(raw: dict[str, str], source: Path, line: int, extra_classes: bo
         raise bad("classes", f"unknown class {unknown[0]!r}{f' ({close})' if close else ''}")
     if ALL in classes:
         raise bad("classes", f"{ALL!r} holds every row already; name narrower classes")
+    return classes
+
+
+def _check_sources(raw: dict[str, str], bad: _Bad) -> None:
     for column in ("announcement_source", "launch_source"):
         text = raw[column].strip()
         if text and (not text.startswith(("https://", "http://")) or " " in text):
             raise bad(column, f"{text[:60]!r} is not a web address (https://...)")
+
+
+def _check_flown(
+    raw: dict[str, str], bad: _Bad, on: tuple[dt.date, dt.date], flown: tuple[dt.date, dt.date]
+) -> None:
+    """A launch is sourced, after its announcement and not after the data date."""
+    if not raw["launch_source"].strip():
+        raise bad("launch_source", "is empty although launched_on is given")
+    if flown[0] <= on[1]:
+        raise bad("launched_on", "must be after announced_on")
+    if flown[0] > DATA_AS_OF:
+        raise bad("launched_on", f"is after the data date {DATA_AS_OF}; leave it empty while waiting")
+
+
+def _forecast_of(raw: dict[str, str], source: Path, line: int, extra_classes: bool) -> Forecast:
+    def bad(column: str, why: str) -> ReferenceDataError:
+        return ReferenceDataError(source, line, column, why)
+
+    if None in raw or any(raw.get(c) is None for c in COLUMNS):
+        raise bad("(row)", f"expected {len(COLUMNS)} comma-separated values ({', '.join(COLUMNS)})")
+    for column in ("mission", "agency", "classes", "announced_on", "announced_launch", "announcement_source"):
+        if not raw[column].strip():
+            raise bad(column, "is empty")
+    periods = _periods(raw, bad)
+    classes = _classes(raw, bad, extra_classes)
+    _check_sources(raw, bad)
     on, launch, flown = periods["announced_on"], periods["announced_launch"], periods["launched_on"]
     assert on is not None and launch is not None
     if launch[1] <= on[1]:
@@ -271,12 +303,7 @@ def _forecast_of(raw: dict[str, str], source: Path, line: int, extra_classes: bo
     if on[0] > DATA_AS_OF:
         raise bad("announced_on", f"is after the data date {DATA_AS_OF}")
     if flown is not None:
-        if not raw["launch_source"].strip():
-            raise bad("launch_source", "is empty although launched_on is given")
-        if flown[0] <= on[1]:
-            raise bad("launched_on", "must be after announced_on")
-        if flown[0] > DATA_AS_OF:
-            raise bad("launched_on", f"is after the data date {DATA_AS_OF}; leave it empty while waiting")
+        _check_flown(raw, bad, on, flown)
 
     def keep(period: tuple[dt.date, dt.date]) -> tuple[dt.date, dt.date] | None:
         return None if period[0] == period[1] else period

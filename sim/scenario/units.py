@@ -60,15 +60,20 @@ def _negative(text: str) -> ValueError:
     return ValueError(f"{text} is negative; durations must be >= 0")
 
 
+def _bare_zero(value: object) -> float:
+    """A number written without a unit: only 0 means something (0 days whatever the unit)."""
+    x = float(value)  # type: ignore[arg-type]
+    if not math.isfinite(x):
+        raise _not_a_duration(value)
+    if x != 0.0:
+        raise _needs_unit(show(value))
+    return 0.0
+
+
 def _parse_days_signed(value: object) -> float:
     """Like `parse_duration` but lets a negative value through, so callers can name the key."""
     if _is_real(value):
-        x = float(value)  # type: ignore[arg-type]
-        if not math.isfinite(x):
-            raise _not_a_duration(value)
-        if x != 0.0:
-            raise _needs_unit(show(value))
-        return 0.0
+        return _bare_zero(value)
     if not isinstance(value, str):
         raise _not_a_duration(value)
     match = _DURATION_RE.fullmatch(value.strip())

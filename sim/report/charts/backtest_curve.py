@@ -6,7 +6,7 @@ import datetime as dt
 from typing import TYPE_CHECKING, Any
 
 from sim.analysis.aggregates import cdf
-from sim.report.headline import percent
+from sim.formats import percent
 from sim.report.style import (
     BLUE,
     GREEN,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sim.analysis.aggregates import cdf
 from sim.report.charts.inputs import ComparisonInputs
@@ -11,6 +11,7 @@ from sim.report.style import (
     SERIES,
     Dates,
     Figure,
+    Trace,
     cdf_xy,
     date_axis,
     date_range,
@@ -55,79 +56,99 @@ def compare_scurves(results: list[Result], names: list[str]) -> Figure:
 
     When they share none, a single view overlays each scenario's own headline milestone.
     """
+    views = _views(results)
+    shared = views[0][0] is not None
+    traces: list[Trace] = []
+    owner: list[int] = []
+    ranges = []
+    for k, (_, per_result) in enumerate(views):
+        ranges.append(date_range([d for r, m in zip(results, per_result, strict=True) for d in view(r, m)]))
+        for j, (result, mid) in enumerate(zip(results, per_result, strict=True)):
+            mine = _scenario_traces(result, mid, names[j], j, shared, k == 0, ranges[k])
+            traces += mine
+            owner += [k] * len(mine)
+    titles = [title or "Headline milestones" for title, _ in views]
+    buttons = scurve_buttons(titles, owner, ranges)
+    layout = _layout(scurve_title(titles[0]) if shared else NO_SHARED_TITLE, len(views), ranges[0])
+    if len(views) > 1:
+        layout["updatemenus"] = menu(buttons, 0)
+    return figure(traces, layout)
+
+
+def _views(results: list[Result]) -> list[tuple[str | None, list[str]]]:
+    """The dropdown's views: every shared milestone (the headline first) with its title, or one
+    untitled view of each scenario's own headline when they share none."""
     first = results[0]
     common = [m for m in first.milestone_ids if all(m in r.milestone_ids for r in results[1:])]
     headline = first.scenario.headline
     if headline in common:
         common.remove(headline)
         common.insert(0, headline)
-    views: list[tuple[str, list[str]]] = [
+    views: list[tuple[str | None, list[str]]] = [
         (first.scenario.milestones[m].title, [m] * len(results)) for m in common
     ]
-    shared = bool(views)
-    if not shared:
-        views = [("Headline milestones", [r.scenario.headline for r in results])]
-    traces = []
-    owner = []
-    ranges = []
-    for k, (_, per_result) in enumerate(views):
-        ranges.append(date_range([d for r, m in zip(results, per_result, strict=True) for d in view(r, m)]))
-        for j, (result, mid) in enumerate(zip(results, per_result, strict=True)):
-            dates = Dates(result.scenario)
-            curve = cdf(result.distribution(mid))
-            x, y = cdf_xy(curve, dates, result.scenario.horizon_days)
-            color = SERIES[j % len(SERIES)]
-            traces.append(
-                scatter(
-                    x=x,
-                    y=y,
-                    mode="lines",
-                    name=names[j] if shared else f"{names[j]}: {esc(short(spec_title(result, mid), 50))}",
-                    visible=k == 0,
-                    line={"color": color, "width": 2.5, "shape": "hv"},
-                    hovertemplate=f"{in_template(names[j])}<br>%{{x|%Y-%m-%d}}: %{{y:.0%}}<extra></extra>",
-                )
-            )
-            owner.append(k)
-            target = result.scenario.milestones[mid].target
-            if target is not None:
-                t = dates(target)
-                assert t is not None
-                label = f"{names[j]} target {t}"
-                line = vline_trace(t, label, color, "dash", k == 0)
-                # Labelled on the chart itself, staggered so that equal targets do not overprint,
-                # on the side of the line with room: left of it, unless it is near the left edge.
-                label_y = 0.97 - 0.08 * j
-                left = label_side(t, ranges[k]) == "left"
-                line.update(
-                    x=[t, t, t],
-                    y=[0, label_y, 1],
-                    mode="lines+text",
-                    text=["", f"{names[j]} target " if left else f" {names[j]} target", ""],
-                    textposition="middle left" if left else "middle right",
-                    textfont={"color": color, "size": 11},
-                    cliponaxis=False,
-                    showlegend=False,
-                    # On a phone the label is this word and the legend names the line in full.
-                    meta={"narrow": "target " if left else " target", "scenario": names[j], "date": t},
-                )
-                traces.append(line)
-                owner.append(k)
-    buttons = scurve_buttons([title for title, _ in views], owner, ranges)
-    layout = {
+    return views or [(None, [r.scenario.headline for r in results])]
+
+
+def _scenario_traces(
+    result: Result, mid: str, name: str, j: int, shared: bool, shown: bool, shown_range: list[str]
+) -> list[Trace]:
+    """Scenario j's curve for milestone `mid`, and its target line labelled on the chart."""
+    dates = Dates(result.scenario)
+    curve = cdf(result.distribution(mid))
+    x, y = cdf_xy(curve, dates, result.scenario.horizon_days)
+    color = SERIES[j % len(SERIES)]
+    traces = [
+        scatter(
+            x=x,
+            y=y,
+            mode="lines",
+            name=name if shared else f"{name}: {esc(short(spec_title(result, mid), 50))}",
+            visible=shown,
+            line={"color": color, "width": 2.5, "shape": "hv"},
+            hovertemplate=f"{in_template(name)}<br>%{{x|%Y-%m-%d}}: %{{y:.0%}}<extra></extra>",
+        )
+    ]
+    target = result.scenario.milestones[mid].target
+    if target is not None:
+        t = dates(target)
+        assert t is not None
+        line = vline_trace(t, f"{name} target {t}", color, "dash", shown)
+        # Labelled on the chart itself, staggered so that equal targets do not overprint,
+        # on the side of the line with room: left of it, unless it is near the left edge.
+        label_y = 0.97 - 0.08 * j
+        left = label_side(t, shown_range) == "left"
+        line.update(
+            x=[t, t, t],
+            y=[0, label_y, 1],
+            mode="lines+text",
+            text=["", f"{name} target " if left else f" {name} target", ""],
+            textposition="middle left" if left else "middle right",
+            textfont={"color": color, "size": 11},
+            cliponaxis=False,
+            showlegend=False,
+            # On a phone the label is this word and the legend names the line in full.
+            meta={"narrow": "target " if left else " target", "scenario": name, "date": t},
+        )
+        traces.append(line)
+    return traces
+
+
+def _layout(title: str, views: int, first_range: list[str]) -> dict[str, Any]:
+    return {
         "title": {
-            "text": scurve_title(views[0][0]) if shared else NO_SHARED_TITLE,
+            "text": title,
             "x": 0,
             "xanchor": "left",
             "y": 0.97,
             "yanchor": "top",
         },
-        "height": menu_height(len(views), 480) + 44,
+        "height": menu_height(views, 480) + 44,
         # Room below the axis title for the legend, which sat on the title when inside the plot.
         "margin": {"t": 82, "b": 84},
         "xaxis": {
             **date_axis(),
-            "range": ranges[0],
+            "range": first_range,
             "autorange": False,
             "title": {"text": "Completion date"},
         },
@@ -145,9 +166,6 @@ def compare_scurves(results: list[Result], names: list[str]) -> Figure:
             "traceorder": "normal",
         },
     }
-    if len(views) > 1:
-        layout["updatemenus"] = menu(buttons, 0)
-    return figure(traces, layout)
 
 
 def figures(page: ComparisonInputs) -> dict[str, Figure]:

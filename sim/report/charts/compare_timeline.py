@@ -10,6 +10,7 @@ from sim.report.style import (
     SERIES,
     Dates,
     Figure,
+    Trace,
     date_axis,
     date_range,
     figure,
@@ -39,59 +40,7 @@ def compare_timeline(results: list[Result], names: list[str]) -> Figure:
     span = date_range(reached) if reached else None
     traces = []
     for j, (result, name) in enumerate(zip(results, names, strict=True)):
-        dates = Dates(result.scenario)
-        color = SERIES[j % len(SERIES)]
-        bar_x: list[str | None] = []
-        bar_y: list[list[str | None]] = [[], []]
-        dot_x: list[str | None] = []
-        dot_y: list[list[str | None]] = [[], []]
-        dot_text: list[str] = []
-        symbols: list[str] = []
-        for mid in common:
-            p10 = result.percentile_days(mid, 10)
-            p50 = result.percentile_days(mid, 50)
-            p90 = result.percentile_days(mid, 90)
-            if p10 is not None:
-                end = p90 if p90 is not None else result.scenario.horizon_days
-                bar_x += [dates(p10), dates(end), None]
-                bar_y[0] += [labels[mid], labels[mid], None]
-                bar_y[1] += [name, name, None]
-            edge = span[1] if span is not None else dates(result.scenario.horizon_days)
-            dot_x.append(dates(p50) if p50 is not None else edge)
-            symbols.append("circle" if p50 is not None else "triangle-right")
-            dot_y[0].append(labels[mid])
-            dot_y[1].append(name)
-            dot_text.append(f"<b>{name}</b><br>{milestone_hover(result, mid)}")
-        traces.append(
-            scatter(
-                x=bar_x,
-                y=bar_y,
-                mode="lines",
-                name=f"{name}: P10–P90",
-                line={"color": color, "width": 10},
-                opacity=0.45,
-                hoverinfo="skip",
-                legendgroup=f"s{j}",
-            )
-        )
-        traces.append(
-            scatter(
-                x=dot_x,
-                y=dot_y,
-                mode="markers",
-                name=f"{name}: median",
-                marker={
-                    "color": color,
-                    "size": 10,
-                    "line": {"color": "#ffffff", "width": 1},
-                    "symbol": symbols,
-                },
-                cliponaxis=False,
-                text=dot_text,
-                hovertemplate="%{text}<extra></extra>",
-                legendgroup=f"s{j}",
-            )
-        )
+        traces += _scenario_traces(result, name, j, [(mid, labels[mid]) for mid in common], span)
     layout = {
         "title": {
             "text": "Every shared milestone, scenario by scenario (P10–P90 and median)",
@@ -110,6 +59,63 @@ def compare_timeline(results: list[Result], names: list[str]) -> Figure:
         "hovermode": "closest",
     }
     return figure(traces, layout)
+
+
+def _scenario_traces(
+    result: Result, name: str, j: int, rows: list[tuple[str, str]], span: list[str] | None
+) -> list[Trace]:
+    """Scenario j's P10–P90 bars and medians, on the (milestone label, scenario name) rows."""
+    dates = Dates(result.scenario)
+    color = SERIES[j % len(SERIES)]
+    bar_x: list[str | None] = []
+    bar_y: list[list[str | None]] = [[], []]
+    dot_x: list[str | None] = []
+    dot_y: list[list[str | None]] = [[], []]
+    dot_text: list[str] = []
+    symbols: list[str] = []
+    for mid, label in rows:
+        p10 = result.percentile_days(mid, 10)
+        p50 = result.percentile_days(mid, 50)
+        p90 = result.percentile_days(mid, 90)
+        if p10 is not None:
+            end = p90 if p90 is not None else result.scenario.horizon_days
+            bar_x += [dates(p10), dates(end), None]
+            bar_y[0] += [label, label, None]
+            bar_y[1] += [name, name, None]
+        edge = span[1] if span is not None else dates(result.scenario.horizon_days)
+        dot_x.append(dates(p50) if p50 is not None else edge)
+        symbols.append("circle" if p50 is not None else "triangle-right")
+        dot_y[0].append(label)
+        dot_y[1].append(name)
+        dot_text.append(f"<b>{name}</b><br>{milestone_hover(result, mid)}")
+    return [
+        scatter(
+            x=bar_x,
+            y=bar_y,
+            mode="lines",
+            name=f"{name}: P10–P90",
+            line={"color": color, "width": 10},
+            opacity=0.45,
+            hoverinfo="skip",
+            legendgroup=f"s{j}",
+        ),
+        scatter(
+            x=dot_x,
+            y=dot_y,
+            mode="markers",
+            name=f"{name}: median",
+            marker={
+                "color": color,
+                "size": 10,
+                "line": {"color": "#ffffff", "width": 1},
+                "symbol": symbols,
+            },
+            cliponaxis=False,
+            text=dot_text,
+            hovertemplate="%{text}<extra></extra>",
+            legendgroup=f"s{j}",
+        ),
+    ]
 
 
 def figures(page: ComparisonInputs) -> dict[str, Figure]:

@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.analysis.aggregates import cdf
+from sim.formats import percent
 from sim.report.charts.inputs import ReportInputs
-from sim.report.headline import percent
 from sim.report.style import (
     GREY,
     SERIES,

@@ -10,6 +10,7 @@ from sim.report.style import (
     ORANGE,
     Dates,
     Figure,
+    Trace,
     esc,
     figure,
     minor_ticks,
@@ -18,6 +19,7 @@ from sim.report.style import (
 )
 
 if TYPE_CHECKING:
+    from sim.analysis.aggregates import ConvergencePoint
     from sim.analysis.results import Result
 
 
@@ -26,49 +28,12 @@ def convergence(result: Result, mid: str) -> Figure:
     scenario = result.scenario
     dates = Dates(scenario)
     runs = result.convergence(mid)
-    traces = []
+    traces: list[Trace] = []
     for p, color, fill in (
         (50, BLUE, "rgba(0,114,178,0.18)"),
         (80, ORANGE, "rgba(230,159,0,0.22)"),
     ):
-        points = runs[p]
-        n = [pt.iterations for pt in points]
-        traces.append(
-            scatter(
-                x=n,
-                y=dates.many([pt.low for pt in points]),
-                mode="lines",
-                line={"width": 0, "color": color},
-                showlegend=False,
-                hoverinfo="skip",
-                legendgroup=f"p{p}",
-            )
-        )
-        traces.append(
-            scatter(
-                x=n,
-                y=dates.many([pt.high for pt in points]),
-                mode="lines",
-                line={"width": 0, "color": color},
-                fill="tonexty",
-                fillcolor=fill,
-                name=f"P{p} 95 % band",
-                hoverinfo="skip",
-                legendgroup=f"p{p}",
-            )
-        )
-        traces.append(
-            scatter(
-                x=n,
-                y=dates.many([pt.estimate for pt in points]),
-                mode="lines+markers",
-                line={"color": color, "width": 2},
-                marker={"size": 5},
-                name=f"P{p}",
-                legendgroup=f"p{p}",
-                hovertemplate=f"P{p} after %{{x:,}} runs: %{{y|%Y-%m-%d}}<extra></extra>",
-            )
-        )
+        traces += _band(runs[p], p, color, fill, dates)
     layout = {
         "title": {
             "text": "Did the run settle? P50 and P80 of "
@@ -94,6 +59,43 @@ def convergence(result: Result, mid: str) -> Figure:
         "hovermode": "closest",
     }
     return figure(traces, layout)
+
+
+def _band(points: list[ConvergencePoint], p: int, color: str, fill: str, dates: Dates) -> list[Trace]:
+    """The running P`p` with its 95 % band (low edge, high edge filled to it, the estimate)."""
+    n = [pt.iterations for pt in points]
+    return [
+        scatter(
+            x=n,
+            y=dates.many([pt.low for pt in points]),
+            mode="lines",
+            line={"width": 0, "color": color},
+            showlegend=False,
+            hoverinfo="skip",
+            legendgroup=f"p{p}",
+        ),
+        scatter(
+            x=n,
+            y=dates.many([pt.high for pt in points]),
+            mode="lines",
+            line={"width": 0, "color": color},
+            fill="tonexty",
+            fillcolor=fill,
+            name=f"P{p} 95 % band",
+            hoverinfo="skip",
+            legendgroup=f"p{p}",
+        ),
+        scatter(
+            x=n,
+            y=dates.many([pt.estimate for pt in points]),
+            mode="lines+markers",
+            line={"color": color, "width": 2},
+            marker={"size": 5},
+            name=f"P{p}",
+            legendgroup=f"p{p}",
+            hovertemplate=f"P{p} after %{{x:,}} runs: %{{y|%Y-%m-%d}}<extra></extra>",
+        ),
+    ]
 
 
 def figures(page: ReportInputs) -> dict[str, Figure]:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from sim.formats import percent
 from sim.report.charts.inputs import ReportInputs
-from sim.report.headline import percent
 from sim.report.style import (
     INK,
     ORANGE,

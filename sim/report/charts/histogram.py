@@ -6,9 +6,10 @@ import datetime as dt
 import math
 from typing import TYPE_CHECKING, Any
 
+from sim.analysis.aggregates import Histogram
 from sim.analysis.aggregates import histogram as calendar_histogram
+from sim.formats import month_text, percent
 from sim.report.charts.inputs import ReportInputs
-from sim.report.headline import month_text, percent
 from sim.report.style import (
     BLUE,
     DAY_MS,
@@ -32,19 +33,38 @@ if TYPE_CHECKING:
 def histogram(result: Result, mid: str) -> Figure:
     """Completion dates of one milestone in calendar bins, with the never share as its own bar."""
     scenario = result.scenario
-    spec = scenario.milestones[mid]
     hist = calendar_histogram(result.distribution(mid), scenario)
     unit = {1: "month", 3: "quarter", 6: "half-year", 12: "year"}.get(
         hist.months_per_bin, f"{hist.months_per_bin // 12} years"
     )
+    never_label = f"never by {scenario.horizon.isoformat()}"
+    data = _bars(hist, unit, never_label)
+    shapes, notes, axis_range = _marks(result, mid, hist)
+    top = max([*hist.shares, 0.01])
+    if hist.never > 1.6 * top:
+        # A tall never bar would flatten the dated bars into a line; cut it at the top of the
+        # scale and say so, rather than give it a scale of its own (which would mislead).
+        notes.append(_cut_note(never_label, hist.never, top))
+        del data[1]["text"]
+    else:
+        top = max(top, hist.never)
+    title = esc(short(scenario.milestones[mid].title, 70))
+    layout = _layout(
+        f"When <b>{title}</b> is done, share of simulated runs per {unit}", hist, never_label, axis_range
+    )
+    layout["yaxis"]["range"] = [0, top * 1.18]
+    return figure(data, {**layout, "shapes": shapes, "annotations": notes})
+
+
+def _bars(hist: Histogram, unit: str, never_label: str) -> list[dict[str, Any]]:
+    """One bar per calendar bin (its share of runs) and the never bar on an axis of its own."""
     middles = [s + (e - s) / 2 for s, e in zip(hist.starts, hist.ends, strict=True)]
     widths = [(e - s).days * DAY_MS * 0.92 for s, e in zip(hist.starts, hist.ends, strict=True)]
     labels = [
         f"{month_text(s)} to {month_text(e - dt.timedelta(days=1))}: {share:.1%} of runs"
         for s, e, share in zip(hist.starts, hist.ends, hist.shares, strict=True)
     ]
-    never_label = f"never by {scenario.horizon.isoformat()}"
-    data = [
+    return [
         bar(
             x=[m.isoformat() for m in middles],
             y=hist.shares,
@@ -67,6 +87,12 @@ def histogram(result: Result, mid: str) -> Figure:
             hovertemplate=f"{never_label}: %{{y:.1%}} of runs<extra></extra>",
         ),
     ]
+
+
+def _marks(result: Result, mid: str, hist: Histogram) -> tuple[list[Any], list[Any], list[str] | None]:
+    """The target and plan lines with their labels, and the date axis's range (bins and marks)."""
+    scenario = result.scenario
+    spec = scenario.milestones[mid]
     shapes: list[dict[str, Any]] = []
     notes: list[dict[str, Any]] = []
     marks = [
@@ -104,32 +130,28 @@ def histogram(result: Result, mid: str) -> Figure:
                 "font": {"color": color, "size": 12},
             }
         )
-    top = max([*hist.shares, 0.01])
-    if hist.never > 1.6 * top:
-        # A tall never bar would flatten the dated bars into a line; cut it at the top of the
-        # scale and say so, rather than give it a scale of its own (which would mislead).
-        notes.append(
-            {
-                "x": never_label,
-                "xref": "x2",
-                "y": top * 1.18,
-                "yref": "y",
-                "text": f"<b>{percent(hist.never)}</b><br>(bar cut off)",
-                "showarrow": False,
-                "yanchor": "top",
-                "bgcolor": "#ffffff",
-                "font": {"color": VERMILLION, "size": 12},
-            }
-        )
-        del data[1]["text"]
-    else:
-        top = max(top, hist.never)
-    layout = {
-        "title": {
-            "text": f"When <b>{esc(short(spec.title, 70))}</b> is done, share of simulated runs per {unit}",
-            "x": 0,
-            "xanchor": "left",
-        },
+    return shapes, notes, axis_range
+
+
+def _cut_note(never_label: str, never: float, top: float) -> dict[str, Any]:
+    """The never share written at the top of its cut-off bar."""
+    return {
+        "x": never_label,
+        "xref": "x2",
+        "y": top * 1.18,
+        "yref": "y",
+        "text": f"<b>{percent(never)}</b><br>(bar cut off)",
+        "showarrow": False,
+        "yanchor": "top",
+        "bgcolor": "#ffffff",
+        "font": {"color": VERMILLION, "size": 12},
+    }
+
+
+def _layout(title: str, hist: Histogram, never_label: str, axis_range: list[str] | None) -> dict[str, Any]:
+    """The date axis, the never bar's slot beside it and the share axis (its range the caller's)."""
+    return {
+        "title": {"text": title, "x": 0, "xanchor": "left"},
         "height": 380,
         "margin": {"t": 80},
         "showlegend": False,
@@ -157,12 +179,8 @@ def histogram(result: Result, mid: str) -> Figure:
         "yaxis": {
             "tickformat": ".0%",
             "title": {"text": "Share of runs"},
-            "range": [0, top * 1.18],
         },
-        "shapes": shapes,
-        "annotations": notes,
     }
-    return figure(data, layout)
 
 
 def figures(page: ReportInputs) -> dict[str, Figure]:

@@ -3,9 +3,10 @@ one key, heatmaps for two)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sim.report.headline import month_text, percent
+from sim.formats import month_text, percent
 from sim.report.style import BLUE, ORANGE, VERMILLION, Dates, Figure, esc, figure, heatmap, scatter, short
 
 if TYPE_CHECKING:
@@ -124,68 +125,85 @@ def _heatmaps(
     ys = _distinct([r[keys[0]] for r in rows])
     xs = _distinct([r[keys[1]] for r in rows])
     cell = {(r[keys[0]], r[keys[1]]): r for r in rows}
-    x = [esc(value_text(v)) for v in xs]
-    y = [esc(value_text(v)) for v in ys]
+    grid = _Grid(
+        x=[esc(value_text(v)) for v in xs],
+        y=[esc(value_text(v)) for v in ys],
+        layout={
+            "height": max(300, 140 + 44 * len(ys)),
+            "xaxis": {"title": {"text": esc(keys[1])}, "type": "category", "side": "bottom"},
+            "yaxis": {"title": {"text": esc(keys[0])}, "type": "category"},
+        },
+    )
     title = esc(short(head_title, 50))
-    layout_axes = {
-        "xaxis": {"title": {"text": esc(keys[1])}, "type": "category", "side": "bottom"},
-        "yaxis": {"title": {"text": esc(keys[0])}, "type": "category"},
-    }
-    height = max(300, 140 + 44 * len(ys))
     figs: dict[str, Figure] = {}
     if any(r["p_target"] is not None for r in rows):
         z = [[cell[(a, b)]["p_target"] for b in xs] for a in ys]
-        text = [["—" if v is None else percent(v) for v in line] for line in z]
-        # The colours span the values seen (at least 10 points), so 5 % and 14 % look different;
-        # each cell's text gives its value.
-        seen = [v for line in z for v in line if v is not None]
-        low, high = min(seen, default=0.0), max(seen, default=1.0)
-        if high - low < 0.1:
-            middle = min(max((low + high) / 2, 0.05), 0.95)
-            low, high = middle - 0.05, middle + 0.05
-        figs["fig-sweep-target"] = figure(
-            [
-                heatmap(
-                    x=x,
-                    y=y,
-                    z=z,
-                    zmin=low,
-                    zmax=high,
-                    text=text,
-                    texttemplate="%{text}",
-                    colorscale=BLUES,
-                    colorbar={"tickformat": ".0%", "title": {"text": "P(target), lowest to highest"}},
-                    hovertemplate="%{y} · %{x}: %{text}<extra>P(target)</extra>",
-                )
-            ],
-            {
-                "title": {"text": f"Likelihood <b>{title}</b> meets its target", "x": 0, "xanchor": "left"},
-                "height": height,
-                **layout_axes,
-            },
-        )
+        figs["fig-sweep-target"] = _target_heatmap(grid, z, title)
     for p in (50, 80):
         days = [[cell[(a, b)][f"p{p}_days"] for b in xs] for a in ys]
-        # To the month, as the run's other dates.
-        text = [[month_text(scenario.date_of(d)) for d in line] for line in days]
-        figs[f"fig-sweep-p{p}"] = figure(
-            [
-                heatmap(
-                    x=x,
-                    y=y,
-                    z=days,
-                    text=text,
-                    texttemplate="%{text}",
-                    colorscale=[[0, "#fff5eb"], [1, ORANGE]],
-                    showscale=False,
-                    hoverongaps=False,
-                    hovertemplate=f"%{{y}} · %{{x}}: %{{text}}<extra>P{p}</extra>",
-                )
-            ],
-            {
-                "title": {"text": f"P{p} date of <b>{title}</b> (darker: later)", "x": 0, "xanchor": "left"},
-                "height": height,
-                **layout_axes,
-            },
-        )
+        figs[f"fig-sweep-p{p}"] = _date_heatmap(grid, days, p, title, scenario)
     return figs
+
+
+@dataclass(frozen=True)
+class _Grid:
+    """The heatmaps' column and row labels and their shared layout (height and axes)."""
+
+    x: list[str]
+    y: list[str]
+    layout: dict[str, Any]
+
+
+def _target_heatmap(grid: _Grid, z: list[list[Any]], title: str) -> Figure:
+    text = [["—" if v is None else percent(v) for v in line] for line in z]
+    # The colours span the values seen (at least 10 points), so 5 % and 14 % look different;
+    # each cell's text gives its value.
+    seen = [v for line in z for v in line if v is not None]
+    low, high = min(seen, default=0.0), max(seen, default=1.0)
+    if high - low < 0.1:
+        middle = min(max((low + high) / 2, 0.05), 0.95)
+        low, high = middle - 0.05, middle + 0.05
+    return figure(
+        [
+            heatmap(
+                x=grid.x,
+                y=grid.y,
+                z=z,
+                zmin=low,
+                zmax=high,
+                text=text,
+                texttemplate="%{text}",
+                colorscale=BLUES,
+                colorbar={"tickformat": ".0%", "title": {"text": "P(target), lowest to highest"}},
+                hovertemplate="%{y} · %{x}: %{text}<extra>P(target)</extra>",
+            )
+        ],
+        {
+            "title": {"text": f"Likelihood <b>{title}</b> meets its target", "x": 0, "xanchor": "left"},
+            **grid.layout,
+        },
+    )
+
+
+def _date_heatmap(grid: _Grid, days: list[list[Any]], p: int, title: str, scenario: Scenario) -> Figure:
+    # To the month, as the run's other dates.
+    text = [[month_text(scenario.date_of(d)) for d in line] for line in days]
+    return figure(
+        [
+            heatmap(
+                x=grid.x,
+                y=grid.y,
+                z=days,
+                text=text,
+                texttemplate="%{text}",
+                colorscale=[[0, "#fff5eb"], [1, ORANGE]],
+                showscale=False,
+                hoverongaps=False,
+                hovertemplate=f"%{{y}} · %{{x}}: %{{text}}<extra>P{p}</extra>",
+            )
+        ],
+        {
+            "title": {"text": f"P{p} date of <b>{title}</b> (darker: later)", "x": 0, "xanchor": "left"},
+            **grid.layout,
+        },
+    )

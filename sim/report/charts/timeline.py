@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
+from sim.formats import day_text, percent
 from sim.report.charts.inputs import ReportInputs
-from sim.report.headline import day_text, percent
 from sim.report.style import (
     BLUE,
     GREEN,
@@ -74,22 +75,34 @@ def _timeline_span(result: Result) -> tuple[float, float]:
     return low - pad, high + pad
 
 
-def timeline(result: Result) -> Figure:
-    """One row per milestone in plan order: P10–P90 bar, P50, plan date, target, done share."""
+@dataclass
+class _Rows:
+    """The timeline's points, one list per trace (x as dates, y as row labels; None breaks a line)."""
+
+    bar_x: list[str | None] = field(default_factory=list)
+    bar_y: list[str | None] = field(default_factory=list)
+    open_x: list[str | None] = field(default_factory=list)
+    open_y: list[str | None] = field(default_factory=list)
+    mid_x: list[str | None] = field(default_factory=list)
+    mid_y: list[str] = field(default_factory=list)
+    mid_text: list[str] = field(default_factory=list)
+    plan_x: list[str | None] = field(default_factory=list)
+    plan_y: list[str] = field(default_factory=list)
+    target_x: list[str | None] = field(default_factory=list)
+    target_y: list[str] = field(default_factory=list)
+    actual_x: list[str | None] = field(default_factory=list)
+    actual_y: list[str] = field(default_factory=list)
+    actual_text: list[str] = field(default_factory=list)
+    done_x: list[str | None] = field(default_factory=list)
+    done_y: list[str] = field(default_factory=list)
+    done_text: list[str] = field(default_factory=list)
+
+
+def _rows(result: Result, labels: dict[str, str], dates: Dates, right: float) -> _Rows:
+    """Each milestone's row: its P10–P90 bar (or P10 onwards), P50, plan, target, actual, done share."""
     scenario = result.scenario
-    mids = list(result.milestone_ids)
-    labels = milestone_labels(scenario, mids)
-    dates = Dates(scenario)
-    low, right = _timeline_span(result)
-    bar_x: list[str | None] = []
-    bar_y: list[str | None] = []
-    open_x: list[str | None] = []
-    open_y: list[str | None] = []
-    mid_x, mid_y, mid_text = [], [], []
-    plan_x, plan_y, target_x, target_y, actual_x, actual_y = [], [], [], [], [], []
-    done_x, done_y, done_text = [], [], []
-    actual_text: list[str] = []
-    for mid in mids:
+    rows = _Rows()
+    for mid in result.milestone_ids:
         spec = scenario.milestones[mid]
         label = labels[mid]
         p10 = result.percentile_days(mid, 10)
@@ -97,60 +110,71 @@ def timeline(result: Result) -> Figure:
         p90 = result.percentile_days(mid, 90)
         hover = milestone_hover(result, mid)
         if p10 is not None and p90 is not None:
-            bar_x += [dates(p10), dates(p90), None]
-            bar_y += [label, label, None]
+            rows.bar_x += [dates(p10), dates(p90), None]
+            rows.bar_y += [label, label, None]
         elif p10 is not None:
-            open_x += [dates(p10), dates(right), None]
-            open_y += [label, label, None]
+            rows.open_x += [dates(p10), dates(right), None]
+            rows.open_y += [label, label, None]
         anchor = p50 if p50 is not None else (p10 if p10 is not None else None)
-        mid_x.append(dates(anchor) if anchor is not None else dates(right))
-        mid_y.append(label)
-        mid_text.append(hover)
+        rows.mid_x.append(dates(anchor) if anchor is not None else dates(right))
+        rows.mid_y.append(label)
+        rows.mid_text.append(hover)
         plan = result.plan_of(mid)
         if math.isfinite(plan):
-            plan_x.append(dates(plan))
-            plan_y.append(label)
+            rows.plan_x.append(dates(plan))
+            rows.plan_y.append(label)
         if spec.target is not None:
-            target_x.append(dates(spec.target))
-            target_y.append(label)
+            rows.target_x.append(dates(spec.target))
+            rows.target_y.append(label)
         if spec.actual is not None:
-            actual_x.append(dates(spec.actual))
-            actual_y.append(label)
-            actual_text.append(hover)
+            rows.actual_x.append(dates(spec.actual))
+            rows.actual_y.append(label)
+            rows.actual_text.append(hover)
         done = result.done_fraction(mid)
         if done < 1.0:
             end = p90 if p90 is not None else right
-            done_x.append(dates(end))
-            done_y.append(label)
-            done_text.append(f"  {percent(done)} done")
-    data = [
+            rows.done_x.append(dates(end))
+            rows.done_y.append(label)
+            rows.done_text.append(f"  {percent(done)} done")
+    return rows
+
+
+def _bars(rows: _Rows) -> list[dict[str, Any]]:
+    """The P10–P90 bars and the open-ended ones whose P90 is never."""
+    return [
         scatter(
-            x=bar_x,
-            y=bar_y,
+            x=rows.bar_x,
+            y=rows.bar_y,
             mode="lines",
             name="P10–P90 (8 runs in 10)",
             line={"color": SKY, "width": 12},
             hoverinfo="skip",
         ),
         scatter(
-            x=open_x,
-            y=open_y,
+            x=rows.open_x,
+            y=rows.open_y,
             mode="lines",
             name="P10 onwards (P90 is never)",
             line={"color": "#b3dcf3", "width": 12},
             hoverinfo="skip",
         ),
+    ]
+
+
+def _marks(rows: _Rows) -> list[dict[str, Any]]:
+    """The plan, target, median and actual markers."""
+    return [
         scatter(
-            x=plan_x,
-            y=plan_y,
+            x=rows.plan_x,
+            y=rows.plan_y,
             mode="markers",
             name="Deterministic plan",
             marker={"symbol": "diamond-open", "size": 11, "color": INK, "line": {"width": 2}},
             hovertemplate="plan %{x|%Y-%m-%d}<extra></extra>",
         ),
         scatter(
-            x=target_x,
-            y=target_y,
+            x=rows.target_x,
+            y=rows.target_y,
             mode="markers",
             name="Target",
             marker={
@@ -162,8 +186,8 @@ def timeline(result: Result) -> Figure:
             hovertemplate="target %{x|%Y-%m-%d}<extra></extra>",
         ),
         scatter(
-            x=mid_x,
-            y=mid_y,
+            x=rows.mid_x,
+            y=rows.mid_y,
             mode="markers",
             name="Median (P50)",
             marker={
@@ -172,12 +196,12 @@ def timeline(result: Result) -> Figure:
                 "color": BLUE,
                 "line": {"width": 1.5, "color": "#ffffff"},
             },
-            text=mid_text,
+            text=rows.mid_text,
             hovertemplate="%{text}<extra></extra>",
         ),
         scatter(
-            x=actual_x,
-            y=actual_y,
+            x=rows.actual_x,
+            y=rows.actual_y,
             mode="markers",
             name="Done (actual)",
             marker={
@@ -186,14 +210,20 @@ def timeline(result: Result) -> Figure:
                 "color": GREEN,
                 "line": {"width": 1, "color": INK},
             },
-            text=actual_text,
+            text=rows.actual_text,
             hovertemplate="%{text}<extra></extra>",
         ),
+    ]
+
+
+def _done_shares(rows: _Rows) -> list[dict[str, Any]]:
+    """The share done by the horizon, beside each row not always done."""
+    return [
         scatter(
-            x=done_x,
-            y=done_y,
+            x=rows.done_x,
+            y=rows.done_y,
             mode="text",
-            text=done_text,
+            text=rows.done_text,
             textposition="middle right",
             textfont={"color": VERMILLION, "size": 12},
             showlegend=False,
@@ -201,8 +231,12 @@ def timeline(result: Result) -> Figure:
             cliponaxis=False,
         ),
     ]
-    shapes, notes = as_of_marks(scenario)
-    layout = {
+
+
+def _layout(result: Result, labels: dict[str, str], x_range: list[str | None]) -> dict[str, Any]:
+    mids = list(result.milestone_ids)
+    shapes, notes = as_of_marks(result.scenario)
+    return {
         "title": {
             "text": "Every milestone: the middle 80 % of simulated dates, median, plan and target",
             "x": 0,
@@ -213,7 +247,7 @@ def timeline(result: Result) -> Figure:
         "xaxis": {
             **date_axis(),
             "side": "top",
-            "range": [dates(low), dates(right)],
+            "range": x_range,
             "title": {"text": "Date"},
         },
         "yaxis": {
@@ -228,7 +262,17 @@ def timeline(result: Result) -> Figure:
         "annotations": notes,
         "hovermode": "closest",
     }
-    return figure(data, layout)
+
+
+def timeline(result: Result) -> Figure:
+    """One row per milestone in plan order: P10–P90 bar, P50, plan date, target, done share."""
+    labels = milestone_labels(result.scenario, list(result.milestone_ids))
+    dates = Dates(result.scenario)
+    low, right = _timeline_span(result)
+    rows = _rows(result, labels, dates, right)
+    return figure(
+        _bars(rows) + _marks(rows) + _done_shares(rows), _layout(result, labels, [dates(low), dates(right)])
+    )
 
 
 def figures(page: ReportInputs) -> dict[str, Figure]:
