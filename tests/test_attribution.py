@@ -243,3 +243,13 @@ def test_large_runs_get_mean_and_p_target_intervals_and_the_report_says_them(sce
         assert ci["p_target"][0] <= item["p_target"] <= ci["p_target"][1]
     lines = waterfall_lines(r, section)
     assert sum("on average" in line and "95 % interval" in line for line in lines) == len(section["inputs"])
+
+
+@pytest.mark.parametrize("k", [1, 2, 5, 8])
+def test_the_shapley_weight_matrix_gives_the_shapley_values(k):
+    from sim.analysis.attributionci import _weights
+
+    values = np.random.default_rng(k).normal(size=2**k)
+    exact = shapley(list(values), k)
+    assert exact is not None
+    assert np.allclose(values @ _weights(k), exact, rtol=0, atol=1e-12)

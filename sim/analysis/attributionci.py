@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from sim.analysis.shapley import STATS, shapley, statistics
+from sim.analysis.shapley import STATS, statistics
 
 if TYPE_CHECKING:
     from sim.analysis.attribution import Game
@@ -43,15 +43,16 @@ def intervals(game: Game, rng: np.random.Generator) -> dict[str, list[list[float
     finishes = np.stack([rows[order[m]] for m in range(2**k)])
     draws: dict[str, list[list[float]]] = {s: [] for s in STATS}
     broken: set[str] = set()
+    weights = _weights(k)  # the Shapley formula as a matrix: one product per resample and statistic
     for _ in range(RESAMPLES):
         pick = rng.integers(0, n, size=n)
         per = [statistics(finishes[m, pick], game.target) for m in range(2**k)]
         for s in STATS:
-            parts = shapley([p[s] for p in per], k)
-            if parts is None:
+            values = [p[s] for p in per]
+            if any(v is None for v in values):
                 broken.add(s)
             else:
-                draws[s].append([float(v) for v in parts if v is not None])
+                draws[s].append((np.array(values, dtype=float) @ weights).tolist())
     out: dict[str, Any] = {}
     q = [(1 - CONFIDENCE) / 2, (1 + CONFIDENCE) / 2]
     for s in STATS:
