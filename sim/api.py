@@ -11,9 +11,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.analysis.results import InputKind, RandomInput, Result
+from sim.analysis.results import RandomInput, Result
 from sim.scenario.loader import load as _load
 from sim.scenario.model import Scenario
+from sim.simulation.inputs import described
 from sim.simulation.plan import Plan
 
 if TYPE_CHECKING:  # the executor imports the engines, which loading never needs
@@ -127,7 +128,7 @@ def _result(
         driver=kept.driver,
         lag=kept.lag,
         plan_days=np.array([plan_finish[m] for m in plan.ids]),
-        inputs=_inputs(plan, kept.duration, kept.risk_occurred, kept.outcome, kept.inputs),
+        inputs=_inputs(plan, kept),
         risk_occurred=kept.risk_occurred,
         outcome=kept.outcome,
         seed=seed,
@@ -301,81 +302,10 @@ def check_fits(scenario: Scenario, iterations: int | None = None, *, streamed: b
     )
 
 
-def _brief(title: str, width: int = 10) -> str:
-    """A milestone's title cut to its first words (within `width` characters where the first
-    word allows): "Luna-26 orbiter launched" reads "Luna-26"."""
-    words = title.split(" ")
-    kept = words[0]
-    for word in words[1:]:
-        if len(kept) + 1 + len(word) > width:
-            break
-        kept += " " + word
-    return kept
-
-
-def _and(titles: list[str]) -> str:
-    return titles[0] if len(titles) == 1 else ", ".join(titles[:-1]) + " and " + titles[-1]
-
-
-def _inputs(
-    plan: Plan,
-    duration: np.ndarray,
-    risk_occurred: dict[str, np.ndarray],
-    outcome: dict[str, np.ndarray],
-    others: dict[str, np.ndarray],
-) -> list[RandomInput]:
-    """Every uncertain input of the run, labelled for a reader in plain words (see
-    `sampling.input_values`; `RandomInput` for the label's two parts)."""
-    sc = plan.scenario
-    ms = plan.milestones
-    inputs: list[RandomInput] = []
-
-    def add(ident: str, kind: InputKind, values: np.ndarray, subject: str, detail: str) -> None:
-        inputs.append(RandomInput(ident, f"{subject}: {detail}", kind, values, subject, detail))
-
-    for row, m in enumerate(ms):
-        if m.actual is None and not m.duration.is_fixed:
-            add(m.id, "duration", duration[row], m.title, "time it takes")
-    for key, values in others.items():
-        kind, _, rest = key.partition(":")
-        if kind == "lag":
-            row, pos = plan.lags[int(rest)]
-            m, pred = ms[row], ms[row].after[pos].id
-            add(f"{m.id}.lag.{pred}", "lag", values, m.title, f"wait after {sc.milestones[pred].title}")
-        elif kind == "attempts":
-            m = ms[int(rest)]
-            add(f"{m.id}.attempts", "attempts", values, m.title, "failed attempts")
-        elif kind == "retry":
-            m = ms[int(rest)]
-            add(f"{m.id}.retry", "retry", values, m.title, "time to try again")
-        elif kind == "amount":
-            source, owner, effect = plan.effect_sources[int(rest)]
-            targets = [sc.milestones[t].title for t in effect.milestones]
-            noun = "delay to" if effect.kind == "add" else "stretch of"
-            # The detail names the first target briefly, the label all of them.
-            first = _brief(targets[0]) + (f" +{len(targets) - 1}" if len(targets) > 1 else "")
-            brief, whole = f"{noun} {first}", f"{noun} {_and(targets)}"
-            ident = f"{owner}.{effect.kind}.{rest}"
-            if source == "risk":
-                subject = sc.risks[owner].title
-            else:
-                mid, name = owner.split("=", 1)
-                subject = sc.milestones[mid].title
-                words = next(b.words for b in sc.milestones[mid].branches if b.id == name)
-                brief, whole = f"{words} → {brief}", f"{words} → {whole}"
-            inputs.append(RandomInput(ident, f"{subject}: {whole}", "effect", values, subject, brief))
-        elif kind == "hold":
-            row_s, use_s = rest.split(":")
-            m = ms[int(row_s)]
-            use = m.uses[int(use_s)]
-            title = sc.resources[use.resource].title
-            add(f"{m.id}.hold.{use.resource}", "hold", values, m.title, f"time holding {title}")
-    for rid, occ in risk_occurred.items():
-        add(rid, "risk", occ.astype(float), sc.risks[rid].title, "the risk happens")
-    for mid, chosen in outcome.items():
-        m = sc.milestones[mid]
-        if len(m.branches) < 2:
-            continue
-        for k, b in enumerate(m.branches):
-            add(f"{mid}={b.id}", "decision", (chosen == k).astype(float), m.title, f"outcome {b.words}")
-    return inputs
+def _inputs(plan: Plan, kept: IterationArrays) -> list[RandomInput]:
+    """Every uncertain input of the run, labelled for a reader in plain words
+    (`sim.simulation.inputs.described`; `RandomInput` for the label's two parts)."""
+    return [
+        RandomInput(label.ident, label.text, label.kind, values, label.subject, label.detail)
+        for label, values in described(plan, kept, kept.inputs)
+    ]

@@ -62,5 +62,5 @@ def test_a_sweep_on_dask_gives_the_same_table(cluster):
     path = ROOT / "scenarios" / "ilrs-2026-status.yaml"
     settings = [parse_setting("milestones.luna-26-orbit.success=0.6,0.9")]
     with distributed.Client(cluster) as client:
-        remote = sweep(path, settings, 1000, seed=3, client=client)
+        remote = sweep(path, settings, 1000, seed=3, executor=client)
     assert remote == sweep(path, settings, 1000, seed=3, workers=1)

@@ -8,6 +8,7 @@ import pytest
 import sim
 from sim.analysis.impacts import impacts
 from sim.analysis.summary import summary
+from sim.percentiles import percentile_of
 
 CHAIN = """
     name: impacts
@@ -84,11 +85,11 @@ def test_forcing_a_decision_uses_the_same_draws(scenario):
     quick = b - np.where(late, 100.0, 0.0)
     assert rows["choose=quick"]["p50_change_days"] == pytest.approx(
         # rounded to 0.01 day
-        sim.analysis.results.percentile_of(quick, 50) - r.percentile_days("b", 50), abs=0.005
+        percentile_of(quick, 50) - r.percentile_days("b", 50), abs=0.005
     )
     forced_late = b + np.where(late, 0.0, 100.0)
     assert rows["choose=late"]["p80_change_days"] == pytest.approx(
-        sim.analysis.results.percentile_of(forced_late, 80) - r.percentile_days("b", 80), abs=0.005
+        percentile_of(forced_late, 80) - r.percentile_days("b", 80), abs=0.005
     )
 
 

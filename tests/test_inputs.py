@@ -229,6 +229,7 @@ def test_failed_attempts_and_retry_times_are_those_the_status_date_left(scenario
         """
     )
     from sim.simulation.engines import run_engine
+    from sim.simulation.inputs import InputKey
     from sim.simulation.plan import compile_plan
     from sim.simulation.sampling import draw, input_values
 
@@ -236,7 +237,7 @@ def test_failed_attempts_and_retry_times_are_those_the_status_date_left(scenario
     draws = draw(plan, np.random.SeedSequence(5), N)
     finish = run_engine(engine, plan, draws).finish[0]
     inputs = input_values(plan, draws)
-    failed = inputs["attempts:0"]
+    failed = inputs[InputKey("attempts", 0)]
     # Exact, independent of the engines' timing code: with no window or not_before, an attempt
     # after k failures completes at base + the first k retry times.
     done = np.isfinite(finish)
@@ -258,4 +259,65 @@ def test_failed_attempts_and_retry_times_are_those_the_status_date_left(scenario
     took = done & (failed >= 1)
     cols = zip(np.flatnonzero(took), failed[took], strict=True)
     mean = np.array([draws.retry_after[0][: int(f), j].mean() for j, f in cols])
-    np.testing.assert_allclose(inputs["retry:0"][took], mean, rtol=1e-12)
+    np.testing.assert_allclose(inputs[InputKey("retry", 0)][took], mean, rtol=1e-12)
+
+
+EVERY_KIND = """
+name: every kind
+start: 2030-01-01
+resources:
+  pad: {title: Launch pad, capacity: 1}
+risks:
+  sanctions:
+    title: Sanctions
+    probability: 0.3
+    effects: [{milestones: [build], add: {uniform: [10d, 50d]}}]
+milestones:
+  design:
+    title: Design
+    duration: {uniform: [10d, 40d]}
+    success: 0.8
+    retry: {after: {uniform: [5d, 20d]}, max: 2}
+  choose:
+    title: Choose
+    after: [design]
+    duration: 5d
+    branches:
+      fast: {probability: 0.6}
+      slow: {probability: 0.4, effects: [{milestones: [build], scale: {uniform: [1.1, 1.5]}}]}
+  build:
+    title: Build
+    after: [{id: choose, lag: {uniform: [1d, 9d]}}]
+    duration: {uniform: [20d, 60d]}
+    uses: {pad: {hold: {uniform: [2d, 6d]}}}
+"""
+
+
+def test_every_kind_of_input_is_listed_once_in_reading_order(scenario) -> None:
+    # One table of kinds (sim.simulation.inputs.KINDS) draws, values and names every input: a
+    # run's inputs are its durations, then lags, attempts beside retries, amounts and holds, then
+    # risks and decisions, each with the id and kind the output format gives it.
+    from sim.simulation.inputs import KINDS, InputKey
+    from sim.simulation.plan import compile_plan
+    from sim.simulation.sampling import draw, input_values
+
+    sc = scenario(EVERY_KIND)
+    r = sim.simulate(sc, N, 3)
+    assert [(item.id, item.kind) for item in r.inputs] == [
+        ("design", "duration"),
+        ("build", "duration"),
+        ("build.lag.choose", "lag"),
+        ("design.attempts", "attempts"),
+        ("design.retry", "retry"),
+        ("choose=slow.scale.0", "effect"),
+        ("sanctions.add.1", "effect"),
+        ("build.hold.pad", "hold"),
+        ("sanctions", "risk"),
+        ("choose=fast", "decision"),
+        ("choose=slow", "decision"),
+    ]
+    assert {item.kind for item in r.inputs} | {"amount"} == set(KINDS) | {"effect"}
+    plan = compile_plan(sc)
+    realised = input_values(plan, draw(plan, np.random.SeedSequence(3), 50))
+    assert all(isinstance(key, InputKey) for key in realised)
+    assert by_id(r, "choose=slow.scale.0").label == "Choose: slow → stretch of Build"

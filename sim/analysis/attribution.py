@@ -31,8 +31,9 @@ import numpy as np
 
 from sim.analysis.shapley import EXACT_UP_TO, STATS, sampled, shapley, statistics
 from sim.simulation.executor import chunk_seeds, chunk_sizes
+from sim.simulation.inputs import stable_hash
 from sim.simulation.plan import compile_plan
-from sim.simulation.sampling import Draws, draw, merge, stable_hash, with_inputs
+from sim.simulation.sampling import Draws, draw, merge, with_inputs
 
 if TYPE_CHECKING:
     from sim.analysis.results import Result

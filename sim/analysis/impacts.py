@@ -10,9 +10,10 @@ import numpy as np
 
 from sim.doneby import done_by
 from sim.percentiles import percentile_of
-from sim.simulation.executor import chunk_seeds, chunk_sizes
+from sim.simulation.executor import chunk_seeds, chunk_sizes, map_chunks
+from sim.simulation.inputs import stable_hash
 from sim.simulation.plan import Plan
-from sim.simulation.sampling import Draws, draw, stable_hash, with_inputs
+from sim.simulation.sampling import Draws, draw, with_inputs
 
 if TYPE_CHECKING:
     from sim.analysis.results import Result
@@ -69,7 +70,7 @@ def impacts(result: Result, *, resamples: int = RESAMPLES) -> list[dict[str, Any
     percentile is "never" in either, or the headline has no target) and for each a `*_interval`
     [low, high] (95 %; a bound is None where it is "never"). Intervals are described in `METHOD`.
     """
-    from sim.simulation.engines import EngineOutput, choose_engine, run_engine
+    from sim.simulation.engines import choose_engine
 
     sc = result.scenario
     plan = result.compiled()
@@ -79,15 +80,18 @@ def impacts(result: Result, *, resamples: int = RESAMPLES) -> list[dict[str, Any
     n = result.iterations
     base = np.empty(n)
     finishes = {key: np.empty(n) for key, *_ in variants}
+    jobs = [
+        (plan, engine, head, variants, seq, size)
+        for seq, size in zip(chunk_seeds(result.seed, n), chunk_sizes(n))
+    ]
     start = 0
-    for seq, size in zip(chunk_seeds(result.seed, n), chunk_sizes(n)):
-        draws = draw(plan, seq, size)
-        part = slice(start, start + size)
-        base[part] = _headline(run_engine, EngineOutput, engine, plan, draws, head)
-        for key, _, _, risks, outcomes in variants:
-            changed = with_inputs(plan, draws, _fill(risks, size), _fill(outcomes, size))
-            finishes[key][part] = _headline(run_engine, EngineOutput, engine, plan, changed, head)
-        start += size
+    with map_chunks(_chunk, jobs) as done:
+        for (_, _, _, _, _, size), (base_part, parts) in zip(jobs, done, strict=True):
+            part = slice(start, start + size)
+            base[part] = base_part
+            for key, finish in parts.items():
+                finishes[key][part] = finish
+            start += size
     target = sc.milestones[sc.headline].target
     # The same resamples for every variant: one stream keyed by the seed.
     rng = np.random.default_rng(np.random.SeedSequence(result.seed, spawn_key=(stable_hash("impacts"),)))
@@ -99,7 +103,11 @@ def impacts(result: Result, *, resamples: int = RESAMPLES) -> list[dict[str, Any
     return rows
 
 
-def _variants(plan: Plan) -> Iterator[tuple[str, str, str, dict[str, bool], dict[str, int]]]:
+# (input, kind, label, risks to set, outcomes to force)
+Variant = tuple[str, str, str, dict[str, bool], dict[str, int]]
+
+
+def _variants(plan: Plan) -> Iterator[Variant]:
     """(input, kind, label, risks to set, outcomes to force) for every risk and decision outcome."""
     sc = plan.scenario
     for rid, risk in sc.risks.items():
@@ -110,6 +118,21 @@ def _variants(plan: Plan) -> Iterator[tuple[str, str, str, dict[str, bool], dict
             continue
         for k, b in enumerate(m.branches):
             yield f"{mid}={b.id}", "decision", f"{m.title}: always {b.words}", {}, {mid: k}
+
+
+def _chunk(
+    plan: Plan, engine: str, head: int, variants: list[Variant], seq: np.random.SeedSequence, size: int
+) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """One chunk's headline finishes as run and under each variant, on the chunk's own draws."""
+    from sim.simulation.engines import EngineOutput, run_engine
+
+    draws = draw(plan, seq, size)
+    base = _headline(run_engine, EngineOutput, engine, plan, draws, head)
+    finishes = {}
+    for key, _, _, risks, outcomes in variants:
+        changed = with_inputs(plan, draws, _fill(risks, size), _fill(outcomes, size))
+        finishes[key] = _headline(run_engine, EngineOutput, engine, plan, changed, head)
+    return base, finishes
 
 
 def _fill(values: dict[str, Any], n: int) -> dict[str, np.ndarray]:

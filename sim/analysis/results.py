@@ -6,14 +6,15 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 
-from sim.doneby import done_by
-from sim.percentiles import PERCENTILES, percentile_of, percentiles_of
+from sim.analysis.storage import Counted, Moments, Samples, Storage
+from sim.percentiles import PERCENTILES
 from sim.scenario.model import Scenario
 from sim.simulation.daycounts import DayCounts
+from sim.simulation.inputs import InputKind
 
 T = TypeVar("T")
 
@@ -21,8 +22,6 @@ if TYPE_CHECKING:
     from sim.analysis.aggregates import ConvergencePoint
     from sim.simulation.plan import Plan
     from sim.simulation.reduction import Reduction
-
-InputKind = Literal["duration", "lag", "attempts", "retry", "effect", "hold", "risk", "decision"]
 
 
 @dataclass(frozen=True)
@@ -105,22 +104,28 @@ class Result:
     stats: Reduction | None = None
     # The plan the run executed (compiled again, once, for a Result built by hand).
     compiled_plan: Plan | None = field(default=None, repr=False, compare=False)
-    _percentiles: dict[int, dict[float, float | None]] = field(
-        default_factory=dict, init=False, repr=False, compare=False
-    )
-    _sorted: dict[int, np.ndarray] = field(default_factory=dict, init=False, repr=False, compare=False)
+    # Where the statistics are read from: every iteration, or a streamed run's counts.
+    _storage: Storage | None = field(default=None, init=False, repr=False, compare=False)
     # Analyses computed once per result and reused by the summary, the terminal and the report,
     # keyed by what they are and the milestone; written only here (`remembered`).
     _memo: dict[tuple[str, str], Any] = field(default_factory=dict, init=False, repr=False, compare=False)
     _impacts: dict[str, Any] | None = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        if self.stats is not None:
-            # The headline's criticality was counted over every iteration while streaming.
-            n = max(self.stats.critical_done, 1)
-            shares = {m: float(c) / n for m, c in zip(self.milestone_ids, self.stats.critical, strict=True)}
-            shares[self.scenario.headline] = 1.0
+        shares = self.storage.headline_criticality()
+        if shares is not None:
             self._memo[("criticality", self.scenario.headline)] = shares
+
+    @property
+    def storage(self) -> Storage:
+        """The run's per-milestone distributions (`sim.analysis.storage`): read from every
+        iteration kept, or from a streamed run's reductions (`stats`)."""
+        if self._storage is None:
+            if self.stats is None:
+                self._storage = Samples(self.milestone_ids, self.finish, self.outcome, self.risk_occurred)
+            else:
+                self._storage = Counted(self.stats, self.milestone_ids, self.scenario.headline)
+        return self._storage
 
     def compiled(self) -> Plan:
         """The compiled plan of `scenario` that the run executed."""
@@ -139,7 +144,7 @@ class Result:
 
     @property
     def iterations(self) -> int:
-        return self.stats.n if self.stats is not None else int(self.finish.shape[1])
+        return self.storage.iterations
 
     @property
     def streamed(self) -> bool:
@@ -150,21 +155,17 @@ class Result:
     def sample_rows(self) -> np.ndarray | None:
         """For a streamed run, the iteration numbers of the rows `finish` and the other
         per-iteration arrays hold (sorted); None when they hold every iteration."""
-        return self.stats.rows if self.stats is not None else None
+        return self.storage.sample_rows
 
     def distribution(self, milestone: str) -> np.ndarray | DayCounts:
         """A milestone's finish over all iterations, as the aggregates read it
         (`sim.analysis.aggregates.cdf`, `histogram`, `quantile_band`): every finish time, or for a streamed
         run its exact day counts."""
-        if self.stats is not None:
-            return self.stats.days[self.index(milestone)]
-        return self.finish_of(milestone)
+        return self.storage.distribution(self.index(milestone))
 
     def day_counts(self, milestone: str) -> DayCounts:
         """How many iterations finished on each day (`sim.simulation.daycounts`), for either kind of run."""
-        if self.stats is not None:
-            return self.stats.days[self.index(milestone)]
-        return DayCounts.of(self.finish_of(milestone))
+        return self.storage.day_counts(self.index(milestone))
 
     def convergence(
         self, milestone: str, percentiles: tuple[int, ...] = (50, 80)
@@ -172,15 +173,7 @@ class Result:
         """Running percentiles of `milestone` with 95 % bands against iterations done
         (`sim.analysis.aggregates.convergence`). A streamed run has them for the headline only, at chunk
         ends, exact to the day; another milestone raises KeyError."""
-        from sim.analysis.aggregates import convergence
-
-        if self.stats is None:
-            return convergence(self.finish_of(milestone), percentiles)
-        if milestone != self.scenario.headline or not set(percentiles) <= set(self.stats.convergence):
-            raise KeyError(
-                f"a streamed run keeps the running P50 and P80 of its headline only, not {milestone!r}"
-            )
-        return {p: self.stats.convergence[p] for p in percentiles}
+        return self.storage.convergence(milestone, percentiles)
 
     def index(self, milestone: str) -> int:
         try:
@@ -203,10 +196,7 @@ class Result:
     def p_by(self, milestone: str, days: float) -> float:
         """P(done by the date on which `days` falls): the share of iterations finished before the
         end of that calendar day (`sim.doneby`), so that it agrees with `Scenario.date_of`."""
-        if self.stats is not None:
-            counts = self.stats.days[self.index(milestone)]
-            return counts.done_by(days) / counts.n
-        return float(done_by(self.finish_of(milestone), days).mean())
+        return self.storage.p_by(self.index(milestone), days)
 
     def percentile_days(self, milestone: str, p: float) -> float | None:
         """The p-th percentile (0-100) of the finish day over all iterations.
@@ -215,19 +205,7 @@ class Result:
         earliest simulated finish by which at least p % of iterations are done; None when that
         is a never-done iteration.
         """
-        row = self.index(milestone)
-        if self.stats is not None:
-            return self.stats.days[row].percentile(p)
-        # The standard percentiles (every one the summary, the terminal and the report show) come
-        # from one partition per milestone; any other p sorts that milestone once.
-        known = self._percentiles.get(row)
-        if known is None:
-            known = self._percentiles[row] = percentiles_of(self.finish[row], PERCENTILES)
-        if p in known:
-            return known[p]
-        if row not in self._sorted:
-            self._sorted[row] = np.sort(self.finish[row])
-        return percentile_of(self._sorted[row], p, presorted=True)
+        return self.storage.percentile(self.index(milestone), p)
 
     def prepare(self, drivers: bool = False) -> None:
         """Compute every milestone's standard percentiles and moments now, on as many threads as
@@ -236,13 +214,12 @@ class Result:
         by one: each milestone's are computed by the same operations, whichever thread runs them.
         `drivers=True` also computes the headline's criticality and rank correlations (`drivers()`)
         on those threads, started first since they are the longest tasks."""
-        if self.stats is not None:
-            return
-        todo = [m for m in self.milestone_ids if self.index(m) not in self._percentiles]
+        store = self.storage
+        todo = [row for row in range(len(self.milestone_ids)) if not store.ready(row)]
 
-        def one(mid: str) -> None:
-            self.percentile_days(mid, PERCENTILES[0])
-            self._moments(mid)
+        def one(row: int) -> None:
+            store.percentile(row, PERCENTILES[0])
+            store.moments(row)
 
         tasks: list[Any] = []
         if drivers:
@@ -250,7 +227,7 @@ class Result:
 
             head = self.scenario.headline
             tasks += [lambda: criticality(self, head), lambda: tornado(self, head)]
-        tasks += [lambda mid=mid: one(mid) for mid in todo]
+        tasks += [lambda row=row: one(row) for row in todo]
         if self.workers > 1 and len(tasks) > 1:
             from concurrent.futures import ThreadPoolExecutor
 
@@ -268,41 +245,15 @@ class Result:
         """Sample standard deviation (ddof=1) over completed iterations; None with fewer than 2."""
         return self._moments(milestone)[2]
 
-    def _moments(self, milestone: str) -> tuple[float, float | None, float | None]:
-        """Share done, mean and sd of a milestone's completed iterations, from one pass, kept."""
-        key = ("moments", milestone)
-        if key not in self._memo and self.stats is not None:
-            m = self.stats.moments[self.index(milestone)]
-            n = self.stats.n
-            self._memo[key] = (m.count / n, m.mean if m.count else None, m.sd)
-        if key not in self._memo:
-            x = self.finish_of(milestone)
-            finite = np.isfinite(x)
-            done = x if finite.all() else x[finite]  # no copy when every iteration completed
-            self._memo[key] = (
-                done.size / x.size if x.size else float("nan"),
-                float(done.mean()) if done.size else None,
-                float(done.std(ddof=1)) if done.size > 1 else None,
-            )
-        return self._memo[key]
+    def _moments(self, milestone: str) -> Moments:
+        """Share done, mean and sd of a milestone's completed iterations."""
+        return self.storage.moments(self.index(milestone))
 
     def branch_frequencies(self) -> dict[str, dict[str, float]]:
-        out: dict[str, dict[str, float]] = {}
-        if self.stats is not None:
-            for mid, counts in self.stats.outcomes.items():
-                branches = self.scenario.milestones[mid].branches
-                out[mid] = {b.id: float(c) / max(self.stats.n, 1) for b, c in zip(branches, counts)}
-            return out
-        for mid, chosen in self.outcome.items():
-            branches = self.scenario.milestones[mid].branches
-            counts = np.bincount(chosen, minlength=len(branches)) / max(chosen.size, 1)
-            out[mid] = {b.id: float(c) for b, c in zip(branches, counts)}
-        return out
+        return self.storage.branch_frequencies(self.scenario)
 
     def risk_frequencies(self) -> dict[str, float]:
-        if self.stats is not None:
-            return {rid: count / self.stats.n for rid, count in self.stats.risks.items()}
-        return {rid: float(occ.mean()) for rid, occ in self.risk_occurred.items()}
+        return self.storage.risk_frequencies()
 
     @property
     def headline(self) -> str:

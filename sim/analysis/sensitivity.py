@@ -78,8 +78,7 @@ def tornado(result: Result, milestone: str) -> list[tuple[RandomInput, float]]:
 
 def _tornado(result: Result, milestone: str) -> list[tuple[RandomInput, float]]:
     finish = result.finish_of(milestone)
-    # A streamed run kept exactly these rows (`sample_rows` of its size) and nothing else.
-    rows = None if result.streamed else sample_rows(finish.size, result.seed)
+    rows = result.storage.ranked_rows(result.seed)
     if rows is not None:
         finish = finish[rows]
     all_ranks = _centred(ranks(finish))

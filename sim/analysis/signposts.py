@@ -29,6 +29,7 @@ from sim.simulation.daycounts import DayCounts
 if TYPE_CHECKING:
     from sim.analysis.results import Result
     from sim.scenario.model import Scenario
+    from sim.simulation.reduction import Reduction
 
 YEARS = 3
 MIN_SIDE = 100
@@ -158,9 +159,8 @@ def _counted_side(counts: DayCounts, target: float | None) -> Side:
     return Side(n, p_target, interval, counts.percentile(50), quantile_band(counts, 0.5))
 
 
-def _streamed(result: Result) -> list[Signpost]:
-    stats = result.stats
-    assert stats is not None
+def from_counts(result: Result, stats: Reduction) -> list[Signpost]:
+    """The signposts of a streamed run, from the "yes" sides it counted chunk by chunk."""
     sc = result.scenario
     target = sc.milestones[sc.headline].target
     total = stats.days[result.index(sc.headline)]
@@ -208,15 +208,12 @@ def signposts(result: Result) -> list[Signpost]:
     each event's "yes" side chunk by chunk (`event_counts`): its shares are exact and its P50s
     the whole days on which they fall."""
     sc = result.scenario
-    key = ("signposts", sc.headline)
-    if key in result._memo:
-        return list(result._memo[key])
-    found = _streamed(result) if result.streamed else _kept(result)
-    result._memo[key] = tuple(found)
-    return found
+    found = result.remembered(("signposts", sc.headline), lambda: tuple(result.storage.signposts(result)))
+    return list(found)
 
 
-def _kept(result: Result) -> list[Signpost]:
+def from_samples(result: Result) -> list[Signpost]:
+    """The signposts of a run that kept every iteration, from the iterations themselves."""
     sc = result.scenario
     head = _Sorted(result.finish_of(sc.headline), sc.milestones[sc.headline].target)
     n = int(head.values.size)

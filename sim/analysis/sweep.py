@@ -26,6 +26,7 @@ from sim.scenario.yamlsource import Source
 
 if TYPE_CHECKING:
     from sim.analysis.results import Result
+    from sim.simulation.executor import Submitter
 
 FORMATS = (".csv", ".parquet")
 # Keys a `--set` may not vary, and why: every variant runs on the same draws from one file.
@@ -160,7 +161,7 @@ def sweep(
     seed: int | None = None,
     *,
     workers: int | None = None,
-    client: Any = None,
+    executor: Submitter | None = None,
 ) -> list[dict[str, Any]]:
     """Run every variant of the grid with the same seed and return the table's records.
 
@@ -168,8 +169,8 @@ def sweep(
     its key path, then `STAT_COLUMNS`; the `p*_days` count days from the file's own `start`, also
     for a variant that moves `start`. `seed` defaults to the scenario's (0 if it has none), so
     every variant shares one set of draws (common random numbers) and differs only where the
-    settings act. Variants run in a process pool of `workers` (None: all cores), or as tasks on
-    `client` (a `dask.distributed.Client`) when given.
+    settings act. Variants run in a process pool of `workers` (None: all cores), or through
+    `executor` (a `dask.distributed.Client`, or any `submit`) when given (`map_chunks`).
     """
     grid = variants(path, settings)
     first = grid[0].scenario
@@ -177,20 +178,11 @@ def sweep(
 
     n = iterations_for(first, iterations)
     s = seed_for(first, seed, repeatable=True)
-    if client is not None:
-        futures = [client.submit(_run, v.scenario, n, s, pure=False) for v in grid]
-        results = [f.result() for f in futures]
-    else:
-        count = min(workers or os.cpu_count() or 1, len(grid))
-        if count <= 1:
-            results = [_run(v.scenario, n, s) for v in grid]
-        else:
-            import multiprocessing
-            from concurrent.futures import ProcessPoolExecutor
+    from sim.simulation.executor import map_chunks
 
-            ctx = multiprocessing.get_context("fork" if hasattr(os, "fork") else "spawn")
-            with ProcessPoolExecutor(count, mp_context=ctx) as pool:
-                results = list(pool.map(_run, [v.scenario for v in grid], [n] * len(grid), [s] * len(grid)))
+    count = min(workers or os.cpu_count() or 1, len(grid))
+    with map_chunks(_run, [(v.scenario, n, s) for v in grid], workers=count, executor=executor) as done:
+        results = list(done)
     origin = from_source(*read_chain(Path(path))).start
     rows: list[dict[str, Any]] = []
     for variant, rows_of in zip(grid, results):

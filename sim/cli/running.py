@@ -438,10 +438,10 @@ def _run_sweep(
     base = resolved(loaded)
     n = iterations_for(base, iterations)
     s = seed_for(base, seed, repeatable=True)
-    client = _executor(scheduler)  # its errors are about --scheduler, not the scenario
+    executor = _executor(scheduler)  # its errors are about --scheduler, not the scenario
     began = time.perf_counter()
     try:
-        rows = run_sweep(path, parsed, n, s, workers=workers, client=client)
+        rows = run_sweep(path, parsed, n, s, workers=workers, executor=executor)
     except ValueError as exc:
         _fail(2, f"error: {path}: {exc}")
     return _Swept(base, [p.column for p in parsed], rows, n, s, time.perf_counter() - began)

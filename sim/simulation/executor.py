@@ -7,11 +7,11 @@ import mmap
 import os
 import threading
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import numpy as np
 
@@ -22,6 +22,7 @@ from sim.simulation.reduction import Accumulator, IterationArrays, Moments, Redu
 from sim.simulation.sampling import draw, input_values, merge
 
 Progress = Callable[[int], None]
+T = TypeVar("T")
 _Whole = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]  # a run's finish, driver, duration, lag
 
 # Chunk boundaries depend on the iteration count only, never on the number of workers: about
@@ -89,11 +90,10 @@ def execute(
     driver = alloc((m_count, iterations), np.int16)
     duration = alloc((m_count, iterations), np.float64)
     lag = alloc((len(plan.lags), iterations), np.float64)
+    whole = (finish, driver, duration, lag)
     if executor is not None:
         n_workers = _submitter_size(executor, len(sizes))
-        futures = [executor.submit(_run_chunk, plan, engine, seq, n) for seq, n in zip(seqs, sizes)]
-        chunks = _collect(futures, sizes, offsets, (finish, driver, duration, lag), progress)
-    elif n_workers <= 1 and engine == "vector":
+    if executor is None and n_workers <= 1 and engine == "vector":
         # Each chunk is drawn from its own stream, then one engine call covers them all: the
         # numbers are those of chunk-by-chunk runs, without the per-chunk call overhead.
         parts = [
@@ -107,19 +107,25 @@ def execute(
         chunks = [IterationArrays(finish, driver, duration, lag, merged.risk_occurred, merged.outcome, extra)]
         if progress:
             progress(iterations)
-    elif n_workers <= 1:
-        chunks = []
-        for k, (seq, n) in enumerate(zip(seqs, sizes)):
-            part = slice(offsets[k], offsets[k] + n)
-            chunks.append(
-                _run_chunk(plan, engine, seq, n, finish[:, part], driver[:, part], duration[:, part])
-            )
-            lag[:, part] = chunks[-1].lag
-            if progress:
-                progress(n)
     else:
-        whole = (finish, driver, duration, lag)
-        chunks = _in_pool(plan, engine, seqs, sizes, offsets, n_workers, whole, progress, shared)
+        spans = [slice(at, at + n) for at, n in zip(offsets, sizes)]
+        # Who writes the arrays into place: forked workers, into shared memory ("none" left to
+        # copy); this process, into views of them (but for the lags); else the chunks come back.
+        copy = "none" if shared else "lag" if executor is None and n_workers <= 1 else "all"
+
+        def job(seq: np.random.SeedSequence, n: int, part: slice) -> tuple[Any, ...]:
+            if copy == "none":
+                return (plan, engine, seq, n, part.start)
+            if copy == "lag":
+                return (plan, engine, seq, n, finish[:, part], driver[:, part], duration[:, part])
+            return (plan, engine, seq, n)
+
+        jobs = [job(seq, n, part) for seq, n, part in zip(seqs, sizes, spans)]
+        fn = _run_chunk_shared if shared else _run_chunk
+        with map_chunks(
+            fn, jobs, workers=n_workers, executor=executor, shared=whole if shared else None
+        ) as done:
+            chunks = _collect(done, spans, whole, progress, copy)
     return Arrays(
         finish=finish,
         driver=driver,
@@ -198,28 +204,60 @@ def _submitter_size(executor: Submitter, chunks: int) -> int:
     return len(info().get("workers", {})) if callable(info) else chunks
 
 
-def _in_pool(
-    plan: Plan,
-    engine: str,
-    seqs: list[np.random.SeedSequence],
-    sizes: list[int],
-    offsets: list[int],
-    n_workers: int,
-    whole: _Whole,
-    progress: Progress | None,
-    shared: bool = False,
-) -> list[IterationArrays]:
-    """Run the chunks in a pool of `n_workers` processes; `shared`: `whole` is in shared memory
-    (`_shared_empty`) and the (forked) workers write into it."""
-    with _pool(n_workers, whole if shared else None) as pool:
-        if shared:
-            futures = [
-                pool.submit(_run_chunk_shared, plan, engine, seq, n, offsets[k])
-                for k, (seq, n) in enumerate(zip(seqs, sizes))
-            ]
-        else:
-            futures = [pool.submit(_run_chunk, plan, engine, seq, n) for seq, n in zip(seqs, sizes)]
-        return _collect(futures, sizes, offsets, whole, progress, copy=not shared)
+def map_chunks(
+    fn: Callable[..., T],
+    jobs: Iterable[tuple[Any, ...]],
+    *,
+    workers: int = 1,
+    executor: Submitter | None = None,
+    window: int | None = None,
+    shared: _Whole | None = None,
+) -> AbstractContextManager[Iterator[T]]:
+    """`fn(*job)` for every job, in job order: the one dispatcher behind runs kept whole, streamed
+    runs, impacts and sweeps. Through `executor.submit` when one is given (a
+    `concurrent.futures.Executor`, a Dask client); else in this process (`workers` <= 1) or in a
+    pool of `workers` processes that stops at once on Ctrl-C, SIGTERM or an error (`_pool`).
+
+    Use it as `with map_chunks(...) as results: for r in results: ...`, so that leaving the block
+    early (an error while the results are used) stops the pool. `window`: at most that many jobs
+    submitted and not yet taken (None: all at once). `shared`: a pool's forked workers write into
+    these arrays in shared memory (`_run_chunk_shared`)."""
+    return _dispatched(fn, jobs, workers, executor, window, shared)
+
+
+@contextmanager
+def _dispatched(
+    fn: Callable[..., T],
+    jobs: Iterable[tuple[Any, ...]],
+    workers: int,
+    executor: Submitter | None,
+    window: int | None,
+    shared: _Whole | None,
+) -> Iterator[Iterator[T]]:
+    if executor is not None:
+        yield _in_order(executor.submit, fn, jobs, window)
+    elif workers <= 1:
+        yield (fn(*job) for job in jobs)
+    else:
+        with _pool(workers, shared) as pool:
+            yield _in_order(pool.submit, fn, jobs, window)
+
+
+def _in_order(
+    submit: Callable[..., Any], fn: Callable[..., T], jobs: Iterable[tuple[Any, ...]], window: int | None
+) -> Iterator[T]:
+    """The results of `jobs` run through `submit`, in job order, with at most `window` of them
+    submitted and not yet taken. A streamed chunk's reduction spans its chunk's dates (about
+    0.8 MB a chunk on `ilrs-2022-announced`): submitting every chunk at once and keeping their
+    futures made memory grow with the iterations, and a busy parent could still fall behind its
+    workers; the window bounds both."""
+    pending: deque[Any] = deque()
+    for job in jobs:
+        pending.append(submit(fn, *job))
+        if window is not None and len(pending) >= window:
+            yield _result(pending.popleft())
+    while pending:
+        yield _result(pending.popleft())
 
 
 @contextmanager
@@ -258,6 +296,10 @@ def _stop(pool: ProcessPoolExecutor) -> None:
     its end only once every process holding its write end has closed it: the workers by dying,
     this process by closing its own copy, which it never writes to. A Ctrl-C or SIGTERM arriving
     meanwhile is held until the pool is stopped, so that no worker is left running."""
+    # The only reads of the pool's private attributes in lunarsim: the standard library has no
+    # public way to end a pool's running workers or to reach the pipe its manager thread reads
+    # (shutdown(cancel_futures=True) drops only queued work). Guarded with getattr, so that a
+    # Python without them falls back to a plain shutdown.
     processes = list((getattr(pool, "_processes", None) or {}).values())
     results = getattr(pool, "_result_queue", None)
     manager = getattr(pool, "_executor_manager_thread", None)
@@ -316,26 +358,25 @@ def _result(future: Any) -> Any:
 
 
 def _collect(
-    futures: list[Any],
-    sizes: list[int],
-    offsets: list[int],
+    done: Iterator[IterationArrays],
+    parts: list[slice],
     whole: _Whole,
     progress: Progress | None,
-    copy: bool = True,
+    copy: str,
 ) -> list[IterationArrays]:
     """Copy each chunk's arrays into place in the run's (finish, driver, duration, lag), in chunk
-    order, as its future completes (unless the workers wrote them there: `copy` False)."""
+    order, as it completes: all of them (`copy` "all"), only the lags (the chunk wrote the rest
+    into views: "lag") or none (forked workers wrote them into shared memory: "none")."""
     finish, driver, duration, lag = whole
     chunks = []
-    for k, (fut, n) in enumerate(zip(futures, sizes)):
-        chunk = _result(fut)
-        part = slice(offsets[k], offsets[k] + n)
-        if copy:
+    for chunk, part in zip(done, parts, strict=True):
+        if copy == "all":
             finish[:, part], driver[:, part], duration[:, part] = chunk.finish, chunk.driver, chunk.duration
+        if copy != "none":
             lag[:, part] = chunk.lag
         chunks.append(chunk)
         if progress:
-            progress(n)
+            progress(part.stop - part.start)
     return chunks
 
 
@@ -360,46 +401,16 @@ def execute_streamed(
     offsets = np.cumsum([0, *sizes])
     bounds = np.searchsorted(rows, offsets)  # rows[bounds[k]:bounds[k + 1]] fall in chunk k
     jobs = (
-        (seq, n, rows[bounds[k] : bounds[k + 1]] - offsets[k])
+        (plan, engine, seq, n, rows[bounds[k] : bounds[k + 1]] - offsets[k], head)
         for k, (seq, n) in enumerate(zip(chunk_seeds(seed, iterations), sizes))
     )
     n_workers = min(workers or os.cpu_count() or 1, len(sizes))
     total = Accumulator(sizes, head, rows)
     if executor is not None:
         n_workers = _submitter_size(executor, len(sizes))
-        reductions = _in_order(executor.submit, _reduce_chunk, plan, engine, jobs, head, window=2 * n_workers)
-        _accumulate(reductions, sizes, total, progress)
-    elif n_workers <= 1:
-        _accumulate((_reduce_chunk(plan, engine, *job, head) for job in jobs), sizes, total, progress)
-    else:
-        with _pool(n_workers) as pool:
-            reductions = _in_order(pool.submit, _reduce_chunk, plan, engine, jobs, head, window=2 * n_workers)
-            _accumulate(reductions, sizes, total, progress)
+    with map_chunks(_reduce_chunk, jobs, workers=n_workers, executor=executor, window=2 * n_workers) as done:
+        _accumulate(done, sizes, total, progress)
     return total.total(), max(n_workers, 1)
-
-
-def _in_order(
-    submit: Callable[..., Any],
-    fn: Callable[..., Reduction],
-    plan: Plan,
-    engine: str,
-    jobs: Iterator[tuple[np.random.SeedSequence, int, np.ndarray]],
-    head: int,
-    *,
-    window: int,
-) -> Iterator[Reduction]:
-    """The reductions of `jobs` (`fn(plan, engine, seq, n, pick, head)` run through `submit`) in
-    chunk order, with at most `window` of them submitted and not yet taken. A reduction's day
-    counts span its chunk's dates (about 0.8 MB a chunk on `ilrs-2022-announced`): submitting
-    every chunk at once and keeping their futures made memory grow with the iterations, and a
-    busy parent could still fall behind its workers; the window bounds both."""
-    pending: deque[Any] = deque()
-    for seq, n, pick in jobs:
-        pending.append(submit(fn, plan, engine, seq, n, pick, head))
-        if len(pending) >= window:
-            yield _result(pending.popleft())
-    while pending:
-        yield _result(pending.popleft())
 
 
 def _accumulate(

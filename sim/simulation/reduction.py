@@ -5,12 +5,15 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import numpy as np
 
 from sim.analysis.aggregates import ConvergencePoint, quantile_band
 from sim.simulation.daycounts import DayCounts
+from sim.simulation.inputs import InputKey
+
+K = TypeVar("K")
 
 if TYPE_CHECKING:
     from sim.scenario.model import Scenario
@@ -64,7 +67,7 @@ class IterationArrays:
     lag: np.ndarray
     risk_occurred: dict[str, np.ndarray]
     outcome: dict[str, np.ndarray]
-    inputs: dict[str, np.ndarray]
+    inputs: dict[InputKey, np.ndarray]  # `sampling.input_values`
 
 
 @dataclass
@@ -193,11 +196,9 @@ class Accumulator:
         kept, got = self._total.sample, part.sample
         kept.finish[..., at], kept.driver[..., at] = got.finish, got.driver
         kept.duration[..., at], kept.lag[..., at] = got.duration, got.lag
-        for mine, theirs in zip(
-            (kept.risk_occurred, kept.outcome, kept.inputs), (got.risk_occurred, got.outcome, got.inputs)
-        ):
-            for key, values in theirs.items():
-                mine[key][..., at] = values
+        _fill(kept.risk_occurred, got.risk_occurred, at)
+        _fill(kept.outcome, got.outcome, at)
+        _fill(kept.inputs, got.inputs, at)
         self._filled += k
 
     def total(self) -> Reduction:
@@ -206,13 +207,18 @@ class Accumulator:
         return replace(self._total, head=self._head, convergence=self._convergence)
 
 
+def _fill(mine: dict[K, np.ndarray], theirs: dict[K, np.ndarray], at: slice) -> None:
+    for key, values in theirs.items():
+        mine[key][..., at] = values
+
+
 def _sized_like(sample: IterationArrays, rows: int) -> IterationArrays:
     """Empty arrays of `sample`'s kinds and shapes, with `rows` along the last axis."""
 
     def like(a: np.ndarray) -> np.ndarray:
         return np.empty((*a.shape[:-1], rows), dtype=a.dtype)
 
-    def likes(d: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    def likes(d: dict[K, np.ndarray]) -> dict[K, np.ndarray]:
         return {k: like(v) for k, v in d.items()}
 
     return IterationArrays(

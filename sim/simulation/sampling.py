@@ -10,12 +10,12 @@ scenarios differ.
 
 from __future__ import annotations
 
-import zlib
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from sim.simulation.inputs import KINDS, Drawing, InputKey, correlated, input_stream, realised_keys
 from sim.simulation.plan import Plan
 
 if TYPE_CHECKING:
@@ -166,100 +166,31 @@ class Draws:
 
 
 def draw(plan: Plan, seq: np.random.SeedSequence, n: int, out: np.ndarray | None = None) -> Draws:
-    """Draw all random inputs for `n` iterations from the chunk's seed sequence.
+    """Draw all random inputs for `n` iterations from the chunk's seed sequence, kind by kind
+    (`sim.simulation.inputs.KINDS`).
 
     `out`, if given, is an (M, n) array (a view into a whole run's array) that receives the
     drawn durations, so that nothing is copied afterwards.
     """
-    sc = plan.scenario
-    ms = plan.milestones
-    m_count = len(ms)
-    duration = out if out is not None else np.empty((m_count, n))
-    duration_u: dict[int, np.ndarray] = {}
-    uniforms: dict[int, np.ndarray] = {}
-    risk_u: dict[str, np.ndarray] = {}
-    for group, corr in zip(sc.correlations, plan.copulas, strict=True):
-        rows = [plan.index[mid] for mid in group.milestones]
-        members = ",".join([*group.milestones, *group.risks])
-        joint = _copula(input_stream(seq, "correlation", members), corr, n)
-        for row, u in zip(rows, joint):
-            uniforms[row] = u
-        for rid, u in zip(group.risks, joint[len(rows) :]):
-            risk_u[rid] = u
-    for row, m in enumerate(ms):
-        if plan.conditioned[row]:
-            own = uniforms.get(row)
-            duration_u[row] = own if own is not None else input_stream(seq, "duration", m.id).random(n)
-            duration[row] = np.nan
-        elif row in uniforms:
-            duration[row] = m.duration.ppf(uniforms[row])
-        else:
-            duration[row] = m.duration.sample(input_stream(seq, "duration", m.id), n)
-    lag = np.empty((len(plan.lags), n))
-    for slot, (row, pos) in enumerate(plan.lags):
-        link = ms[row].after[pos]
-        assert link.lag is not None
-        lag[slot] = link.lag.sample(input_stream(seq, "lag", ms[row].id, link.id), n)
-    outcome: dict[str, np.ndarray] = {}
-    for m in ms:
-        if m.branches:
-            cum = np.cumsum([b.probability for b in m.branches])
-            u = input_stream(seq, "decision", m.id).random(n)
-            outcome[m.id] = np.minimum(np.searchsorted(cum, u, side="right"), len(m.branches) - 1).astype(
-                np.int32
-            )
-    # Occurrence is a uniform below the probability, so raising a probability only ever adds
-    # occurrences. A correlated risk occurs when its uniform is in the top `probability`, so that
-    # a positive rho means "occurs together with longer durations and with the group's other risks".
-    occurred = {
-        rid: risk_u[rid] > 1.0 - r.probability
-        if rid in risk_u
-        else input_stream(seq, "risk", rid).random(n) < r.probability
-        for rid, r in sc.risks.items()
-    }
-    amounts: list[np.ndarray | None] = []
-    position: dict[str, int] = {}
-    for _, owner, effect in plan.effect_sources:
-        k = position[owner] = position.get(owner, -1) + 1
-        stream = input_stream(seq, "amount", owner, str(k))
-        amounts.append(effect.amount.sample(stream, n) if effect.amount is not None else None)
-    attempt_u: dict[int, np.ndarray] = {}
-    retry_after: dict[int, np.ndarray] = {}
-    for row, m in enumerate(ms):
-        if plan.needs_attempts[row]:
-            retries = m.retry.max if m.retry else 0
-            attempt_u[row] = input_stream(seq, "attempts", m.id).random((1 + retries, n))
-            if m.retry and retries:
-                rebuild = input_stream(seq, "retry", m.id)
-                retry_after[row] = np.stack([m.retry.after.sample(rebuild, n) for _ in range(retries)])
-    hold: dict[tuple[int, int], np.ndarray] = {}
-    for row, m in enumerate(ms):
-        for k, use in enumerate(m.uses):
-            if use.hold is not None:
-                hold[(row, k)] = use.hold.sample(input_stream(seq, "hold", m.id, use.resource, str(k)), n)
-    cond_shape: dict[int, tuple[int, int]] = {}
-    for row, m in enumerate(ms):
+    drawing = Drawing(plan, seq, n, correlated(plan, seq, n), out)
+    fields: dict[str, Any] = {}
+    for kind in KINDS.values():
+        fields.update(kind.draw(drawing))
+    draws = Draws(n, **fields, cond_shape=_condition_shape(plan), streams=((seq, n),), ids=plan.ids)
+    _apply_effects(plan, draws, [draws.amount.get(k) for k in range(len(plan.effect_sources))])
+    return draws
+
+
+def _condition_shape(plan: Plan) -> dict[int, tuple[int, int]]:
+    """The (rounds, 2·attempts + 1) proposal uniforms of each milestone conditioned on a status
+    date with attempts (`Draws.condition_rounds`)."""
+    shape: dict[int, tuple[int, int]] = {}
+    for row, m in enumerate(plan.milestones):
         if plan.conditioned[row] and plan.needs_attempts[row]:
             attempts = 1 + (m.retry.max if m.retry else 0)
             # One attempt: every proposal is accepted (see sim.simulation.engines.condition).
-            cond_shape[row] = (1 if attempts == 1 else CONDITION_ROUNDS, 2 * attempts + 1)
-    draws = Draws(
-        n,
-        duration,
-        lag,
-        duration_u=duration_u,
-        attempt_u=attempt_u,
-        retry_after=retry_after,
-        hold=hold,
-        risk_occurred=occurred,
-        outcome=outcome,
-        amount={k: a for k, a in enumerate(amounts) if a is not None},
-        cond_shape=cond_shape,
-        streams=((seq, n),),
-        ids=plan.ids,
-    )
-    _apply_effects(plan, draws, amounts)
-    return draws
+            shape[row] = (1 if attempts == 1 else CONDITION_ROUNDS, 2 * attempts + 1)
+    return shape
 
 
 def with_inputs(
@@ -289,55 +220,12 @@ def with_inputs(
     return changed
 
 
-def input_values(plan: Plan, draws: Draws) -> dict[str, np.ndarray]:
-    """The uncertain inputs besides durations, risks and decisions, one value per iteration.
-
-    Keys: `lag:<slot>` (the drawn lag), `attempts:<row>` (failed attempts before the one that
-    succeeded; 1 + max retries when all failed), `retry:<row>` (mean drawn rebuild time over the
-    retries taken; NaN when the first attempt succeeded), `amount:<source>` (an effect's drawn
-    scale or added time; NaN where its risk or outcome did not happen), `hold:<row>:<k>` (a
-    resource hold). Inputs that cannot vary (a fixed lag, amount or hold) are left out.
-    """
-    ms = plan.milestones
-    out: dict[str, np.ndarray] = {}
-    for slot, (row, pos) in enumerate(plan.lags):
-        lag = ms[row].after[pos].lag
-        if lag is not None and not lag.is_fixed:
-            out[f"lag:{slot}"] = draws.lag[slot]
-    for row, u in draws.attempt_u.items():
-        if not plan.needs_attempts[row]:
-            continue
-        ok = u < draws.success[row]
-        forced = draws.forced_fails.get(row)
-        if forced is not None:
-            # The status date made the leading attempts fail (sim.simulation.engines.condition).
-            ok = ok & (np.arange(ok.shape[0])[:, None] >= forced[None, :])
-        failed = np.where(ok.any(axis=0), ok.argmax(axis=0), u.shape[0])
-        out[f"attempts:{row}"] = failed.astype(float)
-        rebuild = draws.retry_after.get(row)
-        retry = ms[row].retry
-        if rebuild is not None and retry is not None and not retry.after.is_fixed:
-            taken = np.minimum(failed, rebuild.shape[0])
-            used = np.arange(rebuild.shape[0])[:, None] < taken
-            total = np.where(used, rebuild, 0.0).sum(axis=0)
-            with np.errstate(invalid="ignore", divide="ignore"):
-                out[f"retry:{row}"] = np.where(taken > 0, total / np.maximum(taken, 1), np.nan)
-    for k, (kind, owner, effect) in enumerate(plan.effect_sources):
-        amount = draws.amount.get(k)
-        if amount is None or effect.amount is None or effect.amount.is_fixed:
-            continue
-        if kind == "risk":
-            active = draws.risk_occurred[owner]
-        else:
-            mid, name = owner.split("=", 1)
-            chosen = [b.id for b in plan.scenario.milestones[mid].branches].index(name)
-            active = draws.outcome[mid] == chosen
-        out[f"amount:{k}"] = np.where(active, amount, np.nan)
-    for (row, k), hold in draws.hold.items():
-        use = ms[row].uses[k]
-        if use.hold is not None and not use.hold.is_fixed:
-            out[f"hold:{row}:{k}"] = hold
-    return out
+def input_values(plan: Plan, draws: Draws) -> dict[InputKey, np.ndarray]:
+    """The uncertain inputs besides durations, risks and decisions, one value per iteration,
+    valued from these draws after an engine ran them (`sim.simulation.inputs.realised_keys`:
+    lags, failed attempts, times to try again, effects' amounts, resource holds). Inputs that
+    cannot vary (a fixed lag, amount or hold) are left out."""
+    return {key: KINDS[key.kind].value(plan, draws, key) for key in realised_keys(plan)}
 
 
 def fallback_rng(draws: Draws, row: int, i: int) -> np.random.Generator:
@@ -358,21 +246,6 @@ def own_stream(draws: Draws, kind: str, row: int, i: int) -> np.random.Generator
             return input_stream(seq, kind, draws.ids[row], i)
         i -= size
     raise IndexError("iteration outside these draws")
-
-
-def input_stream(seq: np.random.SeedSequence, kind: str, *key: str | int) -> np.random.Generator:
-    """The stream of one random input in one chunk: (seed, chunk, kind, input id, ...).
-
-    Ids are hashed with CRC-32, which is the same in every process and on every machine
-    (Python's `hash` of a string is salted per process). Independent of every other key's stream.
-    """
-    words = [stable_hash(kind), *(stable_hash(k) if isinstance(k, str) else k for k in key)]
-    return np.random.default_rng(np.random.SeedSequence(seq.entropy, spawn_key=(*seq.spawn_key, *words)))
-
-
-def stable_hash(text: str) -> int:
-    """A 32-bit hash of `text` that never changes between runs, processes or machines."""
-    return zlib.crc32(text.encode("utf-8"))
 
 
 def merge(parts: list[Draws], duration: np.ndarray) -> Draws:
@@ -481,18 +354,3 @@ def _apply_effects(plan: Plan, draws: Draws, amounts: list[np.ndarray | None]) -
             draws.success[row] = (
                 np.where(np.isfinite(replaced[row]), replaced[row], base) if row in replaced else base
             )
-
-
-def _copula(rng: np.random.Generator, corr: np.ndarray, n: int) -> np.ndarray:
-    """Uniforms (k, n) from a Gaussian copula with correlation matrix `corr`.
-
-    `corr` comes from sim.scenario.copula, which chose each pair's parameter so that the samples' Spearman
-    rank correlation is the group's rho whatever the marginals.
-    """
-    from scipy.special import ndtr
-
-    # An eigen-decomposition square root also works for singular (rho = 1) matrices.
-    vals, vecs = np.linalg.eigh(corr)
-    root = vecs * np.sqrt(np.clip(vals, 0.0, None))
-    z = root @ rng.standard_normal((corr.shape[0], n))
-    return ndtr(z)
