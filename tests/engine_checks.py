@@ -27,14 +27,26 @@ def assert_identical(a: EngineOutput, b: EngineOutput) -> None:
     np.testing.assert_array_equal(a.driver[done], b.driver[done])
 
 
-def assert_same_inputs(plan: Plan, a: Draws, b: Draws) -> None:
+def assert_same_outcomes(a: EngineOutput, b: EngineOutput) -> None:
+    """The same outcome of every conditional decision in every iteration (-1 where never made)."""
+    assert a.outcome.keys() == b.outcome.keys()
+    for mid in a.outcome:
+        np.testing.assert_array_equal(a.outcome[mid], b.outcome[mid], err_msg=mid)
+
+
+def assert_same_inputs(
+    plan: Plan, a: Draws, b: Draws, out_a: EngineOutput | None = None, out_b: EngineOutput | None = None
+) -> None:
     """The draws two engines used, and the sensitivity inputs derived from them, are identical
-    (NaN in the same places): what a reader sees as drivers cannot depend on the engine."""
+    (NaN in the same places): what a reader sees as drivers cannot depend on the engine.
+    `out_a`, `out_b`: the engines' outputs, for the outcomes conditional decisions took."""
     np.testing.assert_array_equal(a.duration, b.duration)
     assert a.retry_after.keys() == b.retry_after.keys()
     for row in a.retry_after:
         np.testing.assert_array_equal(a.retry_after[row], b.retry_after[row])
-    ia, ib = input_values(plan, a), input_values(plan, b)
+    taken_a = {**a.outcome, **(out_a.outcome if out_a else {})}
+    taken_b = {**b.outcome, **(out_b.outcome if out_b else {})}
+    ia, ib = input_values(plan, a, taken_a), input_values(plan, b, taken_b)
     assert ia.keys() == ib.keys()
     for key in ia:
         np.testing.assert_array_equal(ia[key], ib[key], err_msg=key)

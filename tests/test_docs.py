@@ -47,12 +47,17 @@ def test_every_command_is_documented():
         assert f"lunarsim {name}" in cli_doc, name
 
 
-def _keys(model: type) -> set[str]:
+def _keys(model: type, seen: set[type] | None = None) -> set[str]:
+    """Every key a file may write in `model` and the models inside it (recursive ones once)."""
+    seen = set() if seen is None else seen
+    seen.add(model)
     keys: set[str] = set()
     for name, field in model.model_fields.items():
-        keys.add(name)
+        keys.add(field.alias or name)
         for arg in re.findall(r"\w+Spec", str(field.annotation)):
-            keys |= _keys(getattr(sys.modules[ScenarioSpec.__module__], arg))
+            inner = getattr(sys.modules[ScenarioSpec.__module__], arg)
+            if inner not in seen:
+                keys |= _keys(inner, seen)
     return keys
 
 

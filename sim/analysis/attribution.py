@@ -47,13 +47,17 @@ DEFAULT_CELLS = 20_000_000
 
 
 def factors(result: Result) -> list[tuple[str, str, str]]:
-    """(input, kind, label) of every risk and decision, risks first, decisions in plan order."""
+    """(input, kind, label) of every risk and decision, risks first, decisions in plan order.
+
+    A conditional decision (`when`) is not a factor: it chooses its outcome from what the
+    factors did in that future, in every coalition alike (a re-plan is part of how the risks
+    play out), so its effect is in theirs."""
     sc = result.scenario
     out = [(rid, "risk", r.title) for rid, r in sc.risks.items()]
     out += [
         (mid, "decision", sc.milestones[mid].title)
         for mid in compile_plan(sc).ids
-        if len(sc.milestones[mid].branches) >= 2
+        if len(sc.milestones[mid].branches) >= 2 and not sc.milestones[mid].conditional
     ]
     return out
 

@@ -82,7 +82,9 @@ def _columns(
         columns[f"risk:{rid}"] = np.asarray(occurred, dtype=bool)
     for mid, chosen in outcome.items():
         names = np.array([b.id for b in scenario.milestones[mid].branches], dtype=object)
-        columns[f"decision:{mid}"] = names[np.asarray(chosen)]
+        taken = np.asarray(chosen)
+        # A conditional decision never made (-1) has no outcome: an empty cell.
+        columns[f"decision:{mid}"] = np.asarray(np.where(taken >= 0, names[np.maximum(taken, 0)], None))
     return columns
 
 
@@ -150,4 +152,5 @@ def _csv_texts(values: np.ndarray) -> list[Any]:
         return ["" if np.isnat(v) else str(v) for v in values]
     if values.dtype.kind == "b":
         return ["true" if v else "false" for v in values]
-    return [str(v) for v in values.tolist()]
+    # None: no value (a conditional decision not made in that iteration), an empty cell.
+    return ["" if v is None else str(v) for v in values.tolist()]

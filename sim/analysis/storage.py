@@ -154,7 +154,8 @@ class Samples:
         out: dict[str, dict[str, float]] = {}
         for mid, chosen in self.outcome.items():
             branches = scenario.milestones[mid].branches
-            counts = np.bincount(chosen, minlength=len(branches)) / max(chosen.size, 1)
+            # A conditional decision never made (-1) counts for no outcome.
+            counts = np.bincount(chosen[chosen >= 0], minlength=len(branches)) / max(chosen.size, 1)
             out[mid] = {b.id: float(c) for b, c in zip(branches, counts)}
         return out
 

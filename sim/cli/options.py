@@ -36,7 +36,7 @@ def seed(help: str = "Seed (default: the scenario's, else a fresh one that is pr
     return typer.Option("--seed", metavar="SEED", min=0, help=help)
 
 
-def engine(help: str = "auto picks vector unless a milestone uses several resources.") -> Any:
+def engine(help: str = "auto picks vector where it can run the scenario, else simpy.") -> Any:
     return typer.Option("--engine", help=help)
 
 

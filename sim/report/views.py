@@ -4,6 +4,7 @@ the CSV download, the precision note and the provenance footer."""
 from __future__ import annotations
 
 import csv
+import dataclasses
 import datetime as dt
 import io
 import math
@@ -20,8 +21,9 @@ from sim.doneby import done_by
 from sim.formats import day_text, month_text
 from sim.percentiles import PERCENTILES
 from sim.report.charts.conditioned import figure_id, settled_branch
+from sim.report.conditions import in_words
 from sim.report.headline import Headline
-from sim.scenario.model import Scenario
+from sim.scenario.model import Branch, Scenario
 from sim.scenario.referenceview import reference_uses, use_sentence
 from sim.scenario.units import DAYS_PER_MONTH
 
@@ -112,6 +114,7 @@ class OutcomeRow:
     p50: str
     p80: str
     p_target: float | None
+    when: str | None = None  # a conditional outcome's condition in words
 
 
 @dataclass(frozen=True)
@@ -123,6 +126,10 @@ class DecisionView:
     figure: str | None
     rows: list[OutcomeRow]
     settled: str | None = None
+    # A conditional decision (`when`): the outcome the deterministic plan takes ("" where the
+    # plan never makes it), and the share of futures in which it is never made.
+    plan_outcome: str | None = None
+    never: float = 0.0
 
 
 def _group_row(
@@ -146,23 +153,62 @@ def _group_row(
 
 
 def decisions(result: Result) -> list[DecisionView]:
-    """Each decision's outcomes: how often each was taken and the headline's dates within it."""
+    """Each decision's outcomes: how often each was taken and the headline's dates within it;
+    for a conditional decision, each outcome's condition and the outcome the plan takes."""
     scenario = result.scenario
+    plan_outcomes = _plan_outcomes(result)
     views = []
     for k, (mid, chosen) in enumerate(result.outcome.items()):
         spec = scenario.milestones[mid]
         chosen = np.asarray(chosen)
         shares = result.branch_frequencies()[mid]
         rows = [
-            _group_row(result, branch.name, branch.probability, shares[branch.id], chosen == b)
+            _group_row(
+                result,
+                branch.name,
+                _given(spec.conditional, branch),
+                shares[branch.id],
+                chosen == b,
+            )
             for b, branch in enumerate(spec.branches)
         ]
+        extra: dict[str, Any] = {}
+        if spec.conditional:
+            rows = [
+                dataclasses.replace(row, when=in_words(b.when, scenario) if b.when else None)
+                for row, b in zip(rows, spec.branches)
+            ]
+            taken = plan_outcomes.get(mid, -1)
+            extra = {
+                "plan_outcome": spec.branches[taken].name if taken >= 0 else "",
+                "never": max(0.0, 1.0 - sum(shares.values())),
+            }
         settled = settled_branch(chosen)
-        if settled is not None:
-            views.append(DecisionView(mid, spec.title, None, rows, spec.branches[settled].name))
+        if settled is not None and settled >= 0:
+            views.append(DecisionView(mid, spec.title, None, rows, spec.branches[settled].name, **extra))
+        elif settled is not None:  # never made in any future: nothing to draw
+            views.append(DecisionView(mid, spec.title, None, rows, **extra))
         else:
-            views.append(DecisionView(mid, spec.title, figure_id(k), rows))
+            views.append(DecisionView(mid, spec.title, figure_id(k), rows, **extra))
     return views
+
+
+def _given(conditional: bool, branch: Branch) -> float | None:
+    """The probability the file gives an outcome. A conditional decision's outcomes are taken
+    by their conditions: only one with a probability below 1 shows it (the chance of taking it
+    when its condition holds)."""
+    if conditional and (branch.when is None or branch.probability == 1.0):
+        return None
+    return branch.probability
+
+
+def _plan_outcomes(result: Result) -> dict[str, int]:
+    """The outcome of each conditional decision in the deterministic plan (one more plan run)."""
+    if not any(m.conditional for m in result.scenario.milestones.values()):
+        return {}
+    from sim.simulation.deterministic import deterministic_plan
+
+    return deterministic_plan(result.scenario, result.compiled()).outcomes
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from sim.scenario import schema
 from sim.scenario.extends import read_chain
 from sim.scenario.model import (
     Branch,
+    Condition,
     Correlation,
     Effect,
     Milestone,
@@ -107,6 +108,22 @@ def _effects(specs: list[schema.EffectSpec]) -> tuple[Effect, ...]:
     return tuple(out)
 
 
+def _condition(spec: schema.ConditionSpec) -> Condition:
+    if spec.done is not None:
+        return Condition("done", spec.done)
+    if spec.not_done is not None:
+        return Condition("not_done", spec.not_done)
+    if spec.risk is not None:
+        return Condition("risk", spec.risk)
+    if spec.failed is not None:
+        return Condition("failed", spec.failed, spec.at_least or 1)
+    if spec.not_ is not None:
+        return Condition("not", parts=(_condition(spec.not_),))
+    if spec.all is not None:
+        return Condition("all", parts=tuple(_condition(c) for c in spec.all))
+    return Condition("any", parts=tuple(_condition(c) for c in spec.any or ()))
+
+
 def _resolve(spec: schema.ScenarioSpec, source: Source, chain: list[Path]) -> Scenario:
     from sim.scenario.grammar import parse_distribution
 
@@ -126,7 +143,13 @@ def _resolve(spec: schema.ScenarioSpec, source: Source, chain: list[Path]) -> Sc
             not_before=days(m.not_before),
             target=days(m.target),
             branches=tuple(
-                Branch(bid, b.probability, _effects(b.effects), b.title)
+                Branch(
+                    bid,
+                    1.0 if b.probability is None else b.probability,
+                    _effects(b.effects),
+                    b.title,
+                    None if b.when is None else _condition(b.when),
+                )
                 for bid, b in (m.branches or {}).items()
             ),
             success=m.success,

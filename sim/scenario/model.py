@@ -36,14 +36,41 @@ class Effect:
     probability: float | None = None
 
 
+ConditionKind = Literal["done", "not_done", "risk", "failed", "all", "any", "not"]
+
+
+@dataclass(frozen=True)
+class Condition:
+    """A condition on the simulated state when a decision milestone completes.
+
+    `done`/`not_done`/`failed` name a milestone and `risk` a risk in `id`; `failed` holds with
+    at least `at_least` failed attempts by then; `all`/`any`/`not` combine `parts`.
+    """
+
+    kind: ConditionKind
+    id: str | None = None
+    at_least: int = 1
+    parts: tuple[Condition, ...] = ()
+
+    def milestones(self) -> set[str]:
+        """The milestones this condition reads (`done`, `not_done`, `failed`), nested ones included."""
+        own = {self.id} if self.id is not None and self.kind != "risk" else set()
+        return own.union(*(p.milestones() for p in self.parts))
+
+
 @dataclass(frozen=True)
 class Branch:
-    """One outcome of a decision milestone."""
+    """One outcome of a decision milestone.
+
+    A conditional outcome has `when`: it is taken, with `probability`, when its condition holds
+    at the decision's completion and no earlier outcome was taken (see `Milestone.conditional`).
+    """
 
     id: str
     probability: float
     effects: tuple[Effect, ...] = ()
     title: str | None = None
+    when: Condition | None = None
 
     @property
     def name(self) -> str:
@@ -96,6 +123,12 @@ class Milestone:
     uses: tuple[Use, ...] = ()
     actual: float | None = None
     source: str | None = None
+
+    @property
+    def conditional(self) -> bool:
+        """Whether this decision's outcome is chosen by conditions when it completes (`when`),
+        rather than drawn up front by probability: every outcome but the last (the default) has one."""
+        return any(b.when is not None for b in self.branches)
 
 
 @dataclass(frozen=True)

@@ -187,9 +187,43 @@ class EffectSpec(Model):
         return self
 
 
+_CONDITION_KEYS = ("done", "not_done", "risk", "failed", "all", "any", "not")
+
+
+class ConditionSpec(Model):
+    """A condition on the state when a decision completes: exactly one of its keys."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    done: Id | None = None
+    not_done: Id | None = None
+    risk: Id | None = None
+    failed: Id | None = None
+    at_least: Annotated[
+        int, BeforeValidator(_whole), Field(ge=1), WithJsonSchema({"type": "integer", "minimum": 1})
+    ] | None = None
+    all: list[ConditionSpec] | None = Field(default=None, min_length=1)
+    any: list[ConditionSpec] | None = Field(default=None, min_length=1)
+    not_: ConditionSpec | None = Field(default=None, alias="not")
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> ConditionSpec:
+        given = [k for k in _CONDITION_KEYS if getattr(self, "not_" if k == "not" else k) is not None]
+        if len(given) != 1:
+            what = "none" if not given else " and ".join(given)
+            raise ValueError(
+                f"a condition needs exactly one of done, not_done, risk, failed, all, any or not (got {what})"
+            )
+        if self.at_least is not None and self.failed is None:
+            raise ValueError("at_least goes with failed: {failed: <milestone>, at_least: <count>}")
+        return self
+
+
 class BranchSpec(Model):
     title: OneLine | None = None
-    probability: Probability
+    # Required unless the decision is conditional (checked with the decision's other outcomes).
+    probability: Probability | None = None
+    when: ConditionSpec | None = None
     effects: list[EffectSpec] = []
 
 

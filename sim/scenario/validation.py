@@ -135,7 +135,7 @@ def _allowed_keys(loc: Key) -> list[str]:
     for part in loc:
         tp = _unwrap(tp)
         if isinstance(tp, type) and issubclass(tp, BaseModel):
-            field = tp.model_fields.get(str(part))
+            field = _field(tp, str(part))
             if field is None:
                 return []
             tp = field.annotation
@@ -147,8 +147,16 @@ def _allowed_keys(loc: Key) -> list[str]:
             return []
     tp = _unwrap(tp)
     if isinstance(tp, type) and issubclass(tp, BaseModel):
-        return list(tp.model_fields)
+        return [f.alias or name for name, f in tp.model_fields.items()]
     return []
+
+
+def _field(model: type[BaseModel], key: str) -> Any:
+    """The field a file's `key` sets (by its name, or by its alias such as a condition's `not`)."""
+    for name, f in model.model_fields.items():
+        if key in (name, f.alias):
+            return f
+    return None
 
 
 def _unwrap(tp: Any) -> Any:
@@ -192,6 +200,37 @@ class _References:
                 for j, ref in enumerate(effect["milestones"]):
                     self.milestone((*loc, i, "milestones", j), ref)
 
+    def branches(self, mid: str, branches: object) -> None:
+        """The ids a decision's outcomes name, in their effects and conditions."""
+        if not isinstance(branches, dict):
+            return
+        for bid, b in branches.items():
+            if isinstance(b, dict):
+                self.effects(("milestones", mid, "branches", bid, "effects"), b.get("effects"))
+                if "when" in b:
+                    self.condition(("milestones", mid, "branches", bid, "when"), b["when"])
+
+    def condition(self, loc: Key, cond: object) -> None:
+        """The ids a `when` condition names, nested conditions included."""
+        if not isinstance(cond, dict):
+            return
+        for key in ("done", "not_done", "failed"):
+            if key in cond:
+                self.milestone((*loc, key), cond[key])
+        ref = cond.get("risk")
+        if isinstance(ref, str):
+            risks = self.data.get("risks")
+            known = list(risks) if isinstance(risks, dict) else []
+            if ref not in known:
+                hint = _did_you_mean(ref, known, self.c.suggestions)
+                self.c.at((*loc, "risk"), f"unknown risk {ref!r}{hint}")
+        for key in ("all", "any"):
+            if isinstance(cond.get(key), list):
+                for i, part in enumerate(cond[key]):
+                    self.condition((*loc, key, i), part)
+        if "not" in cond:
+            self.condition((*loc, "not"), cond["not"])
+
     def check(self) -> None:
         for mid, m in self.milestones.items():
             if not isinstance(m, dict):
@@ -202,11 +241,7 @@ class _References:
                     ref = entry.get("id") if isinstance(entry, dict) else entry
                     sub = ("id",) if isinstance(entry, dict) else ()
                     self.milestone(("milestones", mid, "after", i, *sub), ref, self_id=mid)
-            branches = m.get("branches")
-            if isinstance(branches, dict):
-                for bid, b in branches.items():
-                    if isinstance(b, dict):
-                        self.effects(("milestones", mid, "branches", bid, "effects"), b.get("effects"))
+            self.branches(mid, m.get("branches"))
             uses = m.get("uses")
             if isinstance(uses, dict):
                 for rid in uses:
@@ -318,12 +353,10 @@ class _Semantics:
             if m.branches is not None:
                 if not m.branches:
                     self.c.at((*at, "branches"), "a decision needs at least one outcome")
-                total = sum(b.probability for b in m.branches.values())
-                if abs(total - 1.0) > 1e-9:
-                    self.c.at(
-                        (*at, "branches"),
-                        f"outcome probabilities sum to {total:.6g}; they must sum to 1",
-                    )
+                if any(b.when is not None for b in m.branches.values()):
+                    self.conditional(mid, m.branches)
+                else:
+                    self.drawn(mid, m.branches)
             if m.actual is not None:
                 if s.as_of is None:
                     self.c.at((*at, "actual"), "actual needs a status date: add as_of at the top level")
@@ -355,6 +388,94 @@ class _Semantics:
                         f"needs {amount} but {rid!r} has capacity {res.capacity}; it could never start",
                     )
         self.correlations()
+
+    def drawn(self, mid: str, branches: dict[str, schema.BranchSpec]) -> None:
+        """Outcomes drawn up front: each has a probability, and they sum to 1."""
+        at = ("milestones", mid, "branches")
+        missing = [bid for bid, b in branches.items() if b.probability is None]
+        for bid in missing:
+            self.c.at((*at, bid), "missing required key 'probability'")
+        total = sum(b.probability or 0.0 for b in branches.values())
+        if not missing and abs(total - 1.0) > 1e-9:
+            self.c.at(at, f"outcome probabilities sum to {total:.6g}; they must sum to 1")
+
+    def conditional(self, mid: str, branches: dict[str, schema.BranchSpec]) -> None:
+        """Conditional outcomes (`when`): every one but the last has a condition, the last (the
+        default) has none and no probability; conditions read only what can be known when the
+        decision completes, and effects reach only milestones that come after it."""
+        at = ("milestones", mid, "branches")
+        ids = list(branches)
+        later = self.after(mid)
+        for k, (bid, b) in enumerate(branches.items()):
+            last = k == len(ids) - 1
+            if last and b.when is not None:
+                self.c.at(
+                    (*at, bid, "when"),
+                    f"the last outcome is the default, taken when no earlier one is, so it has no when; "
+                    f"add an outcome after {bid!r} without one",
+                    key=True,
+                )
+            elif not last and b.when is None:
+                self.c.at(
+                    (*at, bid),
+                    f"outcome {bid!r} has no when, but {mid!r} is a conditional decision: every outcome "
+                    f"but the last needs a when (a decision's outcomes are all drawn by probability or all "
+                    f"conditional)",
+                    key=True,
+                )
+            if last and b.probability is not None:
+                self.c.at(
+                    (*at, bid, "probability"),
+                    "the default outcome (the last) is taken whenever no earlier one is; "
+                    "remove its probability",
+                    key=True,
+                )
+            if b.when is not None:
+                self.reads(mid, later, (*at, bid, "when"), b.when)
+            for e, effect in enumerate(b.effects):
+                for j, target in enumerate(effect.milestones):
+                    if target in self.s.milestones and target not in later:
+                        self.c.at(
+                            (*at, bid, "effects", e, "milestones", j),
+                            f"{target!r} does not come after {mid!r} (through after), so a conditional "
+                            f"outcome of {mid!r} cannot change it: it may already be under way when the "
+                            "decision is made",
+                        )
+
+    def reads(
+        self, mid: str, later: set[str], loc: tuple[str | int, ...], cond: schema.ConditionSpec
+    ) -> None:
+        """A condition may not read the decision itself or a milestone that comes after it."""
+        for key in ("done", "not_done", "failed"):
+            ref = getattr(cond, key)
+            if ref == mid:
+                self.c.at((*loc, key), f"a condition of {mid!r} cannot read {mid!r} itself")
+            elif ref in later:
+                self.c.at(
+                    (*loc, key),
+                    f"{ref!r} comes after {mid!r}, so it is never done (nor attempted) when {mid!r} "
+                    "completes; name a milestone that does not depend on the decision",
+                )
+        for key in ("all", "any"):
+            for i, part in enumerate(getattr(cond, key) or ()):
+                self.reads(mid, later, (*loc, key, i), part)
+        if cond.not_ is not None:
+            self.reads(mid, later, (*loc, "not"), cond.not_)
+
+    def after(self, mid: str) -> set[str]:
+        """The milestones that come after `mid` through `after`, directly or not."""
+        children: dict[str, list[str]] = {}
+        for cid, m in self.s.milestones.items():
+            for link in m.after:
+                children.setdefault(link.id, []).append(cid)
+        seen: set[str] = set()
+        stack = [mid]
+        while stack:
+            for c in children.get(stack.pop(), ()):
+                if c not in seen:
+                    seen.add(c)
+                    stack.append(c)
+        return seen
 
     def actual_after_predecessors(self, mid: str, m: schema.MilestoneSpec) -> None:
         """A milestone done on a date needs every predecessor done by then too."""

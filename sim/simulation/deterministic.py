@@ -7,7 +7,7 @@ import math
 from dataclasses import dataclass, field
 
 from sim.scenario.model import Scenario
-from sim.simulation.engines import run_engine
+from sim.simulation.engines import can_vectorise, conditional_not_vectorised, run_engine
 from sim.simulation.plan import Plan, compile_plan
 from sim.simulation.sampling import plan_draws
 
@@ -16,16 +16,21 @@ from sim.simulation.sampling import plan_draws
 class DeterministicPlan:
     finish: dict[str, float]
     warnings: list[str] = field(default_factory=list)
+    # Each decision's outcome in the plan (its index; -1: a conditional decision never made).
+    outcomes: dict[str, int] = field(default_factory=dict)
 
 
 def deterministic_plan(scenario: Scenario, plan: Plan | None = None) -> DeterministicPlan:
     """Finish days when every distribution takes its mode, every attempt succeeds, no risk occurs
-    and every decision takes its most likely outcome (ties: the first listed)."""
+    and every decision takes its most likely outcome (ties: the first listed). A conditional
+    decision (`when`) evaluates its conditions on the plan's own state when it completes, and
+    takes an outcome whose condition holds if its probability is at least 1/2."""
     plan = plan if plan is not None else compile_plan(scenario)
     draws = plan_draws(plan)
-    engine = "simpy" if plan.uses_resources else "vector"
+    engine = "simpy" if plan.uses_resources or not can_vectorise(plan) else "vector"
     out = run_engine(engine, plan, draws)
     finish = {mid: float(out.finish[i, 0]) for i, mid in enumerate(plan.ids)}
+    outcomes = {mid: int(chosen[0]) for mid, chosen in {**draws.outcome, **out.outcome}.items()}
     warnings = []
     if scenario.as_of_days is not None:
         for row, mid in enumerate(plan.ids):
@@ -34,7 +39,11 @@ def deterministic_plan(scenario: Scenario, plan: Plan | None = None) -> Determin
             # for a resource): the status date then forces what happens, as said here.
             if plan.conditioned[row] and math.isnan(draws.duration[row, 0]):
                 warnings.append(_forced(mid, scenario.as_of, plan.needs_attempts[row]))
-    return DeterministicPlan(finish, warnings)
+    reason = conditional_not_vectorised(plan)
+    if reason is not None:
+        # `--engine auto` runs it on SimPy: said where the scenario is checked and run.
+        warnings.append(f"{reason}, so the SimPy engine runs this scenario (slower; the same numbers)")
+    return DeterministicPlan(finish, warnings, outcomes)
 
 
 def _forced(mid: str, as_of: object, attempts: bool) -> str:

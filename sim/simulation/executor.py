@@ -19,7 +19,7 @@ from sim.simulation.daycounts import DayCounts
 from sim.simulation.engines import EngineOutput, run_engine
 from sim.simulation.plan import Plan
 from sim.simulation.reduction import Accumulator, IterationArrays, Moments, Reduction, merge_counts
-from sim.simulation.sampling import draw, input_values, merge
+from sim.simulation.sampling import Draws, draw, input_values, merge
 
 Progress = Callable[[int], None]
 T = TypeVar("T")
@@ -101,10 +101,11 @@ def execute(
             for k, (seq, n) in enumerate(zip(seqs, sizes))
         ]
         merged = merge(parts, duration)
-        run_engine(engine, plan, merged, EngineOutput(finish, driver))
+        whole_out = run_engine(engine, plan, merged, EngineOutput(finish, driver))
         lag = merged.lag
-        extra = input_values(plan, merged)
-        chunks = [IterationArrays(finish, driver, duration, lag, merged.risk_occurred, merged.outcome, extra)]
+        taken = outcomes(plan, merged, whole_out)
+        extra = input_values(plan, merged, taken)
+        chunks = [IterationArrays(finish, driver, duration, lag, merged.risk_occurred, taken, extra)]
         if progress:
             progress(iterations)
     else:
@@ -138,6 +139,11 @@ def execute(
     )
 
 
+def outcome_counts(chosen: np.ndarray, outcomes: int) -> np.ndarray:
+    """How many iterations took each outcome (a decision never made, -1, counts for none)."""
+    return np.bincount(chosen[chosen >= 0], minlength=outcomes).astype(np.int64)
+
+
 def _run_chunk(
     plan: Plan,
     engine: str,
@@ -155,15 +161,27 @@ def _run_chunk(
         driver if driver is not None else np.empty((m_count, n), dtype=np.int16),
     )
     run_engine(engine, plan, draws, out)
+    taken = outcomes(plan, draws, out)
     return IterationArrays(
         out.finish,
         out.driver,
         draws.duration,
         draws.lag,
         draws.risk_occurred,
-        draws.outcome,
-        input_values(plan, draws),
+        taken,
+        input_values(plan, draws, taken),
     )
+
+
+def outcomes(plan: Plan, draws: Draws, out: EngineOutput) -> dict[str, np.ndarray]:
+    """Every decision's outcome per iteration, in row order: drawn up front (`draws.outcome`),
+    or chosen by the engine when a conditional decision completed (`out.outcome`, -1 where it
+    never did)."""
+    return {
+        mid: out.outcome[mid] if mid in out.outcome else draws.outcome[mid]
+        for mid in plan.ids
+        if mid in out.outcome or mid in draws.outcome
+    }
 
 
 _FORK = hasattr(os, "fork")
@@ -442,8 +460,7 @@ def _reduce_chunk(
         critical_done=critical_done,
         risks={r: int(np.count_nonzero(occ)) for r, occ in c.risk_occurred.items()},
         outcomes={
-            m: np.bincount(chosen, minlength=len(sc.milestones[m].branches)).astype(np.int64)
-            for m, chosen in c.outcome.items()
+            m: outcome_counts(chosen, len(sc.milestones[m].branches)) for m, chosen in c.outcome.items()
         },
         rows=pick,
         head=head,

@@ -370,13 +370,18 @@ class Decision(Kind):
 
     def draw(self, d: Drawing) -> dict[str, Any]:
         outcome: dict[str, np.ndarray] = {}
+        decision_u: dict[str, np.ndarray] = {}
         for m in d.plan.milestones:
-            if m.branches:
+            if m.conditional:
+                # Chosen by the engine when the decision completes (`Draws.decision_u`): one
+                # uniform per conditional outcome, from the decision's own stream.
+                decision_u[m.id] = d.stream("decision", m.id).random((len(m.branches) - 1, d.n))
+            elif m.branches:
                 cum = np.cumsum([b.probability for b in m.branches])
                 u = d.stream("decision", m.id).random(d.n)
                 picked = np.minimum(np.searchsorted(cum, u, side="right"), len(m.branches) - 1)
                 outcome[m.id] = picked.astype(np.int32)
-        return {"outcome": outcome}
+        return {"outcome": outcome, "decision_u": decision_u}
 
     def keys(self, plan: Plan) -> Iterator[InputKey]:
         for row, m in enumerate(plan.milestones):

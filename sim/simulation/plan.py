@@ -7,7 +7,7 @@ from functools import cached_property
 
 import numpy as np
 
-from sim.scenario.model import Correlation, Effect, Milestone, Scenario
+from sim.scenario.model import Branch, Condition, Correlation, Effect, Milestone, Scenario
 
 
 @dataclass(frozen=True)
@@ -32,15 +32,45 @@ class Plan:
     uses_resources: bool
     conditioned: tuple[bool, ...]  # drawn conditional on not being done by as_of
     copulas: tuple[np.ndarray, ...] = ()  # per correlation group: the Gaussian copula's matrix
+    # Rows of decisions whose outcome is chosen when they complete (`when`), in row order.
+    deciding: tuple[int, ...] = ()
+    # Rows whose failed attempts a `failed` condition counts (their times are kept by the engines).
+    counted_failures: frozenset[int] = frozenset()
+    # Whether every milestone a condition reads comes before its decision in row order (the rows
+    # are ordered so wherever the conditions allow): the vector engine needs it.
+    reads_in_order: bool = True
 
     @cached_property
     def milestones(self) -> tuple[Milestone, ...]:
         """The milestones in row order (built once: engines read it per iteration)."""
         return tuple(self.scenario.milestones[i] for i in self.ids)
 
+    @cached_property
+    def decision_effects(self) -> dict[str, tuple[tuple[tuple[int, Effect], ...], ...]]:
+        """Per decision, per outcome: its effects with their index in `effect_sources`."""
+        out: dict[str, list[list[tuple[int, Effect]]]] = {}
+        for k, (kind, owner, effect) in enumerate(self.effect_sources):
+            if kind == "decision":
+                mid, name = owner.split("=", 1)
+                names = [b.id for b in self.scenario.milestones[mid].branches]
+                out.setdefault(mid, [[] for _ in names])[names.index(name)].append((k, effect))
+        return {
+            mid: tuple(tuple(effects) for effects in outcomes) for mid, outcomes in out.items()
+        } | {m.id: tuple(() for _ in m.branches) for m in self.milestones if m.branches and m.id not in out}
+
 
 def compile_plan(scenario: Scenario) -> Plan:
-    order = _topological(scenario)
+    # A conditional decision reads milestones that do not come after it: they are put before it
+    # in row order where that makes no cycle, so that a row-at-a-time engine has them settled.
+    reads = {
+        mid: sorted(set().union(*(b.when.milestones() for b in m.branches if b.when is not None)))
+        for mid, m in scenario.milestones.items()
+        if m.conditional
+    }
+    try:
+        order, in_order = _topological(scenario, reads), True
+    except ValueError:
+        order, in_order = _topological(scenario), False
     index = {mid: i for i, mid in enumerate(order)}
     lags: list[tuple[int, int]] = []
     links: list[tuple[Link, ...]] = []
@@ -80,7 +110,24 @@ def compile_plan(scenario: Scenario) -> Plan:
         uses_resources=any(m.uses for m in scenario.milestones.values()),
         conditioned=conditioned,
         copulas=tuple(_copula_matrix(scenario, g) for g in scenario.correlations),
+        deciding=tuple(index[mid] for mid in order if mid in reads),
+        counted_failures=frozenset(
+            index[c.id] for m in scenario.milestones.values() for c in _failed(m.branches) if c.id
+        ),
+        reads_in_order=in_order,
     )
+
+
+def _failed(branches: tuple[Branch, ...]) -> list[Condition]:
+    """The `failed` conditions among these outcomes', nested ones included."""
+    out: list[Condition] = []
+    stack = [b.when for b in branches if b.when is not None]
+    while stack:
+        c = stack.pop()
+        if c.kind == "failed":
+            out.append(c)
+        stack.extend(c.parts)
+    return out
 
 
 def _copula_matrix(scenario: Scenario, group: Correlation) -> np.ndarray:
@@ -90,13 +137,16 @@ def _copula_matrix(scenario: Scenario, group: Correlation) -> np.ndarray:
     return copula.matrix(group.rho, copula.of_group(scenario, group))
 
 
-def _topological(scenario: Scenario) -> list[str]:
+def _topological(scenario: Scenario, reads: dict[str, list[str]] | None = None) -> list[str]:
+    """Milestones after their predecessors (and after what `reads` lists for them), ties in file order."""
     file_order = list(scenario.milestones)
     rank = {m: i for i, m in enumerate(file_order)}
-    indegree = {m: len({p.id for p in scenario.milestones[m].after}) for m in file_order}
+    extra = reads or {}
+    before = {m: {p.id for p in scenario.milestones[m].after} | set(extra.get(m, ())) for m in file_order}
+    indegree = {m: len(before[m]) for m in file_order}
     children: dict[str, list[str]] = {m: [] for m in file_order}
     for m in file_order:
-        for p in {p.id for p in scenario.milestones[m].after}:
+        for p in sorted(before[m]):
             children[p].append(m)
     import heapq
 

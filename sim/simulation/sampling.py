@@ -70,6 +70,17 @@ class Draws:
     # For draws that are some columns of others (`columns`): each column's place in the chunks
     # of `streams`, so that the streams drawn on demand give those columns their own numbers.
     origin: np.ndarray | None = None
+    # Conditional decisions (`when`) not forced to an outcome: per decision, one uniform per
+    # conditional outcome and iteration (rows in outcome order), for the outcomes' probabilities.
+    # Their outcomes are not in `outcome`: the engines choose them when the decision completes.
+    decision_u: dict[str, np.ndarray] = field(default_factory=dict)
+    # What the other risks and outcomes folded into the milestones that those decisions' effects
+    # reach, keyed (kind, row) with kind scale, add, cancel, success or replaced (the success
+    # the effects set, inf where none): each run copies them (`own_effects`) and the engine
+    # folds in the outcomes it chooses.
+    folded: dict[tuple[str, int], np.ndarray] = field(default_factory=dict)
+    # The success probabilities effects set, per row (inf where none does), beside `success`.
+    replaced: dict[int, np.ndarray] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not self.retry_drawn:
@@ -88,6 +99,19 @@ class Draws:
         self.forced_fails = {
             row: np.zeros(self.n, dtype=np.int64) for row in self.attempt_u if row in self.duration_u
         }
+
+    def own_effects(self) -> None:
+        """Give a run its own copies of the arrays conditional outcomes change (`folded`), as
+        they were before any outcome was chosen, so a run on these draws chooses afresh."""
+        stores = {"scale": self.scale, "add": self.add, "cancel": self.cancel, "success": self.success}
+        for (kind, row), values in self.folded.items():
+            (self.replaced if kind == "replaced" else stores[kind])[row] = values.copy()
+
+    def reset_effects(self, i: int) -> None:
+        """Iteration `i`'s arrays that conditional outcomes change, as before any was chosen."""
+        stores = {"scale": self.scale, "add": self.add, "cancel": self.cancel, "success": self.success}
+        for (kind, row), values in self.folded.items():
+            (self.replaced if kind == "replaced" else stores[kind])[row][i] = values[i]
 
     def free_draw(self, row: int, dist: Distribution) -> np.ndarray:
         """A conditioned row's draws for starts at which the status date does not bind.
@@ -156,6 +180,9 @@ class Draws:
             ids=self.ids,
             free=cut(self.free),
             origin=place[idx],
+            decision_u=cut(self.decision_u),
+            folded=cut(self.folded),
+            replaced=cut(self.replaced),
         )
 
     def scale_of(self, row: int) -> np.ndarray | float:
@@ -215,17 +242,24 @@ def with_inputs(
         add={},
         cancel={},
         success={},
+        folded={},
+        replaced={},
+        decision_u={k: u for k, u in draws.decision_u.items() if k not in (outcome or {})},
     )
     _apply_effects(plan, changed, [draws.amount.get(k) for k in range(len(plan.effect_sources))])
     return changed
 
 
-def input_values(plan: Plan, draws: Draws) -> dict[InputKey, np.ndarray]:
+def input_values(
+    plan: Plan, draws: Draws, outcome: dict[str, np.ndarray] | None = None
+) -> dict[InputKey, np.ndarray]:
     """The uncertain inputs besides durations, risks and decisions, one value per iteration,
     valued from these draws after an engine ran them (`sim.simulation.inputs.realised_keys`:
     lags, failed attempts, times to try again, effects' amounts, resource holds). Inputs that
-    cannot vary (a fixed lag, amount or hold) are left out."""
-    return {key: KINDS[key.kind].value(plan, draws, key) for key in realised_keys(plan)}
+    cannot vary (a fixed lag, amount or hold) are left out. `outcome`: every decision's outcome
+    as the run took them, where conditional decisions' come from the engine (None: the draws')."""
+    got = draws if outcome is None else replace(draws, outcome=outcome)
+    return {key: KINDS[key.kind].value(plan, got, key) for key in realised_keys(plan)}
 
 
 def fallback_rng(draws: Draws, row: int, i: int) -> np.random.Generator:
@@ -275,6 +309,9 @@ def merge(parts: list[Draws], duration: np.ndarray) -> Draws:
         outcome=joined("outcome"),
         amount=joined("amount"),
         forced_fails=joined("forced_fails"),
+        decision_u=joined("decision_u"),
+        folded=joined("folded"),
+        replaced=joined("replaced"),
         cond_shape=parts[0].cond_shape,
         streams=tuple(s for p in parts for s in p.streams),
         ids=parts[0].ids,
@@ -291,7 +328,12 @@ def plan_draws(plan: Plan) -> Draws:
     outcome = {
         m.id: np.array([int(np.argmax([b.probability for b in m.branches]))], dtype=np.int32)
         for m in ms
-        if m.branches
+        if m.branches and not m.conditional
+    }
+    # A conditional outcome whose condition holds is the likelier if its probability is at least
+    # 1/2 (a tie goes to the first listed, as for drawn outcomes): a uniform just below 1/2.
+    decision_u = {
+        m.id: np.full((len(m.branches) - 1, 1), np.nextafter(0.5, 0.0)) for m in ms if m.conditional
     }
     occurred = {rid: np.zeros(1, dtype=bool) for rid in plan.scenario.risks}
     amounts = [np.array([e.amount.mode]) if e.amount is not None else None for _, _, e in plan.effect_sources]
@@ -313,6 +355,8 @@ def plan_draws(plan: Plan) -> Draws:
         hold=hold,
         risk_occurred=occurred,
         outcome=outcome,
+        decision_u=decision_u,
+        amount={k: a for k, a in enumerate(amounts) if a is not None},
     )
     for row in duration_u:
         draws.duration[row] = np.nan
@@ -323,10 +367,29 @@ def plan_draws(plan: Plan) -> Draws:
 
 
 def _apply_effects(plan: Plan, draws: Draws, amounts: list[np.ndarray | None]) -> None:
-    """Fold active risk and decision effects into per-milestone scale, add, cancel and success."""
+    """Fold active risk and decision effects into per-milestone scale, add, cancel and success.
+
+    The effects of conditional decisions that are not forced (`draws.decision_u`) wait for the
+    engine: their milestones get neutral arrays here (kept in `draws.folded`), which the engine
+    changes in place once it has chosen (`sim.simulation.engines.decide`).
+    """
     n = draws.n
     replaced: dict[int, np.ndarray] = {}
+    waiting: set[int] = set()
     for (kind, owner, effect), amount in zip(plan.effect_sources, amounts):
+        if kind == "decision" and owner.split("=", 1)[0] in draws.decision_u:
+            waiting.update(plan.index[mid] for mid in effect.milestones)
+            for mid in effect.milestones:
+                row = plan.index[mid]
+                if effect.kind == "scale":
+                    draws.scale.setdefault(row, np.ones(n))
+                elif effect.kind == "add":
+                    draws.add.setdefault(row, np.zeros(n))
+                elif effect.kind == "cancel":
+                    draws.cancel.setdefault(row, np.zeros(n, dtype=bool))
+                else:
+                    replaced.setdefault(row, np.full(n, np.inf))
+            continue
         if kind == "risk":
             active = draws.risk_occurred[owner]
         else:
@@ -354,3 +417,10 @@ def _apply_effects(plan: Plan, draws: Draws, amounts: list[np.ndarray | None]) -
             draws.success[row] = (
                 np.where(np.isfinite(replaced[row]), replaced[row], base) if row in replaced else base
             )
+    stores = {"scale": draws.scale, "add": draws.add, "cancel": draws.cancel, "success": draws.success}
+    for row in waiting:
+        for kind, store in stores.items():
+            if row in store:
+                draws.folded[(kind, row)] = store[row]
+        if row in replaced:
+            draws.replaced[row] = draws.folded[("replaced", row)] = replaced[row]

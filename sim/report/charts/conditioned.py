@@ -114,6 +114,9 @@ def figures(page: ReportInputs) -> dict[str, Figure]:
             mask = chosen == b
             share = float(mask.mean()) if mask.size else 0.0
             groups.append((f"{esc(short(branch.name, 40))} ({percent(share)} of runs)", mask))
+        never = chosen < 0  # a conditional decision not made in that future
+        if never.any():
+            groups.append((f"never made ({percent(float(never.mean()))} of runs)", never))
         title = (
             f"<b>{esc(short(scenario.milestones[head].title, 50))}</b> "
             f"by outcome of <b>{esc(short(spec.title, 50))}</b>"

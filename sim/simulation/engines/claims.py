@@ -22,6 +22,7 @@ import numpy as np
 
 from sim.simulation.engines.rows import ALL, Rows
 from sim.simulation.engines.timing import complete
+from sim.simulation.plan import Plan
 
 
 @dataclass
@@ -34,17 +35,28 @@ class _Resource:
     served: list[tuple[np.ndarray, np.ndarray]] = field(default_factory=list)
 
 
+def affected_rows(plan: Plan) -> tuple[list[bool], list[bool]]:
+    """Per row: whether it claims a resource, and whether it does or comes after one that does
+    (the rows settled between claims; the others are settled first, in row order)."""
+    user = [bool(m.uses) and m.actual is None for m in plan.milestones]
+    affected = list(user)
+    for row in range(len(user)):
+        if any(affected[link.pred] for link in plan.links[row]):
+            affected[row] = True
+    return user, affected
+
+
 def run_claims(rows: Rows) -> None:
-    """Fill `rows.out` for a plan whose milestones use at most one resource each."""
+    """Fill `rows.out` for a plan whose milestones use at most one resource each.
+
+    A conditional decision is chosen as its row is settled; the engine runs only plans in which
+    such decisions, and what their conditions read, come before every resource claim
+    (`sim.simulation.engines.why_not_vector`)."""
     plan, draws, out = rows.plan, rows.draws, rows.out
     ms = plan.milestones
     n = draws.n
     m_count = len(ms)
-    user = [bool(m.uses) and m.actual is None for m in ms]
-    affected = list(user)
-    for row in range(m_count):
-        if any(affected[link.pred] for link in plan.links[row]):
-            affected[row] = True
+    user, affected = affected_rows(plan)
     for row in range(m_count):
         if affected[row]:
             continue
@@ -52,6 +64,7 @@ def run_claims(rows: Rows) -> None:
             rows.settle_plain(row)
         else:
             rows.settle(row, ALL)
+        rows.decide(row)
     later = [row for row in range(m_count) if affected[row]]
     users = [row for row in later if user[row]]
     if not users:  # every milestone that names a resource has an actual: no claims

@@ -35,6 +35,15 @@ class Clock(simpy.Environment):
         heapq.heappush(self._queue, (max(when, self.now), NORMAL, next(self._eid), event))
         return event
 
+    def at_the_end_of_moment(self, callback: Callable[[simpy.Event], None], rank: float) -> None:
+        """Call `callback` once every ordinary event due now is over (those it schedules for now
+        included), before resource grants; callbacks due at one moment run in order of `rank`
+        (0 < rank < 1)."""
+        event = simpy.Event(self)
+        event._ok = True
+        event.callbacks.append(callback)
+        self.schedule(event, NORMAL + rank)  # type: ignore[arg-type]
+
     def after_the_moment(self, callback: Callable[[simpy.Event], None]) -> None:
         """Call `callback` once every other event due now (releases and requests included) is over."""
         event = simpy.Event(self)

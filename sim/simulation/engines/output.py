@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 
 @dataclass
 class EngineOutput:
-    """finish (M, n) days, `inf` for never; driver (M, n) row of the driving predecessor or -1."""
+    """finish (M, n) days, `inf` for never; driver (M, n) row of the driving predecessor or -1;
+    outcome: for each conditional decision not forced, the outcome taken per iteration (its
+    index; -1 where the decision was never made)."""
 
     finish: np.ndarray
     driver: np.ndarray
+    outcome: dict[str, np.ndarray] = field(default_factory=dict)

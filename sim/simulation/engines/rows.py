@@ -8,6 +8,7 @@ import numpy as np
 
 from sim.doneby import end_of_day
 from sim.simulation.engines.condition import condition
+from sim.simulation.engines.decide import decide
 from sim.simulation.engines.output import EngineOutput
 from sim.simulation.engines.timing import Values, complete, late_after, threshold_of_base, work
 from sim.simulation.plan import Plan
@@ -41,6 +42,25 @@ class Rows:
         draws.own_conditioning()
         # Conditioned rows whose retries queue for a resource (set by the vector engine).
         self.queued: Queued | None = None
+        draws.own_effects()
+        # When each failed attempt completed (inf: none), for the rows `failed` conditions count.
+        self.failed_at: dict[int, np.ndarray] = {}
+
+    def finished(self, row: int) -> np.ndarray:
+        """A settled row's finish days (the state a conditional decision reads, `decide.State`)."""
+        return self.out.finish[row]
+
+    def decide(self, row: int) -> None:
+        """If `row` is a conditional decision (not forced), choose its outcome in every iteration
+        now that it is settled, and fold in the chosen effects (`decide.decide`)."""
+        mid = self.plan.ids[row]
+        if mid in self.out.outcome:
+            self.out.outcome[mid][...] = decide(self.plan, self.draws, row, ALL, self.out.finish[row], self)
+
+    def failures(self, row: int) -> np.ndarray:
+        """When each failed attempt of a settled row completed, inf where none (`decide.State`)."""
+        got = self.failed_at.get(row)
+        return got if got is not None else np.full((1, self.n), np.inf)
 
     def size(self, cols: Cols) -> int:
         return self.n if isinstance(cols, slice) else cols.size
@@ -171,6 +191,36 @@ class Rows:
                 fails[bound] = got.fails
         return base, fails
 
+    def attempts(self, row: int, cols: Cols, t: np.ndarray, fails: np.ndarray | None) -> np.ndarray:
+        """When the first successful attempt completes (inf: none does), the first completing at
+        `t`; for a row a `failed` condition counts, when each failed attempt completed."""
+        plan, draws = self.plan, self.draws
+        m = self.milestones[row]
+        ok = draws.attempt_u[row][:, cols] < draws.success[row][cols]
+        if fails is not None:
+            # Attempts that would complete by the status day failed (see condition).
+            ok = ok & (np.arange(ok.shape[0])[:, None] >= fails[None, :])
+        done: np.ndarray = np.full(self.size(cols), np.inf)
+        pending = np.ones(self.size(cols), dtype=bool)
+        retry_after = draws.retry_after.get(row)
+        counted = row in plan.counted_failures
+        if counted and row not in self.failed_at:
+            self.failed_at[row] = np.full((ok.shape[0], self.n), np.inf)
+        for k in range(ok.shape[0]):
+            if k > 0:
+                assert retry_after is not None
+                t = complete(t + retry_after[k - 1, cols], m.not_before, m.window)
+            if counted:
+                self.failed_at[row][k, cols] = np.where(self.failing(row, cols, pending & ~ok[k]), t, np.inf)
+            done = np.where(pending & ok[k], t, done)
+            pending &= ~ok[k]
+        return done
+
+    def failing(self, row: int, cols: Cols, failed: np.ndarray) -> np.ndarray:
+        """The failed attempts that happen: a cancelled milestone makes none."""
+        cancel = self.draws.cancel.get(row)
+        return failed if cancel is None else failed & ~cancel[cols]
+
     def settle(self, row: int, cols: Cols) -> None:
         """Finish days and drivers of a milestone that uses no resource, in iterations `cols`."""
         plan, draws, out = self.plan, self.draws, self.out
@@ -183,21 +233,7 @@ class Rows:
         end, fails = self.first_attempt(row, cols, ready)
         t = complete(end, m.not_before, m.window)
         if plan.needs_attempts[row]:
-            ok = draws.attempt_u[row][:, cols] < draws.success[row][cols]
-            if fails is not None:
-                # Attempts that would complete by the status day failed (see condition).
-                ok = ok & (np.arange(ok.shape[0])[:, None] >= fails[None, :])
-            done: np.ndarray = np.full(self.size(cols), np.inf)
-            pending = np.ones(self.size(cols), dtype=bool)
-            retry_after = draws.retry_after.get(row)
-            for k in range(ok.shape[0]):
-                if k > 0:
-                    assert retry_after is not None
-                    t = complete(t + retry_after[k - 1, cols], m.not_before, m.window)
-                hit = pending & ok[k]
-                done = np.where(hit, t, done)
-                pending &= ~ok[k]
-            t = done
+            t = self.attempts(row, cols, t, fails)
         if row in draws.cancel:
             t = np.where(draws.cancel[row][cols], np.inf, t)
         out.finish[row, cols] = np.where(t >= self.horizon_end, np.inf, t)

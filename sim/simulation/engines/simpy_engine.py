@@ -19,6 +19,7 @@ from sim.doneby import end_of_day
 from sim.scenario.model import Milestone, Window
 from sim.simulation.engines.clock import Clock
 from sim.simulation.engines.condition import condition
+from sim.simulation.engines.decide import NOT_DECIDED, decide
 from sim.simulation.engines.output import EngineOutput
 from sim.simulation.engines.pool import Pools
 from sim.simulation.engines.queued import Queued
@@ -45,6 +46,8 @@ class _Row:
 def run(plan: Plan, draws: Draws, out: EngineOutput) -> None:
     """Fill `out` (finish days set to inf and drivers to -1 by the caller) for every iteration."""
     ms = plan.milestones
+    draws.own_effects()  # the arrays conditional outcomes change are this run's own
+    deciding = frozenset(row for row in plan.deciding if plan.ids[row] in draws.decision_u)
     # Where the status date does not bind (the threshold lies below the support), the
     # conditioned draw equals the free one, computed here once for the chunk.
     free = {row: draws.free_draw(row, ms[row].duration) for row in draws.duration_u}
@@ -64,7 +67,11 @@ def run(plan: Plan, draws: Draws, out: EngineOutput) -> None:
             draws.add.get(row),
             draws.attempt_u[row].shape[0] if plan.needs_attempts[row] else 1,
             plan.conditioned[row],
-            m.actual is None and not m.uses and not plan.needs_attempts[row] and not plan.conditioned[row],
+            m.actual is None
+            and not m.uses
+            and not plan.needs_attempts[row]
+            and not plan.conditioned[row]
+            and row not in deciding,
         )
         for row, m in enumerate(ms)
     )
@@ -76,6 +83,7 @@ def run(plan: Plan, draws: Draws, out: EngineOutput) -> None:
         while True:
             it = _Iteration(plan, rows, draws, i, free, late, rounds)
             it.queued = queued
+            it.deciding = deciding
             # The iteration's draws as Python floats: one NumPy call per iteration, not per milestone.
             it.duration = draws.duration[:, i].tolist()
             it.lag = draws.lag[:, i].tolist() if has_lags else []
@@ -84,11 +92,14 @@ def run(plan: Plan, draws: Draws, out: EngineOutput) -> None:
                 break
             # Not kept: the whole iteration again, with the queued rows' next round.
             queued.next_round(np.array([i]))
+            draws.reset_effects(i)
             for row in queued.rows:
                 draws.retry_after[row][:, i] = draws.retry_drawn[row][:, i]
                 draws.forced_fails[row][i] = 0
         out.finish[:, i] = it.finish
         out.driver[:, i] = it.driver
+        for mid, taken in out.outcome.items():
+            taken[i] = it.chosen.get(mid, NOT_DECIDED)
 
 
 def _one(x: float) -> np.ndarray:
@@ -138,6 +149,43 @@ class _Iteration:
         self.horizon_end = end_of_day(sc.horizon_days)
         self.direct = not plan.uses_resources
         self.queued: Queued | None = None
+        # Conditional decisions (rows) this run chooses, and the outcomes chosen so far.
+        self.deciding: frozenset[int] = frozenset()
+        self.chosen: dict[str, int] = {}
+        # When each failed attempt of a row that a `failed` condition counts completed.
+        self.failed_at: dict[int, list[float]] = {}
+
+    def succeeded(self, row: int, t: float) -> None:
+        """The attempt completing at `t` succeeded: the milestone is done, if before the horizon."""
+        if t < self.horizon_end:
+            self.finish[row] = t
+            self.finish_at(row)
+
+    def finish_at(self, row: int) -> None:
+        """Milestone `row` is done now: its successors may go on, once a conditional decision has
+        chosen its outcome, after everything else due at this moment (see `decide`)."""
+        if row not in self.deciding:
+            self.done[row].succeed()
+            return
+        # Decisions due at the same moment choose in row order, the order in which the vector
+        # engine settles them, and each after every other event of the moment.
+        rank = (row + 1) / (len(self.rows) + 1)
+        self.env.at_the_end_of_moment(lambda _: self.decide(row), rank)
+
+    def decide(self, row: int) -> None:
+        at = np.array([self.finish[row]])
+        got = decide(self.plan, self.d, row, np.array([self.i]), at, self)
+        self.chosen[self.plan.ids[row]] = int(got[0])
+        self.done[row].succeed()
+
+    def finished(self, row: int) -> np.ndarray:
+        """`decide.State`: the milestone's finish so far, for this iteration."""
+        return np.array([self.finish[row]])
+
+    def failures(self, row: int) -> np.ndarray:
+        """`decide.State`: when each failed attempt so far completed, for this iteration."""
+        times = self.failed_at.get(row, [])
+        return np.array(times if times else [np.inf]).reshape(-1, 1)
 
     def run(self) -> None:
         process, milestone, simple = self.env.process, self.milestone, self.simple
@@ -215,7 +263,7 @@ class _Iteration:
         if m.actual is not None:
             yield self.wait_until(m.actual)
             finish[row] = m.actual
-            self.done[row].succeed()
+            self.finish_at(row)
             return
         preds = r.preds
         ready = 0.0
@@ -285,10 +333,10 @@ class _Iteration:
                 k >= self.fails.get(row, 0) and d.attempt_u[row][k, i] < d.success[row][i]
             )
             if ok:
-                if t < end_of_day(sc.horizon_days):
-                    finish[row] = t
-                    self.done[row].succeed()
+                self.succeeded(row, t)
                 return
+            if row in plan.counted_failures:
+                self.failed_at.setdefault(row, []).append(t)
 
     def queued_retry(self, row: int, k: int, start: float) -> None:
         """Draw retry k of a queued row now that it has started (see sim.simulation.engines.queued)."""

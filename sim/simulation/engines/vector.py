@@ -32,6 +32,8 @@ def run(plan: Plan, draws: Draws, out: EngineOutput) -> None:
             rows.settle_plain(row)
         else:
             rows.settle(row, ALL)
+        # Every row a condition reads comes earlier (Plan.reads_in_order), so it is settled.
+        rows.decide(row)
 
 
 def _run_again(plan: Plan, draws: Draws, out: EngineOutput, queued: Queued) -> None:
@@ -46,7 +48,9 @@ def _run_again(plan: Plan, draws: Draws, out: EngineOutput, queued: Queued) -> N
         queued.next_round(pending)  # counts the rounds and stops at the limit
         sub = draws.columns(pending)
         sub_out = EngineOutput(
-            np.empty((m_count, pending.size)), np.empty((m_count, pending.size), dtype=np.int16)
+            np.empty((m_count, pending.size)),
+            np.empty((m_count, pending.size), dtype=np.int16),
+            {mid: np.empty(pending.size, dtype=np.int32) for mid in out.outcome},
         )
         rows = Rows(plan, sub, sub_out)
         rows.queued = again = Queued(plan, sub, queued.rows, queued.rounds[pending])
@@ -55,6 +59,8 @@ def _run_again(plan: Plan, draws: Draws, out: EngineOutput, queued: Queued) -> N
         done, keep = pending[ok], np.flatnonzero(ok)
         out.finish[:, done] = sub_out.finish[:, keep]
         out.driver[:, done] = sub_out.driver[:, keep]
+        for mid, taken in sub_out.outcome.items():
+            out.outcome[mid][done] = taken[keep]
         draws.duration[:, done] = sub.duration[:, keep]
         for row, values in sub.retry_after.items():
             if row in draws.duration_u:
