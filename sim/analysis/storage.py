@@ -107,7 +107,8 @@ class Samples:
         return None
 
     def distribution(self, row: int) -> np.ndarray:
-        return self.finish[row]
+        finish: np.ndarray = self.finish[row]
+        return finish
 
     def day_counts(self, row: int) -> DayCounts:
         return DayCounts.of(self.finish[row])

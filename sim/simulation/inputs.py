@@ -134,7 +134,8 @@ class Duration(Kind):
                 yield InputKey("duration", row)
 
     def value(self, plan: Plan, got: Kept, key: InputKey) -> np.ndarray:
-        return got.duration[key.at]
+        values: np.ndarray = got.duration[key.at]
+        return values
 
     def label(self, plan: Plan, key: InputKey) -> Label:
         m = plan.milestones[key.at]
@@ -162,7 +163,8 @@ class Lag(Kind):
                 yield InputKey("lag", slot)
 
     def value(self, plan: Plan, got: Draws, key: InputKey) -> np.ndarray:
-        return got.lag[key.at]
+        values: np.ndarray = got.lag[key.at]
+        return values
 
     def label(self, plan: Plan, key: InputKey) -> Label:
         row, pos = plan.lags[key.at]
@@ -206,7 +208,8 @@ def failed_attempts(draws: Draws, row: int) -> np.ndarray:
     if forced is not None:
         # The status date made the leading attempts fail (sim.simulation.engines.condition).
         ok = ok & (np.arange(ok.shape[0])[:, None] >= forced[None, :])
-    return np.where(ok.any(axis=0), ok.argmax(axis=0), u.shape[0])
+    failed: np.ndarray = np.where(ok.any(axis=0), ok.argmax(axis=0), u.shape[0])
+    return failed
 
 
 class Retry(Kind):
@@ -390,7 +393,8 @@ class Decision(Kind):
                     yield InputKey("decision", row, k)
 
     def value(self, plan: Plan, got: Kept, key: InputKey) -> np.ndarray:
-        return (got.outcome[plan.ids[key.at]] == key.part).astype(float)
+        taken: np.ndarray = got.outcome[plan.ids[key.at]] == key.part
+        return taken.astype(float)
 
     def label(self, plan: Plan, key: InputKey) -> Label:
         m = plan.milestones[key.at]
@@ -450,7 +454,8 @@ def _copula(rng: np.random.Generator, corr: np.ndarray, n: int) -> np.ndarray:
     vals, vecs = np.linalg.eigh(corr)
     root = vecs * np.sqrt(np.clip(vals, 0.0, None))
     z = root @ rng.standard_normal((corr.shape[0], n))
-    return ndtr(z)
+    u: np.ndarray = ndtr(z)
+    return u
 
 
 def input_stream(seq: np.random.SeedSequence, kind: str, *key: str | int) -> np.random.Generator:
