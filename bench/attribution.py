@@ -6,7 +6,8 @@
 The network: a serial chain of `--risks` uncertain milestones joined in pairs by merges, each
 milestone with its own risk (probability 0.1 to 0.4, adding a PERT delay), and one risk that
 scales two milestones, so that risks interact at the merges. It prints the run's time, the
-attribution's time and their ratio, and checks that the parts add up to the total.
+attribution's time (paired-bootstrap intervals included) and their ratio, checks that the parts
+add up to the total, and says which statistics got intervals.
 Goal (issue 24): 12 risks at 100,000 iterations in under 30 s on the 2-core reference machine.
 """
 
@@ -60,6 +61,14 @@ def main() -> None:
     print(f"{len(section['inputs'])} factors, {args.iterations:,} iterations")
     print(f"run {t1 - t0:.1f} s, attribution {t2 - t1:.1f} s (ratio {(t2 - t1) / (t1 - t0):.1f})")
     print(f"P80 shift {section['total']['p80_days']} d, parts sum to {parts:.2f} d")
+    with_ci = [
+        s for s in ("mean_days", "p50_days", "p80_days", "p_target") if section["inputs"][0]["interval"][s]
+    ]
+    top = section["inputs"][0]
+    print(
+        f"95 % intervals for {', '.join(with_ci)}; largest part {top['input']}: mean {top['mean_days']} d "
+        f"in {top['interval']['mean_days']}"
+    )
 
 
 if __name__ == "__main__":

@@ -22,6 +22,12 @@ def _history_in_tmp(tmp_path_factory: pytest.TempPathFactory) -> None:
     os.environ["LUNARSIM_HISTORY"] = str(tmp_path_factory.mktemp("history") / "history.sqlite")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _cache_in_tmp(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """The derived-numbers cache (sim.scenario.fitcache) of the tests is a temporary folder."""
+    os.environ["LUNARSIM_CACHE"] = str(tmp_path_factory.mktemp("cache"))
+
+
 @pytest.fixture
 def write(tmp_path: Path) -> Callable[..., Path]:
     """Write a dedented YAML text to tmp_path/name and return its path."""

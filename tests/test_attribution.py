@@ -77,9 +77,10 @@ def test_summary_section_has_the_contract_keys_and_rounded_parts_add_up(scenario
     section = r.summary(impacts=True)["drivers"]["attribution"]
     assert set(section) == {"total", "inputs"}
     assert set(section["total"]) == {"mean_days", "p50_days", "p80_days", "p_target"}
-    keys = {"input", "label", "kind", "mean_days", "p50_days", "p80_days", "p_target"}
-    # The contract's keys, plus the parts' intervals (a key readers may ignore).
-    assert all(set(i) == keys | {"interval"} for i in section["inputs"])
+    keys = ["input", "label", "kind", "mean_days", "p50_days", "p80_days", "p_target"]
+    # Exactly the contract's keys; the intervals stay in the Python object and the report.
+    assert all(list(i) == keys for i in section["inputs"])
+    assert all("interval" in i for i in r.attribution()["inputs"])
     assert {i["kind"] for i in section["inputs"]} == {"risk", "decision"}
     for stat, unit in (("mean_days", 0.01), ("p80_days", 0.01), ("p_target", 0.0001)):
         # Each part is rounded to half a unit at most.
@@ -194,3 +195,61 @@ def test_exact_parts_carry_paired_bootstrap_intervals(scenario):
     # A real one: an interval of a few SE around its share, not a point.
     low, high = got["rb"]["interval"]["mean_days"]
     assert 0 < high - low < 0.2 * got["rb"]["mean_days"]
+
+
+@pytest.mark.parametrize("name", sorted(INTERACTING))
+def test_per_iteration_shapley_values_average_to_the_exact_parts(scenario, name):
+    from sim.analysis.attribution import Game
+    from sim.analysis.attributionci import per_iteration
+
+    r = sim.simulate(scenario(INTERACTING[name]), 5_000, seed=8)
+    game = Game(r)
+    per = game.every_coalition()
+    for stat in ("mean_days", "p_target"):
+        exact = shapley([p[stat] for p in per], len(game.factors))
+        phi = per_iteration(game, stat)
+        assert exact is not None and phi is not None
+        assert np.allclose(phi.mean(axis=0), exact, rtol=0, atol=1e-9)
+        # Each iteration's values add up to its own change from no risk to as modelled.
+        assert np.allclose(phi.sum(axis=1).mean(), per[-1][stat] - per[0][stat], atol=1e-9)
+
+
+@pytest.mark.parametrize("name", sorted(INTERACTING))
+def test_mean_and_p_target_intervals_are_the_full_paired_bootstrap(scenario, name):
+    """The cheap intervals (resampling per-iteration values) are the full paired bootstrap's
+    (every coalition's statistics recomputed on each resample), drawn with the same resamples."""
+    from sim.analysis.attribution import Game
+    from sim.analysis.attributionci import intervals, linear_intervals
+
+    game = Game(sim.simulate(scenario(INTERACTING[name]), 3_000, seed=9))
+    full = intervals(game, np.random.default_rng(4))
+    cheap = linear_intervals(game, np.random.default_rng(4))
+    assert cheap["p50_days"] is None and cheap["p80_days"] is None
+    for stat in ("mean_days", "p_target"):
+        assert np.allclose(cheap[stat], full[stat], rtol=0, atol=1e-9), stat
+
+
+def test_large_runs_get_mean_and_p_target_intervals_and_the_report_says_them(scenario, monkeypatch):
+    from sim.analysis import attributionci
+    from sim.report.drivertext import waterfall_lines
+
+    monkeypatch.setattr(attributionci, "MAX_READS", 0)  # as if the full bootstrap were too dear
+    r = sim.simulate(scenario(INTERACTING["parallel"]), 5_000, seed=3)
+    section = r.attribution()
+    for item in section["inputs"]:
+        ci = item["interval"]
+        assert ci["p50_days"] is None and ci["p80_days"] is None
+        assert ci["mean_days"][0] <= item["mean_days"] <= ci["mean_days"][1]
+        assert ci["p_target"][0] <= item["p_target"] <= ci["p_target"][1]
+    lines = waterfall_lines(r, section)
+    assert sum("on average" in line and "95 % interval" in line for line in lines) == len(section["inputs"])
+
+
+@pytest.mark.parametrize("k", [1, 2, 5, 8])
+def test_the_shapley_weight_matrix_gives_the_shapley_values(k):
+    from sim.analysis.attributionci import _weights
+
+    values = np.random.default_rng(k).normal(size=2**k)
+    exact = shapley(list(values), k)
+    assert exact is not None
+    assert np.allclose(values @ _weights(k), exact, rtol=0, atol=1e-12)

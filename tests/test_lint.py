@@ -114,3 +114,48 @@ def test_correlating_a_chain_of_normals_moves_p80_as_the_closed_form_says(write)
     expected = z * (sd1 - sd0)
     se = math.sqrt(0.8 * 0.2 / n) / phi * (sd0 + sd1)
     assert effect is not None and abs(effect - expected) <= K * se + 0.5, (effect, expected, se)
+
+
+LS011_CASE = """\
+name: over without actual
+start: 2030-01-01
+as_of: 2030-05-01
+headline: h
+iterations: 4000
+seed: 3
+milestones:
+  a: {title: A, duration: {triangular: [50d, 60d, 150d]}, source: s}
+  c: {title: C, after: [a], duration: 10d, source: s}
+  h: {title: H, after: [c], duration: 100d, target: 2031-01-01, source: s}
+"""
+
+
+def test_dating_a_milestone_dates_its_plan_completed_neighbours_at_their_plan_dates(write):
+    from sim.analysis.linteffects import dated_together, fixed
+
+    scenario, _ = load_with_source(write(LS011_CASE))
+    plan = {"a": 60.0, "c": 70.0, "h": 170.0}
+    assert dated_together(scenario, "a", plan) == ["a", "c"]
+    assert dated_together(scenario, "c", plan) == ["a", "c"]  # its predecessor is done too
+    assert dated_together(scenario, "h", plan) == []  # not over by as_of
+    after = fixed(scenario, "date", "c")
+    assert [after.milestones[m].actual for m in "ach"] == [60.0, 70.0, None]
+
+
+def test_dating_an_over_milestone_moves_p80_as_the_hand_computed_case_says(write):
+    """as_of is day 120. A ~ triangular(50, 60, 150) (plan 60), then C 10 d, then H 100 d: the plan
+    has A and C over by as_of, neither has an actual, so the run conditions on A not being done by
+    day 120: for x > 60, P(A > x) = (150 - x)² / 9000, so given A > 120 it is (150 - x)² / 900 and
+    the conditional P80 is 150 - 30·sqrt(0.2) = 136.58; H = A + 110, P80 246.58. Fixed (A and C
+    dated at their plan days 60 and 70): H = 170 exactly. Effect -76.58 d. Dating A alone would
+    force C (plan 70, no actual) past as_of: H = 220, effect -26.58 d. Tolerance: the P80 of the
+    conditional A has SE sqrt(p (1 - p) / n) / f(q) with f(q) = 2 (150 - q) / 900; the fixed run has
+    none; plus 0.5 d for rounding the effect to whole days."""
+    scenario, source = load_with_source(write(LS011_CASE))
+    found = with_effects(scenario, lint_scenario(scenario, source))
+    effects = {f.key: f.p80_effect_days for f in found if f.rule == "LS011"}
+    assert set(effects) == {"milestones.a", "milestones.c"}
+    q = 150 - 30 * math.sqrt(0.2)
+    se = math.sqrt(0.8 * 0.2 / 4000) / (2 * (150 - q) / 900)
+    for effect in effects.values():
+        assert effect is not None and abs(effect - (170 - (q + 110))) <= K * se + 0.5, (effect, se)

@@ -243,3 +243,49 @@ def test_a_streamed_run_keeps_nothing_per_chunk_or_per_iteration(
     # Keeping each chunk's reduction grew the peak by 14 of them from 2 to 16 chunks; now it may
     # differ only by the few reductions waiting to be added (at most 4 with 2 workers).
     assert large - small < 6 * one_chunk, (small, large, one_chunk)
+
+
+MERGES = """
+name: merges streamed
+start: 2030-01-01
+headline: end
+milestones:
+  a: {duration: {uniform: [0d, 100d]}}
+  b: {duration: {triangular: [20d, 50d, 120d]}}
+  c: {after: [a], duration: {uniform: [10d, 30d]}, success: 0.75}
+  join: {after: [a, b, c]}
+  late: {after: [b, {id: c, lag: 5d}], duration: 10d}
+  end: {after: [join, late], duration: 1d}
+"""
+
+
+def test_a_streamed_run_gives_the_merge_bias_of_the_run_kept_whole(tmp_path: Path) -> None:
+    """Exact to the day, as every streamed percentile: the streamed merge bias is the day of the
+    kept run's joint percentile minus the day of its latest own percentile. `c` fails in a quarter
+    of the iterations (never done), so the P80 of `join` and `late` is "never": null in both."""
+    from sim.analysis.mergebias import merge_biases
+
+    path = tmp_path / "merges.yaml"
+    path.write_text(MERGES, encoding="utf-8")
+    sc = sim.load(path)
+    whole = sim.simulate(sc, N, seed=5, stream=False)
+    streamed = sim.simulate(sc, N, seed=5, stream=True)
+    assert streamed.streamed
+    got, kept = merge_biases(streamed), merge_biases(whole)
+    assert set(got) == set(kept) == {"join", "late", "end"}
+    assert got["join"]["80"] is None and got["join"]["50"] is not None
+    for mid, preds in (("join", ["a", "b", "c"]), ("late", ["b", "c"]), ("end", ["join", "late"])):
+        joint = np.stack([whole.finish_of(p) for p in preds]).max(axis=0)
+        for level in (50, 80):
+            j = percentile_of(joint, level)
+            own = [whole.percentile_days(p, level) for p in preds]
+            if j is None or None in own:
+                expected = None
+            else:
+                expected = math.floor(j) - max(math.floor(v) for v in own if v is not None)
+            assert got[mid][str(level)] == expected, (mid, level)
+            assert (kept[mid][str(level)] is None) == (expected is None)
+            if expected is not None:
+                assert abs(kept[mid][str(level)] - expected) < 1.0
+    doc = streamed.summary()["milestones"]
+    assert doc["join"]["merge_bias_days"] == {k: v for k, v in got["join"].items()}

@@ -276,7 +276,10 @@ def attribution(result: Result, *, permutations: int = PERMUTATIONS) -> dict[str
     one record per risk and decision, largest P80 share first; values rounded as the summary
     rounds days (0.01) and shares (0.0001). Exact Shapley values up to `EXACT_UP_TO` factors;
     above, estimated from `permutations` random orders (seeded by the run's seed), and then the
-    section also says `method` and each input its standard errors (`se`)."""
+    section also says `method` and each input its standard errors (`se`). Exact values also come
+    with each input's 95 % paired-bootstrap `interval` per statistic (`sim.analysis.attributionci`):
+    all four where the full bootstrap is affordable, else the mean's and P(target)'s (None for
+    P50 and P80). The summary JSON keeps the contract's keys only (`summary_section`)."""
     game = Game(result)
     fs = game.factors
     k = len(fs)
@@ -294,9 +297,11 @@ def attribution(result: Result, *, permutations: int = PERMUTATIONS) -> dict[str
         parts = {s: shapley([p[s] for p in per], k) for s in STATS}
         from sim.analysis import attributionci
 
+        stream = np.random.SeedSequence(result.seed, spawn_key=(stable_hash("attribution-intervals"),))
         if attributionci.affordable(k, n):
-            stream = np.random.SeedSequence(result.seed, spawn_key=(stable_hash("attribution-intervals"),))
             cis = attributionci.intervals(game, np.random.default_rng(stream))
+        else:  # mean and P(target) only: their resamples cost iterations x factors
+            cis = attributionci.linear_intervals(game, np.random.default_rng(stream))
     else:
         rng = np.random.default_rng(
             np.random.SeedSequence(result.seed, spawn_key=(stable_hash("attribution"),))
@@ -324,6 +329,19 @@ def attribution(result: Result, *, permutations: int = PERMUTATIONS) -> dict[str
             "decisions (more than 12: exact enumeration would take too long); `se` is each "
             "estimate's standard error; the parts still add up to the total exactly"
         )
+    return out
+
+
+# The keys outputs.md fixes for `drivers.attribution` in the summary JSON.
+SUMMARY_KEYS = ("total", "inputs")
+SUMMARY_INPUT_KEYS = ("input", "label", "kind", *STATS)
+
+
+def summary_section(section: dict[str, Any]) -> dict[str, Any]:
+    """`section` (from `attribution`) with exactly the keys the summary JSON's contract fixes: the
+    intervals, standard errors and method stay in the Python object and the report."""
+    out = {key: section[key] for key in SUMMARY_KEYS}
+    out["inputs"] = [{key: item[key] for key in SUMMARY_INPUT_KEYS} for item in section["inputs"]]
     return out
 
 

@@ -240,7 +240,7 @@ def over_without_actual(ctx: Context) -> Iterator[tuple[Key, str, tuple[str, str
                 ("milestones", mid),
                 f"{_title(ctx, mid)}: the plan has it done by {ctx.scenario.date_of(plan)}, before "
                 f"as_of {ctx.scenario.as_of}, but it has no actual; if it happened, add its date",
-                None,
+                ("date", mid),
             )
 
 

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import numpy as np
-
-from sim.percentiles import percentiles_of
+from sim.simulation.reduction import merge_points
 
 if TYPE_CHECKING:
     from sim.analysis.results import Result
@@ -21,15 +19,16 @@ def merge_bias(
     percentile of the moment all its predecessors are done (the latest of their finishes, lags
     not counted) minus the largest of the predecessors' own percentiles at that level, in days.
     A deterministic plan that follows the single longest path at each level misses exactly this.
-    None for a milestone with fewer than two predecessors, or for a streamed run (its
-    per-iteration finishes are a subsample, and the percentiles it states are exact ones).
-    A level is None where a percentile involved is "never"."""
-    preds = sorted({p.id for p in result.scenario.milestones[milestone].after})
-    if len(preds) < 2 or result.streamed:
+    None for a milestone with fewer than two predecessors. The run's storage gives the joint
+    percentiles (`Storage.latest_percentiles`): a streamed run's come from the day counts of the
+    latest predecessor finish it kept chunk by chunk, so, like its other percentiles, they are the
+    days on which the kept run's fall, and its merge bias is the difference of those days. A
+    level is None where a percentile involved is "never"."""
+    preds = merge_points(result.scenario).get(milestone)
+    if preds is None:
         return None
-    rows = np.stack([result.finish_of(p) for p in preds])
-    joint = percentiles_of(rows.max(axis=0), levels)
-    own = [percentiles_of(row, levels) for row in rows]
+    joint = result.storage.latest_percentiles(milestone, [result.index(q) for q in preds], levels)
+    own = [{p: result.percentile_days(q, p) for p in levels} for q in preds]
     out: dict[str, float | None] = {}
     for p in levels:
         each = [o[p] for o in own]

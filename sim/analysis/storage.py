@@ -72,6 +72,12 @@ class Storage(Protocol):
     def signposts(self, result: Result) -> list[Signpost]:
         """`sim.analysis.signposts.signposts` of the run, before it is kept."""
 
+    def latest_percentiles(
+        self, milestone: str, rows: list[int], ps: tuple[int, ...]
+    ) -> dict[float, float | None]:
+        """Percentiles of the moment all of `rows` are done (the latest of their finishes), for the
+        merge point `milestone` (`sim.analysis.mergebias`)."""
+
 
 class Samples:
     """Every iteration's finish day of every milestone (`finish[row, i]`, `inf` for never; `ids`:
@@ -170,6 +176,11 @@ class Samples:
 
         return from_samples(result)
 
+    def latest_percentiles(
+        self, milestone: str, rows: list[int], ps: tuple[int, ...]
+    ) -> dict[float, float | None]:
+        return percentiles_of(self.finish[rows].max(axis=0), ps)
+
 
 class Counted:
     """A streamed run's reductions: day counts and moments per milestone, counts of risks and
@@ -241,3 +252,10 @@ class Counted:
         from sim.analysis.signposts import from_counts
 
         return from_counts(result, self.stats)
+
+    def latest_percentiles(
+        self, milestone: str, rows: list[int], ps: tuple[int, ...]
+    ) -> dict[float, float | None]:
+        # Counted chunk by chunk at every merge point (`Reduction.merges`): exact to the day.
+        counts = self.stats.merges[milestone]
+        return {p: counts.percentile(p) for p in ps}

@@ -76,7 +76,7 @@ def summary(result: Result, path: str | None = None, *, with_impacts: bool | Non
         from sim.analysis import attribution
 
         if attribution.feasible(result) if asked else attribution.by_default(result):
-            driver_section["attribution"] = result.attribution()
+            driver_section["attribution"] = attribution.summary_section(result.attribution())
     return doc
 
 

@@ -71,9 +71,25 @@ def waterfall_lines(result: Result, section: dict[str, Any]) -> list[str]:
         if item["p80_days"] is None:
             continue
         what = "the risk" if item["kind"] == "risk" else "the decision"
-        lines.append(f"{what.capitalize()} \u201c{item['label']}\u201d {_signed_days(item['p80_days'])}.")
+        said = f"{what.capitalize()} \u201c{item['label']}\u201d {_signed_days(item['p80_days'])}"
+        lines.append(f"{said}{_interval_text(item)}.")
     lines.append(f"As modelled, 8 in 10 futures reach it by {day_text(sc.date_of(p80))}.")
     return lines
+
+
+def _interval_text(item: dict[str, Any]) -> str:
+    """The part's 95 % bootstrap interval in days: its P80 share's where computed (nothing when it
+    rounds to one number), else its mean share's, else nothing."""
+    cis = item.get("interval") or {}
+    p80 = cis.get("p80_days")
+    if p80 is not None and None not in p80:
+        low, high = round(p80[0]), round(p80[1])
+        return "" if low == high else f" (95 % interval {low:+,} to {high:+,} days)"
+    mean = cis.get("mean_days")
+    if mean is not None and None not in mean and item.get("mean_days") is not None:
+        low, high = round(mean[0]), round(mean[1])
+        return f" (on average {round(item['mean_days']):+,} days, 95 % interval {low:+,} to {high:+,})"
+    return ""
 
 
 def held_lines(result: Result) -> list[str]:

@@ -85,11 +85,23 @@ def matrix(rho: float, members: list[Steps]) -> np.ndarray:
 
     Raises ValueError for a pair that cannot reach `rho`.
     """
+    from sim.scenario import fitcache
+
     k = len(members)
+    # Marginals with atoms take a numerical solve per pair: kept on disk (sim.scenario.fitcache).
+    slow = any(m is not None for m in members)
+    entry = fitcache.key("copula", repr(round(rho, 12)), repr(members)) if slow else ""
+    stored = fitcache.load(entry, ("r",)) if slow else None
+    if stored is not None:
+        r: np.ndarray = stored["r"]
+        if r.shape == (k, k) and np.array_equal(r, r.T) and np.all(np.diag(r) == 1.0):
+            return r
     out = np.eye(k)
     for i in range(k):
         for j in range(i + 1, k):
             out[i, j] = out[j, i] = solve(rho, members[i], members[j])
+    if slow:
+        fitcache.store(entry, {"r": out})
     return out
 
 

@@ -393,9 +393,9 @@ class ReferenceFit(Distribution):
     @functools.cached_property
     def _table(self) -> tuple[np.ndarray, np.ndarray]:
         """log ratio grid and the predictive CDF on it (for the inverse CDF and the CDF)."""
-        m, s = self.fit.components(self.planned)
-        x = np.linspace(float(np.min(m - 8.5 * s)), float(np.max(m + 8.5 * s)), 4097)
-        return x, self.fit.cdf(np.exp(x), self.planned)
+        from sim.scenario.slipfit import class_table
+
+        return class_table(self.class_name, self.planned, self.extra)
 
     def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
         return self.planned * self.fit.sample(rng, n, self.planned)

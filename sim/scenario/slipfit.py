@@ -342,12 +342,90 @@ def _population(rows: tuple[Forecast, ...]) -> tuple[tuple[Forecast, ...], np.nd
     return use, ll, fit_population(ll, [group_of(f) for f in use])
 
 
+# A ClassFit's arrays and scalars, as stored in the disk cache (sim.scenario.fitcache).
+_FIT_ARRAYS = ("mu", "sigma", "beta", "weight", "scalars")
+_TABLE_ARRAYS = ("x", "cum")
+# The inverse-CDF table of a fitted class: points in log ratio, spanning the mixture +-8.5 sd.
+TABLE_POINTS = 4097
+TABLE_SPAN = 8.5
+
+
+@functools.lru_cache(maxsize=8)
+def _digest(rows: tuple[Forecast, ...]) -> str:
+    """A record's identity for the cache: every field of every row."""
+    import hashlib
+
+    return hashlib.sha256(repr(rows).encode()).hexdigest()
+
+
+def _fit_arrays(fit: ClassFit) -> dict[str, np.ndarray]:
+    scalars = [fit.n, fit.flown, fit.pooling, fit.longest_flown_days]
+    arrays = {"mu": fit.mu, "sigma": fit.sigma, "beta": fit.beta, "weight": fit.weight}
+    return {**arrays, "scalars": np.array(scalars)}
+
+
+def _fit_from(name: str, a: dict[str, np.ndarray]) -> ClassFit | None:
+    """The ClassFit stored as `a`, or None if its arrays are not a class's posterior."""
+    size, w = a["weight"].shape, a["weight"]
+    same = all(a[k].shape == size for k in ("mu", "sigma", "beta"))
+    if len(size) != 1 or not same or a["scalars"].shape != (4,):
+        return None
+    if not (np.all(np.isfinite(w)) and np.all(w > 0) and abs(w.sum() - 1) < 1e-9):
+        return None
+    n, flown, pooling, longest = (float(v) for v in a["scalars"])
+    return ClassFit(name, a["mu"], a["sigma"], a["beta"], a["weight"], int(n), int(flown), pooling, longest)
+
+
 @functools.lru_cache(maxsize=64)
 def _class(rows: tuple[Forecast, ...], name: str) -> ClassFit:
-    """One class of a record, fitting only the population and that class (a run needs a few)."""
+    """One class of a record, fitting only the population and that class (a run needs a few).
+
+    The result is kept on disk (sim.scenario.fitcache) under the record's content and the code's
+    version; a later process reads the same arrays back instead of refitting."""
+    from sim.scenario import fitcache
+
+    entry = fitcache.key("class", _digest(rows), name)
+    stored = fitcache.load(entry, _FIT_ARRAYS)
+    fit = _fit_from(name, stored) if stored is not None else None
+    if fit is not None:
+        return fit
     use, ll, pop = _population(rows)
     members = [i for i, f in enumerate(use) if name == ALL or name in f.classes]
-    return fit_class(name, members, ll, use, pop)
+    fit = fit_class(name, members, ll, use, pop)
+    fitcache.store(entry, _fit_arrays(fit))
+    return fit
+
+
+@functools.lru_cache(maxsize=256)
+def _table(rows: tuple[Forecast, ...], name: str, planned_days: float) -> tuple[np.ndarray, np.ndarray]:
+    from sim.scenario import fitcache
+
+    grid = f"{TABLE_POINTS} {TABLE_SPAN}"
+    entry = fitcache.key("table", _digest(rows), name, repr(float(planned_days)), grid)
+    stored = fitcache.load(entry, _TABLE_ARRAYS)
+    if stored is not None:
+        x, cum = stored["x"], stored["cum"]
+        shaped = x.shape == cum.shape == (TABLE_POINTS,) and np.all(np.diff(x) > 0)
+        # A mixture's CDF may pass 1 by a rounding error (1 + 2e-16).
+        if shaped and np.all(np.isfinite(cum)) and np.all((cum >= 0) & (cum <= 1 + 1e-9)):
+            return x, cum
+    fit = _class(rows, name)
+    m, s = fit.components(planned_days)
+    x = np.linspace(float(np.min(m - TABLE_SPAN * s)), float(np.max(m + TABLE_SPAN * s)), TABLE_POINTS)
+    cum = fit.cdf(np.exp(x), planned_days)
+    fitcache.store(entry, {"x": x, "cum": cum})
+    return x, cum
+
+
+def class_table(
+    name: str, planned_days: float, extra: tuple[Forecast, ...] = ()
+) -> tuple[np.ndarray, np.ndarray]:
+    """Log ratio grid and the class's predictive CDF on it, at lead time `planned_days` (for the
+    inverse CDF); cached on disk like the fit itself. The arrays are shared: do not modify them."""
+    from sim.scenario.reference import bundled_forecasts, slip_class
+
+    slip_class(name, extra)
+    return _table(bundled_forecasts() + extra, name, float(planned_days))
 
 
 def class_fit(name: str, extra: tuple[Forecast, ...] = ()) -> ClassFit:

@@ -18,7 +18,7 @@ import numpy as np
 from sim.simulation.daycounts import DayCounts
 from sim.simulation.engines import EngineOutput, run_engine
 from sim.simulation.plan import Plan
-from sim.simulation.reduction import Accumulator, IterationArrays, Moments, Reduction
+from sim.simulation.reduction import Accumulator, IterationArrays, Moments, Reduction, merge_counts
 from sim.simulation.sampling import Draws, draw, input_values, merge
 
 Progress = Callable[[int], None]
@@ -474,6 +474,7 @@ def _reduce_chunk(
             {k: v[pick] for k, v in c.inputs.items()},
         ),
         signposts=event_counts(sc, plan.ids, c.finish, head),
+        merges=merge_counts(sc, plan.ids, c.finish),
     )
 
 

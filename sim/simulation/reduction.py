@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import numpy as np
 
@@ -13,6 +14,9 @@ from sim.simulation.daycounts import DayCounts
 from sim.simulation.inputs import InputKey
 
 K = TypeVar("K")
+
+if TYPE_CHECKING:
+    from sim.scenario.model import Scenario
 
 
 @dataclass
@@ -90,6 +94,28 @@ class Reduction:
     # Per signpost event (`sim.analysis.signposts.events`), the headline's day counts over the
     # iterations in which the event happened.
     signposts: list[DayCounts] = field(default_factory=list)
+    # Per milestone with two or more predecessors (`merge_points`), the day counts of the moment
+    # all of them are done (the latest of their finishes): what its merge bias needs.
+    merges: dict[str, DayCounts] = field(default_factory=dict)
+
+
+def merge_points(scenario: Scenario) -> dict[str, list[str]]:
+    """Each milestone with two or more distinct predecessors, with them (sorted), in file order."""
+    out = {}
+    for mid, m in scenario.milestones.items():
+        preds = sorted({p.id for p in m.after})
+        if len(preds) >= 2:
+            out[mid] = preds
+    return out
+
+
+def merge_counts(scenario: Scenario, ids: Sequence[str], finish: np.ndarray) -> dict[str, DayCounts]:
+    """`Reduction.merges` of a chunk whose finish times (rows in the order of `ids`) are `finish`."""
+    row = {mid: i for i, mid in enumerate(ids)}
+    return {
+        mid: DayCounts.of(finish[[row[p] for p in preds]].max(axis=0))
+        for mid, preds in merge_points(scenario).items()
+    }
 
 
 class Accumulator:
@@ -136,6 +162,7 @@ class Accumulator:
                 self._rows,
                 _sized_like(part.sample, self._rows.size),
                 signposts=[DayCounts.empty()] * len(part.signposts),
+                merges=dict.fromkeys(part.merges, DayCounts.empty()),
             )
         self._total = Reduction(
             n=total.n + part.n,
@@ -148,6 +175,7 @@ class Accumulator:
             rows=total.rows,
             sample=total.sample,
             signposts=[a + b for a, b in zip(total.signposts, part.signposts, strict=True)],
+            merges={k: v + part.merges[k] for k, v in total.merges.items()},
         )
         self._fill(part, total.n)
         self._chunks += 1
