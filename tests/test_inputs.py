@@ -234,8 +234,9 @@ def test_failed_attempts_and_retry_times_are_those_the_status_date_left(scenario
     from sim.simulation.sampling import draw, input_values
 
     plan = compile_plan(sc)
-    draws = draw(plan, np.random.SeedSequence(5), N)
-    finish = run_engine(engine, plan, draws).finish[0]
+    out = run_engine(engine, plan, draw(plan, np.random.SeedSequence(5), N))
+    finish, draws = out.finish[0], out.realised
+    assert draws is not None
     inputs = input_values(plan, draws)
     failed = inputs[InputKey("attempts", 0)]
     # Exact, independent of the engines' timing code: with no window or not_before, an attempt
@@ -297,6 +298,7 @@ def test_every_kind_of_input_is_listed_once_in_reading_order(scenario) -> None:
     # One table of kinds (sim.simulation.inputs.KINDS) draws, values and names every input: a
     # run's inputs are its durations, then lags, attempts beside retries, amounts and holds, then
     # risks and decisions, each with the id and kind the output format gives it.
+    from sim.simulation.engines import run_engine
     from sim.simulation.inputs import KINDS, InputKey
     from sim.simulation.plan import compile_plan
     from sim.simulation.sampling import draw, input_values
@@ -318,6 +320,8 @@ def test_every_kind_of_input_is_listed_once_in_reading_order(scenario) -> None:
     ]
     assert {item.kind for item in r.inputs} | {"amount"} == set(KINDS) | {"effect"}
     plan = compile_plan(sc)
-    realised = input_values(plan, draw(plan, np.random.SeedSequence(3), 50))
+    ran = run_engine("vector", plan, draw(plan, np.random.SeedSequence(3), 50)).realised
+    assert ran is not None
+    realised = input_values(plan, ran)
     assert all(isinstance(key, InputKey) for key in realised)
     assert by_id(r, "choose=slow.scale.0").label == "Choose: slow → stretch of Build"
