@@ -3,6 +3,10 @@
 Recording is timed as `lunarsim run` does it (re-reading the resolved scenario, one locked insert)
 into a store that already holds 1,000 runs; listing is the whole `lunarsim history` command as a
 subprocess, beside `lunarsim --version` (the start-up every command pays) in the same session.
+A plain `lunarsim history` is answered without Typer (`sim.cli.quick`); `lunarsim history --debug`
+prints the same listing through the Typer command, as every `history` did before, so the ratio of
+the two, measured in one run, is what answering it without Typer saves. `python -c pass` is the
+interpreter's own start-up, the floor of any command.
 """
 
 from __future__ import annotations
@@ -25,13 +29,16 @@ RECORD_GOAL = 0.050
 LIST_GOAL = 0.3
 
 
-def _wall(command: list[str], env: dict[str, str], repeat: int) -> float:
-    times = []
+def _walls(commands: list[list[str]], env: dict[str, str], repeat: int) -> list[float]:
+    """The median wall time of each command, run in turn (round robin) so that a load that comes
+    and goes on a shared machine falls on all of them alike."""
+    times: list[list[float]] = [[] for _ in commands]
     for _ in range(repeat):
-        t0 = time.perf_counter()
-        subprocess.run(command, env=env, check=True, capture_output=True)
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
+        for command, spent in zip(commands, times):
+            t0 = time.perf_counter()
+            subprocess.run(command, env=env, check=True, capture_output=True)
+            spent.append(time.perf_counter() - t0)
+    return [statistics.median(spent) for spent in times]
 
 
 def main() -> None:
@@ -55,9 +62,17 @@ def main() -> None:
         rec = statistics.median(times)
         env = {**os.environ, "LUNARSIM_HISTORY": str(store)}
         lunarsim = [sys.executable, "-m", "sim"]
-        listing = _wall([*lunarsim, "history"], env, args.repeat)
-        listing_json = _wall([*lunarsim, "history", "--json"], env, args.repeat)
-        start_up = _wall([*lunarsim, "--version"], env, args.repeat)
+        listing, listing_json, start_up, typer_path, floor = _walls(
+            [
+                [*lunarsim, "history"],
+                [*lunarsim, "history", "--json"],
+                [*lunarsim, "--version"],
+                [*lunarsim, "history", "--debug"],
+                [sys.executable, "-c", "pass"],
+            ],
+            env,
+            args.repeat,
+        )
     n = args.runs + args.repeat
     print(f"{args.scenario}, store of {args.runs:,} runs, median of {args.repeat}:")
     print(f"  record one run        {rec * 1000:7.1f} ms   (goal < {RECORD_GOAL * 1000:.0f} ms)")
@@ -65,6 +80,11 @@ def main() -> None:
     print(f"  lunarsim history --json {listing_json:5.3f} s")
     ratio = listing / start_up
     print(f"  lunarsim --version    {start_up:7.3f} s    (start-up; history / start-up = {ratio:.2f})")
+    print(
+        f"  history through Typer {typer_path:7.3f} s    (`history --debug`, as before; "
+        f"without / through Typer = {listing / typer_path:.2f})"
+    )
+    print(f"  python -c pass        {floor:7.3f} s    (the interpreter's start-up)")
 
 
 if __name__ == "__main__":

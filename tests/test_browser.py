@@ -742,3 +742,54 @@ def test_each_chart_downloads_as_an_svg_under_its_own_name(browser, synthetic, t
     assert text.startswith("<svg") and "never by" in text
     seen.assert_clean()
     context.close()
+
+
+@pytest.mark.parametrize("width", [390, 1366])
+def test_track_record_page_renders_on_phone_and_desktop(browser, tmp_path: Path, width: int) -> None:
+    """`lunarsim backtest` over dated snapshots: the trend and calibration charts drawn, the
+    tables fitting, and the snapshots' names shown, not run."""
+    from test_report import XSS_SCRIPT
+
+    import sim
+    from sim.analysis.trackrecord import track_record
+    from sim.report import write_track_record
+
+    (tmp_path / "s1.yaml").write_text(
+        "name: '" + XSS_SCRIPT + "'\nstart: 2030-01-01\nas_of: 2030-01-01\nheadline: c\nmilestones:\n"
+        "  a: {duration: {uniform: [5d, 30d]}}\n  b: {after: [a], duration: {pert: [20d, 40d, 90d]}}\n"
+        "  c: {after: [b], duration: {lognormal: {median: 60d, p90: 200d}}, target: 2030-06-01}\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "s2.yaml").write_text(
+        "extends: s1.yaml\nname: Second\nas_of: 2030-01-20\nmilestones:\n  a: {actual: 2030-01-18}\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "s3.yaml").write_text(
+        "extends: s2.yaml\nname: Third\nas_of: 2030-03-01\nmilestones:\n  b: {actual: 2030-02-25}\n",
+        encoding="utf-8",
+    )
+    runs = [sim.simulate(sim.load(tmp_path / f"s{i}.yaml"), 1000, 2, stream=False) for i in (1, 2, 3)]
+    path = write_track_record(track_record(runs[:2], runs[2]), runs, tmp_path / "out", "s3")
+
+    context = browser.new_context(viewport={"width": width, "height": 900})
+    seen = _watched(context)
+    page = seen.page
+    page.add_init_script("window.__xss = 0; window.alert = function () { window.__xss += 1; };")
+    seen.open(path)
+    ids = page.evaluate("() => Array.from(document.querySelectorAll('.js-plotly-plot')).map(gd => gd.id)")
+    assert ids == ["fig-trend", "fig-calibration"]
+    empty = page.evaluate(
+        "() => Array.from(document.querySelectorAll('.js-plotly-plot'))"
+        ".filter(gd => gd.querySelectorAll('.trace').length === 0).map(gd => gd.id)"
+    )
+    assert empty == []
+    assert page.evaluate(NO_SIDEWAYS_SCROLL), "the page scrolls sideways"
+    _assert_toolbar_and_axes(page, f"{width} px track-record page")
+    _assert_tables_fit(page, f"{width} px track-record page")
+    _assert_no_text_overlap(page, f"{width} px track-record page")
+    assert XSS_SCRIPT in page.locator("#trend-table").inner_text()
+    assert page.evaluate("() => window.__xss") == 0
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"track-record-{width}.png"), full_page=True)
+    seen.assert_clean()
+    context.close()

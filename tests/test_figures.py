@@ -216,3 +216,15 @@ def test_explain_and_history_figures_are_valid_plotly(write, tmp_path):
         result = sim.simulate(sim.load(path), 300, 1, workers=1)
         record(store, result.summary(str(path), impacts=False), {"name": "x"}, result.scenario.as_of)
     assert check(history_html(runs(store), str(store), when=WHEN)) == 1
+
+
+def test_track_record_figures_are_valid_plotly(write):
+    from sim.analysis.trackrecord import track_record
+    from sim.report.trackrecord import track_record_html
+
+    first = write(HOSTILE.replace("as_of: 2025-03-01", "as_of: 2025-01-01"), "first.yaml")
+    later = write(HOSTILE.replace("as_of: 2025-03-01", "as_of: 2025-12-01"), "later.yaml")
+    runs = [sim.simulate(sim.load(p), 300, 1, workers=1, stream=False) for p in (first, later)]
+    # The same file dated twice: an outcome with no actuals scores every milestone as not done.
+    html = track_record_html(track_record(runs[:1], runs[1]), runs, when=WHEN)
+    assert check(html) == 2  # the trend and the calibration

@@ -136,3 +136,55 @@ def test_history_report_draws_each_scenarios_trend(tmp_path, write):
     html = page.read_text(encoding="utf-8")
     assert html.count('id="fig-trend-') == 2  # one chart per scenario and headline
     assert "<b>x</b>" not in html and "&lt;b&gt;x&lt;/b&gt;" in html
+
+
+def test_a_plain_listing_is_answered_without_typer_and_prints_what_the_typer_command_does(tmp_path):
+    store = tmp_path / "h.sqlite"
+    assert _run(store).returncode == 0 and _run(store).returncode == 0
+    probe = (
+        "import atexit, sys\n"
+        "atexit.register(lambda: print('typer' in sys.modules, 'pydantic' in sys.modules, file=sys.stderr))\n"
+        "sys.argv = ['lunarsim', *sys.argv[1:]]\n"
+        "from sim.cli import main\n"
+        "main()\n"
+    )
+    env = {**os.environ, "LUNARSIM_HISTORY": str(store)}
+    outputs = {}
+    for extra in ([], ["--debug"]):  # --debug is not a plain listing: the Typer command prints it
+        for form in ([], ["--json"], [str(TUTORIAL)]):
+            r = subprocess.run(
+                [sys.executable, "-c", probe, "history", *form, *extra],
+                capture_output=True,
+                text=True,
+                env=env,
+            )
+            assert r.returncode == 0, r.stderr
+            assert r.stderr.strip() == ("True True" if extra else "False False"), (form, extra, r.stderr)
+            outputs[(tuple(form), bool(extra))] = r.stdout
+    for form in ([], ["--json"], [str(TUTORIAL)]):
+        assert outputs[(tuple(form), False)] == outputs[(tuple(form), True)]
+    assert len(json.loads(outputs[(("--json",), False)])) == 2
+    # Help, options it does not know and mistakes go to the Typer command, which explains them.
+    r = lunarsim("history", "--history", str(store), "--nope")
+    assert r.returncode == 2 and "No such option" in r.stderr.replace("no such option", "No such option")
+    r = lunarsim("history", "--help")
+    assert r.returncode == 0 and "--report" in r.stdout
+
+
+def test_a_damaged_store_is_refused_by_the_plain_listing_too(tmp_path):
+    store = tmp_path / "h.sqlite"
+    store.write_bytes(b"not a database at all, just some bytes" * 100)
+    r = lunarsim("history", "--history", str(store))
+    assert r.returncode == 2
+    assert r.stderr.startswith("error: ") and "h.sqlite" in r.stderr and len(r.stderr.splitlines()) == 1
+
+
+def test_the_listing_reads_the_same_with_or_without_sqlites_json_functions(tmp_path):
+    store = tmp_path / "h.sqlite"
+    assert _run(store).returncode == 0 and _run(store, "--seed", "6").returncode == 0
+    conn = sqlite3.connect(store)
+    conn.row_factory = sqlite3.Row
+    parsed = [history._entry(r) for r in conn.execute(f"SELECT {history._LISTED} FROM runs ORDER BY id DESC")]
+    conn.close()
+    assert history.runs(store) == parsed  # json_extract in SQLite; the fallback parses in Python
+    assert parsed[0]["headline"]["p50"] is not None and parsed[0]["seed"] == 6

@@ -14,6 +14,7 @@ This module imports only the standard library, so `lunarsim history` starts fast
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import os
 import sqlite3
@@ -179,18 +180,39 @@ def record(path: Path, summary: dict[str, Any], resolved: Any, as_of: dt.date | 
 def _date(start: str, days: Any) -> str | None:
     if days is None:
         return None
-    return (dt.date.fromisoformat(start) + dt.timedelta(days=int(days // 1))).isoformat()
+    return dt.date.fromordinal(_ordinal(start) + int(days // 1)).isoformat()
 
 
-_LISTED = (
+@functools.lru_cache(maxsize=64)
+def _ordinal(start: str) -> int:
+    return dt.date.fromisoformat(start).toordinal()
+
+
+_LISTED_BASE = (
     "id, recorded_at, scenario_name, scenario_path, scenario_sha256, start, as_of, iterations, seed, "
-    "tool_version, headline, headline_stats"
+    "tool_version, headline"
+)
+_LISTED = f"{_LISTED_BASE}, headline_stats"
+
+
+# The headline's statistics the listing shows, read by SQLite's JSON functions (no JSON parsed
+# in Python); `_entry` parses the column itself where SQLite was built without them.
+_EXTRACTED = ", ".join(
+    [f"json_extract(headline_stats, '$.percentiles_days.\"{p}\"') AS p{p}" for p in (10, 50, 80, 90)]
+    + [
+        "json_extract(headline_stats, '$.target') AS target",
+        "json_extract(headline_stats, '$.p_target') AS p_target",
+    ]
 )
 
 
 def _entry(row: sqlite3.Row) -> dict[str, Any]:
-    head = json.loads(row["headline_stats"])
-    pct = head.get("percentiles_days") or {}
+    if "headline_stats" in row.keys():  # noqa: SIM118 (a Row's `in` looks at its values)
+        head = json.loads(row["headline_stats"])
+        pct = head.get("percentiles_days") or {}
+    else:
+        head = {"target": row["target"], "p_target": row["p_target"]}
+        pct = {str(p): row[f"p{p}"] for p in (10, 50, 80, 90)}
     return {
         "id": row["id"],
         "recorded_at": row["recorded_at"],
@@ -224,13 +246,19 @@ def runs(path: Path, scenario: str | None = None, scenario_path: str | None = No
         conn.row_factory = sqlite3.Row
         if conn.execute("PRAGMA user_version").fetchone()[0] == 0:
             return []
-        query = f"SELECT {_LISTED} FROM runs"
+        where = ""
         args: tuple[str, ...] = ()
         if scenario is not None or scenario_path is not None:
-            query += " WHERE scenario_name = ? OR scenario_path = ?"
+            where = " WHERE scenario_name = ? OR scenario_path = ?"
             args = (scenario or "", scenario_path or "")
         try:
-            rows = conn.execute(query + " ORDER BY id DESC", args).fetchall()
+            try:
+                query = f"SELECT {_LISTED_BASE}, {_EXTRACTED} FROM runs{where} ORDER BY id DESC"
+                rows = conn.execute(query, args).fetchall()
+            except sqlite3.OperationalError as exc:
+                if "no such function" not in str(exc):
+                    raise
+                rows = conn.execute(f"SELECT {_LISTED} FROM runs{where} ORDER BY id DESC", args).fetchall()
             return [_entry(r) for r in rows]
         except (sqlite3.DatabaseError, ValueError, KeyError, TypeError) as exc:
             raise _refuse(path, f"the history store is damaged ({exc})") from None

@@ -2,7 +2,8 @@
 
 Only this package imports typer and rich; `main` is the console script's entry point. It handles
 Ctrl-C and SIGTERM (`sim.cli.stop`) before importing the commands, whose imports (typer, click)
-take up to a second on a busy machine; `app` is imported on first use.
+take up to a second on a busy machine; `app` is imported on first use. A plain `lunarsim history`
+is answered without them (`sim.cli.quick`).
 """
 
 from __future__ import annotations
@@ -14,11 +15,18 @@ __all__ = ["app", "main"]
 
 def main() -> None:
     """Run the command line (`sim.cli.commands.main`)."""
+    import sys
+
     from sim.cli import stop
 
     with stop.handled():
-        from sim.cli.commands import main as run
+        from sim.cli import quick
 
+        code = quick.run(sys.argv[1:])
+        if code is None:
+            from sim.cli.commands import main as run
+    if code is not None:
+        sys.exit(code)
     run()
 
 

@@ -6,7 +6,7 @@ import json
 import math
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -56,36 +56,19 @@ def history_command(
     """
 
     def act() -> None:
-        from sim.analysis.history import runs
-        from sim.cli.historytext import history_lines
+        from sim.cli.quick import history_entries, history_output
 
         store = _history_path(history)
-        by_path = None
-        if scenario is not None:
-            candidate = Path(scenario)
-            if candidate.is_file() or candidate.suffix in (".yaml", ".yml") or "/" in scenario:
-                by_path = str(candidate.resolve())
-            else:
-                from sim.bundled import bundled
-
-                by_path = next((str(p.resolve()) for p, _ in bundled() if p.stem == scenario), None)
         if report:
             _check_outputs([], out)
-        entries = runs(store, scenario, by_path)
+        entries = history_entries(scenario, store)
         if report and entries:
             from sim.report import write_history
 
             stem = "history" if scenario is None else f"history-{Path(scenario).stem}"
             _say(f"report: {write_history(entries, store, out, stem)}", json_out)
-        if json_out:
-            print(json.dumps(entries, indent=2, ensure_ascii=False))
-            return
-        if not entries:
-            which = f" of {scenario}" if scenario is not None else ""
-            _say(f"no runs{which} recorded in {store}", False)
-            return
-        for line in history_lines(entries):
-            _say(line, False)
+        for line in history_output(entries, scenario, store, json_out):
+            print(line)
 
     _guard(debug, act)
 
@@ -165,9 +148,13 @@ def explain(  # noqa: PLR0913 (a Typer command's options are its parameters)
 
 
 def backtest(  # noqa: PLR0913 (a Typer command's options are its parameters)
-    forecast: Annotated[str, typer.Argument(metavar="FORECAST", help="The earlier scenario (the forecast).")],
-    outcome: Annotated[
-        str, typer.Argument(metavar="OUTCOME", help="A later scenario with as_of and actual dates.")
+    scenarios: Annotated[
+        list[str],
+        typer.Argument(
+            metavar="FORECAST… OUTCOME",
+            help="Earlier scenarios (the forecasts), then a later one with as_of and actual dates. "
+            "With two or more forecasts (dated snapshots), each is scored against the last.",
+        ),
     ],
     iterations: Annotated[
         int | None,
@@ -196,20 +183,45 @@ def backtest(  # noqa: PLR0913 (a Typer command's options are its parameters)
             "done (repeatable). Others left out are listed as unscored.",
         ),
     ] = None,
+    milestone: Annotated[
+        str | None,
+        typer.Option(
+            "--milestone",
+            metavar="ID",
+            help="With snapshots: the milestone whose trend is drawn (default: the last one's headline).",
+        ),
+    ] = None,
     debug: Debug = False,
 ) -> None:
     """Score an earlier scenario's forecast against what a later one says happened by its as_of,
-    and write an HTML report of the scores, the calibration and each scored milestone.
+    and write an HTML report of the scores, the calibration and each scored milestone. Given
+    dated snapshots (two or more forecasts), score each against the last, with the trend of the
+    headline across them and a calibration table over all of them.
 
     \b
-    Example:
+    Examples:
       lunarsim backtest ilrs-2022-announced ilrs-2026-status
+      lunarsim backtest scenarios/ilrs-snapshot-*.yaml --not-done luna-25-landing
     """
+    if len(scenarios) < 2:
+        _guard(debug, lambda: _fail(2, "error: backtest needs a forecast and an outcome (FORECAST… OUTCOME)"))
+    if len(scenarios) > 2:
+        settings = {"iterations": iterations, "seed": seed, "engine": engine.value, "workers": workers}
+        _guard(
+            debug,
+            lambda: _track_record(
+                scenarios, settings, json_path, None if no_report else out, not_done or [], milestone
+            ),
+        )
+        return
+    forecast, outcome = scenarios
 
     def act() -> None:
         import sim
         from sim.analysis.backtest import backtest as score
 
+        if milestone is not None:
+            _fail(2, "error: --milestone needs two or more forecasts (dated snapshots)")
         if json_path is not None and json_path != "-":
             _not_empty("--json", json_path)
             _check_outputs([Path(json_path)], None)
@@ -235,6 +247,60 @@ def backtest(  # noqa: PLR0913 (a Typer command's options are its parameters)
             _say(f"report: {path}", to_stdout)
 
     _guard(debug, act)
+
+
+def _track_record(
+    args: list[str],
+    settings: dict[str, Any],
+    json_path: str | None,
+    out: Path | None,
+    not_done: list[str],
+    milestone: str | None,
+) -> None:
+    """Run every snapshot in `args` (the last is the outcome), score them, and print/write."""
+    import sim
+    from sim.analysis.trackrecord import track_record
+    from sim.cli.trackrecord import track_record_lines
+
+    if json_path is not None and json_path != "-":
+        _not_empty("--json", json_path)
+        _check_outputs([Path(json_path)], None)
+    if out is not None:
+        _check_outputs([], out)
+    loaded = _load_all(args)
+    runs = []
+    for (_, scenario), arg in zip(loaded, args):
+        _check_fits(scenario, settings["iterations"], streamed=False)
+        try:
+            runs.append(
+                sim.simulate(
+                    scenario,
+                    settings["iterations"],
+                    settings["seed"],
+                    engine=settings["engine"],
+                    workers=settings["workers"],
+                    stream=False,
+                )
+            )
+        except ValueError as exc:
+            _fail(2, f"error: {arg}: {exc}")
+    record = track_record(runs[:-1], runs[-1], milestone=milestone, not_done=not_done)
+    text = json.dumps(record.as_dict(), indent=2, ensure_ascii=False) + "\n"
+    to_stdout = json_path == "-"
+    if to_stdout:
+        sys.stdout.write(text)
+    else:
+        for line in track_record_lines(record):
+            _say(line, False)
+    if json_path is not None and not to_stdout:
+        from sim.atomic import write_text
+
+        write_text(Path(json_path), text)
+        _say(f"scores: {json_path}", False)
+    if out is not None:
+        from sim.report import write_track_record
+
+        _say(f"report: {write_track_record(record, runs, out, loaded[-1][0].stem)}", to_stdout)
 
 
 def _show_scores(scores: Backtest, json_path: str | None) -> None:

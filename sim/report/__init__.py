@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from sim.analysis.backtest import Backtest
     from sim.analysis.explain import Explanation
     from sim.analysis.results import Result
+    from sim.analysis.trackrecord import TrackRecord
     from sim.scenario.model import Scenario
 
 __all__ = [
@@ -22,6 +23,7 @@ __all__ = [
     "write_history",
     "write_report",
     "write_sweep",
+    "write_track_record",
 ]
 
 
@@ -116,3 +118,14 @@ def write_history(entries: list[dict[str, Any]], store: Path, out_dir: Path, ste
 
     make_folder(out_dir)
     return page.write(Path(out_dir) / f"{page.slug(stem)}.html", history.history_html(entries, str(store)))
+
+
+def write_track_record(record: TrackRecord, runs: list[Result], out_dir: Path, last_stem: str) -> Path:
+    """Write the track-record page of `record` (from `runs`, every snapshot's run, the latest
+    last) to `out_dir/track-record-<last_stem>.html` atomically; return its path."""
+    from sim.atomic import make_folder
+    from sim.report import page, trackrecord
+
+    make_folder(out_dir)
+    path = Path(out_dir) / f"{trackrecord.track_record_name(record, last_stem)}.html"
+    return page.write(path, trackrecord.track_record_html(record, runs))

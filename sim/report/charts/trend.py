@@ -14,13 +14,19 @@ def stands_on(entry: dict[str, Any]) -> str:
     return str(entry["as_of"] or entry["recorded_at"][:10])
 
 
-def trend_figure(entries: list[dict[str, Any]], title: str) -> Figure:
-    """The fan over `entries` (runs of one scenario and headline), oldest first."""
+def trend_figure(entries: list[dict[str, Any]], title: str, labels: dict[Any, str] | None = None) -> Figure:
+    """The fan over `entries` (runs of one scenario and headline), oldest first. `labels`: the
+    hover text of each entry by id (default: the run's id, time and iterations)."""
     runs = sorted(entries, key=lambda e: (stands_on(e), e["id"]))
     x = [stands_on(e) for e in runs]
     head = [e["headline"] for e in runs]
     hover = [
-        esc(f"run {e['id']} ({e['recorded_at'][:16].replace('T', ' ')} UTC), {e['iterations']:,} iterations")
+        esc(
+            labels[e["id"]]
+            if labels is not None
+            else f"run {e['id']} ({e['recorded_at'][:16].replace('T', ' ')} UTC), "
+            f"{e['iterations']:,} iterations"
+        )
         for e in runs
     ]
 
@@ -37,8 +43,9 @@ def trend_figure(entries: list[dict[str, Any]], title: str) -> Figure:
         )
 
     traces = [
+        *_bands(x, head),
         line("p10", "P10", SKY, line={"width": 1}),
-        line("p90", "P90", SKY, line={"width": 1}, fill="tonexty", fillcolor="rgba(86,180,233,0.2)"),
+        line("p90", "P90", SKY, line={"width": 1}),
         line("p50", "P50", BLUE),
         line("p80", "P80", ORANGE),
     ]
@@ -72,3 +79,29 @@ def trend_figure(entries: list[dict[str, Any]], title: str) -> Figure:
             "height": 460,
         },
     )
+
+
+def _bands(x: list[str], head: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The P10–P90 band, one shaded polygon per run of consecutive points where both ends are
+    dates (a percentile past the horizon or never leaves a gap, not a band to nowhere)."""
+    runs: list[list[int]] = []
+    for i, h in enumerate(head):
+        if h["p10"] and h["p90"]:
+            if runs and runs[-1][-1] == i - 1:
+                runs[-1].append(i)
+            else:
+                runs.append([i])
+    return [
+        scatter(
+            x=[x[i] for i in run] + [x[i] for i in reversed(run)],
+            y=[head[i]["p10"] for i in run] + [head[i]["p90"] for i in reversed(run)],
+            mode="lines",
+            fill="toself",
+            fillcolor="rgba(86,180,233,0.2)",
+            line={"width": 0},
+            name="P10–P90",
+            showlegend=k == 0,
+            hoverinfo="skip",
+        )
+        for k, run in enumerate(runs)
+    ]
