@@ -6,7 +6,7 @@ import numpy as np
 
 from sim.simulation.engines import EngineOutput
 from sim.simulation.plan import Plan
-from sim.simulation.sampling import Draws, input_values
+from sim.simulation.sampling import input_values
 
 
 def assert_same_finish(a: EngineOutput, b: EngineOutput, drivers: bool = True) -> None:
@@ -34,18 +34,18 @@ def assert_same_outcomes(a: EngineOutput, b: EngineOutput) -> None:
         np.testing.assert_array_equal(a.outcome[mid], b.outcome[mid], err_msg=mid)
 
 
-def assert_same_inputs(
-    plan: Plan, a: Draws, b: Draws, out_a: EngineOutput | None = None, out_b: EngineOutput | None = None
-) -> None:
-    """The draws two engines used, and the sensitivity inputs derived from them, are identical
-    (NaN in the same places): what a reader sees as drivers cannot depend on the engine.
-    `out_a`, `out_b`: the engines' outputs, for the outcomes conditional decisions took."""
+def assert_same_inputs(plan: Plan, out_a: EngineOutput, out_b: EngineOutput) -> None:
+    """The inputs two engine runs realised (`EngineOutput.realised`), and the sensitivity inputs
+    derived from them, are identical (NaN in the same places): what a reader sees as drivers
+    cannot depend on the engine. The outcomes are those the drawn and conditional decisions took."""
+    a, b = out_a.realised, out_b.realised
+    assert a is not None and b is not None
     np.testing.assert_array_equal(a.duration, b.duration)
     assert a.retry_after.keys() == b.retry_after.keys()
     for row in a.retry_after:
         np.testing.assert_array_equal(a.retry_after[row], b.retry_after[row])
-    taken_a = {**a.outcome, **(out_a.outcome if out_a else {})}
-    taken_b = {**b.outcome, **(out_b.outcome if out_b else {})}
+    taken_a = {**a.outcome, **out_a.outcome}
+    taken_b = {**b.outcome, **out_b.outcome}
     ia, ib = input_values(plan, a, taken_a), input_values(plan, b, taken_b)
     assert ia.keys() == ib.keys()
     for key in ia:

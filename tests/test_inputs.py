@@ -234,8 +234,9 @@ def test_failed_attempts_and_retry_times_are_those_the_status_date_left(scenario
     from sim.simulation.sampling import draw, input_values
 
     plan = compile_plan(sc)
-    draws = draw(plan, np.random.SeedSequence(5), N)
-    finish = run_engine(engine, plan, draws).finish[0]
+    out = run_engine(engine, plan, draw(plan, np.random.SeedSequence(5), N))
+    finish, draws = out.finish[0], out.realised
+    assert draws is not None
     inputs = input_values(plan, draws)
     failed = inputs[InputKey("attempts", 0)]
     # Exact, independent of the engines' timing code: with no window or not_before, an attempt
@@ -297,6 +298,7 @@ def test_every_kind_of_input_is_listed_once_in_reading_order(scenario) -> None:
     # One table of kinds (sim.simulation.inputs.KINDS) draws, values and names every input: a
     # run's inputs are its durations, then lags, attempts beside retries, amounts and holds, then
     # risks and decisions, each with the id and kind the output format gives it.
+    from sim.simulation.engines import run_engine
     from sim.simulation.inputs import KINDS, InputKey
     from sim.simulation.plan import compile_plan
     from sim.simulation.sampling import draw, input_values
@@ -318,6 +320,71 @@ def test_every_kind_of_input_is_listed_once_in_reading_order(scenario) -> None:
     ]
     assert {item.kind for item in r.inputs} | {"amount"} == set(KINDS) | {"effect"}
     plan = compile_plan(sc)
-    realised = input_values(plan, draw(plan, np.random.SeedSequence(3), 50))
+    ran = run_engine("vector", plan, draw(plan, np.random.SeedSequence(3), 50)).realised
+    assert ran is not None
+    realised = input_values(plan, ran)
     assert all(isinstance(key, InputKey) for key in realised)
     assert by_id(r, "choose=slow.scale.0").label == "Choose: slow → stretch of Build"
+
+
+CONDITIONED = """
+name: conditioned attempts and a risk
+start: 2030-01-01
+as_of: 2030-07-01
+risks:
+  late:
+    probability: 0.4
+    effects: [{milestones: [a], add: {uniform: [5d, 30d]}}]
+milestones:
+  a:
+    duration: {uniform: [30d, 400d]}
+    success: 0.5
+    retry: {after: {uniform: [30d, 100d]}, max: 3}
+  b:
+    after: [{id: a, lag: {uniform: [1d, 9d]}}]
+    duration: {uniform: [10d, 20d]}
+"""
+
+
+@pytest.mark.parametrize("engine", ["simpy", "vector"])
+def test_draws_are_read_only_and_a_run_reports_the_inputs_it_realised(scenario, engine: str) -> None:
+    # Draws are what was drawn: a write raises. A run writes what it realises (the status date's
+    # conditioned duration, redrawn retry times, forced failures) into its own Realised, which the
+    # sensitivity inputs of a run on the same seed report exactly.
+    from sim.simulation.engines import run_engine
+    from sim.simulation.executor import chunk_seeds, chunk_sizes
+    from sim.simulation.inputs import InputKey
+    from sim.simulation.plan import compile_plan
+    from sim.simulation.sampling import draw, input_values
+
+    sc = scenario(CONDITIONED)
+    plan = compile_plan(sc)
+    seed, n = 11, 3000
+    r = sim.simulate(sc, n, seed, engine=engine)
+    durations, attempts, retries = [], [], []
+    for seq, size in zip(chunk_seeds(seed, n), chunk_sizes(n), strict=True):
+        draws = draw(plan, seq, size)
+        for array in (draws.duration, draws.lag, draws.retry_after[0], draws.success[0], draws.add[0]):
+            with pytest.raises(ValueError, match="read-only"):
+                array[..., 0] = 1.0
+        drawn_retry = draws.retry_after[0].copy()
+        out = run_engine(engine, plan, draws)
+        realised = out.realised
+        assert realised is not None
+        # The run drew the conditioned duration and retry times into its own arrays, not the draws.
+        assert np.isnan(draws.duration[0]).all() and np.isfinite(realised.duration[0]).any()
+        np.testing.assert_array_equal(draws.retry_after[0], drawn_retry)
+        assert (realised.forced_fails[0] > 0).any()
+        assert not np.array_equal(realised.retry_after[0], drawn_retry)
+        # A second run on the same draws realises the same inputs: nothing of the first remains.
+        again = run_engine(engine, plan, draws).realised
+        assert again is not None
+        np.testing.assert_array_equal(again.duration, realised.duration)
+        np.testing.assert_array_equal(again.retry_after[0], realised.retry_after[0])
+        values = input_values(plan, realised)
+        durations.append(realised.duration[0])
+        attempts.append(values[InputKey("attempts", 0)])
+        retries.append(values[InputKey("retry", 0)])
+    np.testing.assert_array_equal(by_id(r, "a").values, np.concatenate(durations))
+    np.testing.assert_array_equal(by_id(r, "a.attempts").values, np.concatenate(attempts))
+    np.testing.assert_array_equal(by_id(r, "a.retry").values, np.concatenate(retries))

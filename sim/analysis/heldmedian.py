@@ -38,16 +38,13 @@ def held_at_median(result: Result) -> list[dict[str, Any]]:
         if plan.conditioned[row]:
             held = replace(
                 draws,
-                duration=draws.duration.copy(),
                 duration_u={**draws.duration_u, row: np.full(draws.n, 0.5)},
                 free={k: v for k, v in draws.free.items() if k != row},
-                retry_after=dict(draws.retry_drawn),
-                forced_fails={},
-            )
+            ).freeze()
         else:
             duration = draws.duration.copy()
             duration[row] = float(m.duration.ppf(np.array([0.5]))[0])
-            held = replace(draws, duration=duration, retry_after=dict(draws.retry_drawn), forced_fails={})
+            held = replace(draws, duration=duration).freeze()
         out = EngineOutput(np.empty((m_count, draws.n)), np.empty((m_count, draws.n), dtype=np.int16))
         run_engine(engine, plan, held, out)
         p80 = percentile_of(np.asarray(out.finish[head]), 80)

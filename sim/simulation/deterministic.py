@@ -29,6 +29,8 @@ def deterministic_plan(scenario: Scenario, plan: Plan | None = None) -> Determin
     draws = plan_draws(plan)
     engine = "simpy" if plan.uses_resources or not can_vectorise(plan) else "vector"
     out = run_engine(engine, plan, draws)
+    realised = out.realised
+    assert realised is not None
     finish = {mid: float(out.finish[i, 0]) for i, mid in enumerate(plan.ids)}
     outcomes = {mid: int(chosen[0]) for mid, chosen in {**draws.outcome, **out.outcome}.items()}
     warnings = []
@@ -37,7 +39,7 @@ def deterministic_plan(scenario: Scenario, plan: Plan | None = None) -> Determin
             # The engines leave a conditioned duration NaN where nothing the milestone could draw
             # completes after the status day from the start it has in the plan (after any wait
             # for a resource): the status date then forces what happens, as said here.
-            if plan.conditioned[row] and math.isnan(draws.duration[row, 0]):
+            if plan.conditioned[row] and math.isnan(realised.duration[row, 0]):
                 warnings.append(_forced(mid, scenario.as_of, plan.needs_attempts[row]))
     reason = conditional_not_vectorised(plan)
     if reason is not None:

@@ -16,7 +16,7 @@ from typing import Any, Protocol, TypeVar
 import numpy as np
 
 from sim.simulation.daycounts import DayCounts
-from sim.simulation.engines import EngineOutput, run_engine
+from sim.simulation.engines import EngineOutput, Realised, run_engine
 from sim.simulation.plan import Plan
 from sim.simulation.reduction import Accumulator, IterationArrays, Moments, Reduction, merge_counts
 from sim.simulation.sampling import Draws, draw, input_values, merge
@@ -104,7 +104,9 @@ def execute(
         whole_out = run_engine(engine, plan, merged, EngineOutput(finish, driver))
         lag = merged.lag
         taken = outcomes(plan, merged, whole_out)
-        extra = input_values(plan, merged, taken)
+        realised = _realised(whole_out)
+        _realised_durations(realised, duration)
+        extra = input_values(plan, realised, taken)
         chunks = [IterationArrays(finish, driver, duration, lag, merged.risk_occurred, taken, extra)]
         if progress:
             progress(iterations)
@@ -162,15 +164,29 @@ def _run_chunk(
     )
     run_engine(engine, plan, draws, out)
     taken = outcomes(plan, draws, out)
+    realised = _realised(out)
     return IterationArrays(
         out.finish,
         out.driver,
-        draws.duration,
+        realised.duration if duration is None else _realised_durations(realised, duration),
         draws.lag,
         draws.risk_occurred,
         taken,
-        input_values(plan, draws, taken),
+        input_values(plan, realised, taken),
     )
+
+
+def _realised(out: EngineOutput) -> Realised:
+    assert out.realised is not None  # set by run_engine
+    return out.realised
+
+
+def _realised_durations(realised: Realised, into: np.ndarray) -> np.ndarray:
+    """Write a run's realised durations into the run's array `into`, which the drawn ones were
+    drawn into (`draw`'s `out`): only the rows the run drew, those conditioned on the status date."""
+    for row in realised.duration_u:
+        into[row] = realised.duration[row]
+    return into
 
 
 def outcomes(plan: Plan, draws: Draws, out: EngineOutput) -> dict[str, np.ndarray]:

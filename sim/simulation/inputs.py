@@ -24,8 +24,8 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal, NamedTuple, Protocol
 import numpy as np
 
 if TYPE_CHECKING:
+    from sim.simulation.engines.output import Realised
     from sim.simulation.plan import Plan
-    from sim.simulation.sampling import Draws
 
 KindName = Literal["duration", "lag", "attempts", "retry", "amount", "hold", "risk", "decision"]
 # The kind a reader is told (`sim.analysis.results.RandomInput.kind`): an amount is an "effect".
@@ -99,7 +99,7 @@ class Kind:
         raise NotImplementedError
 
     def value(self, plan: Plan, got: Any, key: InputKey) -> np.ndarray:
-        """One value per iteration of input `key`, from `Draws` (realised) or `Kept` arrays."""
+        """One value per iteration of input `key`, from a run's `Realised` inputs or `Kept` arrays."""
         raise NotImplementedError
 
     def label(self, plan: Plan, key: InputKey) -> Label:
@@ -162,7 +162,7 @@ class Lag(Kind):
             if lag is not None and not lag.is_fixed:
                 yield InputKey("lag", slot)
 
-    def value(self, plan: Plan, got: Draws, key: InputKey) -> np.ndarray:
+    def value(self, plan: Plan, got: Realised, key: InputKey) -> np.ndarray:
         values: np.ndarray = got.lag[key.at]
         return values
 
@@ -192,7 +192,7 @@ class Attempts(Kind):
             if plan.needs_attempts[row]:
                 yield InputKey("attempts", row)
 
-    def value(self, plan: Plan, got: Draws, key: InputKey) -> np.ndarray:
+    def value(self, plan: Plan, got: Realised, key: InputKey) -> np.ndarray:
         return failed_attempts(got, key.at).astype(float)
 
     def label(self, plan: Plan, key: InputKey) -> Label:
@@ -200,7 +200,7 @@ class Attempts(Kind):
         return Label(f"{m.id}.attempts", "attempts", m.title, "failed attempts")
 
 
-def failed_attempts(draws: Draws, row: int) -> np.ndarray:
+def failed_attempts(draws: Realised, row: int) -> np.ndarray:
     """Per iteration, the attempts of milestone `row` that failed before one succeeded."""
     u = draws.attempt_u[row]
     ok = u < draws.success[row]
@@ -231,7 +231,7 @@ class Retry(Kind):
             if plan.needs_attempts[row] and m.retry and m.retry.max and not m.retry.after.is_fixed:
                 yield InputKey("retry", row)
 
-    def value(self, plan: Plan, got: Draws, key: InputKey) -> np.ndarray:
+    def value(self, plan: Plan, got: Realised, key: InputKey) -> np.ndarray:
         rebuild = got.retry_after[key.at]
         taken = np.minimum(failed_attempts(got, key.at), rebuild.shape[0])
         used = np.arange(rebuild.shape[0])[:, None] < taken
@@ -264,7 +264,7 @@ class Amount(Kind):
             if effect.amount is not None and not effect.amount.is_fixed:
                 yield InputKey("amount", k)
 
-    def value(self, plan: Plan, got: Draws, key: InputKey) -> np.ndarray:
+    def value(self, plan: Plan, got: Realised, key: InputKey) -> np.ndarray:
         source, owner, _ = plan.effect_sources[key.at]
         if source == "risk":
             active = got.risk_occurred[owner]
@@ -317,8 +317,9 @@ class Hold(Kind):
                 if use.hold is not None and not use.hold.is_fixed:
                     yield InputKey("hold", row, k)
 
-    def value(self, plan: Plan, got: Draws, key: InputKey) -> np.ndarray:
-        return got.hold[(key.at, key.part)]
+    def value(self, plan: Plan, got: Realised, key: InputKey) -> np.ndarray:
+        values: np.ndarray = got.hold[(key.at, key.part)]
+        return values
 
     def label(self, plan: Plan, key: InputKey) -> Label:
         m = plan.milestones[key.at]

@@ -20,6 +20,7 @@ from sim.simulation.plan import Plan
 
 if TYPE_CHECKING:
     from sim.scenario.distributions import Distribution
+    from sim.simulation.engines.output import Realised
 
 # Proposal rounds drawn for a milestone with retries conditioned on a status date (see
 # sim.simulation.engines.condition); the rare iteration none of them settles draws from its own stream.
@@ -30,10 +31,12 @@ CONDITION_ROUNDS = 3
 class Draws:
     """Random inputs for `n` iterations. Row m is milestone `plan.ids[m]`.
 
-    `duration` holds each milestone's own drawn duration in days; for milestones conditioned on
-    a status date it is filled in by the engine from `duration_u` (the conditioning depends on
-    the start time). Effective duration = duration * scale + add. `scale`, `add`, `cancel` and
-    `success` hold rows only for milestones that risks or decisions touch (or that have attempts).
+    Read-only once drawn (`freeze`): a run writes what it realises into its own
+    `engines.output.Realised`. `duration` holds each milestone's own drawn duration in days; for
+    milestones conditioned on a status date it is NaN here, and the run draws it from `duration_u`
+    (the conditioning depends on the start time). Effective duration = duration * scale + add.
+    `scale`, `add`, `cancel` and `success` hold rows only for milestones that risks or decisions
+    touch (or that have attempts).
     """
 
     n: int
@@ -50,13 +53,6 @@ class Draws:
     risk_occurred: dict[str, np.ndarray] = field(default_factory=dict)
     outcome: dict[str, np.ndarray] = field(default_factory=dict)
     amount: dict[int, np.ndarray] = field(default_factory=dict)  # by index in plan.effect_sources
-    # For milestones conditioned on a status date with attempts: how many leading attempts the
-    # conditioning made fail (they would have completed by the status day), per iteration.
-    # Filled in by the engine with the accepted draws, so the inputs describe the attempts used.
-    forced_fails: dict[int, np.ndarray] = field(default_factory=dict)
-    # The retry times as drawn, never written: conditioning writes into a run's own copies
-    # (`own_conditioning`), so that every run on these draws starts from the same prior.
-    retry_drawn: dict[int, np.ndarray] = field(default_factory=dict)
     # Status-date conditioning of milestones with attempts: (rounds, 2·attempts + 1) uniforms
     # per iteration, drawn when the engine reaches the milestone (`condition_rounds`).
     cond_shape: dict[int, tuple[int, int]] = field(default_factory=dict)
@@ -76,42 +72,25 @@ class Draws:
     decision_u: dict[str, np.ndarray] = field(default_factory=dict)
     # What the other risks and outcomes folded into the milestones that those decisions' effects
     # reach, keyed (kind, row) with kind scale, add, cancel, success or replaced (the success
-    # the effects set, inf where none): each run copies them (`own_effects`) and the engine
+    # the effects set, inf where none): each run copies them (`engines.output.Realised`) and the engine
     # folds in the outcomes it chooses.
     folded: dict[tuple[str, int], np.ndarray] = field(default_factory=dict)
     # The success probabilities effects set, per row (inf where none does), beside `success`.
     replaced: dict[int, np.ndarray] = field(default_factory=dict)
 
-    def __post_init__(self) -> None:
-        if not self.retry_drawn:
-            self.retry_drawn = dict(self.retry_after)
-
-    def own_conditioning(self) -> None:
-        """Give a run its own arrays for what status-date conditioning writes.
-
-        The retry times of conditioned milestones start again from their drawn values and no
-        attempt is forced to fail yet, so a run on these draws (or on a variant `with_inputs`
-        made of them, before or after) gives what a fresh run of the same inputs gives.
-        """
-        self.retry_after = {
-            row: a.copy() if row in self.duration_u else a for row, a in self.retry_drawn.items()
-        }
-        self.forced_fails = {
-            row: np.zeros(self.n, dtype=np.int64) for row in self.attempt_u if row in self.duration_u
-        }
-
-    def own_effects(self) -> None:
-        """Give a run its own copies of the arrays conditional outcomes change (`folded`), as
-        they were before any outcome was chosen, so a run on these draws chooses afresh."""
-        stores = {"scale": self.scale, "add": self.add, "cancel": self.cancel, "success": self.success}
-        for (kind, row), values in self.folded.items():
-            (self.replaced if kind == "replaced" else stores[kind])[row] = values.copy()
-
-    def reset_effects(self, i: int) -> None:
-        """Iteration `i`'s arrays that conditional outcomes change, as before any was chosen."""
-        stores = {"scale": self.scale, "add": self.add, "cancel": self.cancel, "success": self.success}
-        for (kind, row), values in self.folded.items():
-            (self.replaced if kind == "replaced" else stores[kind])[row][i] = values[i]
+    def freeze(self) -> Draws:
+        """Make every drawn array read-only (a write raises): the draws are what was drawn, and a
+        run writes what it realises into its own `engines.output.Realised`. The durations become a
+        view, so an array they were drawn into (a run's, `draw`'s `out`) stays the caller's."""
+        self.duration = self.duration.view()
+        arrays = [self.duration, self.lag]
+        for store in (self.scale, self.add, self.cancel, self.success, self.duration_u, self.attempt_u,
+                      self.retry_after, self.hold, self.risk_occurred, self.outcome, self.amount,
+                      self.decision_u, self.folded, self.replaced):
+            arrays.extend(store.values())
+        for a in arrays:
+            a.flags.writeable = False
+        return self
 
     def free_draw(self, row: int, dist: Distribution) -> np.ndarray:
         """A conditioned row's draws for starts at which the status date does not bind.
@@ -170,7 +149,7 @@ class Draws:
             success=cut(self.success),
             duration_u=cut(self.duration_u),
             attempt_u=cut(self.attempt_u),
-            retry_after=cut(self.retry_drawn),
+            retry_after=cut(self.retry_after),
             hold=cut(self.hold),
             risk_occurred=cut(self.risk_occurred),
             outcome=cut(self.outcome),
@@ -183,7 +162,7 @@ class Draws:
             decision_u=cut(self.decision_u),
             folded=cut(self.folded),
             replaced=cut(self.replaced),
-        )
+        ).freeze()
 
     def scale_of(self, row: int) -> np.ndarray | float:
         return self.scale.get(row, 1.0)
@@ -205,7 +184,7 @@ def draw(plan: Plan, seq: np.random.SeedSequence, n: int, out: np.ndarray | None
         fields.update(kind.draw(drawing))
     draws = Draws(n, **fields, cond_shape=_condition_shape(plan), streams=((seq, n),), ids=plan.ids)
     _apply_effects(plan, draws, [draws.amount.get(k) for k in range(len(plan.effect_sources))])
-    return draws
+    return draws.freeze()
 
 
 def _condition_shape(plan: Plan) -> dict[int, tuple[int, int]]:
@@ -233,9 +212,6 @@ def with_inputs(
     """
     changed = replace(
         draws,
-        duration=draws.duration.copy(),  # the engine fills in status-date-conditioned rows
-        retry_after=dict(draws.retry_drawn),
-        forced_fails={},
         risk_occurred={**draws.risk_occurred, **(risk_occurred or {})},
         outcome={**draws.outcome, **(outcome or {})},
         scale={},
@@ -247,18 +223,19 @@ def with_inputs(
         decision_u={k: u for k, u in draws.decision_u.items() if k not in (outcome or {})},
     )
     _apply_effects(plan, changed, [draws.amount.get(k) for k in range(len(plan.effect_sources))])
-    return changed
+    return changed.freeze()
 
 
 def input_values(
-    plan: Plan, draws: Draws, outcome: dict[str, np.ndarray] | None = None
+    plan: Plan, realised: Realised, outcome: dict[str, np.ndarray] | None = None
 ) -> dict[InputKey, np.ndarray]:
     """The uncertain inputs besides durations, risks and decisions, one value per iteration,
-    valued from these draws after an engine ran them (`sim.simulation.inputs.realised_keys`:
-    lags, failed attempts, times to try again, effects' amounts, resource holds). Inputs that
-    cannot vary (a fixed lag, amount or hold) are left out. `outcome`: every decision's outcome
-    as the run took them, where conditional decisions' come from the engine (None: the draws')."""
-    got = draws if outcome is None else replace(draws, outcome=outcome)
+    valued from what an engine run realised of the draws (`EngineOutput.realised`), by
+    `sim.simulation.inputs.realised_keys`: lags, failed attempts, times to try again, effects'
+    amounts, resource holds. Inputs that cannot vary (a fixed lag, amount or hold) are left out.
+    `outcome`: every decision's outcome as the run took them, where conditional decisions' come
+    from the engine (None: the draws')."""
+    got = realised if outcome is None else realised.with_outcome(outcome)
     return {key: KINDS[key.kind].value(plan, got, key) for key in realised_keys(plan)}
 
 
@@ -303,19 +280,17 @@ def merge(parts: list[Draws], duration: np.ndarray) -> Draws:
         duration_u=joined("duration_u"),
         attempt_u=joined("attempt_u"),
         retry_after=joined("retry_after"),
-        retry_drawn=joined("retry_drawn"),
         hold=joined("hold"),
         risk_occurred=joined("risk_occurred"),
         outcome=joined("outcome"),
         amount=joined("amount"),
-        forced_fails=joined("forced_fails"),
         decision_u=joined("decision_u"),
         folded=joined("folded"),
         replaced=joined("replaced"),
         cond_shape=parts[0].cond_shape,
         streams=tuple(s for p in parts for s in p.streams),
         ids=parts[0].ids,
-    )
+    ).freeze()
 
 
 def plan_draws(plan: Plan) -> Draws:
@@ -363,7 +338,7 @@ def plan_draws(plan: Plan) -> Draws:
     _apply_effects(plan, draws, amounts)
     for row in draws.success:
         draws.success[row] = np.ones(1)
-    return draws
+    return draws.freeze()
 
 
 def _apply_effects(plan: Plan, draws: Draws, amounts: list[np.ndarray | None]) -> None:

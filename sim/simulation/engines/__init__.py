@@ -1,16 +1,18 @@
-"""Engines turn Draws into finish days: SimPy (the reference, everything) and vector (the fast path)."""
+"""Engines turn Draws into finish days and the realised inputs: SimPy (the reference, everything) and
+vector (the fast path)."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from sim.simulation.engines.output import EngineOutput
+from sim.simulation.engines.output import EngineOutput, Realised
 from sim.simulation.plan import Plan
 from sim.simulation.sampling import Draws
 
 __all__ = [
     "ENGINES",
     "EngineOutput",
+    "Realised",
     "can_vectorise",
     "choose_engine",
     "conditional_not_vectorised",
@@ -76,7 +78,8 @@ def choose_engine(plan: Plan, requested: str) -> str:
 
 
 def run_engine(name: str, plan: Plan, draws: Draws, out: EngineOutput | None = None) -> EngineOutput:
-    """Run one engine over a chunk's draws; `out` (views into a run's arrays) receives the result."""
+    """Run one engine over a chunk's draws; `out` (views into a run's arrays) receives the result,
+    with the inputs the run realised (`out.realised`): the draws are read, never written."""
     if out is None:
         m_count = len(plan.ids)
         out = EngineOutput(np.empty((m_count, draws.n)), np.empty((m_count, draws.n), dtype=np.int16))
@@ -89,5 +92,6 @@ def run_engine(name: str, plan: Plan, draws: Draws, out: EngineOutput | None = N
         # The SimPy engine writes only what completes; the vector engine writes every row.
         out.finish[...] = np.inf
         out.driver[...] = -1
-    run(plan, draws, out)
+    out.realised = Realised(draws)
+    run(plan, out.realised, out)
     return out

@@ -31,9 +31,10 @@ import numpy as np
 
 from sim.doneby import end_of_day
 from sim.scenario.distributions import Distribution
+from sim.simulation.engines.output import Realised
 from sim.simulation.engines.timing import complete, late_after, ppf_below, threshold_of_base, work
 from sim.simulation.plan import Plan
-from sim.simulation.sampling import Draws, fallback_rng
+from sim.simulation.sampling import fallback_rng
 
 # Proposals drawn per fallback step for an iteration that the pre-drawn rounds did not settle,
 # and the most steps before giving up: an acceptance rate below about 1 in 16,000 means that
@@ -60,7 +61,7 @@ class Conditioned:
 
 def condition(
     plan: Plan,
-    draws: Draws,
+    draws: Realised,
     row: int,
     cols: np.ndarray,
     start: np.ndarray,
@@ -84,7 +85,7 @@ def condition(
     rounds = draws.condition_rounds(row) if rounds_cache is None else rounds_cache
     attempts = (rounds.shape[1] - 1) // 2
     m_count = cols.size
-    prior = draws.retry_drawn.get(row, np.empty((0, draws.n)))[:, cols]
+    prior = draws.draws.retry_after.get(row, np.empty((0, draws.n)))[:, cols]
     w = 1.0 - draws.success[row][cols]
     out = Conditioned(np.full(m_count, np.nan), prior.copy(), np.zeros(m_count, dtype=np.int64))
     pending = np.ones(m_count, dtype=bool)
@@ -101,7 +102,7 @@ def condition(
         pending[idx] = False
         pending[idx[~_accepted(out, idx)]] = True
     for j in np.flatnonzero(pending):
-        rng = fallback_rng(draws, row, int(cols[j]))
+        rng = fallback_rng(draws.draws, row, int(cols[j]))
         for _ in range(FALLBACK_STEPS):
             u = rng.random((2 * attempts + 1, FALLBACK_BATCH))
             ones = np.ones(FALLBACK_BATCH)

@@ -10,8 +10,8 @@ from typing import Protocol
 import numpy as np
 
 from sim.scenario.model import Condition, Effect
+from sim.simulation.engines.output import Realised
 from sim.simulation.plan import Plan
-from sim.simulation.sampling import Draws
 
 # Where a decision never completes (a predecessor never does, or it is past the horizon), no
 # outcome is taken: the realised outcome is this.
@@ -31,10 +31,10 @@ class State(Protocol):
 
 
 def decide(
-    plan: Plan, draws: Draws, row: int, cols: slice | np.ndarray, at: np.ndarray, state: State
+    plan: Plan, draws: Realised, row: int, cols: slice | np.ndarray, at: np.ndarray, state: State
 ) -> np.ndarray:
     """The outcome decision `row` takes in iterations `cols`, completing at `at` (inf: never),
-    with the effects of each chosen outcome folded into `draws` (in place, at `cols`).
+    with the effects of each chosen outcome folded into the run's `draws` (in place, at `cols`).
 
     The first outcome whose condition holds is taken with its probability (the decision's own
     uniform for that outcome, `draws.decision_u`), else the next is considered; the last is the
@@ -59,7 +59,7 @@ def decide(
 
 
 def _holds(
-    plan: Plan, draws: Draws, cond: Condition, cols: slice | np.ndarray, at: np.ndarray, state: State
+    plan: Plan, draws: Realised, cond: Condition, cols: slice | np.ndarray, at: np.ndarray, state: State
 ) -> np.ndarray:
     if cond.kind == "all":
         out = np.ones(at.shape, dtype=bool)
@@ -84,7 +84,7 @@ def _holds(
 
 
 def _fold(
-    plan: Plan, draws: Draws, source: int, effect: Effect, cols: slice | np.ndarray, active: np.ndarray
+    plan: Plan, draws: Realised, source: int, effect: Effect, cols: slice | np.ndarray, active: np.ndarray
 ) -> None:
     """One effect of a chosen outcome, folded as `sampling._apply_effects` folds the others."""
     amount = draws.amount.get(source)

@@ -25,9 +25,9 @@ import numpy as np
 
 from sim.doneby import end_of_day
 from sim.simulation.engines.condition import first_step, retry_step
+from sim.simulation.engines.output import Realised
 from sim.simulation.engines.timing import late_after, threshold_of_base
 from sim.simulation.plan import Plan
-from sim.simulation.sampling import Draws
 
 # Runs of one iteration before giving up: an acceptance below about 1 in 10,000 means almost
 # every future of the milestones was over by the status date (the scenario needs actuals).
@@ -84,7 +84,7 @@ def _reached_by_others(plan: Plan, row: int, rows: tuple[int, ...]) -> bool:
 class Queued:
     """The queued rows' proposals over some iterations, each at its own round (see the module)."""
 
-    def __init__(self, plan: Plan, draws: Draws, rows: tuple[int, ...], rounds: np.ndarray) -> None:
+    def __init__(self, plan: Plan, draws: Realised, rows: tuple[int, ...], rounds: np.ndarray) -> None:
         sc = plan.scenario
         assert sc.as_of_days is not None
         self.plan, self.draws, self.rows = plan, draws, rows
@@ -102,7 +102,7 @@ class Queued:
         self.weight = {row: np.ones(draws.n) for row in rows}
 
     @classmethod
-    def of(cls, plan: Plan, draws: Draws, rounds: np.ndarray | None = None) -> Queued | None:
+    def of(cls, plan: Plan, draws: Realised, rounds: np.ndarray | None = None) -> Queued | None:
         # The deterministic plan's draws have no proposal rounds: its attempts always succeed.
         rows = tuple(row for row in queued_rows(plan) if row in draws.cond_shape)
         if not rows:

@@ -9,10 +9,9 @@ import numpy as np
 from sim.doneby import end_of_day
 from sim.simulation.engines.condition import condition
 from sim.simulation.engines.decide import decide
-from sim.simulation.engines.output import EngineOutput
+from sim.simulation.engines.output import EngineOutput, Realised
 from sim.simulation.engines.timing import Values, complete, late_after, threshold_of_base, work
 from sim.simulation.plan import Plan
-from sim.simulation.sampling import Draws
 
 if TYPE_CHECKING:
     from sim.simulation.engines.queued import Queued
@@ -29,7 +28,7 @@ class Rows:
     a time (as the resource engine does) has the same bits as for all at once.
     """
 
-    def __init__(self, plan: Plan, draws: Draws, out: EngineOutput) -> None:
+    def __init__(self, plan: Plan, draws: Realised, out: EngineOutput) -> None:
         self.plan = plan
         self.draws = draws
         self.out = out
@@ -37,12 +36,8 @@ class Rows:
         self.horizon_end = end_of_day(plan.scenario.horizon_days)
         self.milestones = plan.milestones
         self.pred_rows = tuple(np.array([x.pred for x in links], dtype=np.int16) for links in plan.links)
-        # Conditioning writes per iteration: into arrays of this run's own, never into ones
-        # that other draws (sampling.with_inputs) share.
-        draws.own_conditioning()
         # Conditioned rows whose retries queue for a resource (set by the vector engine).
         self.queued: Queued | None = None
-        draws.own_effects()
         # When each failed attempt completed (inf: none), for the rows `failed` conditions count.
         self.failed_at: dict[int, np.ndarray] = {}
 

@@ -20,12 +20,11 @@ from sim.scenario.model import Milestone, Window
 from sim.simulation.engines.clock import Clock
 from sim.simulation.engines.condition import condition
 from sim.simulation.engines.decide import NOT_DECIDED, decide
-from sim.simulation.engines.output import EngineOutput
+from sim.simulation.engines.output import EngineOutput, Realised
 from sim.simulation.engines.pool import Pools
 from sim.simulation.engines.queued import Queued
 from sim.simulation.engines.timing import complete, late_after, work
 from sim.simulation.plan import Plan
-from sim.simulation.sampling import Draws
 
 
 @dataclass(frozen=True)
@@ -43,10 +42,9 @@ class _Row:
     simple: bool  # no actual, resources, attempts or condition: `_Iteration.simple` runs it
 
 
-def run(plan: Plan, draws: Draws, out: EngineOutput) -> None:
+def run(plan: Plan, draws: Realised, out: EngineOutput) -> None:
     """Fill `out` (finish days set to inf and drivers to -1 by the caller) for every iteration."""
     ms = plan.milestones
-    draws.own_effects()  # the arrays conditional outcomes change are this run's own
     deciding = frozenset(row for row in plan.deciding if plan.ids[row] in draws.decision_u)
     # Where the status date does not bind (the threshold lies below the support), the
     # conditioned draw equals the free one, computed here once for the chunk.
@@ -76,7 +74,6 @@ def run(plan: Plan, draws: Draws, out: EngineOutput) -> None:
         for row, m in enumerate(ms)
     )
     rounds: dict[int, np.ndarray] = {}  # filled the first time a milestone needs them
-    draws.own_conditioning()  # conditioning writes into arrays of this run's own
     queued = Queued.of(plan, draws)
     has_lags = draws.lag.shape[0] > 0
     for i in range(draws.n):
@@ -94,7 +91,7 @@ def run(plan: Plan, draws: Draws, out: EngineOutput) -> None:
             queued.next_round(np.array([i]))
             draws.reset_effects(i)
             for row in queued.rows:
-                draws.retry_after[row][:, i] = draws.retry_drawn[row][:, i]
+                draws.retry_after[row][:, i] = draws.draws.retry_after[row][:, i]
                 draws.forced_fails[row][i] = 0
         out.finish[:, i] = it.finish
         out.driver[:, i] = it.driver
@@ -120,7 +117,7 @@ class _Iteration:
         self,
         plan: Plan,
         rows: tuple[_Row, ...],
-        draws: Draws,
+        draws: Realised,
         i: int,
         free: dict[int, np.ndarray],
         late: dict[int, float],

@@ -6,16 +6,15 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.simulation.engines.output import EngineOutput
+from sim.simulation.engines.output import EngineOutput, Realised
 from sim.simulation.engines.rows import ALL, Rows
 from sim.simulation.plan import Plan
-from sim.simulation.sampling import Draws
 
 if TYPE_CHECKING:
     from sim.simulation.engines.queued import Queued
 
 
-def run(plan: Plan, draws: Draws, out: EngineOutput) -> None:
+def run(plan: Plan, draws: Realised, out: EngineOutput) -> None:
     """Fill every row of `out` (finish days and drivers) for every iteration."""
     rows = Rows(plan, draws, out)
     if plan.uses_resources:
@@ -36,9 +35,10 @@ def run(plan: Plan, draws: Draws, out: EngineOutput) -> None:
         rows.decide(row)
 
 
-def _run_again(plan: Plan, draws: Draws, out: EngineOutput, queued: Queued) -> None:
+def _run_again(plan: Plan, draws: Realised, out: EngineOutput, queued: Queued) -> None:
     """Run the iterations whose queued rows' proposals were not kept again, each with its next
-    round, until every one is kept (see sim.simulation.engines.queued); write them into `out` and `draws`."""
+    round, until every one is kept (see sim.simulation.engines.queued); write them into `out` and
+    the run's `draws`."""
     from sim.simulation.engines.claims import run_claims
     from sim.simulation.engines.queued import Queued
 
@@ -46,7 +46,7 @@ def _run_again(plan: Plan, draws: Draws, out: EngineOutput, queued: Queued) -> N
     m_count = len(plan.ids)
     while pending.size:
         queued.next_round(pending)  # counts the rounds and stops at the limit
-        sub = draws.columns(pending)
+        sub = Realised(draws.draws.columns(pending))
         sub_out = EngineOutput(
             np.empty((m_count, pending.size)),
             np.empty((m_count, pending.size), dtype=np.int16),
@@ -61,7 +61,8 @@ def _run_again(plan: Plan, draws: Draws, out: EngineOutput, queued: Queued) -> N
         out.driver[:, done] = sub_out.driver[:, keep]
         for mid, taken in sub_out.outcome.items():
             out.outcome[mid][done] = taken[keep]
-        draws.duration[:, done] = sub.duration[:, keep]
+        for row in draws.duration_u:  # the rows a run writes: those conditioned on the status date
+            draws.duration[row, done] = sub.duration[row, keep]
         for row, values in sub.retry_after.items():
             if row in draws.duration_u:
                 draws.retry_after[row][:, done] = values[:, keep]
