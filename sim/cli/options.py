@@ -57,6 +57,11 @@ def history(
     return typer.Option("--history", metavar="PATH", help=help)
 
 
+def milestone(help: str) -> Any:
+    """`--milestone ID`: which milestone a command is about (each command says how it picks one)."""
+    return typer.Option("--milestone", metavar="ID", help=help)
+
+
 def out(help: str = "Folder for the HTML report.") -> Any:
     return typer.Option("--out", metavar="DIR", help=help, parser=_folder)
 

@@ -91,11 +91,7 @@ def explain(  # noqa: PLR0913 (a Typer command's options are its parameters)
     ] = None,
     milestone: Annotated[
         str | None,
-        typer.Option(
-            "--milestone",
-            metavar="ID",
-            help="The milestone to explain (default: OLD's headline if NEW has it).",
-        ),
+        options.milestone("The milestone to explain (default: OLD's headline if NEW has it)."),
     ] = None,
     variants: Annotated[
         int, typer.Option("--variants", metavar="N", min=2, help="At most about this many variants are run.")
@@ -185,10 +181,8 @@ def backtest(  # noqa: PLR0913 (a Typer command's options are its parameters)
     ] = None,
     milestone: Annotated[
         str | None,
-        typer.Option(
-            "--milestone",
-            metavar="ID",
-            help="With snapshots: the milestone whose trend is drawn (default: the last one's headline).",
+        options.milestone(
+            "With snapshots: the milestone whose trend is drawn (default: the last one's headline)."
         ),
     ] = None,
     debug: Debug = False,
