@@ -158,7 +158,7 @@ def _streamed(
 ) -> Result:
     """`simulate`'s streamed run: chunks reduced as they finish (`executor.execute_streamed`)."""
     from sim.analysis.sensitivity import sample_rows
-    from sim.simulation.executor import execute_streamed
+    from sim.simulation.executor import Kept, execute_streamed
 
     rows = sample_rows(iterations, ran.seed)
     if rows is None:
@@ -169,8 +169,7 @@ def _streamed(
         ran.engine,
         ran.seed,
         iterations,
-        head=head,
-        rows=rows,
+        kept=Kept(head, rows),
         workers=workers,
         executor=executor,
         progress=progress,

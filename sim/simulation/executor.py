@@ -414,23 +414,31 @@ def _collect(
     return chunks
 
 
+@dataclass(frozen=True)
+class Kept:
+    """What a streamed run keeps of each iteration besides its counts: the criticality of
+    milestone row `head`, and every array of the iterations listed in `rows` (sorted numbers)."""
+
+    head: int
+    rows: np.ndarray
+
+
 def execute_streamed(
     plan: Plan,
     engine: str,
     seed: int,
     iterations: int,
     *,
-    head: int,
-    rows: np.ndarray,
+    kept: Kept,
     workers: int | None = 1,
     executor: Submitter | None = None,
     progress: Progress | None = None,
 ) -> tuple[Reduction, int]:
     """Draw and run the same chunks as `execute`, but keep of each only its `sim.simulation.reduction`:
-    day counts, moments, the criticality counts of milestone row `head`, risk and outcome counts,
-    and the rows of the iterations listed in `rows` (sorted iteration numbers). Workers send
+    day counts, moments, risk and outcome counts, and what `kept` lists. Workers send
     back these reductions, not their arrays, so memory does not grow with `iterations`.
     Returns the merged reduction and the number of workers."""
+    head, rows = kept.head, kept.rows
     sizes = chunk_sizes(iterations)
     offsets = np.cumsum([0, *sizes])
     bounds = np.searchsorted(rows, offsets)  # rows[bounds[k]:bounds[k + 1]] fall in chunk k

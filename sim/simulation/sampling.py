@@ -20,6 +20,7 @@ from sim.simulation.plan import Plan
 
 if TYPE_CHECKING:
     from sim.scenario.distributions import Distribution
+    from sim.scenario.model import Effect
     from sim.simulation.engines.output import Realised
 
 # Proposal rounds drawn for a milestone with retries conditioned on a status date (see
@@ -353,45 +354,71 @@ def _apply_effects(plan: Plan, draws: Draws, amounts: list[np.ndarray | None]) -
     waiting: set[int] = set()
     for (kind, owner, effect), amount in zip(plan.effect_sources, amounts):
         if kind == "decision" and owner.split("=", 1)[0] in draws.decision_u:
-            waiting.update(plan.index[mid] for mid in effect.milestones)
             for mid in effect.milestones:
-                row = plan.index[mid]
-                if effect.kind == "scale":
-                    draws.scale.setdefault(row, np.ones(n))
-                elif effect.kind == "add":
-                    draws.add.setdefault(row, np.zeros(n))
-                elif effect.kind == "cancel":
-                    draws.cancel.setdefault(row, np.zeros(n, dtype=bool))
-                else:
-                    replaced.setdefault(row, np.full(n, np.inf))
+                waiting.add(plan.index[mid])
+                _neutral(draws, effect, plan.index[mid], replaced)
             continue
-        if kind == "risk":
-            active = draws.risk_occurred[owner]
-        else:
-            mid, outcome = owner.split("=", 1)
-            branches = plan.scenario.milestones[mid].branches
-            chosen = next(i for i, b in enumerate(branches) if b.id == outcome)
-            active = draws.outcome[mid] == chosen
+        active = _active(plan, draws, kind, owner)
         for mid in effect.milestones:
-            row = plan.index[mid]
-            if effect.kind == "scale":
-                assert amount is not None
-                draws.scale[row] = draws.scale.get(row, np.ones(n)) * np.where(active, amount, 1.0)
-            elif effect.kind == "add":
-                assert amount is not None
-                draws.add[row] = draws.add.get(row, np.zeros(n)) + np.where(active, amount, 0.0)
-            elif effect.kind == "cancel":
-                draws.cancel[row] = draws.cancel.get(row, np.zeros(n, dtype=bool)) | active
-            else:
-                assert effect.probability is not None
-                old = replaced.get(row, np.full(n, np.inf))
-                replaced[row] = np.where(active, np.minimum(old, effect.probability), old)
+            _fold(draws, effect, plan.index[mid], active, amount, replaced)
     for row, m in enumerate(plan.milestones):
         if plan.needs_attempts[row]:
             base = np.full(n, m.success)
             draws.success[row] = (
                 np.where(np.isfinite(replaced[row]), replaced[row], base) if row in replaced else base
             )
+    _keep_folded(draws, waiting, replaced)
+
+
+def _neutral(draws: Draws, effect: Effect, row: int, replaced: dict[int, np.ndarray]) -> None:
+    """Give milestone `row` the neutral array of a waiting decision effect (if it has none yet)."""
+    n = draws.n
+    if effect.kind == "scale":
+        draws.scale.setdefault(row, np.ones(n))
+    elif effect.kind == "add":
+        draws.add.setdefault(row, np.zeros(n))
+    elif effect.kind == "cancel":
+        draws.cancel.setdefault(row, np.zeros(n, dtype=bool))
+    else:
+        replaced.setdefault(row, np.full(n, np.inf))
+
+
+def _active(plan: Plan, draws: Draws, kind: str, owner: str) -> np.ndarray:
+    """Per iteration, whether the risk occurred or the decision took the effect's outcome."""
+    if kind == "risk":
+        return draws.risk_occurred[owner]
+    mid, outcome = owner.split("=", 1)
+    branches = plan.scenario.milestones[mid].branches
+    chosen = next(i for i, b in enumerate(branches) if b.id == outcome)
+    return draws.outcome[mid] == chosen
+
+
+def _fold(
+    draws: Draws,
+    effect: Effect,
+    row: int,
+    active: np.ndarray,
+    amount: np.ndarray | None,
+    replaced: dict[int, np.ndarray],
+) -> None:
+    """Fold one effect, where `active`, into milestone `row`'s scale, add, cancel or success."""
+    n = draws.n
+    if effect.kind == "scale":
+        assert amount is not None
+        draws.scale[row] = draws.scale.get(row, np.ones(n)) * np.where(active, amount, 1.0)
+    elif effect.kind == "add":
+        assert amount is not None
+        draws.add[row] = draws.add.get(row, np.zeros(n)) + np.where(active, amount, 0.0)
+    elif effect.kind == "cancel":
+        draws.cancel[row] = draws.cancel.get(row, np.zeros(n, dtype=bool)) | active
+    else:
+        assert effect.probability is not None
+        old = replaced.get(row, np.full(n, np.inf))
+        replaced[row] = np.where(active, np.minimum(old, effect.probability), old)
+
+
+def _keep_folded(draws: Draws, waiting: set[int], replaced: dict[int, np.ndarray]) -> None:
+    """Keep the arrays of milestones whose effects wait for a decision, for the engine to change."""
     stores = {"scale": draws.scale, "add": draws.add, "cancel": draws.cancel, "success": draws.success}
     for row in waiting:
         for kind, store in stores.items():

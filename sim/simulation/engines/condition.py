@@ -61,7 +61,7 @@ class Conditioned:
 
 def condition(
     plan: Plan,
-    draws: Realised,
+    realised: Realised,
     row: int,
     cols: np.ndarray,
     start: np.ndarray,
@@ -71,7 +71,7 @@ def condition(
 ) -> Conditioned:
     """The conditioned draws of milestone `row` in iterations `cols` (starting at `start`).
 
-    `rounds_cache`: `draws.condition_rounds(row)` when the caller keeps it across calls.
+    `rounds_cache`: `realised.condition_rounds(row)` when the caller keeps it across calls.
     """
     sc = plan.scenario
     assert sc.as_of_days is not None
@@ -80,13 +80,13 @@ def condition(
     scale_c = scale[cols] if isinstance(scale, np.ndarray) else scale
     add_c = add[cols] if isinstance(add, np.ndarray) else add
     threshold = threshold_of_base(late, start, scale_c, add_c)
-    if row not in draws.cond_shape:
-        return Conditioned(m.duration.ppf_above(draws.duration_u[row][cols], threshold))
-    rounds = draws.condition_rounds(row) if rounds_cache is None else rounds_cache
+    if row not in realised.cond_shape:
+        return Conditioned(m.duration.ppf_above(realised.duration_u[row][cols], threshold))
+    rounds = realised.condition_rounds(row) if rounds_cache is None else rounds_cache
     attempts = (rounds.shape[1] - 1) // 2
     m_count = cols.size
-    prior = draws.draws.retry_after.get(row, np.empty((0, draws.n)))[:, cols]
-    w = 1.0 - draws.success[row][cols]
+    prior = realised.draws.retry_after.get(row, np.empty((0, realised.n)))[:, cols]
+    w = 1.0 - realised.success[row][cols]
     out = Conditioned(np.full(m_count, np.nan), prior.copy(), np.zeros(m_count, dtype=np.int64))
     pending = np.ones(m_count, dtype=bool)
     for r in range(rounds.shape[0]):
@@ -95,22 +95,19 @@ def condition(
             break
         u = rounds[r][:, cols[idx]]
         if r == 0:
-            u[0] = draws.duration_u[row][cols[idx]]  # keeps a correlation group's uniform
+            u[0] = realised.duration_u[row][cols[idx]]  # keeps a correlation group's uniform
         scale_i, add_i = _at(scale_c, idx), _at(add_c, idx)
-        prop = _propose(plan, row, late, u, start[idx], scale_i, add_i, threshold[idx], w[idx], prior[:, idx])
+        columns = _Columns(start[idx], scale_i, add_i, threshold[idx], w[idx], prior[:, idx])
+        prop = _propose(plan, row, late, u, columns)
         _settle(out, idx, prop)
         pending[idx] = False
         pending[idx[~_accepted(out, idx)]] = True
     for j in np.flatnonzero(pending):
-        rng = fallback_rng(draws.draws, row, int(cols[j]))
+        rng = fallback_rng(realised.draws, row, int(cols[j]))
         for _ in range(FALLBACK_STEPS):
             u = rng.random((2 * attempts + 1, FALLBACK_BATCH))
             ones = np.ones(FALLBACK_BATCH)
-            prop = _propose(
-                plan,
-                row,
-                late,
-                u,
+            columns = _Columns(
                 start[j] * ones,
                 scale_c[j] * ones if isinstance(scale_c, np.ndarray) else scale_c,
                 add_c[j] * ones if isinstance(add_c, np.ndarray) else add_c,
@@ -118,6 +115,7 @@ def condition(
                 w[j] * ones,
                 np.repeat(prior[:, j : j + 1], FALLBACK_BATCH, axis=1),
             )
+            prop = _propose(plan, row, late, u, columns)
             hit = np.flatnonzero(prop.accepted)
             if hit.size:
                 k = int(hit[0])
@@ -133,6 +131,18 @@ def condition(
                 "give it an actual, or a duration or success that fits the status date"
             )
     return out
+
+
+@dataclass
+class _Columns:
+    """What a proposal needs of each column (iteration) it is drawn for."""
+
+    start: np.ndarray
+    scale: np.ndarray | float
+    add: np.ndarray | float
+    threshold: np.ndarray
+    w: np.ndarray  # probability that an attempt fails
+    prior: np.ndarray  # the retry draws before conditioning (attempts - 1, m)
 
 
 @dataclass
@@ -193,20 +203,16 @@ def _propose(
     row: int,
     late: float,
     u: np.ndarray,
-    start: np.ndarray,
-    scale: np.ndarray | float,
-    add: np.ndarray | float,
-    threshold: np.ndarray,
-    w: np.ndarray,
-    prior: np.ndarray,
+    columns: _Columns,
 ) -> _Proposal:
     """One proposal per column from uniforms u (2·attempts + 1, m); see the module docstring."""
+    start, scale, add, threshold, w = columns.start, columns.scale, columns.add, columns.threshold, columns.w
     m = plan.scenario.milestones[plan.ids[row]]
     attempts = (u.shape[0] - 1) // 2
     base, going, _ = first_step(m.duration, u[0], u[1], threshold, w)
     fails = going.astype(np.int64)
     weight = np.ones(threshold.shape)
-    retry = prior.copy()
+    retry = columns.prior.copy()
     with np.errstate(divide="ignore", invalid="ignore"):
         t = complete(start + work(np.where(np.isnan(base), 0.0, base), scale, add), m.not_before, m.window)
         for k in range(1, attempts):

@@ -103,6 +103,15 @@ def _one(x: float) -> np.ndarray:
     return np.array([x], dtype=float)
 
 
+def _scaled_end(r: _Row, i: int, start: float, base: float) -> float:
+    """The end of work `base` started at `start`, with the row's scale and add in iteration i."""
+    if r.scale is None and r.add is None:
+        return start + base
+    scale = float(r.scale[i]) if r.scale is not None else 1.0
+    add = float(r.add[i]) if r.add is not None else 0.0
+    return start + float(work(base, scale, add))
+
+
 def _complete(end: float, not_before: float | None, window: Window | None) -> float:
     """timing.complete on one moment: the same comparisons, so the same bits."""
     if window is not None:
@@ -219,13 +228,7 @@ class _Iteration:
             yield env.at(ready)
         if r.cancel is not None and r.cancel[i]:
             return
-        base = self.duration[row]
-        if r.scale is not None or r.add is not None:
-            scale = float(r.scale[i]) if r.scale is not None else 1.0
-            add = float(r.add[i]) if r.add is not None else 0.0
-            end = ready + float(work(base, scale, add))
-        else:
-            end = ready + base
+        end = _scaled_end(r, i, ready, self.duration[row])
         m = r.m
         if m.not_before is not None and end <= m.not_before:
             self.driver[row] = -1
@@ -252,14 +255,11 @@ class _Iteration:
         return self.env.at(t)
 
     def milestone(self, row: int) -> Generator[Any, Any, None]:
-        plan, d, i = self.plan, self.d, self.i
         r = self.rows[row]
         m = r.m
-        sc = plan.scenario
-        finish = self.finish
         if m.actual is not None:
             yield self.wait_until(m.actual)
-            finish[row] = m.actual
+            self.finish[row] = m.actual
             self.finish_at(row)
             return
         preds = r.preds
@@ -270,70 +270,101 @@ class _Iteration:
             ready = self.arrival(r, row)
         if ready > self.env.now:
             yield self.wait_until(ready)
-        if r.cancel is not None and r.cancel[i]:
-            if r.conditioned:
-                # Cancelled, but its inputs are drawn as if it had started, as the vector engine
-                # draws them: the same inputs for the sensitivity whatever the engine.
-                self.conditioned(row, ready)
+        if self.cancelled(row, r, ready):
             return
-        attempts = r.attempts
         t = ready
-        end = ready
-        for k in range(attempts):
-            held = []
-            waited_for = -1
-            for j, use in enumerate(m.uses):
-                # (request time, plan row): first come, first served, ties in plan order.
-                grant = yield self.pools.request(use.resource, use.amount, (t, row))
-                if self.env.now > t:
-                    # The release that came last before the grant made the start possible.
-                    waited_for = self.pools.released_by(use.resource)
-                held.append((j, use, grant))
-            start = t if not held else max(t, self.env.now)
-            if k == 0 and start > t and waited_for >= 0:
-                # The work started late because a resource was busy: the milestone that freed it,
-                # not the predecessor, set the start.
-                self.driver[row] = waited_for
-            if k == 0:
-                scale = float(r.scale[i]) if r.scale is not None else 1.0
-                add = float(r.add[i]) if r.add is not None else 0.0
-                if r.conditioned:
-                    assert sc.as_of_days is not None
-                    self.conditioned(row, start)
-                    base = float(d.duration[row, i])
-                else:
-                    base = self.duration[row]
-                if math.isnan(base):
-                    # Nothing it could draw completes after the status day (see the vector engine).
-                    end = end_of_day(sc.as_of_days) if sc.as_of_days is not None else start
-                else:
-                    end = start + float(work(base, scale, add))
-                if m.not_before is not None and end <= m.not_before:
-                    self.driver[row] = -1
-            else:
-                if self.queued is not None and row in self.queued.rows:
-                    self.queued_retry(row, k, start)
-                end = start + float(d.retry_after[row][k - 1, i])
+        for k in range(r.attempts):
+            held: list[tuple[int, Any, Any]] = []
+            start = yield from self.acquire(row, k, t, held)
+            end = self.first_end(row, r, start) if k == 0 else self.retry_end(row, k, start)
             completion = _complete(end, m.not_before, m.window)
-            for j, use, grant in held:
-                hold = d.hold.get((row, j))
-                if hold is not None:
-                    at = start + float(hold[i])
-                    self.env.process(self.release(use.resource, use.amount, grant, at, row))
+            self.hold(row, held, start)
             if completion > self.env.now:
                 yield self.wait_until(completion)
-            for j, use, grant in held:
-                if (row, j) not in d.hold:
-                    self.pools.release(use.resource, use.amount, grant, row)
+            self.release_held(row, held)
             t = completion
-            ok = not plan.needs_attempts[row] or (
-                k >= self.fails.get(row, 0) and d.attempt_u[row][k, i] < d.success[row][i]
-            )
-            if ok:
-                self.succeeded(row, t)
+            if self.attempt_ends(row, k, t):
                 return
-            if row in plan.counted_failures:
-                self.failed_at.setdefault(row, []).append(t)
+
+    def cancelled(self, row: int, r: _Row, ready: float) -> bool:
+        """Whether an effect cancelled the milestone (its inputs then drawn as if it had started,
+        as the vector engine draws them: the same inputs for the sensitivity whatever the engine)."""
+        if r.cancel is None or not r.cancel[self.i]:
+            return False
+        if r.conditioned:
+            self.conditioned(row, ready)
+        return True
+
+    def acquire(
+        self, row: int, k: int, t: float, held: list[tuple[int, Any, Any]]
+    ) -> Generator[Any, Any, float]:
+        """Request the attempt's resources (appended to `held`) in order; return when its work starts."""
+        waited_for = -1
+        for j, use in enumerate(self.rows[row].m.uses):
+            # (request time, plan row): first come, first served, ties in plan order.
+            grant = yield self.pools.request(use.resource, use.amount, (t, row))
+            if self.env.now > t:
+                # The release that came last before the grant made the start possible.
+                waited_for = self.pools.released_by(use.resource)
+            held.append((j, use, grant))
+        start = t if not held else max(t, self.env.now)
+        if k == 0 and start > t and waited_for >= 0:
+            # The work started late because a resource was busy: the milestone that freed it,
+            # not the predecessor, set the start.
+            self.driver[row] = waited_for
+        return start
+
+    def first_end(self, row: int, r: _Row, start: float) -> float:
+        """When the first attempt's work ends (its inputs conditioned on the status date if so)."""
+        i, d, m = self.i, self.d, r.m
+        as_of = self.plan.scenario.as_of_days
+        if r.conditioned:
+            assert as_of is not None
+            self.conditioned(row, start)
+            base = float(d.duration[row, i])
+        else:
+            base = self.duration[row]
+        if math.isnan(base):
+            # Nothing it could draw completes after the status day (see the vector engine).
+            end = end_of_day(as_of) if as_of is not None else start
+        else:
+            end = _scaled_end(r, i, start, base)
+        if m.not_before is not None and end <= m.not_before:
+            self.driver[row] = -1
+        return end
+
+    def retry_end(self, row: int, k: int, start: float) -> float:
+        """When retry k's work ends (drawn now if the row is queued)."""
+        if self.queued is not None and row in self.queued.rows:
+            self.queued_retry(row, k, start)
+        return start + float(self.d.retry_after[row][k - 1, self.i])
+
+    def hold(self, row: int, held: list[tuple[int, Any, Any]], start: float) -> None:
+        """Release at their own times the resources the attempt holds for a drawn time."""
+        for j, use, grant in held:
+            hold = self.d.hold.get((row, j))
+            if hold is not None:
+                at = start + float(hold[self.i])
+                self.env.process(self.release(use.resource, use.amount, grant, at, row))
+
+    def release_held(self, row: int, held: list[tuple[int, Any, Any]]) -> None:
+        """Release, as the attempt completes, the resources it holds for its whole work."""
+        for j, use, grant in held:
+            if (row, j) not in self.d.hold:
+                self.pools.release(use.resource, use.amount, grant, row)
+
+    def attempt_ends(self, row: int, k: int, t: float) -> bool:
+        """Attempt k completed at `t`: whether it succeeded (then the milestone is done)."""
+        plan, d, i = self.plan, self.d, self.i
+        ok = not plan.needs_attempts[row] or (
+            k >= self.fails.get(row, 0) and d.attempt_u[row][k, i] < d.success[row][i]
+        )
+        if ok:
+            self.succeeded(row, t)
+            return True
+        if row in plan.counted_failures:
+            self.failed_at.setdefault(row, []).append(t)
+        return False
 
     def queued_retry(self, row: int, k: int, start: float) -> None:
         """Draw retry k of a queued row now that it has started (see sim.simulation.engines.queued)."""
