@@ -28,7 +28,8 @@ from sim.errors import OutputError, Problem
 _TMP = re.compile(r"^\..+\.lunarsim-(\d+)-[A-Za-z0-9_]+\.tmp$")
 
 
-def _why(exc: OSError) -> str:
+def os_reason(exc: OSError) -> str:
+    """An OSError in a few plain words ("no space left on the device"), for one-line errors."""
     if exc.errno == errno.EROFS:
         return "the file system is read-only"
     if exc.errno in (errno.EACCES, errno.EPERM):
@@ -47,7 +48,7 @@ def _why(exc: OSError) -> str:
 
 
 def output_error(path: Path, exc: OSError | str) -> OutputError:
-    reason = exc if isinstance(exc, str) else _why(exc)
+    reason = exc if isinstance(exc, str) else os_reason(exc)
     return OutputError(Problem(f"cannot write here: {reason}", Path(path)))
 
 

@@ -21,17 +21,13 @@ class StreamFailed(BaseException):
 
 
 def _why(exc: OSError | ValueError) -> str:
-    if isinstance(exc, ValueError):
+    if isinstance(exc, ValueError) or exc.errno == errno.EBADF:
         return "it is closed"
-    if exc.errno == errno.ENOSPC:
-        return "no space left on the device"
     if exc.errno == errno.EPIPE:
         return "the program reading it has stopped (broken pipe)"
-    if exc.errno == errno.EBADF:
-        return "it is closed"
-    if exc.strerror:
-        return exc.strerror[:1].lower() + exc.strerror[1:]
-    return str(exc)
+    from sim.atomic import os_reason
+
+    return os_reason(exc)
 
 
 class Guarded:
