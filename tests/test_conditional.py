@@ -400,3 +400,52 @@ def test_the_report_says_how_often_each_outcome_was_taken_and_when(scenario, tmp
     column = rows[0].split(",").index("decision:d")
     cells = [row.split(",")[column] for row in rows[1:]]
     assert cells == ["" if k < 0 else ("replan", "keep")[k] for k in r.outcome["d"]]
+
+
+SWEPT = """
+name: conditional decision in a sweep
+start: 2030-01-01
+as_of: 2030-01-21
+seed: 11
+resources:
+  pad: {capacity: 1}
+milestones:
+  m1: {duration: {uniform: [0d, 100d]}}
+  other: {duration: {uniform: [10d, 40d]}}
+  review:
+    duration: 50d
+    branches:
+      replan:
+        when: {any: [{not_done: m1}, {risk: slip}]}
+        effects: [{milestones: [m2], add: 100d}]
+      as-planned: {}
+  m2: {after: [m1, review], duration: 10d, uses: {pad: {}}}
+  later: {after: [other], duration: {uniform: [5d, 20d]}, uses: {pad: {}}}
+risks:
+  slip:
+    probability: 0.2
+    effects: [{milestones: [m1], add: 30d}]
+correlations:
+  - {milestones: [m1, other], risks: [slip], rho: 0.5}
+"""
+
+
+def test_a_sweep_of_an_unrelated_input_keeps_the_decisions_draws_and_outcomes(write) -> None:
+    """Common random numbers with a status date, a correlation group and a shared resource: sweeping
+    `other`'s duration re-draws `other` alone, so m1, the risk and the decision's outcome are the
+    file's own in every iteration, and m2 differs only where `later` holds the pad."""
+    from sim.analysis.sweep import parse_setting, variants
+
+    path = write(SWEPT, "swept.yaml")
+    setting = parse_setting("milestones.other.duration={uniform: [10d, 40d]},{uniform: [30d, 90d]}")
+    grid = variants(path, [setting])
+    runs = [sim.simulate(v.scenario, 4000, workers=1, engine="simpy") for v in grid]
+    plain = sim.simulate(sim.load(path), 4000, workers=1, engine="simpy")
+    for r in runs:
+        np.testing.assert_array_equal(r.finish_of("m1"), plain.finish_of("m1"))
+        np.testing.assert_array_equal(r.risk_occurred["slip"], plain.risk_occurred["slip"])
+        np.testing.assert_array_equal(r.outcome["review"], plain.outcome["review"])
+        late = r.finish_of("m1") > 50.0
+        # The condition holds exactly where m1 is not done at the decision or the risk occurred.
+        np.testing.assert_array_equal(r.outcome["review"] == 0, late | r.risk_occurred["slip"])
+    assert not np.array_equal(runs[0].finish_of("other"), runs[1].finish_of("other"))
