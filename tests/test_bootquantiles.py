@@ -57,10 +57,13 @@ def test_equal_to_sorting_when_the_windows_mostly_miss(monkeypatch, kind):
         assert np.array_equal(got[p], by_sorting(samples, counts, p)), p
 
 
-def test_many_samples_span_several_products(monkeypatch):
-    """More windows than one matrix product takes, and iterations over several slices of it."""
+@pytest.mark.parametrize("keep", [True, False])
+def test_many_samples_span_several_products(monkeypatch, keep):
+    """More windows than one matrix product takes, and iterations over several slices of it, with
+    the float counts kept or made slice by slice."""
     monkeypatch.setattr(bootquantiles, "COLUMNS", 4)
     monkeypatch.setattr(bootquantiles, "ROWS", 333)
+    monkeypatch.setattr(bootquantiles, "KEEP_FLOAT", 10**9 if keep else 0)
     samples = make_samples("continuous", 1_000, 9, np.random.default_rng(8))
     counts = resample_counts(1_000, 20, np.random.default_rng(3))
     _, got = resampled_percentiles(iter(samples), 9, counts, (50.0, 80.0, 95.0))

@@ -119,12 +119,12 @@ class _Product:
 
     def below(self, sets: list[np.ndarray]) -> np.ndarray:
         right = np.empty((len(sets), self.counts.shape[1]), dtype=self.dtype)
-        for c, s in enumerate(sets):
-            right[c] = s
+        for c, members in enumerate(sets):
+            right[c] = members
         total = np.zeros((self.counts.shape[0], len(sets)))
-        for i, s in enumerate(self.slices):
-            left = self.kept[i] if self.kept is not None else self.counts[:, s].astype(self.dtype)
-            total += left @ right[:, s].T
+        for i, part in enumerate(self.slices):
+            left = self.kept[i] if self.kept is not None else self.counts[:, part].astype(self.dtype)
+            total += left @ right[:, part].T
         return total.astype(np.int64)
 
 
