@@ -25,6 +25,7 @@ at most `MAX_CELLS` iteration-runs (estimated) are made; above that no attributi
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -221,19 +222,23 @@ class Game:
         return tuple(stats[s] for s in STATS)
 
     def every_coalition(self) -> list[dict[str, float | None]]:
-        """The statistics of every coalition (index: its bit mask), in Gray-code order: each
-        differs from the last by one factor, so the local index moves by one contrib row."""
-        k = len(self.factors)
-        per: list[dict[str, float | None]] = [{} for _ in range(2**k)]
+        """The statistics of every coalition (index: its bit mask)."""
+        per: list[dict[str, float | None]] = [{} for _ in range(2 ** len(self.factors))]
+        for mask, local in self.walk():
+            per[mask] = self.value(local)
+        return per
+
+    def walk(self) -> Iterator[tuple[int, np.ndarray]]:
+        """Every coalition's bit mask and local indices, in Gray-code order: each differs from the
+        last by one factor, so the local index moves by one contrib row."""
         local = np.zeros(self.offset.size, dtype=np.int64)
         mask = 0
-        for g in range(2**k):
+        for g in range(2 ** len(self.factors)):
             if g:
                 j = (g & -g).bit_length() - 1
                 mask ^= 1 << j
                 local = local + self.contrib[j] if mask >> j & 1 else local - self.contrib[j]
-            per[mask] = self.value(local)
-        return per
+            yield mask, local
 
 
 def _submasks(sets: np.ndarray) -> set[int]:
@@ -277,9 +282,8 @@ def attribution(result: Result, *, permutations: int = PERMUTATIONS) -> dict[str
     rounds days (0.01) and shares (0.0001). Exact Shapley values up to `EXACT_UP_TO` factors;
     above, estimated from `permutations` random orders (seeded by the run's seed), and then the
     section also says `method` and each input its standard errors (`se`). Exact values also come
-    with each input's 95 % paired-bootstrap `interval` per statistic (`sim.analysis.attributionci`):
-    all four where the full bootstrap is affordable, else the mean's and P(target)'s (None for
-    P50 and P80). The summary JSON keeps the contract's keys only (`summary_section`)."""
+    with each input's 95 % paired-bootstrap `interval` per statistic (`sim.analysis.attributionci`).
+    The summary JSON keeps the contract's keys only (`summary_section`)."""
     game = Game(result)
     fs = game.factors
     k = len(fs)
@@ -293,15 +297,11 @@ def attribution(result: Result, *, permutations: int = PERMUTATIONS) -> dict[str
     ses: dict[str, list[float] | None] | None = None
     cis = None
     if k <= EXACT_UP_TO:
-        per = game.every_coalition()
-        parts = {s: shapley([p[s] for p in per], k) for s in STATS}
         from sim.analysis import attributionci
 
         stream = np.random.SeedSequence(result.seed, spawn_key=(stable_hash("attribution-intervals"),))
-        if attributionci.affordable(k, n):
-            cis = attributionci.intervals(game, np.random.default_rng(stream))
-        else:  # mean and P(target) only: their resamples cost iterations x factors
-            cis = attributionci.linear_intervals(game, np.random.default_rng(stream))
+        per, cis = attributionci.coalitions_and_intervals(game, np.random.default_rng(stream))
+        parts = {s: shapley([p[s] for p in per], k) for s in STATS}
     else:
         rng = np.random.default_rng(
             np.random.SeedSequence(result.seed, spawn_key=(stable_hash("attribution"),))

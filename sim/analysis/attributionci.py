@@ -1,67 +1,72 @@
 """Paired-bootstrap intervals for exact attribution: iterations resampled with replacement, the
-same resample for every coalition, and the Shapley values recomputed on each."""
+same resample for every coalition and every factor, and the Shapley values recomputed on each.
+
+Recomputed without re-reading every coalition on every resample, with the same numbers as doing
+so (tested against it): the mean's and P(target)'s from per-iteration Shapley values
+(`per_iteration`: each is a weighted sum per resample), the P50's and P80's from each coalition's
+percentiles on every resample found in a window around the percentile (`sim.analysis.bootquantiles`)."""
 
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.analysis.shapley import STATS, statistics
+from sim.analysis.bootquantiles import resample_counts, resampled_percentiles
+from sim.analysis.shapley import means
+from sim.percentiles import BOUNDS_95
 
 if TYPE_CHECKING:
     from sim.analysis.attribution import Game
 
 RESAMPLES = 200
-CONFIDENCE = 0.95
-# Resamples × coalitions × iterations read at most: a few seconds.
-MAX_READS = 40_000_000
+PERCENTILES = {"p50_days": 50.0, "p80_days": 80.0}
 
 
-def affordable(k: int, n: int) -> bool:
-    return bool(RESAMPLES * 2**k * n <= MAX_READS)
+def intervals(game: Game, rng: np.random.Generator) -> dict[str, list[list[float]] | None]:
+    """Per statistic (`STATS`), per factor, the 95 % percentile interval [low, high] of its
+    Shapley value over `RESAMPLES` paired resamples of iterations (each drawn as
+    `rng.integers(0, n, size=n)`); None for a statistic that has no value somewhere: a
+    percentile that is "never" in some coalition of some resample, the mean where some
+    coalition leaves an iteration never done, P(target) without a target."""
+    return coalitions_and_intervals(game, rng)[1]
 
 
-def intervals(game: Game, rng: np.random.Generator) -> dict[str, list[list[float | None]] | None]:
-    """Per statistic, per factor, the 95 % percentile interval [low, high] of its Shapley value over
-    `RESAMPLES` paired resamples of iterations; None for a statistic that is "never" in some
-    coalition of some resample (then the bounds cannot be stated)."""
+def coalitions_and_intervals(
+    game: Game, rng: np.random.Generator
+) -> tuple[list[dict[str, float | None]], dict[str, list[list[float]] | None]]:
+    """Every coalition's statistics (`Game.every_coalition`, the same numbers) and `intervals`,
+    from one walk over the coalitions."""
     k = len(game.factors)
-    n = game.offset.size
-    rows: list[np.ndarray] = []
-    local = np.zeros(n, dtype=np.int64)
-    order = [0] * 2**k
-    mask = 0
-    for g in range(2**k):
-        if g:
-            j = (g & -g).bit_length() - 1
-            mask ^= 1 << j
-            local = local + game.contrib[j] if mask >> j & 1 else local - game.contrib[j]
-        order[mask] = len(rows)
-        rows.append(game.flat[game.offset + local])
-    finishes = np.stack([rows[order[m]] for m in range(2**k)])
-    draws: dict[str, list[list[float]]] = {s: [] for s in STATS}
-    broken: set[str] = set()
-    weights = _weights(k)  # the Shapley formula as a matrix: one product per resample and statistic
-    for _ in range(RESAMPLES):
-        pick = rng.integers(0, n, size=n)
-        per = [statistics(finishes[m, pick], game.target) for m in range(2**k)]
-        for s in STATS:
-            values = [p[s] for p in per]
-            if any(v is None for v in values):
-                broken.add(s)
-            else:
-                draws[s].append((np.array(values, dtype=float) @ weights).tolist())
-    out: dict[str, Any] = {}
-    q = [(1 - CONFIDENCE) / 2, (1 + CONFIDENCE) / 2]
-    for s in STATS:
-        if s in broken or not draws[s]:
-            out[s] = None
-            continue
-        lo_hi = np.quantile(np.array(draws[s]), q, axis=0, method="inverted_cdf")
-        out[s] = [[float(lo_hi[0, j]), float(lo_hi[1, j])] for j in range(k)]
-    return out
+    counts = resample_counts(game.offset.size, RESAMPLES, rng)
+    per: list[dict[str, float | None]] = [{} for _ in range(2**k)]
+    masks: list[int] = []
+
+    def finishes() -> Iterator[np.ndarray]:
+        for mask, local in game.walk():
+            x = game.flat[game.offset + local]
+            masks.append(mask)
+            per[mask] = means(x, game.target)
+            yield x
+
+    own, found = resampled_percentiles(finishes(), 2**k, counts, tuple(PERCENTILES.values()))
+    weights = _weights(k)
+    out = linear_intervals(game, counts)
+    for stat, p in PERCENTILES.items():
+        for c, mask in enumerate(masks):
+            per[mask][stat] = float(own[p][c]) if math.isfinite(own[p][c]) else None
+        by_mask = np.empty_like(found[p])
+        by_mask[:, masks] = found[p]
+        out[stat] = None if not np.all(np.isfinite(by_mask)) else _bounds(by_mask @ weights)
+    return per, out
+
+
+def _bounds(draws: np.ndarray) -> list[list[float]]:
+    """(resamples, factors) Shapley values → per factor [low, high], the 95 % percentile interval."""
+    lo_hi = np.quantile(draws, BOUNDS_95, axis=0, method="inverted_cdf")
+    return [[float(lo_hi[0, j]), float(lo_hi[1, j])] for j in range(draws.shape[1])]
 
 
 # The statistics that are means over iterations (of the finish, or of "done by the target"): their
@@ -127,31 +132,24 @@ def _weights(m: int) -> np.ndarray:
     return out
 
 
-def linear_intervals(game: Game, rng: np.random.Generator) -> dict[str, list[list[float | None]] | None]:
-    """`intervals` for the statistics that are means (`LINEAR`), at any size exact attribution
-    runs: the same paired bootstrap (`RESAMPLES` resamples of iterations with replacement, the
-    same for every factor), where recomputing the Shapley values on a resample is the resample's
-    mean of the per-iteration values (`per_iteration`), so it costs iterations × factors per
-    resample instead of iterations × 2^factors. P50 and P80 get None (no interval)."""
+def linear_intervals(game: Game, counts: np.ndarray) -> dict[str, list[list[float]] | None]:
+    """`intervals` of the statistics that are means (`LINEAR`), on the resamples `counts`
+    (resamples × iterations): recomputing a Shapley value on a resample is the resample's mean of
+    the per-iteration values (`per_iteration`), so it costs iterations × factors per resample
+    instead of iterations × 2^factors."""
     k = len(game.factors)
     n = game.offset.size
-    per = {s: phi for s in LINEAR if (phi := per_iteration(game, s)) is not None}
-    out: dict[str, Any] = dict.fromkeys(STATS)
-    if not per:
-        return out
-    # A factor's per-iteration values are 0 where it is not active: keep the others only.
-    columns = []
-    for phi in per.values():
-        for j in range(k):
-            where = np.flatnonzero(phi[:, j])
-            columns.append((where, phi[where, j]))
-    draws = np.empty((RESAMPLES, len(columns)))
-    for b in range(RESAMPLES):
-        counts = np.bincount(rng.integers(0, n, size=n), minlength=n).astype(float)
-        # Multiply and sum: np.dot hands long vectors to threaded BLAS, slow on a busy machine.
-        draws[b] = [float((counts[where] * values).sum()) / n for where, values in columns]
-    q = [(1 - CONFIDENCE) / 2, (1 + CONFIDENCE) / 2]
-    lo_hi = np.quantile(draws, q, axis=0, method="inverted_cdf")
-    for i, s in enumerate(per):
-        out[s] = [[float(lo_hi[0, i * k + j]), float(lo_hi[1, i * k + j])] for j in range(k)]
+    out: dict[str, list[list[float]] | None] = dict.fromkeys(LINEAR)
+    for stat in LINEAR:
+        phi = per_iteration(game, stat)
+        if phi is None:
+            continue
+        draws = np.empty((counts.shape[0], k))
+        # A factor's per-iteration values are 0 where it is not active: keep the others only.
+        columns = [(where, phi[where, j]) for j in range(k) for where in [np.flatnonzero(phi[:, j])]]
+        for b in range(counts.shape[0]):
+            weight = counts[b].astype(float)
+            # Multiply and sum: np.dot hands long vectors to threaded BLAS, slow on a busy machine.
+            draws[b] = [float((weight[where] * values).sum()) / n for where, values in columns]
+        out[stat] = _bounds(draws)
     return out

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from sim.doneby import done_by
-from sim.percentiles import percentile_of
+from sim.percentiles import BOUNDS_95, percentile_of
 from sim.simulation.executor import chunk_seeds, chunk_sizes, map_chunks
 from sim.simulation.inputs import stable_hash
 from sim.simulation.plan import Plan
@@ -18,7 +18,6 @@ from sim.simulation.sampling import Draws, draw, with_inputs
 if TYPE_CHECKING:
     from sim.analysis.results import Result
 
-CONFIDENCE = 0.95
 _Z = 1.959963984540054  # the standard normal's 97.5th percentile, for a 95 % interval
 RESAMPLES = 200
 # Bootstrap resamples are drawn in batches of about this many indices, to bound memory.
@@ -216,8 +215,7 @@ class Resamples:
         with np.errstate(invalid="ignore"):
             # Never in both: no change; never in one: an unbounded change.
             d = np.where(np.isinf(a) & np.isinf(b), 0.0, b - a)
-        q = [(1 - CONFIDENCE) / 2, (1 + CONFIDENCE) / 2]
-        lo_hi = np.quantile(d, q, axis=0, method="inverted_cdf")
+        lo_hi = np.quantile(d, BOUNDS_95, axis=0, method="inverted_cdf")
         return {p: [float(lo_hi[0, j]), float(lo_hi[1, j])] for j, p in enumerate((50, 80))}
 
 

@@ -35,13 +35,17 @@ Game = Callable[[int], Values]
 
 
 def statistics(finish: np.ndarray, target: float | None) -> dict[str, float | None]:
-    done = finish[np.isfinite(finish)]
     # Partial sorts: the same order statistics as percentile_of, in a fraction of a full sort.
     ps = percentiles_of(finish, (50, 80))
+    return {**means(finish, target), "p50_days": ps[50], "p80_days": ps[80]}
+
+
+def means(finish: np.ndarray, target: float | None) -> dict[str, float | None]:
+    """The statistics that are means over iterations: of the finish over those that completed,
+    and of being done by the target."""
+    done = finish[np.isfinite(finish)]
     return {
         "mean_days": float(done.mean()) if done.size else None,
-        "p50_days": ps[50],
-        "p80_days": ps[80],
         "p_target": None if target is None else float(done_by(finish, target).mean()),
     }
 

@@ -78,18 +78,13 @@ def waterfall_lines(result: Result, section: dict[str, Any]) -> list[str]:
 
 
 def _interval_text(item: dict[str, Any]) -> str:
-    """The part's 95 % bootstrap interval in days: its P80 share's where computed (nothing when it
-    rounds to one number), else its mean share's, else nothing."""
-    cis = item.get("interval") or {}
-    p80 = cis.get("p80_days")
-    if p80 is not None and None not in p80:
-        low, high = round(p80[0]), round(p80[1])
-        return "" if low == high else f" (95 % interval {low:+,} to {high:+,} days)"
-    mean = cis.get("mean_days")
-    if mean is not None and None not in mean and item.get("mean_days") is not None:
-        low, high = round(mean[0]), round(mean[1])
-        return f" (on average {round(item['mean_days']):+,} days, 95 % interval {low:+,} to {high:+,})"
-    return ""
+    """The part's 95 % bootstrap interval of its P80 share, in days; nothing where there is none
+    (more than 12 factors, or a P80 that is "never" in some resample) or it rounds to one number."""
+    p80 = (item.get("interval") or {}).get("p80_days")
+    if p80 is None or None in p80:
+        return ""
+    low, high = round(p80[0]), round(p80[1])
+    return "" if low == high else f" (95 % interval {low:+,} to {high:+,} days)"
 
 
 def held_lines(result: Result) -> list[str]:
