@@ -47,7 +47,9 @@ def _env(cache: str) -> dict[str, str]:
     return {**env, "LUNARSIM_CACHE": cache}
 
 
-def timed(commands: list[tuple[list[str], Path]], env: dict[str, str], repeat: int) -> list[tuple[float, float]]:
+def timed(
+    commands: list[tuple[list[str], Path]], env: dict[str, str], repeat: int
+) -> list[tuple[float, float]]:
     """Median wall and CPU seconds of each (argv, folder) over `repeat` runs, run in turn (round
     robin) after one untimed run each. `python -m sim` in a folder runs the `sim` package there."""
     for argv, cwd in commands:
@@ -72,8 +74,12 @@ def _cell(figure: tuple[float, float]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-r", "--repeat", type=int, default=7, help="runs per figure (median)")
-    parser.add_argument("--against", type=Path, metavar="DIR", help="a folder holding another `sim` to compare")
-    parser.add_argument("--cache-off", action="store_true", help="also time every scenario with the cache off")
+    parser.add_argument(
+        "--against", type=Path, metavar="DIR", help="a folder holding another `sim` to compare"
+    )
+    parser.add_argument(
+        "--cache-off", action="store_true", help="also time every scenario with the cache off"
+    )
     parser.add_argument("scenarios", nargs="*", help="default: every bundled scenario")
     opts = parser.parse_args()
     files = [Path(p).resolve() for p in opts.scenarios] or sorted((ROOT / "scenarios").glob("*.yaml"))
@@ -85,7 +91,9 @@ def main() -> None:
         env = _env(cache)
         floor = timed([([sys.executable, "-c", "pass"], ROOT)], env, opts.repeat)[0]
         print(f"{'python -c pass':<36} {_cell(floor)}")
-        for figure, folder in zip(timed([([*python, "--help"], f) for f in folders], env, opts.repeat), folders):
+        for figure, folder in zip(
+            timed([([*python, "--help"], f) for f in folders], env, opts.repeat), folders
+        ):
             print(f"{'lunarsim --help':<36} {_cell(figure)}  ({folder.name})")
         head = f"{'scenario':<36} {'after' if opts.against else 'warm cache':>15}"
         head += f" {'before':>15} {'ratio':>6}" if opts.against else ""
@@ -101,8 +109,10 @@ def main() -> None:
                 off = timed([([*python, "lint", str(path)], ROOT)], _env("off"), opts.repeat)[0]
                 row += f"  cache off {_cell(off)}"
             print(f"{row}  {'yes' if figures[0][0] < GOAL else 'no'}")
-    print(f"slowest: {worst:.3f} s wall ({'met' if worst < GOAL else 'not met'}); load average at end: "
-          f"{os.getloadavg()[0]:.2f}")
+    print(
+        f"slowest: {worst:.3f} s wall ({'met' if worst < GOAL else 'not met'}); load average at end: "
+        f"{os.getloadavg()[0]:.2f}"
+    )
 
 
 if __name__ == "__main__":
