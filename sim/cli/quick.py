@@ -1,6 +1,6 @@
 """Plain `lunarsim history` and `lunarsim lint` answered without Typer: importing Typer (which
-builds its parameters with pydantic) costs more than a listing of a few SQLite reads, and about a
-third of what a user waits for a lint, so the console script tries this first. Only the plain
+builds its parameters with pydantic) costs more than a listing of a few SQLite reads, and lint is
+meant to answer within a fraction of a second, so the console script tries this first. Only the plain
 forms are answered here, parsed by argparse: `history [SCENARIO] [--json] [--history PATH]` and
 `lint SCENARIO... [--format text|json|sarif]`. Anything else (`--help`, `--report`, `--effects`,
 `--debug`, a mistake) returns None and goes to the Typer command, which says the same things in
