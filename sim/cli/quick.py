@@ -140,8 +140,10 @@ def _lint(args_in: list[str]) -> int | None:
         return None
     # NumPy's OpenBLAS starts a thread per core when NumPy is imported, and they spin for a while:
     # lint does no linear algebra worth a thread, and on a busy machine that spinning takes the
-    # CPU the command itself needs. Set before NumPy is imported; a value the user set is kept.
-    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+    # CPU the command itself needs. Read when NumPy is imported (if it already is, as in a test,
+    # nothing is set); a value the user set is kept.
+    if "numpy" not in sys.modules:
+        os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
     def answer() -> tuple[list[str], int]:
         text, code = lint_output(args.scenarios, args.format)
