@@ -165,7 +165,7 @@ def _answer(compute: Callable[[], tuple[list[str], int]]) -> int | None:
 
     # The answer is quick and its garbage small (a scenario's models and findings); the collector's
     # passes over the many objects NumPy and pydantic make while they are imported cost more
-    # (about 30 ms of a lint), so it is off until the answer is computed.
+    # (about 30 ms of a lint), so it is off while this answers.
     collecting = gc.isenabled()
     saved = streams.install()
     try:
