@@ -19,10 +19,14 @@ ROOT = Path(__file__).resolve().parent.parent
 TUTORIAL = ROOT / "scenarios" / "tutorial-launch-campaign.yaml"
 
 
-def lunarsim(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+def lunarsim(*args: str, cwd: Path | None = None, typer: bool = False) -> subprocess.CompletedProcess[str]:
     """`lunarsim ARGS` run in this process through the console script's `main` (as fast as a
-    function call), with standard output and error captured apart and the exit status kept."""
-    from sim.cli import main
+    function call), with standard output and error captured apart and the exit status kept.
+    `typer`: through the Typer commands' own `main`, never the plain answers of `sim.cli.quick`."""
+    if typer:
+        from sim.cli.commands import main
+    else:
+        from sim.cli import main
 
     out, err = io.StringIO(), io.StringIO()
     saved = (sys.argv, os.getcwd(), signal.getsignal(signal.SIGTERM))

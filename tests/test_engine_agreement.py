@@ -13,9 +13,10 @@ from hypothesis import strategies as st
 
 import sim
 from sim.doneby import done_by
+from sim.simulation.deterministic import deterministic_plan
 from sim.simulation.engines import can_vectorise, run_engine
 from sim.simulation.plan import compile_plan
-from sim.simulation.sampling import draw
+from sim.simulation.sampling import draw, plan_draws
 
 DURATIONS = st.sampled_from(
     [
@@ -380,3 +381,35 @@ def test_conditional_outcomes_are_the_same_in_both_engines(
     for mid, taken in a.outcome.items():
         # Decided exactly where the decision completed.
         assert np.array_equal(taken >= 0, np.isfinite(a.finish[plan.index[mid]]))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    text=scenarios(),
+    capacity=st.integers(1, 2),
+    uses=st.lists(st.sampled_from(["", "{}", "{hold: 30d}", "{amount: 2}"]), min_size=7, max_size=7),
+)
+def test_the_plan_with_resources_is_the_simpy_engines(
+    tmp_path: Path, text: str, capacity: int, uses: list[str]
+) -> None:
+    """The deterministic plan (lint's, validate's and the report's plan dates) runs on the vector
+    engine wherever it can, resources included, so that SimPy is not imported for it: beside
+    binding claims, holds, retries, windows and status dates, its finish days are the SimPy
+    engine's, and so are the durations it realised (NaN where the status date forces a milestone:
+    the plan's warnings read them)."""
+    doc = yaml.safe_load(text)
+    doc["resources"] = {"pad": {"capacity": capacity}}
+    for mid, use in zip(list(doc["milestones"]), uses):
+        if use:
+            doc["milestones"][mid]["uses"] = {"pad": yaml.safe_load(use.replace("2", str(capacity)))}
+    path = tmp_path / "plan.yaml"
+    path.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
+    sc = sim.load(path)
+    plan = compile_plan(sc)
+    assert can_vectorise(plan)  # one resource per milestone, no conditional decision
+    reference = run_engine("simpy", plan, plan_draws(plan))
+    det = deterministic_plan(sc, plan)
+    assert det.finish == {mid: float(reference.finish[row, 0]) for row, mid in enumerate(plan.ids)}
+    realised, expected = run_engine("vector", plan, plan_draws(plan)).realised, reference.realised
+    assert realised is not None and expected is not None
+    np.testing.assert_array_equal(realised.duration, expected.duration)

@@ -4,8 +4,12 @@ cases."""
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import math
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -14,6 +18,7 @@ from test_cli import lunarsim
 
 from sim.analysis.lint import RULES, lint, lint_scenario, load_with_source
 from sim.analysis.linteffects import CHAIN_RHO, with_effects
+from sim.cli import quick
 
 ROOT = Path(__file__).resolve().parent.parent
 CASES = ROOT / "tests" / "lint"
@@ -64,6 +69,110 @@ def test_error_level_finding_exits_3_and_a_bad_file_exits_2(tmp_path):
     assert done.returncode == 2
     assert "bad.yaml:4" in done.stderr and "Traceback" not in done.stderr
     assert lunarsim("lint", str(bad), "--format", "xml").returncode == 2
+
+
+def _quick(*args: str) -> tuple[int | None, str, str]:
+    """`lunarsim ARGS` as `sim.cli.quick` answers it without Typer: exit status (None: not a plain
+    form, left to the Typer command), standard output and error."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = quick.run(list(args))
+    return code, out.getvalue(), err.getvalue()
+
+
+def _same_both_ways(*args: str) -> subprocess.CompletedProcess[str]:
+    """Answer `lunarsim ARGS` without Typer and through the Typer command: the same exit status,
+    standard output and standard error."""
+    plain = _quick(*args)
+    typer = lunarsim(*args, typer=True)
+    assert plain[0] is not None, args
+    assert plain == (typer.returncode, typer.stdout, typer.stderr), args
+    return typer
+
+
+@pytest.mark.parametrize("path", BUNDLED, ids=lambda p: p.stem)
+def test_plain_lint_prints_what_the_typer_command_prints_in_every_format(path, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    name = str(path.relative_to(ROOT))
+    for form in ([], ["--format", "json"], ["--format=sarif"], ["--format", "text"]):
+        assert _same_both_ways("lint", name, *form).returncode == 0
+
+
+def test_plain_lint_reports_bad_missing_and_error_level_files_as_the_typer_command_does(
+    tmp_path, monkeypatch
+):
+    monkeypatch.chdir(ROOT)
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: x\nstart: 2030-01-01\nmilestones:\n  a: {duration: banana}\n")
+    error_level = "tests/lint/LS009-target-before-start/fail.yaml"
+    done = _same_both_ways("lint", str(bad))
+    assert done.returncode == 2 and done.stderr.startswith(f"error: {bad}:4") and done.stdout == ""
+    done = _same_both_ways("lint", str(tmp_path / "missing.yaml"), "--format", "json")
+    assert done.returncode == 2 and "missing.yaml" in done.stderr and len(done.stderr.splitlines()) == 1
+    for form in ([], ["--format", "json"], ["--format", "sarif"]):
+        assert _same_both_ways("lint", error_level, *form).returncode == 3
+    # Several files: the findings of all; an invalid one among them prints no finding at all.
+    assert _same_both_ways("lint", error_level, "tutorial-launch-campaign").returncode == 3
+    assert _same_both_ways("lint", "tutorial-launch-campaign", str(bad)).returncode == 2
+
+
+def test_lint_with_options_or_mistakes_goes_to_the_typer_command():
+    path = "tests/lint/LS009-target-before-start/fail.yaml"
+    for args in (
+        ["lint"],
+        ["lint", path, "--effects"],
+        ["lint", path, "--iterations", "100"],
+        ["lint", path, "--debug"],
+        ["lint", "--help"],
+        ["lint", path, "--format", "xml"],
+        ["lint", path, "--format"],
+        ["lint", path, "--nope"],
+        ["lint", "--", "-x.yaml"],
+    ):
+        assert _quick(*args) == (None, "", ""), args
+    done = lunarsim("lint", path, "--format", "xml")
+    assert done.returncode == 2 and "--format must be text, json or sarif" in done.stderr
+
+
+def test_plain_lint_imports_neither_typer_nor_simpy_plotly_or_scipy():
+    """A plain lint of scenarios with and without resources: the same output as the Typer command
+    (`--debug` goes there), and none of these libraries imported."""
+    probe = (
+        "import atexit, sys\n"
+        "heavy = {'typer', 'click', 'simpy', 'plotly', 'scipy'}\n"
+        "loaded = lambda: sorted(heavy & {m.split('.')[0] for m in sys.modules})\n"
+        "atexit.register(lambda: print(loaded(), file=sys.stderr))\n"
+        "sys.argv = ['lunarsim', *sys.argv[1:]]\n"
+        "from sim.cli import main\n"
+        "main()\n"
+    )
+    for path in ("scenarios/ilrs-2026-status.yaml", "tests/lint/LS009-target-before-start/fail.yaml"):
+        plain, typer = (
+            subprocess.run(
+                [sys.executable, "-c", probe, "lint", path, *extra], capture_output=True, text=True, cwd=ROOT
+            )
+            for extra in ([], ["--debug"])
+        )
+        assert plain.stderr.splitlines()[-1] == "[]", plain.stderr
+        assert "typer" in typer.stderr.splitlines()[-1]
+        assert (plain.returncode, plain.stdout) == (typer.returncode, typer.stdout) != (0, "")
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+def test_plain_lint_to_a_full_device_says_so_as_the_typer_command_does():
+    answers = []
+    for extra in ([], ["--debug"]):
+        with open("/dev/full", "w") as full:
+            r = subprocess.run(
+                [sys.executable, "-m", "sim", "lint", "scenarios/ilrs-2026-status.yaml", *extra],
+                stdout=full,
+                stderr=subprocess.PIPE,
+                text=True,
+                cwd=ROOT,
+            )
+        answers.append((r.returncode, r.stderr))
+    full_message = "error: cannot write to standard output: no space left on the device\n"
+    assert answers[0] == answers[1] == (2, full_message)
 
 
 def test_sarif_is_version_2_1_0_with_rules_and_located_results():

@@ -186,3 +186,27 @@ def test_loading_a_scenario_with_resources_runs_no_engine() -> None:
     root = Path(__file__).resolve().parent.parent
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=root)
     assert r.stdout.strip() == "[]", r.stdout + r.stderr
+
+
+BUNDLED = sorted((Path(__file__).resolve().parent.parent / "scenarios").glob("*.yaml"))
+
+
+def test_a_chain_read_once_gives_each_base_what_reading_it_again_gives() -> None:
+    """`read_levels` reads every file of a chain once; each base's level is what `read_chain` of
+    that base gives, and a scenario loaded from the levels keeps its bases' copulas exactly as
+    when each base is read again."""
+    from sim.scenario.extends import read_chain, read_levels
+    from sim.scenario.loader import from_source, keep_base_copulas
+
+    kept = 0
+    for path in BUNDLED:
+        levels = read_levels(path)
+        assert levels[0][0] == read_chain(path)[0]
+        for source, chain in levels[1:]:
+            assert (source, chain) == read_chain(chain[0])
+        loaded = sim.load(path)
+        source, chain = read_chain(path)
+        again = keep_base_copulas(from_source(source, chain), chain)
+        assert [g.basis for g in loaded.correlations] == [g.basis for g in again.correlations]
+        kept += sum(g.basis is not None for g in loaded.correlations)
+    assert kept > 0  # some bundled variant keeps its base's copula

@@ -408,11 +408,11 @@ def _key_text(key: Key) -> str:
 def load_with_source(path: Path) -> tuple[Scenario, Source]:
     """The scenario (as `sim.load` gives it: a ScenarioError if unreadable or invalid) and its
     overlaid source with every key's file and line, read once."""
-    from sim.scenario.extends import read_chain
-    from sim.scenario.loader import from_source, keep_base_copulas
+    from sim.scenario.extends import read_levels
+    from sim.scenario.loader import from_levels
 
-    source, chain = read_chain(Path(path))
-    return keep_base_copulas(from_source(source, chain), chain), source
+    levels = read_levels(Path(path))
+    return from_levels(levels), levels[0][0]
 
 
 def lint(path: Path) -> list[Finding]:

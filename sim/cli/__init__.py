@@ -3,7 +3,7 @@
 Only this package imports typer and rich; `main` is the console script's entry point. It handles
 Ctrl-C and SIGTERM (`sim.cli.stop`) before importing the commands, whose imports (typer, click)
 take up to a second on a busy machine; `app` is imported on first use. A plain `lunarsim history`
-is answered without them (`sim.cli.quick`).
+and a plain `lunarsim lint` are answered without them (`sim.cli.quick`).
 """
 
 from __future__ import annotations

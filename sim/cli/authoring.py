@@ -85,32 +85,17 @@ def lint(
     Example:
       lunarsim lint scenarios/*.yaml --format sarif > lint.sarif
     """
-    from sim.errors import ScenarioError
-
     if fmt not in ("text", "json", "sarif"):
         _fail(2, f"error: --format must be text, json or sarif, not {fmt!r}")
 
     def act() -> None:
-        from sim import __version__
-        from sim.analysis.lint import lint_scenario, load_with_source
-        from sim.analysis.linteffects import with_effects
-        from sim.analysis.lintoutput import as_json, as_sarif, as_text
+        from sim.cli.quick import lint_output
 
-        found = []
-        for arg in scenarios:
-            try:
-                scenario, source = load_with_source(_resolve(arg))
-            except ScenarioError as exc:
-                for problem in exc.problems:
-                    _err(f"error: {problem}")
-                raise typer.Exit(2) from None
-            findings = lint_scenario(scenario, source)
-            found += with_effects(scenario, findings, iterations=iterations) if effects else findings
-        text = {"text": as_text, "json": as_json}.get(fmt, lambda f: as_sarif(f, __version__))(found)
+        text, code = lint_output(scenarios, fmt, effects, iterations)
         if text:
             print(text)
-        if any(f.severity == "error" for f in found):
-            raise typer.Exit(3)
+        if code:
+            raise typer.Exit(code)
 
     _guard(debug, act)
 

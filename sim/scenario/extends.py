@@ -21,10 +21,16 @@ def read_chain(path: Path) -> tuple[Source, list[Path]]:
 
     The returned Source's marks point into whichever file each value came from.
     """
+    return read_levels(path)[0]
+
+
+def read_levels(path: Path) -> list[tuple[Source, list[Path]]]:
+    """`read_chain` of `path` and of each base along its chain in turn (what `read_chain` of that
+    base returns), every file read once: a loader that needs the bases too reads nothing twice."""
     return _read(Path(path), [])
 
 
-def _read(path: Path, stack: list[Path]) -> tuple[Source, list[Path]]:
+def _read(path: Path, stack: list[Path]) -> list[tuple[Source, list[Path]]]:
     source = _read_base(path) if stack else yamlsource.read(path)
     data = source.data
     base_ref = data.get("extends")
@@ -37,7 +43,7 @@ def _read(path: Path, stack: list[Path]) -> tuple[Source, list[Path]]:
                 "remove needs extends: there is no base scenario to remove from",
                 at_key=True,
             )
-        return source, [path]
+        return [(source, [path])]
     if not isinstance(base_ref, str) or not base_ref.strip():
         _fail(source, ("extends",), "extends takes the path of a base scenario file, e.g. base.yaml")
     if removed is not None:
@@ -47,13 +53,14 @@ def _read(path: Path, stack: list[Path]) -> tuple[Source, list[Path]]:
         _fail(source, ("extends",), f"base scenario {shown!r}: a file name cannot contain a NUL character")
     base_path, chain_so_far = _base_path(source, path, stack, base_ref, shown)
     try:
-        base, chain = _read(_relative(base_path), chain_so_far)
+        levels = _read(_relative(base_path), chain_so_far)
     except ScenarioError as exc:
         if any(p.file is not None and _same(p.file, base_path) and p.line is None for p in exc.problems):
             # The base itself could not be read (a directory, a device, too big): say where it is named.
             raise ScenarioError(_at_extends(source, base_path, shown, exc.problems)) from None
         raise
-    return _overlay(base, source), [path, *chain]
+    base, chain = levels[0]
+    return [(_overlay(base, source), [path, *chain]), *levels]
 
 
 def _base_path(

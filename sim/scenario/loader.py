@@ -9,7 +9,7 @@ from typing import Any
 
 from sim.errors import ScenarioError
 from sim.scenario import schema
-from sim.scenario.extends import read_chain
+from sim.scenario.extends import read_levels
 from sim.scenario.model import (
     Branch,
     Condition,
@@ -36,19 +36,28 @@ def load(path: str | Path) -> Scenario:
     `sim.simulate` (or `sim.validate`) picks the milestone the deterministic plan finishes last.
     Raises ScenarioError listing every problem found, each with file, line, column and key path.
     """
-    source, chain = read_chain(Path(path))
-    return keep_base_copulas(from_source(source, chain), chain)
+    return from_levels(read_levels(Path(path)))
 
 
-def keep_base_copulas(scenario: Scenario, chain: list[Path]) -> Scenario:
+def from_levels(levels: list[tuple[Source, list[Path]]]) -> Scenario:
+    """The scenario of `read_levels`' first document, keeping its bases' copulas (read there)."""
+    source, chain = levels[0]
+    return keep_base_copulas(from_source(source, chain), chain, levels)
+
+
+def keep_base_copulas(
+    scenario: Scenario, chain: list[Path], levels: list[tuple[Source, list[Path]]] | None = None
+) -> Scenario:
     """A scenario that extends another keeps the base's copula for each correlation group it
-    does not change (sim.scenario.copula.keep_base), so a variant draws the base's numbers there too."""
+    does not change (sim.scenario.copula.keep_base), so a variant draws the base's numbers there too.
+    The base is loaded from `levels` (`read_levels` of the file whose chain this is) if given,
+    else read again."""
     if len(chain) < 2 or not scenario.correlations:
         return scenario
     from sim.scenario.copula import keep_base
 
     try:
-        base = load(chain[1])
+        base = from_levels(levels[1:]) if levels is not None else load(chain[1])
     except ScenarioError:  # a base that is not a whole scenario on its own: nothing to keep
         return scenario
     return keep_base(scenario, base)

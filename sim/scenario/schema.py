@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import os
 import re
 from typing import Annotated, Any, Literal
 
@@ -134,6 +135,14 @@ Probability = Annotated[
 Count = Annotated[int, BeforeValidator(_whole), WithJsonSchema({"type": "integer"})]
 Text = Annotated[str, WithJsonSchema({"type": "string"})]
 OneLine = Annotated[str, AfterValidator(_one_line), WithJsonSchema({"type": "string"})]
+
+
+# Pydantic looks for plugins (tools such as Logfire that observe validation) when it builds its
+# first model, by reading the entry points of every installed distribution: about 10 ms of a
+# whole `lunarsim lint`, more where many packages are installed. The scenario format's models
+# are built without them, as Typer builds its parameters; the variable is restored after them.
+_PLUGINS = os.environ.get("PYDANTIC_DISABLE_PLUGINS")
+os.environ["PYDANTIC_DISABLE_PLUGINS"] = "__all__"
 
 
 class Model(BaseModel):
@@ -331,6 +340,12 @@ class ScenarioSpec(Model):
         description="a CSV of your own announced and actual launch dates, in the columns of the "
         "bundled reference data (sim/data/reference-classes.csv), added to it for this scenario",
     )
+
+
+if _PLUGINS is None:
+    del os.environ["PYDANTIC_DISABLE_PLUGINS"]
+else:
+    os.environ["PYDANTIC_DISABLE_PLUGINS"] = _PLUGINS
 
 
 def json_schema() -> dict[str, Any]:

@@ -27,7 +27,9 @@ def deterministic_plan(scenario: Scenario, plan: Plan | None = None) -> Determin
     takes an outcome whose condition holds if its probability is at least 1/2."""
     plan = plan if plan is not None else compile_plan(scenario)
     draws = plan_draws(plan)
-    engine = "simpy" if plan.uses_resources or not can_vectorise(plan) else "vector"
+    # The vector engine gives the SimPy engine's finish days bit for bit wherever it can run the
+    # plan (resources included, tests/test_engine_agreement.py) and keeps SimPy unimported.
+    engine = "vector" if can_vectorise(plan) else "simpy"
     out = run_engine(engine, plan, draws)
     realised = out.realised
     assert realised is not None
