@@ -17,8 +17,9 @@ values below it. For resample b:
   resample at once, as one matrix product (`_below`);
 - if that leaves the k-th draw inside the window, it is the window value where the running sum
   of counts[b] over the sorted window reaches k (`_inside`: block sums first, then one block);
-- otherwise (rarely: about 6 in 100,000 at 4 standard deviations) the resample is written out
-  and partially sorted (`_whole`).
+- otherwise (rarely: about 6 in 100,000 on average at 4 standard deviations, in clusters, since
+  one extreme resample is extreme for many similar samples) the resample is written out and
+  partially sorted (`_whole`).
 
 Every value is a value of the sample at the resample's k-th draw, so the results equal sorting
 each resample (tested against that), ties and "never" (`inf`) included.
