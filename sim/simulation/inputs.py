@@ -8,7 +8,7 @@ and an `InputKey`: the kind, the place it belongs to in the compiled plan, and a
   chunk's seed and the input's id (`input_stream`), into the fields of `sampling.Draws`;
 - `keys` and `value`: the inputs of this kind that can vary, and one value per iteration of each.
   Durations, risks and decisions are valued from the arrays every run keeps (`kept`); the other
-  kinds from a chunk's draws once its engine has run (`realised`), since how many attempts
+  kinds from a chunk's realised inputs once its engine has run (`realised`), since how many attempts
   failed depends on what the engine did;
 - `label`: the input's id and its name in plain words, as `sim.analysis.results.RandomInput`
   carries them (the ids and words are part of the output format).
@@ -88,7 +88,7 @@ class Kind:
     """One kind of input (see the module docstring)."""
 
     name: ClassVar[KindName]
-    realised: ClassVar[bool] = True  # valued from a chunk's draws; else from the arrays kept
+    realised: ClassVar[bool] = True  # valued from a chunk's realised inputs; else from the arrays kept
 
     def draw(self, d: Drawing) -> dict[str, Any]:
         """The `Draws` fields of this kind for the chunk."""
@@ -200,11 +200,11 @@ class Attempts(Kind):
         return Label(f"{m.id}.attempts", "attempts", m.title, "failed attempts")
 
 
-def failed_attempts(draws: Realised, row: int) -> np.ndarray:
+def failed_attempts(realised: Realised, row: int) -> np.ndarray:
     """Per iteration, the attempts of milestone `row` that failed before one succeeded."""
-    u = draws.attempt_u[row]
-    ok = u < draws.success[row]
-    forced = draws.forced_fails.get(row)
+    u = realised.attempt_u[row]
+    ok = u < realised.success[row]
+    forced = realised.forced_fails.get(row)
     if forced is not None:
         # The status date made the leading attempts fail (sim.simulation.engines.condition).
         ok = ok & (np.arange(ok.shape[0])[:, None] >= forced[None, :])
@@ -409,7 +409,7 @@ KINDS: dict[KindName, Kind] = {
 
 
 def realised_keys(plan: Plan) -> list[InputKey]:
-    """The inputs valued from a chunk's draws, in the order a reader meets them: lags, each
+    """The inputs valued from a chunk's `Realised`, in the order a reader meets them: lags, each
     milestone's failed attempts beside its time to try again, effects' amounts, holds."""
     tries = sorted([*KINDS["attempts"].keys(plan), *KINDS["retry"].keys(plan)], key=lambda key: key.at)
     return [*KINDS["lag"].keys(plan), *tries, *KINDS["amount"].keys(plan), *KINDS["hold"].keys(plan)]

@@ -52,9 +52,9 @@ def run_claims(rows: Rows) -> None:
     A conditional decision is chosen as its row is settled; the engine runs only plans in which
     such decisions, and what their conditions read, come before every resource claim
     (`sim.simulation.engines.why_not_vector`)."""
-    plan, draws, out = rows.plan, rows.draws, rows.out
+    plan, realised, out = rows.plan, rows.realised, rows.out
     ms = plan.milestones
-    n = draws.n
+    n = realised.n
     m_count = len(ms)
     user, affected = affected_rows(plan)
     for row in range(m_count):
@@ -136,10 +136,10 @@ def _propagate(
 
 def _ask(rows: Rows, row: int, cols: np.ndarray, request: dict[int, np.ndarray]) -> None:
     """A resource user's first request, once its predecessors are done: at its ready time."""
-    plan, draws, out = rows.plan, rows.draws, rows.out
+    plan, realised, out = rows.plan, rows.realised, rows.out
     ready, driver = rows.arrival(row, cols)
     out.driver[row, cols] = driver
-    cancelled = draws.cancel[row][cols] if row in draws.cancel else np.zeros(cols.size, dtype=bool)
+    cancelled = realised.cancel[row][cols] if row in realised.cancel else np.zeros(cols.size, dtype=bool)
     never = cancelled | ~np.isfinite(ready)
     if plan.conditioned[row] and never.any():
         # No claim, but its inputs are drawn as if it had started (never: from a start of inf),
@@ -159,7 +159,7 @@ def _serve(
     attempt: dict[int, np.ndarray],
 ) -> None:
     """Grant milestone `row`'s pending claim in iterations `cols` (requested at `t`) and run the attempt."""
-    plan, draws, out = rows.plan, rows.draws, rows.out
+    plan, realised, out = rows.plan, rows.realised, rows.out
     m = rows.milestones[row]
     (use,) = m.uses
     res = resources[use.resource]
@@ -195,13 +195,13 @@ def _serve(
         if queued is not None and row in queued.rows:
             # Drawn now that the retry has its start, after any wait (sim.simulation.engines.queued).
             x, going, forced = queued.retry(row, cols[r], k[r], start[r])
-            prior = draws.retry_after[row][k[r] - 1, cols[r]]
-            draws.retry_after[row][k[r] - 1, cols[r]] = np.where(going, x, prior)
-            forced_fails = draws.forced_fails[row]
+            prior = realised.retry_after[row][k[r] - 1, cols[r]]
+            realised.retry_after[row][k[r] - 1, cols[r]] = np.where(going, x, prior)
+            forced_fails = realised.forced_fails[row]
             forced_fails[cols[r]] = np.where(forced, k[r] + 1, forced_fails[cols[r]])
-        end[r] = start[r] + draws.retry_after[row][k[r] - 1, cols[r]]
+        end[r] = start[r] + realised.retry_after[row][k[r] - 1, cols[r]]
     completion = complete(end, m.not_before, m.window)
-    hold = draws.hold.get((row, 0))
+    hold = realised.hold.get((row, 0))
     release = start + hold[cols] if hold is not None else completion
     units = res.units[:, cols]
     units[: use.amount] = release
@@ -212,13 +212,13 @@ def _serve(
     served_at[cols] = release
     served_by[cols] = row
     if plan.needs_attempts[row]:
-        ok = draws.attempt_u[row][k, cols] < draws.success[row][cols]
-        fails = draws.forced_fails.get(row)
+        ok = realised.attempt_u[row][k, cols] < realised.success[row][cols]
+        fails = realised.forced_fails.get(row)
         if fails is not None:
             ok &= k >= fails[cols]
     else:
         ok = np.ones(cols.size, dtype=bool)
-    attempts = draws.attempt_u[row].shape[0] if plan.needs_attempts[row] else 1
+    attempts = realised.attempt_u[row].shape[0] if plan.needs_attempts[row] else 1
     again = ~ok & (k + 1 < attempts)
     out.finish[row, cols] = np.where(ok & (completion < rows.horizon_end), completion, np.inf)
     out.finish[row, cols[again]] = np.nan

@@ -31,22 +31,22 @@ class State(Protocol):
 
 
 def decide(
-    plan: Plan, draws: Realised, row: int, cols: slice | np.ndarray, at: np.ndarray, state: State
+    plan: Plan, realised: Realised, row: int, cols: slice | np.ndarray, at: np.ndarray, state: State
 ) -> np.ndarray:
     """The outcome decision `row` takes in iterations `cols`, completing at `at` (inf: never),
-    with the effects of each chosen outcome folded into the run's `draws` (in place, at `cols`).
+    with the effects of each chosen outcome folded into the run's inputs `realised` (in place, at `cols`).
 
     The first outcome whose condition holds is taken with its probability (the decision's own
-    uniform for that outcome, `draws.decision_u`), else the next is considered; the last is the
+    uniform for that outcome, `realised.decision_u`), else the next is considered; the last is the
     default."""
     m = plan.milestones[row]
-    u = draws.decision_u[m.id][:, cols]
+    u = realised.decision_u[m.id][:, cols]
     decided = np.isfinite(at)
     chosen = np.full(at.shape, len(m.branches) - 1, dtype=np.int32)
     left = decided.copy()
     for k, b in enumerate(m.branches[:-1]):
         assert b.when is not None
-        take = left & _holds(plan, draws, b.when, cols, at, state) & (u[k] < b.probability)
+        take = left & _holds(plan, realised, b.when, cols, at, state) & (u[k] < b.probability)
         chosen[take] = k
         left &= ~take
     chosen[~decided] = NOT_DECIDED
@@ -54,28 +54,28 @@ def decide(
         active = chosen == k
         if effects and active.any():
             for source, effect in effects:
-                _fold(plan, draws, source, effect, cols, active)
+                _fold(plan, realised, source, effect, cols, active)
     return chosen
 
 
 def _holds(
-    plan: Plan, draws: Realised, cond: Condition, cols: slice | np.ndarray, at: np.ndarray, state: State
+    plan: Plan, realised: Realised, cond: Condition, cols: slice | np.ndarray, at: np.ndarray, state: State
 ) -> np.ndarray:
     if cond.kind == "all":
         out = np.ones(at.shape, dtype=bool)
         for part in cond.parts:
-            out &= _holds(plan, draws, part, cols, at, state)
+            out &= _holds(plan, realised, part, cols, at, state)
         return out
     if cond.kind == "any":
         out = np.zeros(at.shape, dtype=bool)
         for part in cond.parts:
-            out |= _holds(plan, draws, part, cols, at, state)
+            out |= _holds(plan, realised, part, cols, at, state)
         return out
     if cond.kind == "not":
-        return ~_holds(plan, draws, cond.parts[0], cols, at, state)
+        return ~_holds(plan, realised, cond.parts[0], cols, at, state)
     assert cond.id is not None
     if cond.kind == "risk":
-        return np.asarray(draws.risk_occurred[cond.id][cols], dtype=bool)
+        return np.asarray(realised.risk_occurred[cond.id][cols], dtype=bool)
     row = plan.index[cond.id]
     if cond.kind == "failed":
         return (state.failures(row) <= at).sum(axis=0) >= cond.at_least
@@ -84,25 +84,25 @@ def _holds(
 
 
 def _fold(
-    plan: Plan, draws: Realised, source: int, effect: Effect, cols: slice | np.ndarray, active: np.ndarray
+    plan: Plan, realised: Realised, source: int, effect: Effect, cols: slice | np.ndarray, active: np.ndarray
 ) -> None:
     """One effect of a chosen outcome, folded as `sampling._apply_effects` folds the others."""
-    amount = draws.amount.get(source)
+    amount = realised.amount.get(source)
     for mid in effect.milestones:
         row = plan.index[mid]
         if effect.kind == "scale":
             assert amount is not None
-            draws.scale[row][cols] = draws.scale[row][cols] * np.where(active, amount[cols], 1.0)
+            realised.scale[row][cols] = realised.scale[row][cols] * np.where(active, amount[cols], 1.0)
         elif effect.kind == "add":
             assert amount is not None
-            draws.add[row][cols] = draws.add[row][cols] + np.where(active, amount[cols], 0.0)
+            realised.add[row][cols] = realised.add[row][cols] + np.where(active, amount[cols], 0.0)
         elif effect.kind == "cancel":
-            draws.cancel[row][cols] = draws.cancel[row][cols] | active
+            realised.cancel[row][cols] = realised.cancel[row][cols] | active
         else:
             assert effect.probability is not None
-            old = draws.replaced[row][cols]
+            old = realised.replaced[row][cols]
             new = np.where(active, np.minimum(old, effect.probability), old)
-            draws.replaced[row][cols] = new
-            if row in draws.success:
+            realised.replaced[row][cols] = new
+            if row in realised.success:
                 base = plan.milestones[row].success
-                draws.success[row][cols] = np.where(np.isfinite(new), new, base)
+                realised.success[row][cols] = np.where(np.isfinite(new), new, base)

@@ -84,10 +84,10 @@ def _reached_by_others(plan: Plan, row: int, rows: tuple[int, ...]) -> bool:
 class Queued:
     """The queued rows' proposals over some iterations, each at its own round (see the module)."""
 
-    def __init__(self, plan: Plan, draws: Realised, rows: tuple[int, ...], rounds: np.ndarray) -> None:
+    def __init__(self, plan: Plan, realised: Realised, rows: tuple[int, ...], rounds: np.ndarray) -> None:
         sc = plan.scenario
         assert sc.as_of_days is not None
-        self.plan, self.draws, self.rows = plan, draws, rows
+        self.plan, self.realised, self.rows = plan, realised, rows
         self.rounds = rounds.copy()
         self.count_first = {row: _reached_by_others(plan, row, rows) for row in rows}
         self.late = {
@@ -96,23 +96,23 @@ class Queued:
             )
             for row in rows
         }
-        self.cached = {row: draws.condition_rounds(row) for row in rows}
-        self.u = {row: self._uniforms(row, np.arange(draws.n)) for row in rows}
-        self.going = {row: np.zeros(draws.n, dtype=bool) for row in rows}
-        self.weight = {row: np.ones(draws.n) for row in rows}
+        self.cached = {row: realised.condition_rounds(row) for row in rows}
+        self.u = {row: self._uniforms(row, np.arange(realised.n)) for row in rows}
+        self.going = {row: np.zeros(realised.n, dtype=bool) for row in rows}
+        self.weight = {row: np.ones(realised.n) for row in rows}
 
     @classmethod
-    def of(cls, plan: Plan, draws: Realised, rounds: np.ndarray | None = None) -> Queued | None:
+    def of(cls, plan: Plan, realised: Realised, rounds: np.ndarray | None = None) -> Queued | None:
         # The deterministic plan's draws have no proposal rounds: its attempts always succeed.
-        rows = tuple(row for row in queued_rows(plan) if row in draws.cond_shape)
+        rows = tuple(row for row in queued_rows(plan) if row in realised.cond_shape)
         if not rows:
             return None
-        return cls(plan, draws, rows, np.zeros(draws.n, dtype=np.int64) if rounds is None else rounds)
+        return cls(plan, realised, rows, np.zeros(realised.n, dtype=np.int64) if rounds is None else rounds)
 
     def _uniforms(self, row: int, cols: np.ndarray) -> np.ndarray:
-        u = self.draws.round_uniforms(row, cols, self.rounds[cols], self.cached[row])
+        u = self.realised.round_uniforms(row, cols, self.rounds[cols], self.cached[row])
         # Round 0 keeps the drawn uniform of the duration (a correlation group's), as `condition`.
-        u[0] = np.where(self.rounds[cols] == 0, self.draws.duration_u[row][cols], u[0])
+        u[0] = np.where(self.rounds[cols] == 0, self.realised.duration_u[row][cols], u[0])
         return u
 
     def first(
@@ -127,7 +127,7 @@ class Queued:
         attempts it forces to fail (0 or 1)."""
         m = self.plan.milestones[row]
         u = self.u[row]
-        w = 1.0 - self.draws.success[row][cols]
+        w = 1.0 - self.realised.success[row][cols]
         threshold = threshold_of_base(self.late[row], start, scale, add)
         base, forced, z = first_step(m.duration, u[0, cols], u[1, cols], threshold, w)
         self.going[row][cols] = forced
@@ -145,7 +145,7 @@ class Queued:
         m = self.plan.milestones[row]
         assert m.retry is not None
         u = self.u[row]
-        w = 1.0 - self.draws.success[row][cols]
+        w = 1.0 - self.realised.success[row][cols]
         going = self.going[row][cols]
         th = np.where(going, self.late[row] - start, -np.inf)
         x, later, zk = retry_step(m.retry.after, th, u[2 * k, cols], u[2 * k + 1, cols], w)
@@ -157,7 +157,7 @@ class Queued:
 
     def accepted(self, cols: np.ndarray | slice = slice(None)) -> np.ndarray:
         """Whether each iteration's proposals are kept: every queued row's, by its last uniform."""
-        ok = np.ones(self.draws.n, dtype=bool)[cols]
+        ok = np.ones(self.realised.n, dtype=bool)[cols]
         for row in self.rows:
             ok &= self.u[row][-1, cols] < self.weight[row][cols]
         return ok

@@ -28,11 +28,11 @@ class Rows:
     a time (as the resource engine does) has the same bits as for all at once.
     """
 
-    def __init__(self, plan: Plan, draws: Realised, out: EngineOutput) -> None:
+    def __init__(self, plan: Plan, realised: Realised, out: EngineOutput) -> None:
         self.plan = plan
-        self.draws = draws
+        self.realised = realised
         self.out = out
-        self.n = draws.n
+        self.n = realised.n
         self.horizon_end = end_of_day(plan.scenario.horizon_days)
         self.milestones = plan.milestones
         self.pred_rows = tuple(np.array([x.pred for x in links], dtype=np.int16) for links in plan.links)
@@ -50,7 +50,9 @@ class Rows:
         now that it is settled, and fold in the chosen effects (`decide.decide`)."""
         mid = self.plan.ids[row]
         if mid in self.out.outcome:
-            self.out.outcome[mid][...] = decide(self.plan, self.draws, row, ALL, self.out.finish[row], self)
+            self.out.outcome[mid][...] = decide(
+                self.plan, self.realised, row, ALL, self.out.finish[row], self
+            )
 
     def failures(self, row: int) -> np.ndarray:
         """When each failed attempt of a settled row completed, inf where none (`decide.State`)."""
@@ -62,7 +64,7 @@ class Rows:
 
     def arrival(self, row: int, cols: Cols) -> tuple[np.ndarray, np.ndarray | int]:
         """When the last predecessor (plus its lag) arrives, and which one that is (the first of equals)."""
-        finish, lag = self.out.finish, self.draws.lag
+        finish, lag = self.out.finish, self.realised.lag
         links = self.plan.links[row]
         if not links:
             return np.zeros(self.size(cols)), -1
@@ -87,24 +89,24 @@ class Rows:
 
     def plain(self, row: int) -> bool:
         """Whether a row is only its predecessors' latest arrival plus its own work, in every iteration."""
-        plan, draws = self.plan, self.draws
+        plan, realised = self.plan, self.realised
         m = self.milestones[row]
         return (
             m.actual is None
             and not plan.conditioned[row]
             and not plan.needs_attempts[row]
-            and row not in draws.cancel
-            and row not in draws.scale
-            and row not in draws.add
+            and row not in realised.cancel
+            and row not in realised.scale
+            and row not in realised.add
             and m.not_before is None
             and m.window is None
         )
 
     def settle_plain(self, row: int) -> None:
         """`settle` for a plain row in every iteration, written in place: no temporary arrays."""
-        finish, lag = self.out.finish, self.draws.lag
+        finish, lag = self.out.finish, self.realised.lag
         fr, dr = finish[row], self.out.driver[row]
-        base = self.draws.duration[row]
+        base = self.realised.duration[row]
         links = self.plan.links[row]
         if not links:
             np.add(base, 0.0, out=fr)  # ready (0) + work, the same bits
@@ -134,12 +136,12 @@ class Rows:
 
         For a milestone conditioned on the status date, its own draws are made here (given the start).
         """
-        plan, draws = self.plan, self.draws
-        scale, add = draws.scale_of(row), draws.add_of(row)
+        plan, realised = self.plan, self.realised
+        scale, add = realised.scale_of(row), realised.add_of(row)
         scale_c = scale[cols] if isinstance(scale, np.ndarray) else scale
         add_c = add[cols] if isinstance(add, np.ndarray) else add
         if not plan.conditioned[row]:
-            return start + work(draws.duration[row, cols], scale_c, add_c), None
+            return start + work(realised.duration[row, cols], scale_c, add_c), None
         as_of = plan.scenario.as_of_days
         assert as_of is not None
         index = np.arange(self.n)[cols]
@@ -148,9 +150,9 @@ class Rows:
             base, fails = self.queued.first(row, index, start, scale_c, add_c)
         else:
             base, fails = self._conditioned(row, index, start, scale, add)
-        draws.duration[row, cols] = base
+        realised.duration[row, cols] = base
         if fails is not None:
-            draws.forced_fails[row][cols] = fails
+            realised.forced_fails[row][cols] = fails
         impossible = np.isnan(base)
         end = start + work(np.where(impossible, 0.0, base), scale_c, add_c)
         if impossible.any():
@@ -163,7 +165,7 @@ class Rows:
         self, row: int, index: np.ndarray, start: np.ndarray, scale: Values, add: Values
     ) -> tuple[np.ndarray, np.ndarray | None]:
         """A conditioned row's own draws in iterations `index` (all attempts at once, see condition)."""
-        plan, draws = self.plan, self.draws
+        plan, realised = self.plan, self.realised
         m = self.milestones[row]
         as_of = plan.scenario.as_of_days
         assert as_of is not None
@@ -174,14 +176,14 @@ class Rows:
         # day: the conditioned draw is the free one (made once per chunk), no attempt is
         # forced to fail and the retry times keep their prior draws.
         free = threshold_of_base(late, start, scale_c, add_c) < m.duration.low
-        base = draws.free_draw(row, m.duration)[index]
-        fails = np.zeros(index.size, dtype=np.int64) if row in draws.cond_shape else None
+        base = realised.free_draw(row, m.duration)[index]
+        fails = np.zeros(index.size, dtype=np.int64) if row in realised.cond_shape else None
         if not free.all():
             bound = np.flatnonzero(~free)
-            got = condition(plan, draws, row, index[bound], start[bound], scale, add)
+            got = condition(plan, realised, row, index[bound], start[bound], scale, add)
             base[bound] = got.base
             if got.retry is not None and got.retry.size:
-                draws.retry_after[row][:, index[bound]] = got.retry
+                realised.retry_after[row][:, index[bound]] = got.retry
             if got.fails is not None and fails is not None:
                 fails[bound] = got.fails
         return base, fails
@@ -189,15 +191,15 @@ class Rows:
     def attempts(self, row: int, cols: Cols, t: np.ndarray, fails: np.ndarray | None) -> np.ndarray:
         """When the first successful attempt completes (inf: none does), the first completing at
         `t`; for a row a `failed` condition counts, when each failed attempt completed."""
-        plan, draws = self.plan, self.draws
+        plan, realised = self.plan, self.realised
         m = self.milestones[row]
-        ok = draws.attempt_u[row][:, cols] < draws.success[row][cols]
+        ok = realised.attempt_u[row][:, cols] < realised.success[row][cols]
         if fails is not None:
             # Attempts that would complete by the status day failed (see condition).
             ok = ok & (np.arange(ok.shape[0])[:, None] >= fails[None, :])
         done: np.ndarray = np.full(self.size(cols), np.inf)
         pending = np.ones(self.size(cols), dtype=bool)
-        retry_after = draws.retry_after.get(row)
+        retry_after = realised.retry_after.get(row)
         counted = row in plan.counted_failures
         if counted and row not in self.failed_at:
             self.failed_at[row] = np.full((ok.shape[0], self.n), np.inf)
@@ -213,12 +215,12 @@ class Rows:
 
     def failing(self, row: int, cols: Cols, failed: np.ndarray) -> np.ndarray:
         """The failed attempts that happen: a cancelled milestone makes none."""
-        cancel = self.draws.cancel.get(row)
+        cancel = self.realised.cancel.get(row)
         return failed if cancel is None else failed & ~cancel[cols]
 
     def settle(self, row: int, cols: Cols) -> None:
         """Finish days and drivers of a milestone that uses no resource, in iterations `cols`."""
-        plan, draws, out = self.plan, self.draws, self.out
+        plan, realised, out = self.plan, self.realised, self.out
         m = self.milestones[row]
         if m.actual is not None:
             out.finish[row, cols] = m.actual
@@ -229,8 +231,8 @@ class Rows:
         t = complete(end, m.not_before, m.window)
         if plan.needs_attempts[row]:
             t = self.attempts(row, cols, t, fails)
-        if row in draws.cancel:
-            t = np.where(draws.cancel[row][cols], np.inf, t)
+        if row in realised.cancel:
+            t = np.where(realised.cancel[row][cols], np.inf, t)
         out.finish[row, cols] = np.where(t >= self.horizon_end, np.inf, t)
         if m.not_before is not None:
             driver = np.where(end <= m.not_before, -1, driver)

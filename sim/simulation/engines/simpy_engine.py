@@ -42,17 +42,17 @@ class _Row:
     simple: bool  # no actual, resources, attempts or condition: `_Iteration.simple` runs it
 
 
-def run(plan: Plan, draws: Realised, out: EngineOutput) -> None:
+def run(plan: Plan, realised: Realised, out: EngineOutput) -> None:
     """Fill `out` (finish days set to inf and drivers to -1 by the caller) for every iteration."""
     ms = plan.milestones
-    deciding = frozenset(row for row in plan.deciding if plan.ids[row] in draws.decision_u)
+    deciding = frozenset(row for row in plan.deciding if plan.ids[row] in realised.decision_u)
     # Where the status date does not bind (the threshold lies below the support), the
     # conditioned draw equals the free one, computed here once for the chunk.
-    free = {row: draws.free_draw(row, ms[row].duration) for row in draws.duration_u}
+    free = {row: realised.free_draw(row, ms[row].duration) for row in realised.duration_u}
     as_of = plan.scenario.as_of_days
     late = {
         row: late_after(end_of_day(as_of), ms[row].not_before, ms[row].window)
-        for row in draws.duration_u
+        for row in realised.duration_u
         if as_of is not None
     }
     rows = tuple(
@@ -60,10 +60,10 @@ def run(plan: Plan, draws: Realised, out: EngineOutput) -> None:
             m,
             tuple(link.pred for link in plan.links[row]),
             tuple(link.lag for link in plan.links[row]),
-            draws.cancel.get(row),
-            draws.scale.get(row),
-            draws.add.get(row),
-            draws.attempt_u[row].shape[0] if plan.needs_attempts[row] else 1,
+            realised.cancel.get(row),
+            realised.scale.get(row),
+            realised.add.get(row),
+            realised.attempt_u[row].shape[0] if plan.needs_attempts[row] else 1,
             plan.conditioned[row],
             m.actual is None
             and not m.uses
@@ -74,25 +74,25 @@ def run(plan: Plan, draws: Realised, out: EngineOutput) -> None:
         for row, m in enumerate(ms)
     )
     rounds: dict[int, np.ndarray] = {}  # filled the first time a milestone needs them
-    queued = Queued.of(plan, draws)
-    has_lags = draws.lag.shape[0] > 0
-    for i in range(draws.n):
+    queued = Queued.of(plan, realised)
+    has_lags = realised.lag.shape[0] > 0
+    for i in range(realised.n):
         while True:
-            it = _Iteration(plan, rows, draws, i, free, late, rounds)
+            it = _Iteration(plan, rows, realised, i, free, late, rounds)
             it.queued = queued
             it.deciding = deciding
-            # The iteration's draws as Python floats: one NumPy call per iteration, not per milestone.
-            it.duration = draws.duration[:, i].tolist()
-            it.lag = draws.lag[:, i].tolist() if has_lags else []
+            # The iteration's inputs as Python floats: one NumPy call per iteration, not per milestone.
+            it.duration = realised.duration[:, i].tolist()
+            it.lag = realised.lag[:, i].tolist() if has_lags else []
             it.run()
             if queued is None or queued.accepted(slice(i, i + 1))[0]:
                 break
             # Not kept: the whole iteration again, with the queued rows' next round.
             queued.next_round(np.array([i]))
-            draws.reset_effects(i)
+            realised.reset_effects(i)
             for row in queued.rows:
-                draws.retry_after[row][:, i] = draws.draws.retry_after[row][:, i]
-                draws.forced_fails[row][i] = 0
+                realised.retry_after[row][:, i] = realised.draws.retry_after[row][:, i]
+                realised.forced_fails[row][i] = 0
         out.finish[:, i] = it.finish
         out.driver[:, i] = it.driver
         for mid, taken in out.outcome.items():
@@ -126,7 +126,7 @@ class _Iteration:
         self,
         plan: Plan,
         rows: tuple[_Row, ...],
-        draws: Realised,
+        realised: Realised,
         i: int,
         free: dict[int, np.ndarray],
         late: dict[int, float],
@@ -137,7 +137,7 @@ class _Iteration:
         self.rounds = rounds
         self.rows = rows
         self.plan = plan
-        self.d = draws
+        self.realised = realised
         self.i = i
         m_count = len(rows)
         self.finish = [math.inf] * m_count
@@ -180,7 +180,7 @@ class _Iteration:
 
     def decide(self, row: int) -> None:
         at = np.array([self.finish[row]])
-        got = decide(self.plan, self.d, row, np.array([self.i]), at, self)
+        got = decide(self.plan, self.realised, row, np.array([self.i]), at, self)
         self.chosen[self.plan.ids[row]] = int(got[0])
         self.done[row].succeed()
 
@@ -198,7 +198,7 @@ class _Iteration:
         for row, r in enumerate(self.rows):
             process(simple(row) if r.simple else milestone(row))
         self.env.run()
-        for row in self.d.duration_u:
+        for row in self.realised.duration_u:
             if row not in self.reached and self.plan.conditioned[row]:
                 # Never reached (a predecessor never completed): its inputs are the free draws,
                 # as the vector engine's conditioning gives them for a start that never comes.
@@ -316,12 +316,12 @@ class _Iteration:
 
     def first_end(self, row: int, r: _Row, start: float) -> float:
         """When the first attempt's work ends (its inputs conditioned on the status date if so)."""
-        i, d, m = self.i, self.d, r.m
+        i, realised, m = self.i, self.realised, r.m
         as_of = self.plan.scenario.as_of_days
         if r.conditioned:
             assert as_of is not None
             self.conditioned(row, start)
-            base = float(d.duration[row, i])
+            base = float(realised.duration[row, i])
         else:
             base = self.duration[row]
         if math.isnan(base):
@@ -337,12 +337,12 @@ class _Iteration:
         """When retry k's work ends (drawn now if the row is queued)."""
         if self.queued is not None and row in self.queued.rows:
             self.queued_retry(row, k, start)
-        return start + float(self.d.retry_after[row][k - 1, self.i])
+        return start + float(self.realised.retry_after[row][k - 1, self.i])
 
     def hold(self, row: int, held: list[tuple[int, Any, Any]], start: float) -> None:
         """Release at their own times the resources the attempt holds for a drawn time."""
         for j, use, grant in held:
-            hold = self.d.hold.get((row, j))
+            hold = self.realised.hold.get((row, j))
             if hold is not None:
                 at = start + float(hold[self.i])
                 self.env.process(self.release(use.resource, use.amount, grant, at, row))
@@ -350,14 +350,14 @@ class _Iteration:
     def release_held(self, row: int, held: list[tuple[int, Any, Any]]) -> None:
         """Release, as the attempt completes, the resources it holds for its whole work."""
         for j, use, grant in held:
-            if (row, j) not in self.d.hold:
+            if (row, j) not in self.realised.hold:
                 self.pools.release(use.resource, use.amount, grant, row)
 
     def attempt_ends(self, row: int, k: int, t: float) -> bool:
         """Attempt k completed at `t`: whether it succeeded (then the milestone is done)."""
-        plan, d, i = self.plan, self.d, self.i
+        plan, realised, i = self.plan, self.realised, self.i
         ok = not plan.needs_attempts[row] or (
-            k >= self.fails.get(row, 0) and d.attempt_u[row][k, i] < d.success[row][i]
+            k >= self.fails.get(row, 0) and realised.attempt_u[row][k, i] < realised.success[row][i]
         )
         if ok:
             self.succeeded(row, t)
@@ -369,48 +369,57 @@ class _Iteration:
     def queued_retry(self, row: int, k: int, start: float) -> None:
         """Draw retry k of a queued row now that it has started (see sim.simulation.engines.queued)."""
         assert self.queued is not None
-        i, d = self.i, self.d
+        i, realised = self.i, self.realised
         x, going, forced = self.queued.retry(row, np.array([i]), np.array([k]), _one(start))
         if going[0]:
-            d.retry_after[row][k - 1, i] = x[0]
+            realised.retry_after[row][k - 1, i] = x[0]
         if forced[0]:
             self.fails[row] = k + 1
-            d.forced_fails[row][i] = k + 1
+            realised.forced_fails[row][i] = k + 1
 
     def conditioned(self, row: int, start: float) -> None:
         """Draw the milestone's own inputs on condition that it is not done by as_of (see condition)."""
-        i, d = self.i, self.d
+        i, realised = self.i, self.realised
         self.reached.add(row)
         if self.queued is not None and row in self.queued.rows:
-            scale = d.scale[row][[i]] if row in d.scale else 1.0
-            add = d.add[row][[i]] if row in d.add else 0.0
+            scale = realised.scale[row][[i]] if row in realised.scale else 1.0
+            add = realised.add[row][[i]] if row in realised.add else 0.0
             base, fails = self.queued.first(row, np.array([i]), _one(start), scale, add)
-            d.duration[row, i] = base[0]
+            realised.duration[row, i] = base[0]
             self.fails[row] = int(fails[0])
-            d.forced_fails[row][i] = self.fails[row]
+            realised.forced_fails[row][i] = self.fails[row]
             return
-        scale = d.scale[row][i] if row in d.scale else 1.0
-        add = d.add[row][i] if row in d.add else 0.0
+        scale = realised.scale[row][i] if row in realised.scale else 1.0
+        add = realised.add[row][i] if row in realised.add else 0.0
         # timing.threshold_of_base on one iteration, in the same IEEE arithmetic.
         bound = scale > 0 and math.isfinite(start)
         threshold = (self.late[row] - start - add) / scale if bound else -math.inf
         if threshold < self.rows[row].m.duration.low:
             # Every draw completes after the status day: the free draw is the conditioned one,
             # and no attempt is forced to fail (condition's proposal takes that branch surely).
-            d.duration[row, i] = self.free[row][i]
+            realised.duration[row, i] = self.free[row][i]
             return
         rounds = None
-        if row in d.cond_shape:
+        if row in realised.cond_shape:
             if row not in self.rounds:
-                self.rounds[row] = d.condition_rounds(row)
+                self.rounds[row] = realised.condition_rounds(row)
             rounds = self.rounds[row]
-        got = condition(self.plan, d, row, np.array([i]), _one(start), d.scale_of(row), d.add_of(row), rounds)
-        d.duration[row, i] = got.base[0]
+        got = condition(
+            self.plan,
+            realised,
+            row,
+            np.array([i]),
+            _one(start),
+            realised.scale_of(row),
+            realised.add_of(row),
+            rounds,
+        )
+        realised.duration[row, i] = got.base[0]
         if got.retry is not None and got.retry.size:
-            d.retry_after[row][:, i] = got.retry[:, 0]
+            realised.retry_after[row][:, i] = got.retry[:, 0]
         if got.fails is not None:
             self.fails[row] = int(got.fails[0])
-            d.forced_fails[row][i] = self.fails[row]
+            realised.forced_fails[row][i] = self.fails[row]
 
     def release(
         self, resource: str, amount: int, grant: int, at: float, row: int

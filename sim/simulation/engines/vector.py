@@ -14,17 +14,17 @@ if TYPE_CHECKING:
     from sim.simulation.engines.queued import Queued
 
 
-def run(plan: Plan, draws: Realised, out: EngineOutput) -> None:
+def run(plan: Plan, realised: Realised, out: EngineOutput) -> None:
     """Fill every row of `out` (finish days and drivers) for every iteration."""
-    rows = Rows(plan, draws, out)
+    rows = Rows(plan, realised, out)
     if plan.uses_resources:
         from sim.simulation.engines.claims import run_claims
         from sim.simulation.engines.queued import Queued
 
-        rows.queued = Queued.of(plan, draws)
+        rows.queued = Queued.of(plan, realised)
         run_claims(rows)
         if rows.queued is not None:
-            _run_again(plan, draws, out, rows.queued)
+            _run_again(plan, realised, out, rows.queued)
         return
     for row in range(len(plan.ids)):
         if rows.plain(row):
@@ -35,10 +35,10 @@ def run(plan: Plan, draws: Realised, out: EngineOutput) -> None:
         rows.decide(row)
 
 
-def _run_again(plan: Plan, draws: Realised, out: EngineOutput, queued: Queued) -> None:
+def _run_again(plan: Plan, realised: Realised, out: EngineOutput, queued: Queued) -> None:
     """Run the iterations whose queued rows' proposals were not kept again, each with its next
     round, until every one is kept (see sim.simulation.engines.queued); write them into `out` and
-    the run's `draws`."""
+    the run's realised inputs (`realised`)."""
     from sim.simulation.engines.claims import run_claims
     from sim.simulation.engines.queued import Queued
 
@@ -46,7 +46,7 @@ def _run_again(plan: Plan, draws: Realised, out: EngineOutput, queued: Queued) -
     m_count = len(plan.ids)
     while pending.size:
         queued.next_round(pending)  # counts the rounds and stops at the limit
-        sub = Realised(draws.draws.columns(pending))
+        sub = Realised(realised.draws.columns(pending))
         sub_out = EngineOutput(
             np.empty((m_count, pending.size)),
             np.empty((m_count, pending.size), dtype=np.int16),
@@ -61,11 +61,11 @@ def _run_again(plan: Plan, draws: Realised, out: EngineOutput, queued: Queued) -
         out.driver[:, done] = sub_out.driver[:, keep]
         for mid, taken in sub_out.outcome.items():
             out.outcome[mid][done] = taken[keep]
-        for row in draws.duration_u:  # the rows a run writes: those conditioned on the status date
-            draws.duration[row, done] = sub.duration[row, keep]
+        for row in realised.duration_u:  # the rows a run writes: those conditioned on the status date
+            realised.duration[row, done] = sub.duration[row, keep]
         for row, values in sub.retry_after.items():
-            if row in draws.duration_u:
-                draws.retry_after[row][:, done] = values[:, keep]
+            if row in realised.duration_u:
+                realised.retry_after[row][:, done] = values[:, keep]
         for row, fails in sub.forced_fails.items():
-            draws.forced_fails[row][done] = fails[keep]
+            realised.forced_fails[row][done] = fails[keep]
         pending = pending[~ok]
