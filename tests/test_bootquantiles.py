@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from sim.analysis import bootquantiles
-from sim.analysis.bootquantiles import resample_counts, resampled_percentiles
+from sim.analysis.bootquantiles import Bootstrap, resample_counts
 from sim.percentiles import percentile_of
 
 
@@ -34,7 +34,7 @@ def test_equal_to_sorting_every_resample(kind, n):
     rng = np.random.default_rng(n)
     samples = make_samples(kind, n, 5, rng)
     counts = resample_counts(n, 40, np.random.default_rng(1))
-    own, got = resampled_percentiles(iter(samples), len(samples), counts, (50.0, 80.0))
+    own, got = Bootstrap(counts).percentiles(samples, (50.0, 80.0))
     for p in (50.0, 80.0):
         assert np.array_equal(got[p], by_sorting(samples, counts, p)), p
         ones = np.ones((1, n), dtype=counts.dtype)  # each sample as it is
@@ -51,7 +51,7 @@ def test_equal_to_sorting_when_the_windows_mostly_miss(monkeypatch, kind):
     monkeypatch.setattr(bootquantiles, "_whole", lambda *a: calls.append(1) or whole(*a))
     samples = make_samples(kind, 2_000, 3, np.random.default_rng(5))
     counts = resample_counts(2_000, 30, np.random.default_rng(2))
-    _, got = resampled_percentiles(iter(samples), 3, counts, (50.0, 80.0))
+    _, got = Bootstrap(counts).percentiles(samples, (50.0, 80.0))
     assert calls  # the fallback was exercised
     for p in (50.0, 80.0):
         assert np.array_equal(got[p], by_sorting(samples, counts, p)), p
@@ -66,7 +66,7 @@ def test_many_samples_span_several_products(monkeypatch, keep):
     monkeypatch.setattr(bootquantiles, "KEEP_FLOAT", 10**9 if keep else 0)
     samples = make_samples("continuous", 1_000, 9, np.random.default_rng(8))
     counts = resample_counts(1_000, 20, np.random.default_rng(3))
-    _, got = resampled_percentiles(iter(samples), 9, counts, (50.0, 80.0, 95.0))
+    _, got = Bootstrap(counts).percentiles(iter(samples), (50.0, 80.0, 95.0))
     for p in (50.0, 80.0, 95.0):
         assert np.array_equal(got[p], by_sorting(samples, counts, p)), p
 

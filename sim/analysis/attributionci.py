@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.analysis.bootquantiles import resample_counts, resampled_percentiles
+from sim.analysis.bootquantiles import Bootstrap
 from sim.analysis.shapley import means
 from sim.percentiles import BOUNDS_95
 
@@ -40,7 +40,7 @@ def coalitions_and_intervals(
     """Every coalition's statistics (`Game.every_coalition`, the same numbers) and `intervals`,
     from one walk over the coalitions."""
     k = len(game.factors)
-    counts = resample_counts(game.offset.size, RESAMPLES, rng)
+    boot = Bootstrap.drawn(game.offset.size, RESAMPLES, rng)
     per: list[dict[str, float | None]] = [{} for _ in range(2**k)]
     masks: list[int] = []
 
@@ -51,9 +51,9 @@ def coalitions_and_intervals(
             per[mask] = means(x, game.target)
             yield x
 
-    own, found = resampled_percentiles(finishes(), 2**k, counts, tuple(PERCENTILES.values()))
+    own, found = boot.percentiles(finishes(), tuple(PERCENTILES.values()))
     weights = _weights(k)
-    out = linear_intervals(game, counts)
+    out = linear_intervals(game, boot.counts)
     for stat, p in PERCENTILES.items():
         for c, mask in enumerate(masks):
             per[mask][stat] = float(own[p][c]) if math.isfinite(own[p][c]) else None

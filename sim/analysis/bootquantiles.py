@@ -1,7 +1,8 @@
 """Percentiles of many samples on many bootstrap resamples, exactly, without sorting a resample.
 
 A paired bootstrap of attribution needs the P50 and P80 of every coalition's finishes (2^k
-samples of n iterations) on every resample (`counts[b, i]`: how often iteration i was drawn).
+samples of n iterations) on every resample (`counts[b, i]`: how often iteration i was drawn);
+impacts need them of the run and of each variant.
 Recomputing each by a partial sort costs resamples × 2^k × n reads: at 12 factors and 100,000
 iterations, 200 × 4,096 × 100,000, a quarter of an hour. This gives the same numbers in a small
 part of that.
@@ -14,7 +15,7 @@ values between the ranks k ∓ `WINDOW_SDS` of those standard deviations, sorted
 values below it. For resample b:
 
 - draws below the window: counts[b] summed over that set, for a batch of windows and every
-  resample at once, as one matrix product (`_below`);
+  resample at once, as one matrix product (`_Product`);
 - if that leaves the k-th draw inside the window, it is the window value where the running sum
   of counts[b] over the sorted window reaches k (`_inside`: block sums first, then one block);
 - otherwise (rarely: about 6 in 100,000 on average at 4 standard deviations, in clusters, since
@@ -28,7 +29,8 @@ each resample (tested against that), ties and "never" (`inf`) included.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Sequence
+from itertools import islice
 
 import numpy as np
 
@@ -44,39 +46,57 @@ BLOCK = 32  # window places summed together before the running sum is taken with
 def resample_counts(n: int, resamples: int, rng: np.random.Generator) -> np.ndarray:
     """(resamples, n): how often each iteration is drawn in each resample of n draws with
     replacement, drawn as `rng.integers(0, n, size=n)` per resample (so the resamples are those
-    of indexing with such draws), in the smallest unsigned type that holds them."""
-    rows = [np.bincount(rng.integers(0, n, size=n), minlength=n) for _ in range(resamples)]
-    top = max((int(r.max()) for r in rows), default=0)
-    dtype = np.uint8 if top < 2**8 else np.uint16 if top < 2**16 else np.uint32
-    return np.array(rows, dtype=dtype)
+    of indexing with such draws), in the smallest unsigned type that holds them (filled one
+    resample at a time: no iteration is drawn 65,536 times in a resample of any size run here)."""
+    out = np.empty((resamples, n), dtype=np.uint16)
+    for b in range(resamples):
+        taken = np.bincount(rng.integers(0, n, size=n), minlength=n)
+        if taken.max(initial=0) >= 2**16:
+            out = out.astype(np.uint32)
+        out[b] = taken
+    return out.astype(np.uint8) if out.max(initial=0) < 2**8 else out
 
 
-def resampled_percentiles(
-    samples: Iterator[np.ndarray], count: int, counts: np.ndarray, ps: Sequence[float]
-) -> tuple[dict[float, np.ndarray], dict[float, np.ndarray]]:
-    """For each p in `ps`: the p-th percentile (`sim.percentiles`: the k-th smallest, inf meaning
-    never) of each of the `count` samples (each of n values, from `samples`), as a (count,) array,
-    and of each sample on each resample given by `counts` (`resample_counts`), as a
-    (resamples, count) array."""
-    resamples, n = counts.shape
-    own = {p: np.empty(count) for p in ps}
-    out = {p: np.empty((resamples, count)) for p in ps}
-    by_iteration = np.zeros((n + 1, resamples), dtype=counts.dtype)  # a window's counts: one gather
-    by_iteration[:n] = counts.T
-    product = _Product(counts)
-    done = 0
-    while done < count:
-        batch = [next(samples) for _ in range(min(max(1, COLUMNS // len(ps)), count - done))]
-        windows = [w for x in batch for w in _windows(x, [rank_of(p, n) - 1 for p in ps])]
-        below = product.below([w.below for w in windows])
-        for c, w in enumerate(windows):
-            value, found = _inside(w, by_iteration, below[:, c])
-            for b in np.flatnonzero(~found):
-                value[b] = _whole(batch[c // len(ps)], counts[b], w.rank)
-            own[ps[c % len(ps)]][done + c // len(ps)] = w.own
-            out[ps[c % len(ps)]][:, done + c // len(ps)] = value
-        done += len(batch)
-    return own, out
+class Bootstrap:
+    """Resamples of n iterations (`counts`, `resample_counts`), and the percentiles of samples of
+    n values on each of them (`percentiles`); what every call shares is made once."""
+
+    def __init__(self, counts: np.ndarray) -> None:
+        resamples, n = counts.shape
+        self.counts = counts
+        self._by_iteration = np.zeros((n + 1, resamples), dtype=counts.dtype)  # a window's: one gather
+        self._by_iteration[:n] = counts.T
+        self._product = _Product(counts)
+
+    @classmethod
+    def drawn(cls, n: int, resamples: int, rng: np.random.Generator) -> Bootstrap:
+        return cls(resample_counts(n, resamples, rng))
+
+    def percentiles(
+        self, samples: Iterable[np.ndarray], ps: Sequence[float]
+    ) -> tuple[dict[float, np.ndarray], dict[float, np.ndarray]]:
+        """For each p in `ps`: the p-th percentile (`sim.percentiles`: the k-th smallest, inf
+        meaning never) of each sample (n values each), as a (samples,) array, and of each sample
+        on each resample, as a (resamples, samples) array."""
+        resamples, n = self.counts.shape
+        ranks = [rank_of(p, n) - 1 for p in ps]
+        own: dict[float, list[float]] = {p: [] for p in ps}
+        out: dict[float, list[np.ndarray]] = {p: [] for p in ps}
+        samples = iter(samples)
+        while batch := list(islice(samples, max(1, COLUMNS // len(ps)))):
+            windows = [w for x in batch for w in _windows(x, ranks)]
+            below = self._product.below([w.below for w in windows])
+            for c, w in enumerate(windows):
+                value, found = _inside(w, self._by_iteration, below[:, c])
+                for b in np.flatnonzero(~found):
+                    value[b] = _whole(batch[c // len(ps)], self.counts[b], w.rank)
+                own[ps[c % len(ps)]].append(w.own)
+                out[ps[c % len(ps)]].append(value)
+        empty = np.empty((resamples, 0))
+        return (
+            {p: np.array(own[p], dtype=float) for p in ps},
+            {p: np.stack(out[p], axis=1) if out[p] else empty for p in ps},
+        )
 
 
 class _Window:

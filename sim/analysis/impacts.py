@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from sim.analysis.bootquantiles import Bootstrap
 from sim.doneby import done_by
 from sim.percentiles import BOUNDS_95, percentile_of
 from sim.simulation.executor import chunk_seeds, chunk_sizes, map_chunks
@@ -20,8 +21,6 @@ if TYPE_CHECKING:
 
 _Z = 1.959963984540054  # the standard normal's 97.5th percentile, for a 95 % interval
 RESAMPLES = 200
-# Bootstrap resamples are drawn in batches of about this many indices, to bound memory.
-_BATCH_CELLS = 4_000_000
 METHOD = (
     "each risk switched off (probability 0) and each decision forced to one outcome, re-run on "
     "the same random draws; 95 % intervals: a normal interval on the paired per-iteration "
@@ -171,44 +170,19 @@ def _changes(
 
 
 class Resamples:
-    """A paired percentile bootstrap over iterations for the changes in P50 and P80.
-
-    Each resample draws n iterations with replacement; the run and every variant are read at the
-    same ones. A resample is kept as how many times it took each iteration, so the k-th smallest
-    resampled value of an array is found from that array sorted once: it is the value at which
-    the counts, summed in the sorted order, first reach k. That is exactly the k-th smallest of
-    the resampled values (what `np.partition` of them gives), for a cost of one pass per
-    resample and array instead of a gather and a partial sort, and the run's own resampled
-    percentiles are computed once for all variants.
-    """
+    """A paired percentile bootstrap over iterations for the changes in P50 and P80: each resample
+    draws n iterations with replacement, and the run and every variant are read at the same ones
+    (`sim.analysis.bootquantiles`: exactly the k-th smallest resampled values, without sorting
+    each resample). The run's own resampled percentiles are found once for all variants."""
 
     def __init__(self, base: np.ndarray, rng: np.random.Generator, resamples: int) -> None:
-        n = base.size
-        # The inverted-CDF ranks (1-based) that percentile_of reads.
-        self._ranks = [min(max(math.ceil(p * n / 100.0 - 1e-9), 1), n) for p in (50, 80)]
-        batch = max(1, _BATCH_CELLS // n)
-        counts = []
-        for first in range(0, resamples, batch):
-            rows = min(batch, resamples - first)
-            idx = rng.integers(0, n, size=(rows, n))
-            flat = (idx + (np.arange(rows) * n)[:, None]).ravel()
-            taken = np.bincount(flat, minlength=rows * n).reshape(rows, n)
-            # Small counts halve the memory traffic of the passes below (no iteration is ever
-            # drawn 65,535 times in one resample, but the check costs nothing).
-            counts.append(taken.astype(np.uint16 if taken.max() < 2**16 else np.int64))
-        self._counts = counts
+        self._boot = Bootstrap.drawn(base.size, resamples, rng)
         self._base = self._picks(base)
 
     def _picks(self, x: np.ndarray) -> np.ndarray:
-        """Each resample's values of `x` at the two ranks: an array (resamples, 2)."""
-        order = np.argsort(x, kind="stable")
-        ordered = x[order]
-        picks = []
-        for counts in self._counts:
-            reached = np.cumsum(counts[:, order], axis=1, dtype=np.int64 if x.size >= 2**31 else np.int32)
-            at = [(reached < k).sum(axis=1) for k in self._ranks]
-            picks.append(ordered[np.stack(at, axis=1)])
-        return np.concatenate(picks)
+        """Each resample's P50 and P80 of `x`: an array (resamples, 2)."""
+        _, found = self._boot.percentiles([x], (50, 80))
+        return np.concatenate([found[50], found[80]], axis=1)
 
     def intervals(self, variant: np.ndarray) -> dict[int, list[float]]:
         a, b = self._base, self._picks(variant)
