@@ -19,8 +19,8 @@ from sim.errors import Problem, ScenarioError
 from sim.messages import Suggestions
 from sim.scenario import yamlsource
 from sim.scenario.copula import keep_base
-from sim.scenario.extends import read_chain
-from sim.scenario.loader import from_source, keep_base_copulas
+from sim.scenario.extends import read_chain, read_levels
+from sim.scenario.loader import from_levels, from_source
 from sim.scenario.model import Scenario
 from sim.scenario.yamlsource import Source
 
@@ -92,8 +92,9 @@ def variants(path: str | Path, settings: Sequence[Setting]) -> list[Variant]:
     """Every point of the grid (the product of the settings' values, the last setting varying
     fastest), each checked and resolved like the file itself. Raises ScenarioError listing every
     problem, each located in the file and naming the `--set` that caused it."""
-    source, chain = read_chain(Path(path))
-    base = _base(source, chain)
+    levels = read_levels(Path(path))
+    source, chain = levels[0]
+    base = _base(levels)
     out: list[Variant] = []
     problems: list[Problem] = []
     for number, values in enumerate(itertools.product(*(s.values for s in settings)), start=1):
@@ -120,14 +121,14 @@ def variants(path: str | Path, settings: Sequence[Setting]) -> list[Variant]:
     return out
 
 
-def _base(source: Source, chain: list[Path]) -> Scenario | None:
+def _base(levels: list[tuple[Source, list[Path]]]) -> Scenario | None:
     """The file as written, whose correlation copulas every variant keeps (common random
     numbers: a swept member is re-drawn alone); None without correlations or when the file
     alone is not a valid scenario (each variant's own problems are then reported)."""
-    if not source.data.get("correlations"):
+    if not levels[0][0].data.get("correlations"):
         return None
     try:
-        return keep_base_copulas(from_source(source, chain), chain)
+        return from_levels(levels)
     except ScenarioError:
         return None
 

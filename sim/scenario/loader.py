@@ -42,22 +42,19 @@ def load(path: str | Path) -> Scenario:
 def from_levels(levels: list[tuple[Source, list[Path]]]) -> Scenario:
     """The scenario of `read_levels`' first document, keeping its bases' copulas (read there)."""
     source, chain = levels[0]
-    return keep_base_copulas(from_source(source, chain), chain, levels)
+    return keep_base_copulas(from_source(source, chain), levels)
 
 
-def keep_base_copulas(
-    scenario: Scenario, chain: list[Path], levels: list[tuple[Source, list[Path]]] | None = None
-) -> Scenario:
+def keep_base_copulas(scenario: Scenario, levels: list[tuple[Source, list[Path]]]) -> Scenario:
     """A scenario that extends another keeps the base's copula for each correlation group it
     does not change (sim.scenario.copula.keep_base), so a variant draws the base's numbers there too.
-    The base is loaded from `levels` (`read_levels` of the file whose chain this is) if given,
-    else read again."""
-    if len(chain) < 2 or not scenario.correlations:
+    `levels` is `read_levels` of the scenario's file: the base is loaded from what it read."""
+    if len(levels) < 2 or not scenario.correlations:
         return scenario
     from sim.scenario.copula import keep_base
 
     try:
-        base = from_levels(levels[1:]) if levels is not None else load(chain[1])
+        base = from_levels(levels[1:])
     except ScenarioError:  # a base that is not a whole scenario on its own: nothing to keep
         return scenario
     return keep_base(scenario, base)
